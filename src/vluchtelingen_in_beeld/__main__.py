@@ -1,0 +1,3 @@
+from vluchtelingen_in_beeld.cli import main
+
+main()

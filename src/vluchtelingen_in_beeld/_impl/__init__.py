@@ -1,0 +1,1 @@
+"""Plumbing: HTTP client wrapper, OData filter language, replay server. Not public API."""

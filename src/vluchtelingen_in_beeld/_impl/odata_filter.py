@@ -1,0 +1,169 @@
+"""A small parser for the OData v3 ``$filter`` language, as CBS StatLine accepts it.
+
+Supports what ``cbsodata`` users and this project send: comparisons (``eq ne gt ge lt le``)
+of a field with a string, number or ``null``; ``and``, ``or``, ``not`` and parentheses; and
+the functions ``startswith(Field,'x')``, ``endswith(Field,'x')`` and
+``substringof('x',Field)``. Used by the replay server; the client builds filters itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Row = Mapping[str, Any]
+Predicate = Callable[[Row], bool]
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<str>'(?:[^']|'')*')
+      | (?P<num>-?\d+(?:\.\d+)?)
+      | (?P<lp>\() | (?P<rp>\)) | (?P<comma>,)
+      | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+    )""",
+    re.VERBOSE,
+)
+
+_COMPARE = {
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "gt": lambda a, b: a is not None and b is not None and a > b,
+    "ge": lambda a, b: a is not None and b is not None and a >= b,
+    "lt": lambda a, b: a is not None and b is not None and a < b,
+    "le": lambda a, b: a is not None and b is not None and a <= b,
+}
+_FUNCS = {"startswith", "endswith", "substringof"}
+
+
+class FilterSyntaxError(ValueError):
+    """The filter text is not valid OData."""
+
+
+def _tokenize(text: str) -> list[tuple[str, Any]]:
+    pos, out = 0, []
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise FilterSyntaxError(f"unexpected character at position {pos}: {text[pos:pos+20]!r}")
+        pos = m.end()
+        kind = m.lastgroup
+        value = m.group(kind)  # type: ignore[arg-type]
+        if kind == "str":
+            out.append(("lit", value[1:-1].replace("''", "'")))
+        elif kind == "num":
+            out.append(("lit", float(value) if "." in value else int(value)))
+        elif kind == "word" and value == "null":
+            out.append(("lit", None))
+        else:
+            out.append((kind, value))  # type: ignore[arg-type]
+    return out
+
+
+class _Parser:
+    def __init__(self, tokens: list[tuple[str, Any]]):
+        self.tokens = tokens
+        self.i = 0
+
+    def peek(self) -> tuple[str, Any] | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self, kind: str | None = None, value: str | None = None) -> tuple[str, Any]:
+        tok = self.peek()
+        if tok is None:
+            raise FilterSyntaxError("filter ends too early")
+        if (kind and tok[0] != kind) or (value and str(tok[1]).lower() != value):
+            raise FilterSyntaxError(f"expected {value or kind}, found {tok[1]!r}")
+        self.i += 1
+        return tok
+
+    def at_word(self, *words: str) -> bool:
+        tok = self.peek()
+        return tok is not None and tok[0] == "word" and str(tok[1]).lower() in words
+
+    def parse(self) -> Predicate:
+        pred = self.or_expr()
+        if self.peek() is not None:
+            raise FilterSyntaxError(f"unexpected {self.peek()[1]!r}")  # type: ignore[index]
+        return pred
+
+    def or_expr(self) -> Predicate:
+        parts = [self.and_expr()]
+        while self.at_word("or"):
+            self.take()
+            parts.append(self.and_expr())
+        if len(parts) == 1:
+            return parts[0]
+        return lambda row: any(p(row) for p in parts)
+
+    def and_expr(self) -> Predicate:
+        parts = [self.not_expr()]
+        while self.at_word("and"):
+            self.take()
+            parts.append(self.not_expr())
+        if len(parts) == 1:
+            return parts[0]
+        return lambda row: all(p(row) for p in parts)
+
+    def not_expr(self) -> Predicate:
+        if self.at_word("not"):
+            self.take()
+            inner = self.not_expr()
+            return lambda row: not inner(row)
+        return self.primary()
+
+    def primary(self) -> Predicate:
+        tok = self.peek()
+        if tok is None:
+            raise FilterSyntaxError("filter ends too early")
+        if tok[0] == "lp":
+            self.take()
+            inner = self.or_expr()
+            self.take("rp")
+            return inner
+        if tok[0] == "word" and str(tok[1]).lower() in _FUNCS:
+            return self.function()
+        if tok[0] == "word":
+            field = self.take()[1]
+            op = str(self.take("word")[1]).lower()
+            if op not in _COMPARE:
+                raise FilterSyntaxError(f"unknown operator {op!r}")
+            lit = self.take("lit")[1]
+            cmp = _COMPARE[op]
+            return lambda row: cmp(row.get(field), lit)
+        raise FilterSyntaxError(f"unexpected {tok[1]!r}")
+
+    def function(self) -> Predicate:
+        name = str(self.take()[1]).lower()
+        self.take("lp")
+        args = [self.take()]
+        while self.peek() is not None and self.peek()[0] == "comma":  # type: ignore[index]
+            self.take()
+            args.append(self.take())
+        self.take("rp")
+        if len(args) != 2:
+            raise FilterSyntaxError(f"{name} takes two arguments")
+        if name == "substringof":
+            (lk, lit), (fk, field) = args
+        else:
+            (fk, field), (lk, lit) = args
+        if fk != "word" or lk != "lit" or not isinstance(lit, str):
+            raise FilterSyntaxError(f"{name} wants a field and a string")
+        if name == "startswith":
+            return lambda row: isinstance(row.get(field), str) and row[field].startswith(lit)
+        if name == "endswith":
+            return lambda row: isinstance(row.get(field), str) and row[field].endswith(lit)
+        return lambda row: isinstance(row.get(field), str) and lit in row[field]
+
+
+def compile_filter(text: str) -> Predicate:
+    """Compile an OData ``$filter`` text into a predicate over a row (a mapping)."""
+    if not text or not text.strip():
+        return lambda row: True
+    return _Parser(_tokenize(text)).parse()
+
+
+def quote(value: str) -> str:
+    """An OData string literal."""
+    return "'" + value.replace("'", "''") + "'"

@@ -1,0 +1,353 @@
+"""A local server that replays a StatLine snapshot as CBS's OData v3 feed.
+
+The snapshot layout is what ``cbsodata.download_data(table, dir=...)`` writes: one folder per
+table, one JSON file per endpoint. The server answers
+``/ODataFeed/odata/<table>/`` (the endpoint listing, with both ``TypedDataSet`` and
+``UntypedDataSet``) and ``/ODataFeed/odata/<table>/<endpoint>`` with ``$filter``,
+``$select``, ``$top``, ``$skip`` and ``odata.nextLink`` paging, so the real ``cbsodata`` client
+runs unchanged against it. It listens on 127.0.0.1 only.
+
+For tests it can be told to misbehave (:class:`Fault`): answer 500, hang, drop the
+connection, truncate its JSON, or refuse answers over a row limit as CBS's API does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from vluchtelingen_in_beeld._impl.odata_filter import FilterSyntaxError, compile_filter
+
+log = logging.getLogger(__name__)
+
+FEED = "/ODataFeed/odata/"
+PAGE_SIZE = 10_000
+#: The longest a "hang" fault keeps a request open; bounded so no test can hang for ever.
+MAX_HANG_SECONDS = 10.0
+DATASETS = ("TypedDataSet", "UntypedDataSet")
+
+
+@dataclass
+class Fault:
+    """One way to misbehave, applied to requests whose path contains ``match``.
+
+    ``kind`` is one of ``"500"``, ``"hang"``, ``"drop"``, ``"truncate"``, ``"slow"``.
+    ``times`` is how many matching requests it spoils (``None``: every one).
+    ``seconds`` is the delay for ``hang`` and ``slow``.
+    """
+
+    kind: str
+    match: str = ""
+    times: int | None = 1
+    seconds: float = 5.0
+    hits: int = 0
+
+    def applies(self, path: str) -> bool:
+        if self.match not in path:
+            return False
+        return self.times is None or self.hits < self.times
+
+
+@dataclass
+class ServerState:
+    """What the server serves and what it has seen."""
+
+    root: Path
+    page_size: int = PAGE_SIZE
+    refuse_over: int | None = None
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    #: Extra static files: URL path -> file on disk (e.g. PDOK boundaries).
+    static: dict[str, Path] = field(default_factory=dict)
+    _tables: dict[str, Path] = field(default_factory=dict)
+    _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def table_dir(self, table: str) -> Path | None:
+        if not self._tables:
+            self._tables = {p.name.casefold(): p for p in self.root.iterdir() if p.is_dir()}
+        return self._tables.get(table.casefold())
+
+    def endpoint_rows(self, table_dir: Path, endpoint: str) -> list[dict[str, Any]] | None:
+        key = (str(table_dir), endpoint)
+        with self._lock:
+            if key not in self._cache:
+                name = "TypedDataSet" if endpoint in DATASETS else endpoint
+                path = table_dir / f"{name}.json"
+                if not path.is_file():
+                    return None
+                with path.open(encoding="utf-8") as fh:
+                    self._cache[key] = json.load(fh)
+            return self._cache[key]  # type: ignore[no-any-return]
+
+    def fault_for(self, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.applies(path):
+                    fault.hits += 1
+                    return fault
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "vib-replay/1"
+    protocol_version = "HTTP/1.1"
+    state: ServerState  # set on the subclass
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.debug("replay: " + format, *args)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _base(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def _send(self, status: int, payload: Any, *, truncate: bool = False) -> None:
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        if truncate:
+            body = body[: max(1, len(body) // 2)]
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json;charset=utf-8")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            self.close_connection = True
+            return
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _error(self, status: int, message: str) -> None:
+        self._send(
+            status, {"odata.error": {"code": "", "message": {"lang": "en-US", "value": message}}}
+        )
+
+    # -- routing ---------------------------------------------------------------------------
+    def do_GET(self) -> None:  # noqa: N802
+        state = self.state
+        state.requests.append(self.path)
+        fault = state.fault_for(self.path)
+        truncate = False
+        if fault is not None:
+            if fault.kind == "500":
+                self._error(500, "Internal Server Error (injected)")
+                return
+            if fault.kind == "drop":
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(2)
+                except OSError:
+                    pass
+                return
+            if fault.kind == "hang":
+                time.sleep(min(fault.seconds, MAX_HANG_SECONDS))
+                self.close_connection = True
+                return
+            if fault.kind == "slow":
+                time.sleep(min(fault.seconds, MAX_HANG_SECONDS))
+            truncate = fault.kind == "truncate"
+        parts = urlsplit(self.path)
+        path = unquote(parts.path)
+        if path in state.static:
+            data = state.static[path].read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        if not path.startswith(FEED):
+            self._error(404, f"No such resource: {path}")
+            return
+        rest = path[len(FEED) :].strip("/")
+        if not rest:
+            self._send(200, {"value": [{"name": p.name, "url": f"{self._base()}{FEED}{p.name}"}
+                                       for p in sorted(state.root.iterdir()) if p.is_dir()]})
+            return
+        table, _, endpoint = rest.partition("/")
+        tdir = state.table_dir(table)
+        if tdir is None:
+            self._error(404, f"Resource not found for the segment '{table}'.")
+            return
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        if not endpoint:
+            self._listing(table, tdir, truncate)
+            return
+        rows = state.endpoint_rows(tdir, endpoint)
+        if rows is None:
+            self._error(404, f"Resource not found for the segment '{endpoint}'.")
+            return
+        self._rows(table, tdir, endpoint, rows, query, truncate)
+
+    def _listing(self, table: str, tdir: Path, truncate: bool) -> None:
+        names = sorted(p.stem for p in tdir.glob("*.json"))
+        if "TypedDataSet" in names and "UntypedDataSet" not in names:
+            names.append("UntypedDataSet")
+        url = f"{self._base()}{FEED}{table}"
+        value = [{"name": n, "url": f"{url}/{n}"} for n in names]
+        self._send(200, {"odata.metadata": f"{url}/$metadata", "value": value}, truncate=truncate)
+
+    def _rows(
+        self,
+        table: str,
+        tdir: Path,
+        endpoint: str,
+        rows: list[dict[str, Any]],
+        query: dict[str, str],
+        truncate: bool,
+    ) -> None:
+        state = self.state
+        flt = query.get("$filter", "")
+        try:
+            selected = self._filtered(tdir, endpoint, rows, flt)
+        except FilterSyntaxError as exc:
+            self._error(400, f"Invalid $filter: {exc}")
+            return
+        try:
+            skip = int(query.get("$skip", "0") or 0)
+            top = int(query["$top"]) if query.get("$top") else None
+        except ValueError:
+            self._error(400, "$skip and $top take whole numbers.")
+            return
+        if (
+            endpoint in DATASETS
+            and state.refuse_over is not None
+            and top is None
+            and len(selected) > state.refuse_over
+        ):
+            self._error(
+                500,
+                f"The request would return {len(selected)} rows; the maximum is "
+                f"{state.refuse_over} rows per request. Filter the request to fewer rows.",
+            )
+            return
+        end = len(selected) if top is None else min(len(selected), skip + top)
+        page_end = min(end, skip + state.page_size)
+        page = selected[skip:page_end]
+        select = [s.strip() for s in query.get("$select", "").split(",") if s.strip()]
+        if select:
+            missing = [s for s in select if page and s not in page[0]]
+            if missing:
+                self._error(400, f"Unknown property in $select: {', '.join(missing)}")
+                return
+            page = [{k: r.get(k) for k in select} for r in page]
+        if endpoint == "UntypedDataSet":
+            page = [{k: (None if v is None else str(v)) for k, v in r.items()} for r in page]
+        url = f"{self._base()}{FEED}{table}/{endpoint}"
+        payload: dict[str, Any] = {"odata.metadata": f"{url}/$metadata", "value": page}
+        if page_end < end:
+            nxt = {"$format": "json", "$skip": str(page_end)}
+            if flt:
+                nxt["$filter"] = flt
+            if select:
+                nxt["$select"] = ",".join(select)
+            if top is not None:
+                nxt["$top"] = str(end - page_end)
+            payload["odata.nextLink"] = f"{url}?{urlencode(nxt)}"
+        self._send(200, payload, truncate=truncate)
+
+    def _filtered(
+        self, tdir: Path, endpoint: str, rows: list[dict[str, Any]], flt: str
+    ) -> list[dict[str, Any]]:
+        key = (str(tdir), endpoint + "?" + flt)
+        cache = self.state._cache
+        if key in cache:
+            return cache[key]  # type: ignore[no-any-return]
+        pred = compile_filter(flt)
+        selected = [r for r in rows if pred(r)]
+        with self.state._lock:
+            if len(cache) > 64:  # keep memory bounded
+                for k in [k for k in cache if "?" in k[1]][:32]:
+                    cache.pop(k, None)
+            cache[key] = selected
+        return selected
+
+
+class ReplayServer:
+    """Serve a snapshot folder on 127.0.0.1 in a background thread.
+
+    Use as a context manager, or call :meth:`start` and :meth:`stop`.
+    """
+
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        port: int = 0,
+        page_size: int = PAGE_SIZE,
+        refuse_over: int | None = None,
+        static: dict[str, Path] | None = None,
+    ) -> None:
+        root = Path(root)
+        if not root.is_dir():
+            raise FileNotFoundError(f"Snapshot folder {root} does not exist.")
+        self.state = ServerState(
+            root=root, page_size=page_size, refuse_over=refuse_over, static=dict(static or {})
+        )
+        handler = type("Handler", (_Handler,), {"state": self.state})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:54321``."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def faults(self) -> list[Fault]:
+        """The faults to apply (append to make it misbehave)."""
+        return self.state.faults
+
+    @property
+    def requests(self) -> list[str]:
+        """Every request path seen, in order."""
+        return self.state.requests
+
+    def start(self) -> ReplayServer:
+        """Start serving in a daemon thread."""
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> ReplayServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (``vib serve``)."""
+        try:
+            self._httpd.serve_forever(poll_interval=0.2)
+        finally:
+            self._httpd.server_close()
+
+
+@contextmanager
+def serving(root: Path | str, **kwargs: Any) -> Iterator[ReplayServer]:
+    """Context manager that serves ``root`` and yields the running server."""
+    server = ReplayServer(root, **kwargs)
+    with server:
+        yield server

@@ -1,0 +1,430 @@
+"""CBS access: metadata, filtered extracts, the local store, offline use.
+
+The one entry point for rows is :func:`fetch`: give it a :class:`Query` (table, the keys
+wanted per dimension) and it returns an :class:`Extract` from the local store, or fetches
+exactly those rows with a server-side ``$filter`` through ``cbsodata`` and stores them.
+CBS keys are kept (never swapped for titles) and stripped of their padding; CBS nulls stay
+missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from vluchtelingen_in_beeld import __version__
+from vluchtelingen_in_beeld._impl.client import fetch_endpoint
+from vluchtelingen_in_beeld._impl.odata_filter import quote
+from vluchtelingen_in_beeld.errors import (
+    CbsError,
+    MetadataError,
+    OfflineMissError,
+    TooManyRowsError,
+    did_you_mean,
+)
+from vluchtelingen_in_beeld.settings import Settings
+from vluchtelingen_in_beeld.store import Entry, Store
+
+log = logging.getLogger(__name__)
+
+_META_ENDPOINTS = ("TableInfos", "DataProperties", "CategoryGroups")
+_DIM_TYPES = ("Dimension", "GeoDimension", "TimeDimension", "GeoDetail")
+_INT_TYPES = ("Long", "Integer", "Short", "Int32", "Int64", "Byte")
+_FLOAT_TYPES = ("Double", "Float", "Decimal", "Single")
+
+
+@dataclass(frozen=True)
+class TableMeta:
+    """A table's metadata: info, properties and the keys of every dimension."""
+
+    table: str
+    info: dict[str, Any]
+    properties: list[dict[str, Any]]
+    dimensions: dict[str, list[dict[str, Any]]]
+    source: str = ""
+
+    @property
+    def modified(self) -> str:
+        """CBS's ``Modified`` stamp of the table."""
+        return str(self.info.get("Modified", ""))
+
+    @property
+    def title(self) -> str:
+        """The table's title."""
+        return str(self.info.get("Title", self.table))
+
+    @property
+    def explanatory_text(self) -> str:
+        """CBS's ``ExplanatoryText`` (a snapshot's warning lives here)."""
+        return str(self.info.get("ExplanatoryText") or "")
+
+    def dimension_names(self) -> list[str]:
+        """Dimension keys in table order."""
+        return [p["Key"] for p in self.properties if p.get("Type") in _DIM_TYPES]
+
+    def topics(self) -> list[dict[str, Any]]:
+        """Measure properties (type ``Topic``)."""
+        return [p for p in self.properties if p.get("Type") == "Topic"]
+
+    def keys(self, dim: str) -> list[str]:
+        """Stripped keys of a dimension."""
+        if dim not in self.dimensions:
+            raise MetadataError(
+                f"{self.table} has no dimension {dim!r}.{did_you_mean(dim, self.dimensions)} "
+                f"Dimensions: {', '.join(self.dimensions)}."
+            )
+        return [str(r["Key"]).strip() for r in self.dimensions[dim]]
+
+    def raw_key(self, dim: str, key: str) -> str:
+        """The key as CBS writes it (with padding), for use in a filter."""
+        for r in self.dimensions.get(dim, []):
+            if str(r["Key"]).strip() == key:
+                return str(r["Key"])
+        return key
+
+    def titles(self, dim: str) -> dict[str, str]:
+        """Stripped key -> title of a dimension."""
+        self.keys(dim)
+        return {str(r["Key"]).strip(): str(r.get("Title", "")).strip() for r in self.dimensions[dim]}
+
+    def periods(self) -> list[str]:
+        """Period keys of the table."""
+        for p in self.properties:
+            if p.get("Type") == "TimeDimension":
+                return self.keys(p["Key"])
+        return []
+
+    def cell_count(self) -> int:
+        """Cells in the whole table: product of dimension sizes times measures."""
+        sizes = [len(self.dimensions.get(d, [])) or 1 for d in self.dimension_names()]
+        return math.prod(sizes) * max(1, len(self.topics()))
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialisable form (for the store)."""
+        return {
+            "table": self.table,
+            "info": self.info,
+            "properties": self.properties,
+            "dimensions": self.dimensions,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TableMeta:
+        """Inverse of :meth:`to_json`."""
+        return cls(
+            table=data["table"],
+            info=data["info"],
+            properties=data["properties"],
+            dimensions=data["dimensions"],
+            source=data.get("source", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Query:
+    """Which rows of a table: exact keys per dimension, key prefixes, measures.
+
+    Keys are given stripped; the filter uses CBS's padded form from the metadata.
+    """
+
+    table: str
+    keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    prefixes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    measures: tuple[str, ...] = ()
+
+    @classmethod
+    def make(
+        cls,
+        table: str,
+        keys: dict[str, list[str] | tuple[str, ...]] | None = None,
+        prefixes: dict[str, list[str] | tuple[str, ...]] | None = None,
+        measures: list[str] | tuple[str, ...] = (),
+    ) -> Query:
+        """Build a query from plain dicts (order-insensitive, duplicates removed)."""
+        return cls(
+            table=table.upper(),
+            keys=tuple(sorted((d, tuple(sorted(set(v)))) for d, v in (keys or {}).items())),
+            prefixes=tuple(
+                sorted((d, tuple(sorted(set(v)))) for d, v in (prefixes or {}).items())
+            ),
+            measures=tuple(measures),
+        )
+
+    def filter_text(self, meta: TableMeta | None = None) -> str:
+        """The OData ``$filter`` for these rows."""
+        parts = []
+        for dim, keys in self.keys:
+            raw = [meta.raw_key(dim, k) if meta else k for k in keys]
+            alts = " or ".join(f"{dim} eq {quote(k)}" for k in raw)
+            parts.append(f"({alts})" if len(raw) > 1 else alts)
+        for dim, prefixes in self.prefixes:
+            alts = " or ".join(f"startswith({dim},{quote(p)})" for p in prefixes)
+            parts.append(f"({alts})" if len(prefixes) > 1 else alts)
+        return " and ".join(parts)
+
+    def select(self, meta: TableMeta) -> list[str] | None:
+        """``$select`` columns: every dimension plus the asked measures (None: all)."""
+        if not self.measures:
+            return None
+        return meta.dimension_names() + list(self.measures)
+
+    def store_key(self, source: str) -> str:
+        """Stable key of this query from this source, for the store."""
+        blob = json.dumps(
+            {"source": source, "q": [self.table, self.keys, self.prefixes, self.measures]},
+            sort_keys=True,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+    def split(self) -> tuple[Query, Query]:
+        """Two queries that together ask for the same rows (to stay under row limits)."""
+        candidates = [(len(v), i) for i, (_, v) in enumerate(self.keys) if len(v) > 1]
+        if candidates:
+            _, i = max(candidates)
+            dim, keys = self.keys[i]
+            half = len(keys) // 2
+            a = self.keys[:i] + ((dim, keys[:half]),) + self.keys[i + 1 :]
+            b = self.keys[:i] + ((dim, keys[half:]),) + self.keys[i + 1 :]
+            return Query(self.table, a, self.prefixes, self.measures), Query(
+                self.table, b, self.prefixes, self.measures
+            )
+        pcands = [(len(v), i) for i, (_, v) in enumerate(self.prefixes) if len(v) > 1]
+        if pcands:
+            _, i = max(pcands)
+            dim, ps = self.prefixes[i]
+            half = len(ps) // 2
+            a = self.prefixes[:i] + ((dim, ps[:half]),) + self.prefixes[i + 1 :]
+            b = self.prefixes[:i] + ((dim, ps[half:]),) + self.prefixes[i + 1 :]
+            return Query(self.table, self.keys, a, self.measures), Query(
+                self.table, self.keys, b, self.measures
+            )
+        raise TooManyRowsError(
+            f"{self.table}: even a single-key request ({self.filter_text()}) is over CBS's row "
+            "limit; ask for fewer periods or regions."
+        )
+
+
+@dataclass(frozen=True)
+class Extract:
+    """Rows of one query, with the metadata and manifest they came with."""
+
+    query: Query
+    frame: pd.DataFrame
+    meta: TableMeta
+    manifest: dict[str, Any]
+    from_store: bool
+
+    def provenance(self) -> dict[str, Any]:
+        """What an output needs to say about where these rows came from."""
+        m = self.manifest
+        return {
+            "table": self.meta.table,
+            "title": self.meta.title,
+            "modified": self.meta.modified,
+            "filter": m.get("filter"),
+            "rows": m.get("rows"),
+            "fetched_at": m.get("fetched_at"),
+            "source": m.get("source"),
+            "explanatory_text": self.meta.explanatory_text,
+            "checksum": m.get("files", {}).get("rows.parquet"),
+        }
+
+
+@dataclass
+class Session:
+    """Settings plus what this process already has in memory (metadata, counts)."""
+
+    settings: Settings
+    store: Store = field(init=False)
+    _meta: dict[str, TableMeta] = field(default_factory=dict)
+    fetched: list[Extract] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.store = Store(self.settings.data_dir)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def get_metadata(session: Session, table: str) -> TableMeta:
+    """A table's metadata: from memory, the store, or CBS (then stored)."""
+    table = table.upper()
+    settings = session.settings
+    if table in session._meta:
+        return session._meta[table]
+    key = hashlib.sha256(f"{settings.source}|{table}|meta".encode()).hexdigest()[:20]
+    entry = None if settings.refresh else session.store.read(table, "meta-" + key)
+    if entry is not None:
+        meta = TableMeta.from_json(json.loads(entry.file("metadata.json").read_text("utf-8")))
+    else:
+        if settings.offline:
+            raise OfflineMissError(
+                f"The local store ({settings.data_dir}) has no metadata of {table}, and "
+                "--offline forbids fetching it. Run once without --offline (or with "
+                "--snapshot DIR) to fill the store."
+            )
+        listing = fetch_endpoint(settings, table, "")
+        names = [str(item.get("name")) for item in listing]
+        infos = fetch_endpoint(settings, table, "TableInfos")
+        props = fetch_endpoint(settings, table, "DataProperties")
+        dims: dict[str, list[dict[str, Any]]] = {}
+        for p in props:
+            if p.get("Type") in _DIM_TYPES and p["Key"] in names:
+                dims[p["Key"]] = fetch_endpoint(settings, table, p["Key"])
+        meta = TableMeta(
+            table=table, info=infos[0] if infos else {}, properties=props, dimensions=dims,
+            source=settings.source,
+        )
+        session.store.write(
+            table,
+            "meta-" + key,
+            {"metadata.json": json.dumps(meta.to_json(), ensure_ascii=False).encode("utf-8")},
+            {
+                "kind": "metadata",
+                "source": settings.source,
+                "modified": meta.modified,
+                "fetched_at": _now(),
+                "tool_version": __version__,
+            },
+        )
+    session._meta[table] = meta
+    return meta
+
+
+def validate_query(query: Query, meta: TableMeta) -> None:
+    """Raise :class:`MetadataError` for any dimension, key or measure not in the table."""
+    for dim, keys in query.keys + query.prefixes:
+        available = meta.keys(dim)
+        if (dim, keys) in query.prefixes:
+            continue
+        for key in keys:
+            if key not in available:
+                titles = meta.titles(dim)
+                if dim == "Perioden" or meta.dimension_names()[-1:] == [dim]:
+                    raise MetadataError(
+                        f"Period {key!r} is not in {meta.table} ({meta.title}). Available "
+                        f"periods: {', '.join(available)}."
+                    )
+                shown = ", ".join(f"{k} ({titles.get(k, '')})" for k in available[:30])
+                more = " …" if len(available) > 30 else ""
+                raise MetadataError(
+                    f"Key {key!r} is not in dimension {dim} of {meta.table}."
+                    f"{did_you_mean(key, available)} Available: {shown}{more}."
+                )
+    topic_keys = {p["Key"] for p in meta.topics()}
+    for m in query.measures:
+        if m not in topic_keys:
+            raise MetadataError(
+                f"Measure {m!r} is not in {meta.table}.{did_you_mean(m, topic_keys)}"
+            )
+
+
+def _download(session: Session, query: Query, meta: TableMeta, depth: int = 0) -> list[dict]:
+    try:
+        return fetch_endpoint(
+            session.settings,
+            query.table,
+            "TypedDataSet",
+            filters=query.filter_text(meta) or None,
+            select=query.select(meta),
+        )
+    except TooManyRowsError:
+        if depth > 12:
+            raise
+        a, b = query.split()
+        log.info("%s: over the row limit; splitting the request in two", query.table)
+        return _download(session, a, meta, depth + 1) + _download(session, b, meta, depth + 1)
+
+
+def rows_to_frame(rows: list[dict[str, Any]], meta: TableMeta) -> pd.DataFrame:
+    """Typed frame from raw OData rows: keys stripped, measures typed, nulls kept missing."""
+    dims = meta.dimension_names()
+    topics = {p["Key"]: p for p in meta.topics()}
+    frame = pd.DataFrame.from_records(rows)
+    if "ID" in frame.columns:
+        frame = frame.drop(columns="ID")
+    for col in frame.columns:
+        if col in dims:
+            frame[col] = frame[col].astype("string").str.strip()
+        elif col in topics:
+            dtype = str(topics[col].get("Datatype", ""))
+            if dtype in _INT_TYPES:
+                frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
+            elif dtype in _FLOAT_TYPES:
+                frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Float64")
+            else:
+                frame[col] = frame[col].astype("string").str.strip()
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype="string") for c in dims})
+    return frame.reset_index(drop=True)
+
+
+def fetch(session: Session, query: Query) -> Extract:
+    """Rows for ``query``: from the local store, or fetched from CBS and stored."""
+    settings = session.settings
+    key = query.store_key(settings.source)
+    entry: Entry | None = None if settings.refresh else session.store.read(query.table, key)
+    if entry is not None:
+        frame = pd.read_parquet(entry.file("rows.parquet"))
+        meta = TableMeta.from_json(json.loads(entry.file("metadata.json").read_text("utf-8")))
+        extract = Extract(query, frame, meta, entry.manifest, from_store=True)
+        session.fetched.append(extract)
+        return extract
+    if settings.offline:
+        raise OfflineMissError(
+            f"The local store ({settings.data_dir}) does not hold {query.table} rows for "
+            f"{query.filter_text()!r}, and --offline forbids fetching them. Run the same "
+            "command once without --offline (or with --snapshot DIR)."
+        )
+    meta = get_metadata(session, query.table)
+    validate_query(query, meta)
+    rows = _download(session, query, meta)
+    frame = rows_to_frame(rows, meta)
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    n_measures = len(query.measures) or len(meta.topics())
+    info = {
+        "kind": "extract",
+        "title": meta.title,
+        "source": settings.source,
+        "cbs_url": settings.cbs_url,
+        "filter": query.filter_text(meta),
+        "select": query.select(meta),
+        "modified": meta.modified,
+        "fetched_at": _now(),
+        "rows": len(frame),
+        "cells": len(frame) * n_measures,
+        "table_cells": meta.cell_count(),
+        "tool_version": __version__,
+    }
+    entry = session.store.write(
+        query.table,
+        key,
+        {
+            "rows.parquet": buf.getvalue(),
+            "metadata.json": json.dumps(meta.to_json(), ensure_ascii=False).encode("utf-8"),
+        },
+        info,
+    )
+    extract = Extract(query, frame, meta, entry.manifest, from_store=False)
+    session.fetched.append(extract)
+    return extract
+
+
+def check_rows(extract: Extract, expected: int | None = None) -> None:
+    """Raise if an extract came back empty (CBS answered, but with nothing)."""
+    if extract.frame.empty or (expected is not None and len(extract.frame) < expected):
+        raise CbsError(
+            f"{extract.query.table} returned {len(extract.frame)} rows for "
+            f"{extract.query.filter_text()!r}; expected {expected or 'some'}."
+        )

@@ -1,0 +1,74 @@
+"""The exceptions of vluchtelingen-in-beeld.
+
+Every error the library raises on purpose is a :class:`VibError`. Its message says what was
+wrong and what to do next; only the CLI turns it into an exit code.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class VibError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ConfigError(VibError):
+    """A setting, option or argument is not valid."""
+
+
+class CbsError(VibError):
+    """Something went wrong talking to CBS (or a server that speaks its protocol)."""
+
+
+class CbsUnavailableError(CbsError):
+    """CBS could not be reached, or kept failing, after every retry."""
+
+
+class UnknownTableError(CbsError):
+    """The table id does not exist at the source."""
+
+
+class TooManyRowsError(CbsError):
+    """The server refused the request because the answer would exceed its row limit."""
+
+
+class MetadataError(CbsError):
+    """A table's metadata lacks a period, a dimension key or a measure we asked for."""
+
+
+class OfflineMissError(VibError):
+    """Offline mode was asked for, but the local store does not hold what is needed."""
+
+
+class StoreError(VibError):
+    """The local store holds something unusable."""
+
+
+class MethodCardError(VibError):
+    """A method card is not valid."""
+
+
+class DataCoverageError(VibError):
+    """The data lacks what the method or a join needs."""
+
+
+def closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Return up to ``n`` candidates closest to ``word`` (for "did you mean" hints)."""
+    pool = [str(c) for c in candidates]
+    hits = difflib.get_close_matches(word, pool, n=n, cutoff=0.5)
+    if not hits:
+        lowered = {c.casefold(): c for c in pool}
+        hits = [
+            lowered[h] for h in difflib.get_close_matches(word.casefold(), lowered, n=n, cutoff=0.4)
+        ]
+    return hits
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """A "did you mean …?" phrase, or an empty string when nothing is close."""
+    hits = closest(word, candidates)
+    if not hits:
+        return ""
+    return " Did you mean " + " or ".join(repr(h) for h in hits) + "?"

@@ -1,0 +1,321 @@
+"""What the method needs from CBS for one year, fetched through :mod:`.cbs`.
+
+:func:`gather` turns a method card and a year into queries (only the keys the card needs),
+fetches them (store first), checks that the data covers what the card asks for, and hands
+the estimate tidy frames keyed by CBS codes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from vluchtelingen_in_beeld import tables as T
+from vluchtelingen_in_beeld.cbs import Extract, Query, Session, TableMeta, fetch, get_metadata
+from vluchtelingen_in_beeld.errors import DataCoverageError, MetadataError, VibError
+from vluchtelingen_in_beeld.method import MethodCard
+
+log = logging.getLogger(__name__)
+
+_BAND = re.compile(r"^\s*(\d+)\s*tot\s*(\d+)\s*jaar\s*$", re.IGNORECASE)
+_OPEN = re.compile(r"^\s*(\d+)\s*jaar\s*of\s*ouder\s*$", re.IGNORECASE)
+OPEN_BAND_END = 120.0
+
+
+def age_bands(titles: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """Age key -> [lower, upper) in years, parsed from CBS titles ("15 tot 20 jaar").
+
+    Keys whose title is not a single band (totals, wider groups) are left out.
+    """
+    bands: dict[str, tuple[float, float]] = {}
+    for key, title in titles.items():
+        if m := _BAND.match(title):
+            bands[key] = (float(m.group(1)), float(m.group(2)))
+        elif m := _OPEN.match(title):
+            bands[key] = (float(m.group(1)), OPEN_BAND_END)
+    # keep only the finest partition: drop bands that contain another band
+    fine = {
+        k: (lo, hi)
+        for k, (lo, hi) in bands.items()
+        if not any(k2 != k and lo <= lo2 and hi2 <= hi and (lo2, hi2) != (lo, hi)
+                   for k2, (lo2, hi2) in bands.items())
+    }
+    return fine
+
+
+def age_weights(
+    bands: dict[str, tuple[float, float]], age_min: float, age_max: float
+) -> dict[str, float]:
+    """Share of each band inside [age_min, age_max), assuming ages spread evenly in a band.
+
+    A band wholly inside gets 1, one partly inside gets the overlapping fraction (the
+    method's pro-rating), one outside is left out.
+    """
+    weights = {}
+    for key, (lo, hi) in bands.items():
+        overlap = min(hi, age_max) - max(lo, age_min)
+        if overlap > 0:
+            weights[key] = overlap / (hi - lo)
+    return weights
+
+
+@dataclass
+class Inputs:
+    """Everything the estimate reads, for one year, keyed by CBS codes."""
+
+    year: int
+    table: TableMeta
+    #: long frame: gemeentecode, groep (card group name), leeftijd (age key), bevolking
+    population: pd.DataFrame
+    #: age key -> weight within the card's age band
+    weights: dict[str, float]
+    names: pd.Series
+    inwoners: pd.Series
+    #: group name -> all-ages national count from the national row (NL01), where published
+    national_groups: dict[str, float]
+    national_inwoners: float | None
+    #: group name -> all-ages count summed over the gemeenten (to check against the above)
+    gemeente_groups: dict[str, float] = field(default_factory=dict)
+    bijstand_per_1000: pd.Series | None = None
+    bijstand_nl_per_1000: float | None = None
+    notes: list[str] = field(default_factory=list)
+    extracts: list[Extract] = field(default_factory=list)
+
+    def provenance(self) -> list[dict[str, Any]]:
+        """One record per CBS extract used."""
+        return [e.provenance() for e in self.extracts]
+
+
+def _population_queries(
+    spec: T.TableSpec, meta: TableMeta, card: MethodCard, year: int
+) -> tuple[Query, Query, dict[str, float], list[str]]:
+    notes: list[str] = []
+    period = T.period_key(year)
+    periods = meta.periods()
+    if period not in periods:
+        raise MetadataError(
+            f"{meta.table} ({meta.title}) has no figures for 1 January {year}. Available "
+            f"periods: {', '.join(periods)}. Choose one of those years with --year."
+        )
+    assert spec.origin_dim and spec.birth_dim and spec.age_dim and spec.sex_dim
+    bp_key, bp_title = T.BIRTHPLACES[card.birthplace]
+    if spec is T.POPULATION_OLD:
+        by_title = {v.casefold(): k for k, v in meta.titles(spec.birth_dim).items()}
+        if bp_title.casefold() not in by_title:
+            raise MetadataError(
+                f"{meta.table} has no {spec.birth_dim} {bp_title!r} (needed for birthplace "
+                f"{card.birthplace!r}); it has: {', '.join(meta.titles(spec.birth_dim).values())}. "
+                "Use a card with birthplace = \"totaal\"."
+            )
+        birth = by_title[bp_title.casefold()]
+        total_birth = T.GENERATIE_TOTAAL
+    else:
+        birth = bp_key
+        total_birth = T.GEBOORTELAND_TOTAAL
+    if card.all_ages:
+        weights = {T.LEEFTIJD_TOTAAL: 1.0}
+    else:
+        bands = age_bands(meta.titles(spec.age_dim))
+        if not bands:
+            raise MetadataError(f"{meta.table} has no age bands in {spec.age_dim}.")
+        weights = age_weights(bands, card.age_min, card.age_max)
+        partial = {k: w for k, w in weights.items() if w < 1}
+        if partial:
+            notes.append(
+                f"Leeftijd {card.age_min:g}–{card.age_max:g}: "
+                + ", ".join(f"band {k} telt voor {w:.0%}" for k, w in sorted(partial.items()))
+                + " (pro rata binnen de 5-jaarsklasse)."
+            )
+    common = {spec.sex_dim: [T.GESLACHT_TOTAAL], "Perioden": [period]}
+    regions = {spec.region_dim: [T.GEMEENTE_PREFIX, T.NATIONAL_PREFIX]}
+    pop = Query.make(
+        meta.table,
+        keys={
+            **common,
+            spec.origin_dim: [g.key for g in card.groups],
+            spec.birth_dim: [birth],
+            spec.age_dim: sorted(set(weights) | {T.LEEFTIJD_TOTAAL}),
+        },
+        prefixes=regions,
+        measures=[T.resolve_measure(meta.properties, spec.measure("bevolking").path)],
+    )
+    total = Query.make(
+        meta.table,
+        keys={
+            **common,
+            spec.origin_dim: [T.HERKOMST_TOTAAL],
+            spec.birth_dim: [total_birth],
+            spec.age_dim: [T.LEEFTIJD_TOTAAL],
+        },
+        prefixes=regions,
+        measures=pop.measures,
+    )
+    return pop, total, weights, notes
+
+
+def _coverage_problem(
+    session: Session, spec: T.TableSpec, meta: TableMeta, card: MethodCard, year: int,
+    missing: pd.DataFrame,
+) -> DataCoverageError:
+    """Name what is missing, and find the years where the card would work."""
+    labels = {g.key: g.label for g in card.groups}
+    what = sorted({labels.get(k, k) for k in missing["origin"]})
+    ages = "de leeftijdsklassen" if not card.all_ages else "het leeftijdstotaal"
+    works = []
+    for period in reversed(meta.periods()[-6:]):
+        y = int(period[:4])
+        if y == year:
+            continue
+        try:
+            pop, _, weights, _ = _population_queries(spec, meta, card, y)
+            probe = Query.make(
+                meta.table,
+                keys={**dict(pop.keys), spec.age_dim: [sorted(weights)[0]]},  # type: ignore[dict-item]
+                prefixes=dict(pop.prefixes),  # type: ignore[arg-type]
+                measures=pop.measures,
+            )
+            frame = fetch(session, probe).frame
+            if not frame.empty and frame[pop.measures[0]].notna().all():
+                works.append(str(y))
+        except VibError:
+            continue
+    hint = f" Jaren waarin deze kaart wel werkt: {', '.join(works)}." if works else ""
+    return DataCoverageError(
+        f"{meta.table} heeft voor 1 januari {year} geen cijfers naar {ages} "
+        f"({card.age_min:g}–{card.age_max:g} jaar) voor: {', '.join(what)} "
+        f"({len(missing)} combinaties van gemeente, groep en leeftijd ontbreken).{hint} "
+        "Of gebruik een methodekaart met alle leeftijden (age_min = 0, age_max = 120), "
+        "die het leeftijdstotaal gebruikt."
+    )
+
+
+def gather(session: Session, card: MethodCard, year: int) -> Inputs:
+    """Fetch (or read from the store) everything the estimate needs for ``year``."""
+    spec = T.population_table_for(year)
+    meta = get_metadata(session, spec.table_id())
+    origin_titles = meta.titles(spec.origin_dim)  # type: ignore[arg-type]
+    from vluchtelingen_in_beeld.method import check_against_metadata
+
+    check_against_metadata(card, origin_titles, meta.table)
+    pop_q, total_q, weights, notes = _population_queries(spec, meta, card, year)
+    if spec is T.POPULATION_OLD:
+        notes.append(
+            f"{meta.table} gebruikt de indeling naar migratieachtergrond; CBS is in 2022 "
+            "overgestapt op herkomstland (85458NED). Vergelijk jaren van voor en na 2022 niet "
+            "zonder meer: dat is een trendbreuk."
+        )
+    pop_x = fetch(session, pop_q)
+    total_x = fetch(session, total_q)
+    measure = pop_q.measures[0]
+    region = spec.region_dim
+
+    totals = total_x.frame
+    gm_tot = totals[totals[region].str.startswith(T.GEMEENTE_PREFIX)]
+    inwoners = gm_tot.set_index(region)[measure].astype("Float64").rename("inwoners")
+    inwoners = inwoners[inwoners.notna()]  # gemeenten that did not exist that year
+    inwoners.index.name = "gemeentecode"
+    nl_tot = totals[totals[region].str.startswith(T.NATIONAL_PREFIX)][measure].dropna()
+    region_titles = meta.titles(region)
+    names = pd.Series(
+        {code: _clean_name(region_titles.get(code, code)) for code in inwoners.index},
+        name="gemeentenaam",
+    )
+    names.index.name = "gemeentecode"
+
+    frame = pop_x.frame
+    by_key = {g.key: g.name for g in card.groups}
+    long = pd.DataFrame(
+        {
+            "gemeentecode": frame[region],
+            "origin": frame[spec.origin_dim],
+            "groep": frame[spec.origin_dim].map(by_key),
+            "leeftijd": frame[spec.age_dim],
+            "bevolking": frame[measure].astype("Float64"),
+        }
+    )
+    nl = long[long["gemeentecode"].str.startswith(T.NATIONAL_PREFIX)]
+    national_groups = {
+        str(r.groep): float(r.bevolking)
+        for r in nl[nl["leeftijd"] == T.LEEFTIJD_TOTAAL].itertuples()
+        if pd.notna(r.bevolking)
+    }
+    long = long[long["gemeentecode"].isin(inwoners.index)]
+    all_ages = long[long["leeftijd"] == T.LEEFTIJD_TOTAAL]
+    gemeente_groups = {
+        str(k): float(v) for k, v in all_ages.groupby("groep")["bevolking"].sum(min_count=1).items()
+        if pd.notna(v)
+    }
+    used = long[long["leeftijd"].isin(weights)]
+    # every (gemeente, group, band) must be there and not missing
+    full = pd.MultiIndex.from_product(
+        [inwoners.index, [g.key for g in card.groups], sorted(weights)],
+        names=["gemeentecode", "origin", "leeftijd"],
+    )
+    have = used.dropna(subset=["bevolking"]).set_index(["gemeentecode", "origin", "leeftijd"])
+    missing_idx = full.difference(have.index)
+    if len(missing_idx):
+        missing = missing_idx.to_frame(index=False)
+        raise _coverage_problem(session, spec, meta, card, year, missing)
+
+    inputs = Inputs(
+        year=year,
+        table=meta,
+        population=used[["gemeentecode", "groep", "leeftijd", "bevolking"]].reset_index(drop=True),
+        weights=weights,
+        names=names,
+        inwoners=inwoners,
+        national_groups=national_groups,
+        national_inwoners=float(nl_tot.iloc[0]) if len(nl_tot) else None,
+        gemeente_groups=gemeente_groups,
+        notes=notes,
+        extracts=[pop_x, total_x],
+    )
+    if card.beta.value != 0 or card.beta.has_range:
+        _add_bijstand(session, inputs, year)
+    return inputs
+
+
+def _clean_name(title: str) -> str:
+    """CBS region title without its kind suffix: 'Utrecht (gemeente)' -> 'Utrecht'."""
+    return re.sub(r"\s*\((gemeente|gem\.)\)\s*$", "", title.strip(), flags=re.IGNORECASE)
+
+
+def _add_bijstand(session: Session, inputs: Inputs, year: int) -> None:
+    """Bijstand per 1,000 inhabitants per gemeente, from Kerncijfers wijken en buurten."""
+    spec = T.KEY_FIGURES
+    kwb_year, table = T.nearest_year_id(spec, year)
+    meta = get_metadata(session, table)
+    inw = T.resolve_measure(meta.properties, spec.measure("inwoners").path)
+    bij = T.resolve_measure(meta.properties, spec.measure("bijstand").path)
+    q = Query.make(
+        table,
+        prefixes={spec.region_dim: [T.GEMEENTE_PREFIX, T.NATIONAL_PREFIX]},
+        measures=[inw, bij],
+    )
+    x = fetch(session, q)
+    f = x.frame.set_index(spec.region_dim)
+    rate = (f[bij].astype("Float64") / f[inw].astype("Float64") * 1000).astype("Float64")
+    nl = rate[rate.index.str.startswith(T.NATIONAL_PREFIX)].dropna()
+    gm = rate[rate.index.str.startswith(T.GEMEENTE_PREFIX)]
+    missing = sorted(set(inputs.inwoners.index) - set(gm.dropna().index))
+    if missing or nl.empty:
+        raise DataCoverageError(
+            f"{table} (Kerncijfers wijken en buurten {kwb_year}) has no bijstand figure for "
+            f"{len(missing)} gemeente(n) of {year}: {', '.join(missing[:20])}"
+            f"{' …' if len(missing) > 20 else ''}"
+            + ("; and no national row" if nl.empty else "")
+            + ". Use a card with beta = 0 (no local adjustment) or a year whose gemeenten match."
+        )
+    gm.index.name = "gemeentecode"
+    inputs.bijstand_per_1000 = gm.loc[inputs.inwoners.index].astype(float)
+    inputs.bijstand_nl_per_1000 = float(nl.iloc[0])
+    if kwb_year != year:
+        inputs.notes.append(
+            f"Bijstand uit Kerncijfers wijken en buurten {kwb_year} ({table}): de meest recente "
+            f"tabel tot en met {year} die dit programma kent."
+        )
+    inputs.extracts.append(x)

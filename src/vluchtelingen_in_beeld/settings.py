@@ -1,0 +1,107 @@
+"""One settings object: where data lives, which CBS to talk to, and how patiently.
+
+Every value can be set by a CLI flag or an environment variable; flags win.
+
+=================  =====================  =====================================
+setting            environment variable   default
+=================  =====================  =====================================
+data_dir           ``VIB_DATA_DIR``       ``./data``
+cbs_url            ``VIB_CBS_URL``        ``https://opendata.cbs.nl``
+timeout            ``VIB_TIMEOUT``        30 seconds (per request)
+retries            ``VIB_RETRIES``        3 (attempts after the first)
+backoff            ``VIB_BACKOFF``        1.0 second (doubles each retry)
+=================  =====================  =====================================
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from vluchtelingen_in_beeld.errors import ConfigError
+
+DEFAULT_CBS_URL = "https://opendata.cbs.nl"
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number; set it to e.g. 30.") from None
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number; set it to e.g. 3.") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides where data comes from and where it goes."""
+
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    cbs_url: str = DEFAULT_CBS_URL
+    timeout: float = 30.0
+    retries: int = 3
+    backoff: float = 1.0
+    offline: bool = False
+    refresh: bool = False
+    #: Identifies where rows come from, for the store key and provenance: ``cbs:<host>`` for
+    #: a CBS-protocol server, ``snapshot:<path>`` when a snapshot folder is being served.
+    source: str = ""
+    #: The snapshot folder being served, if any (its warning texts go into provenance).
+    snapshot_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.cbs_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(
+                f"CBS URL {self.cbs_url!r} is not an http(s) URL; "
+                f"use e.g. {DEFAULT_CBS_URL} or http://127.0.0.1:8080."
+            )
+        if self.timeout <= 0:
+            raise ConfigError(f"timeout must be positive, got {self.timeout}.")
+        if self.retries < 0:
+            raise ConfigError(f"retries must be 0 or more, got {self.retries}.")
+        if not self.source:
+            object.__setattr__(self, "source", f"cbs:{parts.netloc}")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Settings from the environment, with explicit ``overrides`` (``None`` = not given)."""
+        values: dict[str, object] = {
+            "data_dir": Path(os.environ.get("VIB_DATA_DIR") or "data"),
+            "cbs_url": os.environ.get("VIB_CBS_URL") or DEFAULT_CBS_URL,
+            "timeout": _env_float("VIB_TIMEOUT", 30.0),
+            "retries": _env_int("VIB_RETRIES", 3),
+            "backoff": _env_float("VIB_BACKOFF", 1.0),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if isinstance(values["data_dir"], str):
+            values["data_dir"] = Path(values["data_dir"])
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def catalog_url(self) -> str:
+        """Host (and port) as ``cbsodata`` wants it: no scheme."""
+        parts = urlsplit(self.cbs_url)
+        return parts.netloc + parts.path.rstrip("/")
+
+    @property
+    def use_https(self) -> bool:
+        """Whether ``cbsodata`` should speak https."""
+        return urlsplit(self.cbs_url).scheme == "https"
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,151 @@
+"""Snapshots: CBS tables saved to a folder, and served back as if CBS were online.
+
+A snapshot folder holds one sub-folder per table in the layout that
+``cbsodata.download_data(table, dir=...)`` writes (one JSON file per endpoint, each the
+endpoint's ``value`` list). :func:`save_snapshot` writes one; :func:`serving_snapshot` serves
+one on 127.0.0.1 and returns settings that make every command read from it through the
+normal code path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from vluchtelingen_in_beeld._impl.client import fetch_endpoint
+from vluchtelingen_in_beeld._impl.server import ReplayServer
+from vluchtelingen_in_beeld.cbs import Session, get_metadata
+from vluchtelingen_in_beeld.errors import ConfigError
+from vluchtelingen_in_beeld.settings import Settings
+from vluchtelingen_in_beeld.tables import period_key
+
+#: Above this many cells a whole-table snapshot needs ``--all`` (or a filter).
+WHOLE_TABLE_LIMIT = 2_000_000
+
+
+@dataclass(frozen=True)
+class SavedTable:
+    """What :func:`save_snapshot` wrote for one table."""
+
+    table: str
+    path: Path
+    rows: int
+    filter: str
+
+
+@contextmanager
+def serving_snapshot(settings: Settings, folder: Path | str) -> Iterator[Settings]:
+    """Serve ``folder`` locally; yield settings pointing at it."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(
+            f"Snapshot folder {folder} does not exist. Give a folder written by "
+            "`vib snapshot save` (or cbsodata.download_data), e.g. ../shared/data/statline."
+        )
+    tables = [p for p in folder.iterdir() if p.is_dir() and (p / "TableInfos.json").is_file()]
+    if not tables:
+        raise ConfigError(
+            f"{folder} holds no table folders with a TableInfos.json; it is not a snapshot."
+        )
+    with ReplayServer(folder) as server:
+        yield settings.with_(
+            cbs_url=server.url,
+            source=f"snapshot:{folder.resolve()}",
+            snapshot_dir=folder.resolve(),
+        )
+
+
+def snapshot_warnings(folder: Path | str) -> dict[str, str]:
+    """Table id -> ``ExplanatoryText`` of every table in a snapshot folder."""
+    out = {}
+    for p in sorted(Path(folder).iterdir()):
+        info = p / "TableInfos.json"
+        if info.is_file():
+            rows = json.loads(info.read_text(encoding="utf-8"))
+            if rows and rows[0].get("ExplanatoryText"):
+                out[p.name] = str(rows[0]["ExplanatoryText"])
+    return out
+
+
+def save_snapshot(
+    session: Session,
+    tables: Sequence[str],
+    to: Path | str,
+    *,
+    years: Sequence[int] = (),
+    filters: str | None = None,
+    whole: bool = False,
+) -> list[SavedTable]:
+    """Save ``tables`` to ``to`` in cbsodata's ``download_data`` layout.
+
+    Rows can be limited to ``years`` (on the table's time dimension) and/or an OData
+    ``filters`` text. A table over :data:`WHOLE_TABLE_LIMIT` cells needs a limit or
+    ``whole=True``. Each table folder appears complete or not at all.
+    """
+    settings = session.settings
+    to = Path(to)
+    to.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for table in tables:
+        table = table.upper()
+        meta = get_metadata(session, table)
+        parts = []
+        if years:
+            tdim = next((p["Key"] for p in meta.properties if p.get("Type") == "TimeDimension"), None)
+            if tdim is None:
+                raise ConfigError(f"{table} has no time dimension; drop --year for it.")
+            available = meta.periods()
+            wanted = [period_key(y) for y in years]
+            missing = [w for w in wanted if w not in available]
+            if missing:
+                raise ConfigError(
+                    f"{table} has no period {', '.join(missing)}. Available: {', '.join(available)}."
+                )
+            parts.append(
+                "(" + " or ".join(f"{tdim} eq '{meta.raw_key(tdim, w)}'" for w in wanted) + ")"
+            )
+        if filters:
+            parts.append(f"({filters})")
+        flt = " and ".join(parts)
+        if not flt and not whole and meta.cell_count() > WHOLE_TABLE_LIMIT:
+            raise ConfigError(
+                f"{table} has {meta.cell_count():,} cells; saving it whole is probably not what "
+                "you want. Limit it with --year or --filter, or pass --all."
+            )
+        listing = [str(i["name"]) for i in fetch_endpoint(settings, table, "")]
+        # cbsodata.download_data(typed=False) drops "UntypedDataSet" and keeps the typed rows.
+        names = [n for n in listing if n != "UntypedDataSet"]
+        work = to / f".{table}.{os.getpid()}.{uuid.uuid4().hex[:6]}.tmp"
+        work.mkdir()
+        try:
+            n_rows = 0
+            for name in names:
+                if name == "TypedDataSet":
+                    value = fetch_endpoint(settings, table, name, filters=flt or None)
+                    n_rows = len(value)
+                elif name in meta.dimensions:
+                    value = meta.dimensions[name]
+                elif name == "TableInfos":
+                    value = [meta.info]
+                elif name == "DataProperties":
+                    value = meta.properties
+                else:
+                    value = fetch_endpoint(settings, table, name)
+                (work / f"{name}.json").write_text(
+                    json.dumps(value, indent=2, ensure_ascii=False), encoding="utf-8"
+                )
+            final = to / table
+            if final.exists():
+                shutil.rmtree(final)
+            os.rename(work, final)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        saved.append(SavedTable(table, final, n_rows, flt))
+    return saved
