@@ -346,11 +346,17 @@ def _download(session: Session, query: Query, meta: TableMeta, depth: int = 0) -
         return _download(session, a, meta, depth + 1) + _download(session, b, meta, depth + 1)
 
 
-def rows_to_frame(rows: list[dict[str, Any]], meta: TableMeta) -> pd.DataFrame:
+def rows_to_frame(
+    rows: list[dict[str, Any]], meta: TableMeta, measures: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Typed frame from raw OData rows: keys stripped, measures typed, nulls kept missing."""
     dims = meta.dimension_names()
     topics = {p["Key"]: p for p in meta.topics()}
+    columns = dims + list(measures or topics)
     frame = pd.DataFrame.from_records(rows)
+    for col in columns:
+        if col not in frame.columns:
+            frame[col] = pd.Series([None] * len(frame), dtype=object)
     if "ID" in frame.columns:
         frame = frame.drop(columns="ID")
     for col in frame.columns:
@@ -364,8 +370,6 @@ def rows_to_frame(rows: list[dict[str, Any]], meta: TableMeta) -> pd.DataFrame:
                 frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Float64")
             else:
                 frame[col] = frame[col].astype("string").str.strip()
-    if frame.empty:
-        frame = pd.DataFrame({c: pd.Series(dtype="string") for c in dims})
     return frame.reset_index(drop=True)
 
 
@@ -389,7 +393,7 @@ def fetch(session: Session, query: Query) -> Extract:
     meta = get_metadata(session, query.table)
     validate_query(query, meta)
     rows = _download(session, query, meta)
-    frame = rows_to_frame(rows, meta)
+    frame = rows_to_frame(rows, meta, query.measures)
     buf = io.BytesIO()
     frame.to_parquet(buf, index=False)
     n_measures = len(query.measures) or len(meta.topics())

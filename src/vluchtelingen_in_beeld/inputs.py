@@ -164,7 +164,7 @@ def _coverage_problem(
     """Name what is missing, and find the years where the card would work."""
     labels = {g.key: g.label for g in card.groups}
     what = sorted({labels.get(k, k) for k in missing["origin"]})
-    ages = "de leeftijdsklassen" if not card.all_ages else "het leeftijdstotaal"
+    ages = "age bands" if not card.all_ages else "the age total"
     works = []
     for period in reversed(meta.periods()[-6:]):
         y = int(period[:4])
@@ -183,13 +183,12 @@ def _coverage_problem(
                 works.append(str(y))
         except VibError:
             continue
-    hint = f" Jaren waarin deze kaart wel werkt: {', '.join(works)}." if works else ""
+    hint = f" Years where this card works: {', '.join(works)}." if works else ""
     return DataCoverageError(
-        f"{meta.table} heeft voor 1 januari {year} geen cijfers naar {ages} "
-        f"({card.age_min:g}–{card.age_max:g} jaar) voor: {', '.join(what)} "
-        f"({len(missing)} combinaties van gemeente, groep en leeftijd ontbreken).{hint} "
-        "Of gebruik een methodekaart met alle leeftijden (age_min = 0, age_max = 120), "
-        "die het leeftijdstotaal gebruikt."
+        f"{meta.table} has no figures by {ages} ({card.age_min:g} to {card.age_max:g} years) "
+        f"for 1 January {year} for: {', '.join(what)} ({len(missing)} gemeente/group/age "
+        f"combinations missing).{hint} Or use a method card covering all ages "
+        "(age_min = 0, age_max = 120), which uses CBS's age total."
     )
 
 

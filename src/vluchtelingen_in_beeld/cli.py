@@ -1,0 +1,331 @@
+"""The ``vib`` command line: thin commands over the library.
+
+Each command parses its options, calls one library function, writes the output, and turns
+:class:`~vluchtelingen_in_beeld.errors.VibError` into a clear message and exit code 1.
+Heavy libraries are imported inside the commands, so ``vib --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from vluchtelingen_in_beeld import __version__
+from vluchtelingen_in_beeld.errors import VibError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _fail(exc: VibError) -> click.ClickException:
+    return click.ClickException(str(exc))
+
+
+def data_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by every command that reads CBS data."""
+    opts = [
+        click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+                     help="Local store (default ./data, or $VIB_DATA_DIR)."),
+        click.option("--snapshot", type=click.Path(path_type=Path), default=None,
+                     help="Read a saved snapshot folder instead of live CBS (served locally)."),
+        click.option("--offline", is_flag=True, help="Never touch the network; use the local store."),
+        click.option("--refresh", is_flag=True, help="Fetch again even if the store has the rows."),
+        click.option("--cbs-url", default=None, help="CBS OData base URL (default https://opendata.cbs.nl, or $VIB_CBS_URL)."),
+        click.option("--timeout", type=float, default=None, help="Seconds per request (default 30, or $VIB_TIMEOUT)."),
+        click.option("--retries", type=int, default=None, help="Retries on transient failures (default 3, or $VIB_RETRIES)."),
+        click.option("-v", "--verbose", is_flag=True, help="Log every OData URL requested."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+@contextlib.contextmanager
+def _session(kw: dict[str, Any]) -> Iterator[Any]:
+    """A :class:`~.cbs.Session` from the shared options (serving a snapshot if asked)."""
+    from vluchtelingen_in_beeld.cbs import Session
+    from vluchtelingen_in_beeld.settings import Settings
+    from vluchtelingen_in_beeld.snapshot import serving_snapshot
+
+    if kw.pop("verbose", False):
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    snapshot = kw.pop("snapshot", None)
+    settings = Settings.from_env(
+        data_dir=kw.pop("data_dir", None),
+        cbs_url=kw.pop("cbs_url", None),
+        timeout=kw.pop("timeout", None),
+        retries=kw.pop("retries", None),
+        offline=kw.pop("offline", False),
+        refresh=kw.pop("refresh", False),
+    )
+    if snapshot is not None and settings.offline:
+        raise VibError("--snapshot and --offline do not go together: a snapshot is already offline.")
+    with contextlib.ExitStack() as stack:
+        if snapshot is not None:
+            settings = stack.enter_context(serving_snapshot(settings, snapshot))
+        yield Session(settings)
+
+
+def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn our exceptions into click errors (exit 1 with the message)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except VibError as exc:
+            raise _fail(exc) from None
+
+    return wrapper
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="vib")
+def main() -> None:
+    """vluchtelingen-in-beeld: job-seeking refugees per Dutch gemeente, from CBS open data.
+
+    Example: vib run --year 2025 --snapshot ../shared/data/statline
+    """
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--year", type=int, required=True, help="Reference date: 1 January of YEAR.")
+@click.option("--method", "method_card", default=None, help="Method card: shipped name or path (default standaard).")
+@data_options
+@handles_errors
+def fetch(year: int, method_card: str | None, **kw: Any) -> None:
+    """Fetch everything the method needs for one year into the local store.
+
+    Only the rows the method card needs are requested (server-side filters); what the store
+    already holds is not fetched again.
+
+    Example: vib fetch --year 2025 --snapshot ../shared/data/statline
+    """
+    from vluchtelingen_in_beeld.inputs import gather
+    from vluchtelingen_in_beeld.method import load_card
+
+    card = load_card(method_card)
+    with _session(kw) as session:
+        gather(session, card, year)
+        for x in session.fetched:
+            how = "store  " if x.from_store else "fetched"
+            click.echo(
+                f"{how} {x.meta.table:9} {len(x.frame):>7,} rows  {x.manifest.get('filter', '')[:90]}"
+            )
+        n_new = sum(not x.from_store for x in session.fetched)
+        click.echo(f"{n_new} extract(s) fetched, {len(session.fetched) - n_new} from the local store "
+                   f"({session.settings.data_dir}).")
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Local store (default ./data).")
+@handles_errors
+def tables(data_dir: Path | None) -> None:
+    """List the CBS tables this tool knows, and what the local store holds of each.
+
+    Example: vib tables --data-dir data
+    """
+    from vluchtelingen_in_beeld.settings import Settings
+    from vluchtelingen_in_beeld.store import Store
+    from vluchtelingen_in_beeld.tables import all_table_ids
+
+    settings = Settings.from_env(data_dir=data_dir)
+    store = Store(settings.data_dir)
+    held: dict[str, list[dict[str, Any]]] = {}
+    for entry in store.entries():
+        held.setdefault(entry.manifest["table"], []).append(entry.manifest)
+    for spec, year, tid in all_table_ids():
+        entries = held.get(tid, [])
+        extracts = [m for m in entries if m.get("kind") == "extract"]
+        rows = sum(int(m.get("rows", 0)) for m in extracts)
+        stored = f"{len(extracts)} extract(s), {rows:,} rows" if entries else "not in store"
+        label = f"{spec.title}" + (f" {year}" if year else "")
+        click.echo(f"{tid:10} {label[:70]:70} {stored}")
+
+
+@main.group()
+def snapshot() -> None:
+    """Save CBS tables to a folder that works without internet.
+
+    Example: vib snapshot save 85458NED --year 2025 --to snap/
+    """
+
+
+@snapshot.command("save")
+@click.argument("table_ids", nargs=-1, required=True)
+@click.option("--to", "to", type=click.Path(path_type=Path), required=True, help="Folder to write.")
+@click.option("--year", "years", type=int, multiple=True, help="Only these years (repeatable).")
+@click.option("--filter", "filters", default=None, help="Extra OData $filter on the rows.")
+@click.option("--all", "whole", is_flag=True, help="Allow saving a large table whole.")
+@data_options
+@handles_errors
+def snapshot_save(table_ids: tuple[str, ...], to: Path, years: tuple[int, ...],
+                  filters: str | None, whole: bool, **kw: Any) -> None:
+    """Save TABLE... in cbsodata's download_data layout (one folder per table).
+
+    Example: vib snapshot save 85458NED 85755NED --year 2025 --to snap/
+    """
+    from vluchtelingen_in_beeld.snapshot import save_snapshot
+
+    with _session(kw) as session:
+        for saved in save_snapshot(session, table_ids, to, years=years, filters=filters, whole=whole):
+            click.echo(f"saved {saved.table}: {saved.rows:,} rows -> {saved.path}")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--port", type=int, default=8087, show_default=True, help="Port on 127.0.0.1.")
+@handles_errors
+def serve(folder: Path, port: int) -> None:
+    """Serve a snapshot FOLDER on 127.0.0.1 as CBS's OData v3 feed (until Ctrl-C).
+
+    Example: vib serve ../shared/data/statline --port 8087
+    """
+    from vluchtelingen_in_beeld._impl.server import ReplayServer
+
+    server = ReplayServer(folder, port=port)
+    click.echo(f"Serving {folder} at {server.url}/ODataFeed/odata/ (Ctrl-C stops)")
+    click.echo(f"Use it with: vib fetch --year 2025 --cbs-url {server.url}")
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+# --- method cards ----------------------------------------------------------------------------
+
+
+@main.group()
+def method() -> None:
+    """Show, copy and check method cards (every parameter of the estimate).
+
+    Example: vib method show lokaal
+    """
+
+
+@method.command("show")
+@click.argument("card", required=False)
+@handles_errors
+def method_show(card: str | None) -> None:
+    """Show a card's parameters with ranges and sources (default: standaard).
+
+    Example: vib method show cbs6+ethiopie
+    """
+    from vluchtelingen_in_beeld.method import load_card, shipped_cards
+
+    c = load_card(card)
+    click.echo(f"{c.name} {c.version}: {c.description}")
+    click.echo(f"  origin: {c.origin}   sha256: {c.checksum[:16]}")
+    if c.warning:
+        click.echo(f"  LET OP: {c.warning}")
+    click.echo(f"  groups: {', '.join(f'{g.name} ({g.key})' for g in c.groups)}")
+    click.echo(f"  birthplace: {c.birthplace}; ages {c.age_min:g} to {c.age_max:g} (exclusive)")
+    for name, r in c.rates().items():
+        flag = "  [assumption]" if r.assumption else ""
+        click.echo(f"  {name:30} {r.describe():22} {r.source}{flag}")
+    click.echo(f"  scenario: {c.scenario}; draws {c.draws}, seed {c.seed}, {c.distribution}")
+    click.echo(f"Shipped cards: {', '.join(shipped_cards())}")
+
+
+@method.command("init")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--from", "base", default="standaard", show_default=True, help="Shipped card to copy.")
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+@handles_errors
+def method_init(path: Path, base: str, force: bool) -> None:
+    """Write an editable copy of a shipped card to PATH.
+
+    Example: vib method init mijnkaart.toml --from lokaal
+    """
+    from vluchtelingen_in_beeld.method import init_card
+
+    init_card(path, base, force=force)
+    click.echo(f"Wrote {path}. Edit it, then: vib method validate {path}")
+
+
+@method.command("validate")
+@click.argument("path")
+@handles_errors
+def method_validate(path: str) -> None:
+    """Check a card: unknown keys, rates outside [0, 1], low > high, bad keys or ages.
+
+    Example: vib method validate mijnkaart.toml
+    """
+    from vluchtelingen_in_beeld.method import load_card
+
+    c = load_card(path)
+    click.echo(f"{path}: valid ({c.name} {c.version}, {len(c.groups)} groups, sha256 {c.checksum[:16]}).")
+
+
+# --- the estimate ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--year", type=int, required=True, help="Reference date: 1 January of YEAR.")
+@click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output table (.csv, .xlsx, .parquet); default maps/schatting_YEAR.csv.")
+@click.option("--draws", type=int, default=None, help="Monte Carlo draws (overrides the card).")
+@click.option("--seed", type=int, default=None, help="Random seed (overrides the card).")
+@data_options
+@handles_errors
+def estimate(year: int, method_card: str | None, out: Path | None, draws: int | None,
+             seed: int | None, **kw: Any) -> None:
+    """Estimate job-seeking refugees per gemeente, with p10-p90 intervals.
+
+    Writes one row per gemeente, a national row, and a .manifest.json with every source.
+
+    Example: vib estimate --year 2025 --snapshot ../shared/data/statline --out maps/schatting.xlsx
+    """
+    from vluchtelingen_in_beeld.api import estimate_year
+    from vluchtelingen_in_beeld.output import check_table_path, write_estimate
+
+    out = check_table_path(out or Path("maps") / f"schatting_{year}.csv")
+    with _session(kw) as session:
+        est = estimate_year(session, year, method_card, draws=draws, seed=seed)
+        written = write_estimate(est, out, session.settings)
+    nat = est.national.iloc[0]
+    click.echo(
+        f"{len(est.table)} gemeenten, {year}: werkzoekend {nat['werkzoekend']:,.0f} "
+        f"(p10-p90 {nat['werkzoekend_p10']:,.0f}-{nat['werkzoekend_p90']:,.0f}), "
+        f"card {est.card.name}."
+    )
+    for p in written:
+        click.echo(f"wrote {p}")
+    if session.settings.snapshot_dir is not None:
+        click.echo("Note: made from a snapshot; see the manifest for its warning text.")
+
+
+@main.command()
+@click.option("--year", type=int, default=2025, show_default=True, help="Reference year.")
+@click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("maps"), show_default=True,
+              help="Output folder.")
+@data_options
+@handles_errors
+def run(year: int, method_card: str | None, out: Path, **kw: Any) -> None:
+    """Run the whole chain for a year and leave the outputs in one folder.
+
+    Example: vib run --year 2025 --snapshot ../shared/data/statline --out maps
+    """
+    from vluchtelingen_in_beeld.api import estimate_year
+    from vluchtelingen_in_beeld.output import write_estimate
+
+    with _session(kw) as session:
+        click.echo(f"[1/2] fetch + estimate {year} ...")
+        est = estimate_year(session, year, method_card)
+        click.echo("[2/2] write tables ...")
+        written = write_estimate(est, out / f"schatting_{year}.csv", session.settings)
+    for p in written:
+        click.echo(f"wrote {p}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Writing tables with their provenance: all files complete, or none.
+
+Every table gets a sidecar ``<file>.manifest.json`` that says where its numbers come from:
+CBS tables and periods, the method card and its checksum, the snapshot's warning text when
+a snapshot was used, the tool version, seed and time. Files are written to temporary names
+and renamed into place together, the manifest last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from vluchtelingen_in_beeld import __version__
+from vluchtelingen_in_beeld.errors import ConfigError
+from vluchtelingen_in_beeld.settings import Settings
+from vluchtelingen_in_beeld.snapshot import snapshot_warnings
+from vluchtelingen_in_beeld.store import sha256_bytes
+
+TABLE_FORMATS = (".csv", ".xlsx", ".parquet")
+
+
+def check_table_path(path: Path) -> Path:
+    """Raise early (before any work) if ``path`` is not a table we can write."""
+    if path.suffix.lower() not in TABLE_FORMATS:
+        raise ConfigError(
+            f"Cannot write {path}: the extension decides the format; use one of "
+            f"{', '.join(TABLE_FORMATS)} (e.g. --out maps/schatting_2025.csv)."
+        )
+    if path.exists() and path.is_dir():
+        raise ConfigError(f"{path} is a folder; give a file name such as {path / 'schatting.csv'}.")
+    return path
+
+
+def table_bytes(frame: pd.DataFrame, suffix: str, sheets: Mapping[str, pd.DataFrame] = {}) -> bytes:
+    """Serialise a frame (and extra Excel sheets) to bytes in the format of ``suffix``."""
+    buf = io.BytesIO()
+    suffix = suffix.lower()
+    if suffix == ".csv":
+        buf.write(frame.to_csv(index=False).encode("utf-8"))
+    elif suffix == ".parquet":
+        frame.to_parquet(buf, index=False)
+    elif suffix == ".xlsx":
+        with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+            frame.to_excel(xl, sheet_name="gemeenten", index=False)
+            for name, extra in sheets.items():
+                extra.to_excel(xl, sheet_name=name[:31], index=False)
+    else:  # pragma: no cover - guarded by check_table_path
+        raise ConfigError(f"Unknown table format {suffix}")
+    return buf.getvalue()
+
+
+def provenance(
+    settings: Settings,
+    *,
+    sources: list[dict[str, Any]],
+    card: Any = None,
+    notes: list[str] = (),  # type: ignore[assignment]
+    extra: Mapping[str, Any] = {},
+) -> dict[str, Any]:
+    """The provenance record every output carries."""
+    record: dict[str, Any] = {
+        "tool": {"name": "vluchtelingen-in-beeld", "version": __version__},
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": settings.source,
+        "sources": sources,
+        "notes": list(notes),
+        "licence": "CBS open data, CC BY 4.0 (Bron: CBS)",
+    }
+    if card is not None:
+        record["method_card"] = card.summary()
+        record["parameters"] = {
+            k: {"value": r.value, "low": r.low, "high": r.high, "source": r.source,
+                "assumption": r.assumption}
+            for k, r in card.rates().items()
+        }
+        record["uncertainty"] = {
+            "draws": card.draws, "seed": card.seed, "distribution": card.distribution
+        }
+    if settings.snapshot_dir is not None:
+        record["snapshot"] = {
+            "folder": str(settings.snapshot_dir),
+            "warnings": snapshot_warnings(settings.snapshot_dir),
+        }
+    record.update(extra)
+    return record
+
+
+def write_bundle(files: Mapping[Path, bytes], manifest_path: Path, record: dict[str, Any]) -> None:
+    """Write ``files`` and then ``manifest_path`` (with their checksums): all or nothing."""
+    record = dict(record)
+    record["outputs"] = {p.name: sha256_bytes(b) for p, b in files.items()}
+    all_files = dict(files)
+    all_files[manifest_path] = json.dumps(record, indent=2, ensure_ascii=False, default=str).encode()
+    temps: dict[Path, Path] = {}
+    try:
+        for path, data in all_files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            temps[path] = tmp
+        for path, tmp in temps.items():  # manifest is last in the dict
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp in temps.values():
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise
+
+
+def sidecar(path: Path) -> Path:
+    """``maps/x.csv`` -> ``maps/x.csv.manifest.json``."""
+    return path.with_name(path.name + ".manifest.json")
+
+
+def national_path(path: Path) -> Path:
+    """``maps/x.csv`` -> ``maps/x_nederland.csv``."""
+    return path.with_name(f"{path.stem}_nederland{path.suffix}")
+
+
+def write_estimate(est: Any, path: Path, settings: Settings) -> list[Path]:
+    """Write an :class:`~.estimate.Estimate`: the gemeente table, the national row, manifest.
+
+    ``.xlsx`` gets the national row and the sources as extra sheets; ``.csv`` and
+    ``.parquet`` get a ``<name>_nederland`` file beside them.
+    """
+    check_table_path(path)
+    record = provenance(
+        settings,
+        sources=est.provenance,
+        card=est.card,
+        notes=est.notes,
+        extra={
+            "kind": "estimate",
+            "year": est.year,
+            "periods": sorted({f"{est.year}JJ00"}),
+            "rows": len(est.table),
+            "national_checks": est.checks,
+            "columns_note": "werkzoekend = centrale parameters; p10/p50/p90 uit de Monte Carlo; "
+            "de aanname 'job_seeking' (s) is niet uit een publieke bron en moet lokaal worden "
+            "gekalibreerd.",
+        },
+    )
+    files: dict[Path, bytes] = {}
+    if path.suffix.lower() == ".xlsx":
+        bronnen = pd.DataFrame(
+            [{"onderwerp": k, "waarde": json.dumps(v, ensure_ascii=False, default=str)}
+             for k, v in record.items()]
+        )
+        files[path] = table_bytes(est.table, ".xlsx", {"nederland": est.national, "bronnen": bronnen})
+    else:
+        files[path] = table_bytes(est.table, path.suffix)
+        files[national_path(path)] = table_bytes(est.national, path.suffix)
+    write_bundle(files, sidecar(path), record)
+    return [*files, sidecar(path)]

@@ -1,0 +1,76 @@
+"""Shared fixtures: the shared CBS snapshot served locally, settings, the ``--live`` switch.
+
+Real-data tests read ``../shared/data`` (or ``$VIB_SHARED_DATA``) at run time; nothing of it
+is copied into the repository.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vluchtelingen_in_beeld._impl.server import ReplayServer
+from vluchtelingen_in_beeld.cbs import Session
+from vluchtelingen_in_beeld.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--live", action="store_true", help="also run tests against live CBS")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--live"):
+        return
+    skip = pytest.mark.skip(reason="talks to live CBS; run with --live")
+    for item in items:
+        if "live" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = Path(os.environ.get("VIB_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    if not (path / "statline").is_dir():
+        pytest.fail(
+            f"Shared test data not found at {path}. Put shared/ beside the project or set "
+            "VIB_SHARED_DATA to its data folder."
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def statline(shared_data: Path) -> Path:
+    return shared_data / "statline"
+
+
+@pytest.fixture(scope="session")
+def replay(statline: Path) -> Iterator[ReplayServer]:
+    """One replay server of the shared snapshot for the whole session (no faults)."""
+    with ReplayServer(statline) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_replay(statline: Path) -> Iterator[ReplayServer]:
+    """A replay server of its own, for tests that make it misbehave."""
+    with ReplayServer(statline) as server:
+        yield server
+
+
+def make_settings(url: str, data_dir: Path, **kw: object) -> Settings:
+    base: dict[str, object] = {
+        "data_dir": data_dir, "cbs_url": url, "timeout": 5.0, "retries": 2, "backoff": 0.01,
+        "source": "snapshot:test",
+    }
+    base.update(kw)
+    return Settings(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def session(replay: ReplayServer, tmp_path: Path) -> Session:
+    return Session(make_settings(replay.url, tmp_path / "store"))

@@ -1,0 +1,114 @@
+"""CBS misbehaving: every fault ends in a clear error or a successful retry, never a
+half-written store entry; the next good run succeeds."""
+
+import pytest
+
+from vluchtelingen_in_beeld._impl.server import Fault
+from vluchtelingen_in_beeld.cbs import Session, fetch
+from vluchtelingen_in_beeld.errors import CbsUnavailableError, UnknownTableError
+from vluchtelingen_in_beeld.store import Store
+
+from .conftest import make_settings
+from .test_cbs_fetch import national_population
+
+
+def assert_store_clean(root):
+    store = Store(root)
+    assert store.incomplete() == []
+    assert not any((root / ".tmp").iterdir()) if (root / ".tmp").exists() else True
+
+
+def good_run_after(server, root):
+    server.faults.clear()
+    x = fetch(Session(make_settings(server.url, root)), national_population(2025))
+    assert x.frame.set_index("RegioS").loc["NL01", "Bevolking_1"] == 18_044_027
+
+
+def test_500_then_success(fresh_replay, tmp_path):
+    fresh_replay.faults.append(Fault("500", "TypedDataSet", times=1))
+    x = fetch(Session(make_settings(fresh_replay.url, tmp_path)), national_population(2025))
+    assert len(x.frame) == 343
+    assert sum("TypedDataSet" in r for r in fresh_replay.requests) == 2
+    assert_store_clean(tmp_path)
+
+
+def test_persistent_500_is_a_clear_error(fresh_replay, tmp_path):
+    fresh_replay.faults.append(Fault("500", "TypedDataSet", times=None))
+    with pytest.raises(CbsUnavailableError, match="after 3 attempt.*--offline"):
+        fetch(Session(make_settings(fresh_replay.url, tmp_path)), national_population(2025))
+    assert list(Store(tmp_path).entries("85458NED"))  # metadata entry only
+    assert all(e.manifest["kind"] == "metadata" for e in Store(tmp_path).entries())
+    assert_store_clean(tmp_path)
+    good_run_after(fresh_replay, tmp_path)
+
+
+def test_hang_times_out(fresh_replay, tmp_path):
+    fresh_replay.faults.append(Fault("hang", "TypedDataSet", times=None, seconds=3))
+    settings = make_settings(fresh_replay.url, tmp_path, timeout=0.3, retries=1)
+    with pytest.raises(CbsUnavailableError, match=r"no answer within 0.3 s.*--timeout"):
+        fetch(Session(settings), national_population(2025))
+    assert_store_clean(tmp_path)
+    good_run_after(fresh_replay, tmp_path)
+
+
+def test_dropped_connection_is_retried(fresh_replay, tmp_path):
+    fresh_replay.faults.append(Fault("drop", "TypedDataSet", times=1))
+    x = fetch(Session(make_settings(fresh_replay.url, tmp_path)), national_population(2025))
+    assert len(x.frame) == 343
+
+
+def test_dropped_connection_for_ever(fresh_replay, tmp_path):
+    fresh_replay.faults.append(Fault("drop", "TypedDataSet", times=None))
+    with pytest.raises(CbsUnavailableError, match="connection failed"):
+        fetch(Session(make_settings(fresh_replay.url, tmp_path)), national_population(2025))
+    assert_store_clean(tmp_path)
+    good_run_after(fresh_replay, tmp_path)
+
+
+def test_truncated_json(fresh_replay, tmp_path):
+    fresh_replay.faults.append(Fault("truncate", "TypedDataSet", times=None))
+    with pytest.raises(CbsUnavailableError, match="not complete JSON"):
+        fetch(Session(make_settings(fresh_replay.url, tmp_path)), national_population(2025))
+    assert_store_clean(tmp_path)
+    good_run_after(fresh_replay, tmp_path)
+
+
+def test_truncated_once_then_fine(fresh_replay, tmp_path):
+    fresh_replay.faults.append(Fault("truncate", "TypedDataSet", times=1))
+    x = fetch(Session(make_settings(fresh_replay.url, tmp_path)), national_population(2025))
+    assert len(x.frame) == 343
+
+
+def test_row_limit_refusal_splits_the_request(statline, tmp_path):
+    from vluchtelingen_in_beeld._impl.server import ReplayServer
+    from vluchtelingen_in_beeld.cbs import Query
+
+    q = Query.make("85458NED", keys={
+        "Perioden": ["2025JJ00"],
+        "Herkomstland": ["H008533", "H008597", "H008633", "H008634"],
+        "Geboorteland": ["A051736"], "Geslacht": ["T001038"]}, prefixes={"RegioS": ["GM"]})
+    with ReplayServer(statline, refuse_over=10_000) as server:
+        x = fetch(Session(make_settings(server.url, tmp_path)), q)
+        refused = [r for r in server.requests if "TypedDataSet" in r]
+    assert len(x.frame) == 4 * 7182
+    assert len(refused) >= 3  # one refusal, then the halves
+    assert x.frame.drop_duplicates().shape[0] == len(x.frame)
+    assert_store_clean(tmp_path)
+
+
+def test_unknown_table_id(fresh_replay, tmp_path):
+    from vluchtelingen_in_beeld.cbs import Query
+
+    with pytest.raises(UnknownTableError, match="'12345XYZ' does not exist"):
+        fetch(Session(make_settings(fresh_replay.url, tmp_path)), Query.make("12345XYZ"))
+    assert_store_clean(tmp_path)
+    good_run_after(fresh_replay, tmp_path)
+
+
+def test_corrupted_entry_is_refetched(fresh_replay, tmp_path):
+    s = Session(make_settings(fresh_replay.url, tmp_path))
+    x = fetch(s, national_population(2025))
+    rows = next(p for p in tmp_path.rglob("rows.parquet"))
+    rows.write_bytes(rows.read_bytes()[:100])
+    y = fetch(Session(make_settings(fresh_replay.url, tmp_path)), national_population(2025))
+    assert not y.from_store and len(y.frame) == len(x.frame)

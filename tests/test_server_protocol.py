@@ -1,0 +1,96 @@
+"""The replay server speaks OData well enough for the real, unmodified cbsodata client."""
+
+import json
+
+import cbsodata
+import pytest
+
+from vluchtelingen_in_beeld._impl.server import ReplayServer
+
+
+@pytest.fixture
+def plain_http():
+    old = cbsodata.options.use_https
+    cbsodata.options.use_https = False
+    yield
+    cbsodata.options.use_https = old
+
+
+def host(server):
+    return server.url.removeprefix("http://")
+
+
+def test_get_data_swaps_keys_for_titles(replay, plain_http):
+    rows = cbsodata.get_data(
+        "85458NED",
+        filters="RegioS eq 'GM0363  ' and Perioden eq '2025JJ00' and Herkomstland eq 'T001040' "
+        "and Geboorteland eq 'T001638' and Leeftijd eq '10000'",
+        catalog_url=host(replay),
+    )
+    assert len(rows) == 1
+    assert rows[0]["RegioS"] == "Amsterdam"
+    assert rows[0]["Bevolking_1"] > 900_000
+
+
+def test_download_data_writes_the_snapshot_layout(replay, plain_http, tmp_path, statline):
+    data = cbsodata.download_data(
+        "85984NED", dir=str(tmp_path / "85984NED"), catalog_url=host(replay)
+    )
+    assert "TypedDataSet" in data and "UntypedDataSet" not in data
+    written = sorted(p.name for p in (tmp_path / "85984NED").iterdir())
+    original = sorted(p.name for p in (statline / "85984NED").iterdir())
+    assert written == original
+    ours = json.loads((tmp_path / "85984NED" / "TypedDataSet.json").read_text())
+    theirs = json.loads((statline / "85984NED" / "TypedDataSet.json").read_text())
+    assert ours == theirs
+
+
+def test_listing_names_both_datasets(replay, plain_http):
+    names = [t["name"] for t in cbsodata.get_meta("85458NED", "", catalog_url=host(replay))]
+    assert "TypedDataSet" in names and "UntypedDataSet" in names
+
+
+def test_paging_follows_next_link(statline, plain_http):
+    with ReplayServer(statline, page_size=100) as server:
+        rows = cbsodata.get_meta("85984NED", "TypedDataSet", catalog_url=host(server))
+        assert len(rows) == 343
+        data_requests = [r for r in server.requests if "TypedDataSet" in r]
+        assert len(data_requests) == 4  # 100 + 100 + 100 + 43
+
+
+def test_select_top_skip(replay):
+    import requests
+
+    r = requests.get(
+        f"{replay.url}/ODataFeed/odata/85984NED/TypedDataSet",
+        params={"$select": "WijkenEnBuurten,AantalInwoners_5", "$top": "2", "$skip": "1"},
+        timeout=5,
+    )
+    value = r.json()["value"]
+    assert len(value) == 2
+    assert set(value[0]) == {"WijkenEnBuurten", "AantalInwoners_5"}
+    assert value[0]["WijkenEnBuurten"].startswith("GM")
+
+
+def test_untyped_dataset_is_strings(replay):
+    import requests
+
+    r = requests.get(f"{replay.url}/ODataFeed/odata/85984NED/UntypedDataSet", params={"$top": "1"}, timeout=5)
+    assert r.json()["value"][0]["AantalInwoners_5"] == "17942942"
+
+
+def test_unknown_table_is_404(replay):
+    import requests
+
+    r = requests.get(f"{replay.url}/ODataFeed/odata/99999XXX/", timeout=5)
+    assert r.status_code == 404
+    assert "odata.error" in r.json()
+
+
+def test_bad_filter_is_400(replay):
+    import requests
+
+    r = requests.get(
+        f"{replay.url}/ODataFeed/odata/85984NED/TypedDataSet", params={"$filter": "x eq"}, timeout=5
+    )
+    assert r.status_code == 400
