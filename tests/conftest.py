@@ -64,7 +64,11 @@ def fresh_replay(statline: Path) -> Iterator[ReplayServer]:
 
 def make_settings(url: str, data_dir: Path, **kw: object) -> Settings:
     base: dict[str, object] = {
-        "data_dir": data_dir, "cbs_url": url, "timeout": 5.0, "retries": 2, "backoff": 0.01,
+        "data_dir": data_dir,
+        "cbs_url": url,
+        "timeout": 5.0,
+        "retries": 2,
+        "backoff": 0.01,
         "source": "snapshot:test",
     }
     base.update(kw)

@@ -51,9 +51,20 @@ def test_regions_resolved_by_topic_group_titles(session):
 
 
 def test_empty_answer_keeps_its_columns(session):
-    x = fetch(session, Query.make("85458NED", keys={
-        "Perioden": ["2024JJ00"], "Herkomstland": ["H008533"], "Geboorteland": ["A051736"],
-        "Leeftijd": ["70400"], "Geslacht": ["T001038"]}, prefixes={"RegioS": ["GM0363"]}))
+    x = fetch(
+        session,
+        Query.make(
+            "85458NED",
+            keys={
+                "Perioden": ["2024JJ00"],
+                "Herkomstland": ["H008533"],
+                "Geboorteland": ["A051736"],
+                "Leeftijd": ["70400"],
+                "Geslacht": ["T001038"],
+            },
+            prefixes={"RegioS": ["GM0363"]},
+        ),
+    )
     # 2024 has no age bands for refugee countries in the snapshot
     assert x.frame.empty
     assert "Bevolking_1" in x.frame.columns and "RegioS" in x.frame.columns
@@ -76,9 +87,16 @@ def test_nulls_stay_missing(session):
 
 def test_over_10000_rows_fetched_completely(session, replay):
     before = len(replay.requests)
-    q = Query.make("85458NED", keys={
-        "Perioden": ["2025JJ00"], "Herkomstland": ["H008533", "H008753"], "Geboorteland": ["A051736"],
-        "Geslacht": ["T001038"]}, prefixes={"RegioS": ["GM"]})
+    q = Query.make(
+        "85458NED",
+        keys={
+            "Perioden": ["2025JJ00"],
+            "Herkomstland": ["H008533", "H008753"],
+            "Geboorteland": ["A051736"],
+            "Geslacht": ["T001038"],
+        },
+        prefixes={"RegioS": ["GM"]},
+    )
     x = fetch(session, q)
     assert len(x.frame) == 2 * 7182
     pages = [r for r in replay.requests[before:] if "TypedDataSet" in r]

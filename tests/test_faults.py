@@ -83,10 +83,16 @@ def test_row_limit_refusal_splits_the_request(statline, tmp_path):
     from vluchtelingen_in_beeld._impl.server import ReplayServer
     from vluchtelingen_in_beeld.cbs import Query
 
-    q = Query.make("85458NED", keys={
-        "Perioden": ["2025JJ00"],
-        "Herkomstland": ["H008533", "H008597", "H008633", "H008634"],
-        "Geboorteland": ["A051736"], "Geslacht": ["T001038"]}, prefixes={"RegioS": ["GM"]})
+    q = Query.make(
+        "85458NED",
+        keys={
+            "Perioden": ["2025JJ00"],
+            "Herkomstland": ["H008533", "H008597", "H008633", "H008634"],
+            "Geboorteland": ["A051736"],
+            "Geslacht": ["T001038"],
+        },
+        prefixes={"RegioS": ["GM"]},
+    )
     with ReplayServer(statline, refuse_over=10_000) as server:
         x = fetch(Session(make_settings(server.url, tmp_path)), q)
         refused = [r for r in server.requests if "TypedDataSet" in r]

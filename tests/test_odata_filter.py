@@ -40,7 +40,9 @@ def test_empty_filter_selects_all():
     assert len(pick("")) == 3
 
 
-@pytest.mark.parametrize("bad", ["Perioden eq", "Perioden foo '1'", "(Perioden eq '1'", "startswith(RegioS)"])
+@pytest.mark.parametrize(
+    "bad", ["Perioden eq", "Perioden foo '1'", "(Perioden eq '1'", "startswith(RegioS)"]
+)
 def test_syntax_errors(bad):
     with pytest.raises(FilterSyntaxError):
         compile_filter(bad)

@@ -75,7 +75,9 @@ def test_select_top_skip(replay):
 def test_untyped_dataset_is_strings(replay):
     import requests
 
-    r = requests.get(f"{replay.url}/ODataFeed/odata/85984NED/UntypedDataSet", params={"$top": "1"}, timeout=5)
+    r = requests.get(
+        f"{replay.url}/ODataFeed/odata/85984NED/UntypedDataSet", params={"$top": "1"}, timeout=5
+    )
     assert r.json()["value"][0]["AantalInwoners_5"] == "17942942"
 
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from vluchtelingen_in_beeld.cbs import Session
-from vluchtelingen_in_beeld.estimate import Estimate, estimate
 from vluchtelingen_in_beeld.errors import ConfigError
+from vluchtelingen_in_beeld.estimate import Estimate, estimate
 from vluchtelingen_in_beeld.inputs import gather
 from vluchtelingen_in_beeld.method import MethodCard, load_card
 

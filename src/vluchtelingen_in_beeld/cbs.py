@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -93,7 +94,9 @@ class TableMeta:
     def titles(self, dim: str) -> dict[str, str]:
         """Stripped key -> title of a dimension."""
         self.keys(dim)
-        return {str(r["Key"]).strip(): str(r.get("Title", "")).strip() for r in self.dimensions[dim]}
+        return {
+            str(r["Key"]).strip(): str(r.get("Title", "")).strip() for r in self.dimensions[dim]
+        }
 
     def periods(self) -> list[str]:
         """Period keys of the table."""
@@ -145,17 +148,15 @@ class Query:
     def make(
         cls,
         table: str,
-        keys: dict[str, list[str] | tuple[str, ...]] | None = None,
-        prefixes: dict[str, list[str] | tuple[str, ...]] | None = None,
-        measures: list[str] | tuple[str, ...] = (),
+        keys: Mapping[str, Sequence[str]] | None = None,
+        prefixes: Mapping[str, Sequence[str]] | None = None,
+        measures: Sequence[str] = (),
     ) -> Query:
         """Build a query from plain dicts (order-insensitive, duplicates removed)."""
         return cls(
             table=table.upper(),
             keys=tuple(sorted((d, tuple(sorted(set(v)))) for d, v in (keys or {}).items())),
-            prefixes=tuple(
-                sorted((d, tuple(sorted(set(v)))) for d, v in (prefixes or {}).items())
-            ),
+            prefixes=tuple(sorted((d, tuple(sorted(set(v)))) for d, v in (prefixes or {}).items())),
             measures=tuple(measures),
         )
 
@@ -282,7 +283,10 @@ def get_metadata(session: Session, table: str) -> TableMeta:
             if p.get("Type") in _DIM_TYPES and p["Key"] in names:
                 dims[p["Key"]] = fetch_endpoint(settings, table, p["Key"])
         meta = TableMeta(
-            table=table, info=infos[0] if infos else {}, properties=props, dimensions=dims,
+            table=table,
+            info=infos[0] if infos else {},
+            properties=props,
+            dimensions=dims,
             source=settings.source,
         )
         session.store.write(

@@ -30,15 +30,39 @@ def _fail(exc: VibError) -> click.ClickException:
 def data_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by every command that reads CBS data."""
     opts = [
-        click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-                     help="Local store (default ./data, or $VIB_DATA_DIR)."),
-        click.option("--snapshot", type=click.Path(path_type=Path), default=None,
-                     help="Read a saved snapshot folder instead of live CBS (served locally)."),
-        click.option("--offline", is_flag=True, help="Never touch the network; use the local store."),
+        click.option(
+            "--data-dir",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Local store (default ./data, or $VIB_DATA_DIR).",
+        ),
+        click.option(
+            "--snapshot",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Read a saved snapshot folder instead of live CBS (served locally).",
+        ),
+        click.option(
+            "--offline", is_flag=True, help="Never touch the network; use the local store."
+        ),
         click.option("--refresh", is_flag=True, help="Fetch again even if the store has the rows."),
-        click.option("--cbs-url", default=None, help="CBS OData base URL (default https://opendata.cbs.nl, or $VIB_CBS_URL)."),
-        click.option("--timeout", type=float, default=None, help="Seconds per request (default 30, or $VIB_TIMEOUT)."),
-        click.option("--retries", type=int, default=None, help="Retries on transient failures (default 3, or $VIB_RETRIES)."),
+        click.option(
+            "--cbs-url",
+            default=None,
+            help="CBS OData base URL (default https://opendata.cbs.nl, or $VIB_CBS_URL).",
+        ),
+        click.option(
+            "--timeout",
+            type=float,
+            default=None,
+            help="Seconds per request (default 30, or $VIB_TIMEOUT).",
+        ),
+        click.option(
+            "--retries",
+            type=int,
+            default=None,
+            help="Retries on transient failures (default 3, or $VIB_RETRIES).",
+        ),
         click.option("-v", "--verbose", is_flag=True, help="Log every OData URL requested."),
     ]
     for opt in reversed(opts):
@@ -65,7 +89,9 @@ def _session(kw: dict[str, Any]) -> Iterator[Any]:
         refresh=kw.pop("refresh", False),
     )
     if snapshot is not None and settings.offline:
-        raise VibError("--snapshot and --offline do not go together: a snapshot is already offline.")
+        raise VibError(
+            "--snapshot and --offline do not go together: a snapshot is already offline."
+        )
     with contextlib.ExitStack() as stack:
         if snapshot is not None:
             settings = stack.enter_context(serving_snapshot(settings, snapshot))
@@ -99,7 +125,12 @@ def main() -> None:
 
 @main.command()
 @click.option("--year", type=int, required=True, help="Reference date: 1 January of YEAR.")
-@click.option("--method", "method_card", default=None, help="Method card: shipped name or path (default standaard).")
+@click.option(
+    "--method",
+    "method_card",
+    default=None,
+    help="Method card: shipped name or path (default standaard).",
+)
 @data_options
 @handles_errors
 def fetch(year: int, method_card: str | None, **kw: Any) -> None:
@@ -119,15 +150,23 @@ def fetch(year: int, method_card: str | None, **kw: Any) -> None:
         for x in session.fetched:
             how = "store  " if x.from_store else "fetched"
             click.echo(
-                f"{how} {x.meta.table:9} {len(x.frame):>7,} rows  {x.manifest.get('filter', '')[:90]}"
+                f"{how} {x.meta.table:9} {len(x.frame):>7,} rows  "
+                f"{x.manifest.get('filter', '')[:90]}"
             )
         n_new = sum(not x.from_store for x in session.fetched)
-        click.echo(f"{n_new} extract(s) fetched, {len(session.fetched) - n_new} from the local store "
-                   f"({session.settings.data_dir}).")
+        click.echo(
+            f"{n_new} extract(s) fetched, {len(session.fetched) - n_new} from the local store "
+            f"({session.settings.data_dir})."
+        )
 
 
 @main.command()
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Local store (default ./data).")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Local store (default ./data).",
+)
 @handles_errors
 def tables(data_dir: Path | None) -> None:
     """List the CBS tables this tool knows, and what the local store holds of each.
@@ -168,8 +207,14 @@ def snapshot() -> None:
 @click.option("--all", "whole", is_flag=True, help="Allow saving a large table whole.")
 @data_options
 @handles_errors
-def snapshot_save(table_ids: tuple[str, ...], to: Path, years: tuple[int, ...],
-                  filters: str | None, whole: bool, **kw: Any) -> None:
+def snapshot_save(
+    table_ids: tuple[str, ...],
+    to: Path,
+    years: tuple[int, ...],
+    filters: str | None,
+    whole: bool,
+    **kw: Any,
+) -> None:
     """Save TABLE... in cbsodata's download_data layout (one folder per table).
 
     Example: vib snapshot save 85458NED 85755NED --year 2025 --to snap/
@@ -177,7 +222,9 @@ def snapshot_save(table_ids: tuple[str, ...], to: Path, years: tuple[int, ...],
     from vluchtelingen_in_beeld.snapshot import save_snapshot
 
     with _session(kw) as session:
-        for saved in save_snapshot(session, table_ids, to, years=years, filters=filters, whole=whole):
+        for saved in save_snapshot(
+            session, table_ids, to, years=years, filters=filters, whole=whole
+        ):
             click.echo(f"saved {saved.table}: {saved.rows:,} rows -> {saved.path}")
 
 
@@ -236,7 +283,9 @@ def method_show(card: str | None) -> None:
 
 @method.command("init")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--from", "base", default="standaard", show_default=True, help="Shipped card to copy.")
+@click.option(
+    "--from", "base", default="standaard", show_default=True, help="Shipped card to copy."
+)
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 @handles_errors
 def method_init(path: Path, base: str, force: bool) -> None:
@@ -261,7 +310,9 @@ def method_validate(path: str) -> None:
     from vluchtelingen_in_beeld.method import load_card
 
     c = load_card(path)
-    click.echo(f"{path}: valid ({c.name} {c.version}, {len(c.groups)} groups, sha256 {c.checksum[:16]}).")
+    click.echo(
+        f"{path}: valid ({c.name} {c.version}, {len(c.groups)} groups, sha256 {c.checksum[:16]})."
+    )
 
 
 # --- the estimate ------------------------------------------------------------------------------
@@ -270,14 +321,24 @@ def method_validate(path: str) -> None:
 @main.command()
 @click.option("--year", type=int, required=True, help="Reference date: 1 January of YEAR.")
 @click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Output table (.csv, .xlsx, .parquet); default maps/schatting_YEAR.csv.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output table (.csv, .xlsx, .parquet); default maps/schatting_YEAR.csv.",
+)
 @click.option("--draws", type=int, default=None, help="Monte Carlo draws (overrides the card).")
 @click.option("--seed", type=int, default=None, help="Random seed (overrides the card).")
 @data_options
 @handles_errors
-def estimate(year: int, method_card: str | None, out: Path | None, draws: int | None,
-             seed: int | None, **kw: Any) -> None:
+def estimate(
+    year: int,
+    method_card: str | None,
+    out: Path | None,
+    draws: int | None,
+    seed: int | None,
+    **kw: Any,
+) -> None:
     """Estimate job-seeking refugees per gemeente, with p10-p90 intervals.
 
     Writes one row per gemeente, a national row, and a .manifest.json with every source.
@@ -306,8 +367,13 @@ def estimate(year: int, method_card: str | None, out: Path | None, draws: int | 
 @main.command()
 @click.option("--year", type=int, default=2025, show_default=True, help="Reference year.")
 @click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("maps"), show_default=True,
-              help="Output folder.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("maps"),
+    show_default=True,
+    help="Output folder.",
+)
 @data_options
 @handles_errors
 def run(year: int, method_card: str | None, out: Path, **kw: Any) -> None:

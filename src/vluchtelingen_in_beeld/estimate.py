@@ -94,7 +94,11 @@ def outreach(
     contacts = j * contact_share
     placements = contacts * placement_rate
     return pd.DataFrame(
-        {"contacten": contacts, "plaatsingen": placements, "kosten_eur": placements * cost_per_placement}
+        {
+            "contacten": contacts,
+            "plaatsingen": placements,
+            "kosten_eur": placements * cost_per_placement,
+        }
     )
 
 
@@ -127,7 +131,9 @@ class Draws:
     def percentiles(self, qs: tuple[float, ...] = (10, 50, 90)) -> pd.DataFrame:
         """Per-gemeente percentiles of J."""
         p = np.percentile(self.j, qs, axis=0)
-        return pd.DataFrame({f"werkzoekend_p{int(q)}": p[i] for i, q in enumerate(qs)}, index=self.codes)
+        return pd.DataFrame(
+            {f"werkzoekend_p{int(q)}": p[i] for i, q in enumerate(qs)}, index=self.codes
+        )
 
     def region_sums(self, membership: pd.Series) -> pd.DataFrame:
         """Sums per region *within each draw*, then percentiles (never sums of percentiles).
@@ -181,8 +187,8 @@ def simulate(
     j = (1.0 - ei) @ wm.T  # draws × gemeenten
     j *= s[:, None]
     if b is not None and b_nl is not None and (card.beta.has_range or card.beta.value != 0):
-        ratio = np.log(b.reindex(w.index).to_numpy(dtype=float) / b_nl)
-        j *= np.exp(beta[:, None] * ratio[None, :])
+        ratio = b.reindex(w.index).to_numpy(dtype=float) / b_nl
+        j *= np.power(ratio[None, :], beta[:, None])
     else:
         j *= factor.reindex(w.index).to_numpy(dtype=float)[None, :]
     return Draws(w.index, j, {"ei": ei, "s": s, "beta": beta}, card.seed)
@@ -214,7 +220,9 @@ def estimate(inputs: Any, card: MethodCard) -> Estimate:
     n = not_independent(w, ei)
     j_groups = job_seeking(n, card.job_seeking.value)
     if inputs.bijstand_per_1000 is not None:
-        factor = local_factor(inputs.bijstand_per_1000, inputs.bijstand_nl_per_1000, card.beta.value)
+        factor = local_factor(
+            inputs.bijstand_per_1000, inputs.bijstand_nl_per_1000, card.beta.value
+        )
     else:
         factor = pd.Series(1.0, index=codes)
     j_groups = j_groups.mul(factor, axis=0)
@@ -249,7 +257,9 @@ def estimate(inputs: Any, card: MethodCard) -> Estimate:
     nat = {"gemeentecode": "NL01", "gemeentenaam": "Nederland", "jaar": inputs.year}
     nat.update({k: float(v) for k, v in sums.items()})
     nat.update(draws.national())
-    nat["werkzoekend_per_1000"] = float(per_1000(pd.Series([nat["werkzoekend"]]), pd.Series([nat["inwoners"]]))[0])
+    nat["werkzoekend_per_1000"] = float(
+        per_1000(pd.Series([nat["werkzoekend"]]), pd.Series([nat["inwoners"]]))[0]
+    )
     national = pd.DataFrame([nat], columns=table.columns)
 
     checks = _national_checks(inputs, card)

@@ -41,8 +41,10 @@ def age_bands(titles: dict[str, str]) -> dict[str, tuple[float, float]]:
     fine = {
         k: (lo, hi)
         for k, (lo, hi) in bands.items()
-        if not any(k2 != k and lo <= lo2 and hi2 <= hi and (lo2, hi2) != (lo, hi)
-                   for k2, (lo2, hi2) in bands.items())
+        if not any(
+            k2 != k and lo <= lo2 and hi2 <= hi and (lo2, hi2) != (lo, hi)
+            for k2, (lo2, hi2) in bands.items()
+        )
     }
     return fine
 
@@ -109,7 +111,7 @@ def _population_queries(
             raise MetadataError(
                 f"{meta.table} has no {spec.birth_dim} {bp_title!r} (needed for birthplace "
                 f"{card.birthplace!r}); it has: {', '.join(meta.titles(spec.birth_dim).values())}. "
-                "Use a card with birthplace = \"totaal\"."
+                'Use a card with birthplace = "totaal".'
             )
         birth = by_title[bp_title.casefold()]
         total_birth = T.GENERATIE_TOTAAL
@@ -158,7 +160,11 @@ def _population_queries(
 
 
 def _coverage_problem(
-    session: Session, spec: T.TableSpec, meta: TableMeta, card: MethodCard, year: int,
+    session: Session,
+    spec: T.TableSpec,
+    meta: TableMeta,
+    card: MethodCard,
+    year: int,
     missing: pd.DataFrame,
 ) -> DataCoverageError:
     """Name what is missing, and find the years where the card would work."""
@@ -174,8 +180,8 @@ def _coverage_problem(
             pop, _, weights, _ = _population_queries(spec, meta, card, y)
             probe = Query.make(
                 meta.table,
-                keys={**dict(pop.keys), spec.age_dim: [sorted(weights)[0]]},  # type: ignore[dict-item]
-                prefixes=dict(pop.prefixes),  # type: ignore[arg-type]
+                keys={**dict(pop.keys), str(spec.age_dim): [sorted(weights)[0]]},
+                prefixes=dict(pop.prefixes),
                 measures=pop.measures,
             )
             frame = fetch(session, probe).frame
@@ -245,7 +251,8 @@ def gather(session: Session, card: MethodCard, year: int) -> Inputs:
     long = long[long["gemeentecode"].isin(inwoners.index)]
     all_ages = long[long["leeftijd"] == T.LEEFTIJD_TOTAAL]
     gemeente_groups = {
-        str(k): float(v) for k, v in all_ages.groupby("groep")["bevolking"].sum(min_count=1).items()
+        str(k): float(v)
+        for k, v in all_ages.groupby("groep")["bevolking"].sum(min_count=1).items()
         if pd.notna(v)
     }
     used = long[long["leeftijd"].isin(weights)]

@@ -237,7 +237,8 @@ def _check_keys(p: _Problems, where: str, table: Any, schema: str) -> None:
         if key not in allowed:
             p.add(
                 f"{where}.{key}" if where else key,
-                f"unknown key.{did_you_mean(key, allowed)} Allowed here: {', '.join(sorted(allowed))}",
+                f"unknown key.{did_you_mean(key, allowed)} "
+                f"Allowed here: {', '.join(sorted(allowed))}",
             )
 
 
@@ -247,7 +248,7 @@ def _rate(
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         raw = {"value": raw}
     if not isinstance(raw, dict) or "value" not in raw:
-        p.add(where, "needs a value, e.g. { value = 0.5, low = 0.4, high = 0.6, source = \"…\" }")
+        p.add(where, 'needs a value, e.g. { value = 0.5, low = 0.4, high = 0.6, source = "…" }')
         return Rate(0.0, 0.0, 0.0)
     _check_keys(p, where, raw, "rate")
     nums = {}
@@ -259,15 +260,26 @@ def _rate(
         nums[k] = float(v)
     hi_bound = 1.0 if unit else upper
     for k, v in nums.items():
+        if k != "value" and k not in raw:
+            continue  # defaulted to the value: reported there
         if v < 0 or (hi_bound is not None and v > hi_bound):
             rng = f"[0, {hi_bound:g}]" if hi_bound is not None else ">= 0"
-            p.add(f"{where}.{k}", f"{v:g} is outside {rng}" + (" (a share: 0.55 means 55%)" if unit else ""))
+            p.add(
+                f"{where}.{k}",
+                f"{v:g} is outside {rng}" + (" (a share: 0.55 means 55%)" if unit else ""),
+            )
     if nums["low"] > nums["high"]:
         p.add(where, f"low ({nums['low']:g}) is greater than high ({nums['high']:g})")
     elif not nums["low"] <= nums["value"] <= nums["high"]:
-        p.add(where, f"value {nums['value']:g} is not within low–high ({nums['low']:g}–{nums['high']:g})")
+        p.add(
+            where,
+            f"value {nums['value']:g} is not within low–high ({nums['low']:g}–{nums['high']:g})",
+        )
     return Rate(
-        nums["value"], nums["low"], nums["high"], str(raw.get("source", "")),
+        nums["value"],
+        nums["low"],
+        nums["high"],
+        str(raw.get("source", "")),
         bool(raw.get("assumption", False)),
     )
 
@@ -288,7 +300,8 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
     if birthplace not in BIRTHPLACES:
         p.add(
             "population.birthplace",
-            f"{birthplace!r} is not one of {', '.join(BIRTHPLACES)}.{did_you_mean(str(birthplace), BIRTHPLACES)}",
+            f"{birthplace!r} is not one of {', '.join(BIRTHPLACES)}."
+            f"{did_you_mean(str(birthplace), BIRTHPLACES)}",
         )
     names = pop.get("groups", [])
     if not isinstance(names, list) or not names:
@@ -317,7 +330,7 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
             p.add(
                 f"{where}.ei",
                 f"no economic-independence share for birthplace {birthplace!r}; add "
-                f"ei.{birthplace} = {{ value = …, low = …, high = …, source = \"…\" }}",
+                f'ei.{birthplace} = {{ value = …, low = …, high = …, source = "…" }}',
             )
             ei = Rate(0.0, 0.0, 0.0)
         else:
@@ -340,7 +353,9 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
             "0 <= age_min < age_max (age_max is exclusive: 65 means up to and including 64)",
         )
     elif ages["age_min"] >= MAX_AGE:
-        p.add("population.age_min", f"{ages['age_min']:g} is beyond the data (CBS's last band is 95+)")
+        p.add(
+            "population.age_min", f"{ages['age_min']:g} is beyond the data (CBS's last band is 95+)"
+        )
 
     rates = data.get("rates", {})
     _check_keys(p, "rates", rates, "rates")

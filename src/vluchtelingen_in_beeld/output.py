@@ -78,12 +78,19 @@ def provenance(
     if card is not None:
         record["method_card"] = card.summary()
         record["parameters"] = {
-            k: {"value": r.value, "low": r.low, "high": r.high, "source": r.source,
-                "assumption": r.assumption}
+            k: {
+                "value": r.value,
+                "low": r.low,
+                "high": r.high,
+                "source": r.source,
+                "assumption": r.assumption,
+            }
             for k, r in card.rates().items()
         }
         record["uncertainty"] = {
-            "draws": card.draws, "seed": card.seed, "distribution": card.distribution
+            "draws": card.draws,
+            "seed": card.seed,
+            "distribution": card.distribution,
         }
     if settings.snapshot_dir is not None:
         record["snapshot"] = {
@@ -99,7 +106,9 @@ def write_bundle(files: Mapping[Path, bytes], manifest_path: Path, record: dict[
     record = dict(record)
     record["outputs"] = {p.name: sha256_bytes(b) for p, b in files.items()}
     all_files = dict(files)
-    all_files[manifest_path] = json.dumps(record, indent=2, ensure_ascii=False, default=str).encode()
+    all_files[manifest_path] = json.dumps(
+        record, indent=2, ensure_ascii=False, default=str
+    ).encode()
     temps: dict[Path, Path] = {}
     try:
         for path, data in all_files.items():
@@ -155,10 +164,14 @@ def write_estimate(est: Any, path: Path, settings: Settings) -> list[Path]:
     files: dict[Path, bytes] = {}
     if path.suffix.lower() == ".xlsx":
         bronnen = pd.DataFrame(
-            [{"onderwerp": k, "waarde": json.dumps(v, ensure_ascii=False, default=str)}
-             for k, v in record.items()]
+            [
+                {"onderwerp": k, "waarde": json.dumps(v, ensure_ascii=False, default=str)}
+                for k, v in record.items()
+            ]
         )
-        files[path] = table_bytes(est.table, ".xlsx", {"nederland": est.national, "bronnen": bronnen})
+        files[path] = table_bytes(
+            est.table, ".xlsx", {"nederland": est.national, "bronnen": bronnen}
+        )
     else:
         files[path] = table_bytes(est.table, path.suffix)
         files[national_path(path)] = table_bytes(est.national, path.suffix)

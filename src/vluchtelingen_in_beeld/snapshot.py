@@ -97,7 +97,9 @@ def save_snapshot(
         meta = get_metadata(session, table)
         parts = []
         if years:
-            tdim = next((p["Key"] for p in meta.properties if p.get("Type") == "TimeDimension"), None)
+            tdim = next(
+                (p["Key"] for p in meta.properties if p.get("Type") == "TimeDimension"), None
+            )
             if tdim is None:
                 raise ConfigError(f"{table} has no time dimension; drop --year for it.")
             available = meta.periods()
@@ -105,7 +107,8 @@ def save_snapshot(
             missing = [w for w in wanted if w not in available]
             if missing:
                 raise ConfigError(
-                    f"{table} has no period {', '.join(missing)}. Available: {', '.join(available)}."
+                    f"{table} has no period {', '.join(missing)}. "
+                    f"Available: {', '.join(available)}."
                 )
             parts.append(
                 "(" + " or ".join(f"{tdim} eq '{meta.raw_key(tdim, w)}'" for w in wanted) + ")"

@@ -91,8 +91,10 @@ def _call_once(
         return list(rows)
     except requests.HTTPError as exc:
         status, body = _http_details(exc)
-        if status is not None and status in (400, 403, 413, 500) and any(
-            p in body.lower() for p in _TOO_MANY
+        if (
+            status is not None
+            and status in (400, 403, 413, 500)
+            and any(p in body.lower() for p in _TOO_MANY)
         ):
             raise TooManyRowsError(
                 f"CBS refused {table}/{endpoint}: the answer is over its row limit ({body})."
@@ -135,7 +137,13 @@ def fetch_endpoint(
     for attempt in range(1, attempts + 1):
         log.info(
             "GET %s/ODataFeed/odata/%s/%s filter=%r select=%r (attempt %d/%d)",
-            settings.cbs_url, table, endpoint, filters, select, attempt, attempts,
+            settings.cbs_url,
+            table,
+            endpoint,
+            filters,
+            select,
+            attempt,
+            attempts,
         )
         try:
             return _call_once(settings, table, endpoint, filters, select)

@@ -46,7 +46,9 @@ def _tokenize(text: str) -> list[tuple[str, Any]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise FilterSyntaxError(f"unexpected character at position {pos}: {text[pos:pos+20]!r}")
+            raise FilterSyntaxError(
+                f"unexpected character at position {pos}: {text[pos : pos + 20]!r}"
+            )
         pos = m.end()
         kind = m.lastgroup
         value = m.group(kind)  # type: ignore[arg-type]

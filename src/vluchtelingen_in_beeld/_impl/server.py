@@ -87,7 +87,7 @@ class ServerState:
                     return None
                 with path.open(encoding="utf-8") as fh:
                     self._cache[key] = json.load(fh)
-            return self._cache[key]  # type: ignore[no-any-return]
+            return self._cache[key]
 
     def fault_for(self, path: str) -> Fault | None:
         with self._lock:
@@ -108,8 +108,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- helpers ---------------------------------------------------------------------------
     def _base(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        host, port = self.server.server_address[:2]  # type: ignore[index,str-unpack,unused-ignore]
+        return f"http://{host!s}:{port}"
 
     def _send(self, status: int, payload: Any, *, truncate: bool = False) -> None:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -172,8 +172,16 @@ class _Handler(BaseHTTPRequestHandler):
             return
         rest = path[len(FEED) :].strip("/")
         if not rest:
-            self._send(200, {"value": [{"name": p.name, "url": f"{self._base()}{FEED}{p.name}"}
-                                       for p in sorted(state.root.iterdir()) if p.is_dir()]})
+            self._send(
+                200,
+                {
+                    "value": [
+                        {"name": p.name, "url": f"{self._base()}{FEED}{p.name}"}
+                        for p in sorted(state.root.iterdir())
+                        if p.is_dir()
+                    ]
+                },
+            )
             return
         table, _, endpoint = rest.partition("/")
         tdir = state.table_dir(table)
@@ -263,7 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
         key = (str(tdir), endpoint + "?" + flt)
         cache = self.state._cache
         if key in cache:
-            return cache[key]  # type: ignore[no-any-return]
+            return cache[key]
         pred = compile_filter(flt)
         selected = [r for r in rows if pred(r)]
         with self.state._lock:
@@ -272,6 +280,19 @@ class _Handler(BaseHTTPRequestHandler):
                     cache.pop(k, None)
             cache[key] = selected
         return selected
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            log.debug("replay: client went away (%s)", exc)  # a killed or timed-out client
+            return
+        super().handle_error(request, client_address)
 
 
 class ReplayServer:
@@ -296,15 +317,14 @@ class ReplayServer:
             root=root, page_size=page_size, refuse_over=refuse_over, static=dict(static or {})
         )
         handler = type("Handler", (_Handler,), {"state": self.state})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", port), handler)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:54321``."""
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     @property
     def faults(self) -> list[Fault]:

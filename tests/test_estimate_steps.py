@@ -1,0 +1,161 @@
+"""Each step of the method on a frame small enough to work out by hand, and invariants."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vluchtelingen_in_beeld.estimate import (
+    job_seeking,
+    local_factor,
+    not_independent,
+    outreach,
+    per_1000,
+    routes,
+    simulate,
+    target_population,
+)
+from vluchtelingen_in_beeld.inputs import age_bands, age_weights
+from vluchtelingen_in_beeld.method import load_card
+
+
+def population():
+    """Two gemeenten, two groups, two age bands (15-20 and 60-65), counts chosen by hand."""
+    rows = [
+        ("GM1", "syrie", "70400", 100),
+        ("GM1", "syrie", "71300", 20),
+        ("GM1", "iran", "70400", 10),
+        ("GM1", "iran", "71300", 30),
+        ("GM2", "syrie", "70400", 0),
+        ("GM2", "syrie", "71300", 40),
+        ("GM2", "iran", "70400", 50),
+        ("GM2", "iran", "71300", 50),
+    ]
+    return pd.DataFrame(rows, columns=["gemeentecode", "groep", "leeftijd", "bevolking"])
+
+
+def test_age_bands_parsed_from_titles():
+    titles = {
+        "10000": "Totaal",
+        "70400": "15 tot 20 jaar",
+        "71300": "60 tot 65 jaar",
+        "22000": "95 jaar of ouder",
+        "53950": "15 tot 65 jaar",
+    }
+    bands = age_bands(titles)
+    assert bands == {"70400": (15, 20), "71300": (60, 65), "22000": (95, 120)}
+
+
+def test_age_weights_prorate():
+    bands = {"70400": (15.0, 20.0), "70500": (20.0, 25.0), "71300": (60.0, 65.0)}
+    assert age_weights(bands, 15, 65) == {"70400": 1.0, "70500": 1.0, "71300": 1.0}
+    # 18 up to 62: 2/5 of 15-20, all of 20-25, 2/5 of 60-65
+    assert age_weights(bands, 18, 62) == pytest.approx({"70400": 0.4, "70500": 1.0, "71300": 0.4})
+
+
+def test_step1_target_population_by_hand():
+    w = target_population(population(), {"70400": 1.0, "71300": 1.0})
+    assert w.loc["GM1", "syrie"] == 120 and w.loc["GM1", "iran"] == 40
+    assert w.loc["GM2", "syrie"] == 40 and w.loc["GM2", "iran"] == 100
+    half = target_population(population(), {"70400": 1.0, "71300": 0.5})
+    assert half.loc["GM1", "syrie"] == 110  # 100 + 20/2
+
+
+def test_step2_to_6_by_hand():
+    w = pd.DataFrame({"syrie": [120.0], "iran": [40.0]}, index=["GM1"])
+    n = not_independent(w, pd.Series({"syrie": 0.25, "iran": 0.5}))
+    assert n.loc["GM1"].tolist() == [90.0, 20.0]
+    j = job_seeking(n, 0.5)
+    assert j.loc["GM1"].tolist() == [45.0, 10.0]
+    total = j.sum(axis=1)
+    a, b = routes(total, 0.2)
+    assert (a.iloc[0], b.iloc[0]) == (11.0, 44.0)
+    out = outreach(total, 0.4, 0.25, 1000)
+    assert out.iloc[0].tolist() == [22.0, 5.5, 5500.0]
+    assert per_1000(total, pd.Series([11_000], index=["GM1"])).iloc[0] == 5.0
+
+
+def test_step4_local_factor():
+    b = pd.Series([20.0, 5.0], index=["GM1", "GM2"])
+    assert local_factor(b, 10.0, 0).tolist() == [1.0, 1.0]
+    assert local_factor(b, 10.0, 1).tolist() == [2.0, 0.5]
+    assert local_factor(b, 5.0, 0.5).tolist() == pytest.approx([2.0, 1.0])
+
+
+def wide(values):
+    return pd.DataFrame(
+        values,
+        index=[f"GM{i}" for i in range(len(values))],
+        columns=["afghanistan", "eritrea", "irak", "iran", "somalie", "syrie"],
+    )
+
+
+counts = st.lists(st.lists(st.integers(0, 5000), min_size=6, max_size=6), min_size=1, max_size=6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(counts, st.floats(0, 1), st.floats(0, 1))
+def test_invariants(values, ei, s):
+    w = wide(values)
+    n = not_independent(w, pd.Series(ei, index=w.columns))
+    j = job_seeking(n, s)
+    assert (j.to_numpy() <= w.to_numpy() + 1e-9).all()  # werkzoekend <= doelgroep
+    # the sum over gemeenten equals the same computation on the national row
+    national = w.sum().to_frame("NL").T
+    jn = job_seeking(not_independent(national, pd.Series(ei, index=w.columns)), s)
+    assert j.to_numpy().sum() == pytest.approx(jn.to_numpy().sum(), rel=1e-9, abs=1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(counts, st.floats(0, 0.9), st.floats(0.01, 0.1), st.floats(0.05, 0.9), st.floats(0.01, 0.1))
+def test_monotone_in_every_rate(values, ei, dei, s, ds):
+    w = wide(values)
+    base = job_seeking(not_independent(w, pd.Series(ei, index=w.columns)), s).to_numpy()
+    more_ei = job_seeking(not_independent(w, pd.Series(ei + dei, index=w.columns)), s).to_numpy()
+    more_s = job_seeking(not_independent(w, pd.Series(ei, index=w.columns)), s + ds).to_numpy()
+    assert (more_ei <= base + 1e-9).all()
+    assert (more_s >= base - 1e-9).all()
+    a1, _ = routes(pd.Series(base.sum(axis=1)), 0.15)
+    a2, _ = routes(pd.Series(more_s.sum(axis=1)), 0.15)
+    assert (a2 >= a1 - 1e-9).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(counts, st.integers(0, 2**31))
+def test_percentiles_ordered_and_seeded(values, seed):
+    from dataclasses import replace
+
+    card = replace(load_card(), draws=200, seed=seed)
+    w = wide(values)
+    one = pd.Series(1.0, index=w.index)
+    d1 = simulate(w, card, one)
+    d2 = simulate(w, card, one)
+    assert np.array_equal(d1.j, d2.j)  # same seed, same numbers
+    p = d1.percentiles()
+    assert (p["werkzoekend_p10"] <= p["werkzoekend_p50"] + 1e-9).all()
+    assert (p["werkzoekend_p50"] <= p["werkzoekend_p90"] + 1e-9).all()
+
+
+def test_region_sums_are_within_draws():
+    card = load_card()
+    w = wide([[100] * 6, [50] * 6, [10] * 6])
+    d = simulate(w, card, pd.Series(1.0, index=w.index))
+    regions = d.region_sums(pd.Series({"GM0": "R1", "GM1": "R1", "GM2": "R2"}, name="regio"))
+    direct = np.percentile(d.j[:, 0] + d.j[:, 1], 90)
+    assert regions.loc["R1", "werkzoekend_p90"] == pytest.approx(direct)
+    # not the sum of percentiles (those would be wider for a correlated... or equal here)
+    p = d.percentiles()
+    assert regions.loc["R1", "werkzoekend_p50"] == pytest.approx(
+        np.percentile(d.j[:, 0] + d.j[:, 1], 50)
+    )
+    assert p.loc["GM2", "werkzoekend_p50"] == pytest.approx(regions.loc["R2", "werkzoekend_p50"])
+
+
+def test_monte_carlo_draws_inside_ranges():
+    card = load_card()
+    w = wide([[100] * 6])
+    d = simulate(w, card, pd.Series(1.0, index=w.index))
+    assert d.params["s"].min() >= 0.40 and d.params["s"].max() <= 0.70
+    syrie = d.params["ei"][:, list(w.columns).index("syrie")]
+    assert syrie.min() >= 0.255 and syrie.max() <= 0.355

@@ -1,0 +1,144 @@
+"""Method cards: shipped presets load; every kind of bad card gets its own clear message."""
+
+import pytest
+
+from vluchtelingen_in_beeld.errors import MethodCardError
+from vluchtelingen_in_beeld.method import init_card, load_card, shipped_cards
+
+GOOD = """
+extends = "standaard"
+[card]
+name = "test"
+"""
+
+
+def write(tmp_path, text, name="kaart.toml"):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_shipped_presets():
+    assert set(shipped_cards()) >= {
+        "standaard",
+        "cbs6",
+        "cbs6+ethiopie",
+        "scp2011",
+        "legacy2005",
+        "lokaal",
+    }
+    assert [g.key for g in load_card("cbs6").groups] == [
+        "H008533",
+        "H008597",
+        "H008633",
+        "H008634",
+        "H008747",
+        "H008753",
+    ]
+    assert "ethiopie" in [g.name for g in load_card("cbs6+ethiopie").groups]
+    assert [g.name for g in load_card("scp2011").groups] == [
+        "afghanistan",
+        "irak",
+        "iran",
+        "somalie",
+    ]
+    assert "Joegoslavië" in load_card("legacy2005").warning
+    assert load_card("lokaal").beta.value == 0.5
+    assert load_card().beta.value == 0.0
+
+
+def test_defaults_follow_method_md():
+    c = load_card()
+    ei = {g.name: g.ei.value for g in c.groups}
+    assert ei == {
+        "afghanistan": 0.522,
+        "eritrea": 0.540,
+        "irak": 0.475,
+        "iran": 0.598,
+        "somalie": 0.432,
+        "syrie": 0.305,
+    }
+    assert (c.job_seeking.value, c.job_seeking.low, c.job_seeking.high) == (0.55, 0.40, 0.70)
+    assert c.job_seeking.assumption
+    assert c.route_a.value == 0.15
+    assert c.scenarios["plan2005"].placement_rate.value == 0.20
+    assert c.scenarios["resultaat2005"].placement_rate.value == 0.58
+    assert c.cost_per_placement.value == 2500
+    assert (c.age_min, c.age_max, c.birthplace) == (15, 65, "buitenland")
+    assert c.draws == 2000
+
+
+def test_extends_by_path_and_checksum(tmp_path):
+    p = write(tmp_path, GOOD)
+    c = load_card(p)
+    assert c.name == "test" and len(c.groups) == 6
+    assert c.checksum != load_card().checksum
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (GOOD + "[rates]\njob_seeknig = 0.5\n", r"rates.job_seeknig: unknown key.*job_seeking"),
+        (
+            GOOD + "[rates]\njob_seeking = { value = 1.5 }\n",
+            r"rates.job_seeking.value: 1.5 is outside \[0, 1\]",
+        ),
+        (
+            GOOD + "[rates]\njob_seeking = { value = 0.5, low = 0.6, high = 0.4 }\n",
+            r"low \(0.6\) is greater than high \(0.4\)",
+        ),
+        (
+            GOOD + "[rates]\njob_seeking = { value = 0.9, low = 0.4, high = 0.6 }\n",
+            "not within low",
+        ),
+        (
+            GOOD + '[groups.afghanistan]\nkey = "AF"\n',
+            r"groups.afghanistan.key: 'AF' is not a CBS herkomstland key",
+        ),
+        (GOOD + "[population]\nage_min = 70\nage_max = 20\n", "not a valid band"),
+        (GOOD + "[population]\nage_min = 130\nage_max = 140\n", "beyond the data"),
+        (GOOD + '[population]\ngroups = ["sirie"]\n', r"unknown group 'sirie'.*'syrie'"),
+        (GOOD + '[population]\nbirthplace = "elders"\n', "not one of buitenland"),
+        (GOOD + '[outreach]\nscenario = "plan2025"\n', r"'plan2025' is not a scenario.*plan2005"),
+        (GOOD + "[uncertainty]\ndraws = 0\n", "uncertainty.draws"),
+        ("[card\nname=", "not valid TOML"),
+        ('extends = "standard"\n', r"Unknown method card 'standard'.*standaard"),
+    ],
+)
+def test_bad_cards(tmp_path, text, message):
+    with pytest.raises(MethodCardError, match=message):
+        load_card(write(tmp_path, text))
+
+
+def test_all_problems_reported_at_once(tmp_path):
+    text = GOOD + "[rates]\njob_seeking = { value = 1.5 }\nroute_a = { value = -1 }\n"
+    with pytest.raises(MethodCardError, match="2 problem"):
+        load_card(write(tmp_path, text))
+
+
+def test_birthplace_without_ei(tmp_path):
+    with pytest.raises(
+        MethodCardError,
+        match=r"groups.eritrea.ei: no economic-independence share for birthplace 'nederland'",
+    ):
+        load_card(write(tmp_path, GOOD + '[population]\nbirthplace = "nederland"\n'))
+
+
+def test_missing_file():
+    with pytest.raises(MethodCardError, match="vib method init"):
+        load_card("geen/kaart.toml")
+
+
+@pytest.mark.parametrize("name", ["standaard", "lokaal", "legacy2005", "cbs6+ethiopie"])
+def test_init_writes_an_equivalent_standalone_card(tmp_path, name):
+    path = init_card(tmp_path / "copy.toml", name)
+    assert "extends" not in path.read_text()
+    copy, orig = load_card(path), load_card(name)
+    assert copy.rates() == orig.rates()
+    assert copy.groups == orig.groups and copy.warning == orig.warning
+
+
+def test_init_refuses_to_overwrite(tmp_path):
+    path = init_card(tmp_path / "k.toml")
+    with pytest.raises(MethodCardError, match="already exists"):
+        init_card(path)
