@@ -92,6 +92,8 @@ def test_estimate_writes_table_national_and_manifest(cli, tmp_path, statline, ex
         (["estimate", "--year", "2025", "--draws", "0"], "--draws must be at least 1"),
         (["fetch", "--year", "2030"], "Available periods: 2023JJ00, 2024JJ00, 2025JJ00"),
         (["estimate", "--year", "2025", "--offline"], "do not go together"),
+        (["estimate", "--year", "2025", "--scenario", "plan2030"], "Unknown scenario 'plan2030'"),
+        (["estimate", "--year", "2025", "--contact-share", "25"], "between 0 and 1"),
     ],
 )
 def test_bad_arguments_fail_clearly_and_write_nothing(
@@ -207,3 +209,30 @@ def test_snapshot_save_then_serve_it(cli, tmp_path, statline):
     )
     assert r.exit_code == 1 and "no time dimension" in r.output
     assert sorted(p.name for p in snap.iterdir()) == ["85458NED", "85984NED"]  # no partial folder
+
+
+def test_scenarios_and_contact_share(cli, tmp_path, statline):
+    outs = {}
+    for scen in ("plan2005", "resultaat2005"):
+        out = tmp_path / f"{scen}.csv"
+        r = cli(
+            "estimate",
+            "--year",
+            "2025",
+            "--snapshot",
+            str(statline),
+            "--out",
+            str(out),
+            "--draws",
+            "20",
+            "--scenario",
+            scen,
+            "--contact-share",
+            "0.5",
+        )
+        assert r.exit_code == 0, r.output
+        outs[scen] = pd.read_csv(out)
+    a, b = outs["plan2005"], outs["resultaat2005"]
+    assert (a["contacten"] - a["werkzoekend"] * 0.5).abs().max() < 1e-6
+    assert ((b["plaatsingen"] / a["plaatsingen"]) - 0.58 / 0.20).abs().max() < 1e-9
+    assert (b["kosten_eur"] - b["plaatsingen"] * 2500).abs().max() < 1e-6

@@ -1,5 +1,7 @@
 """Method cards: shipped presets load; every kind of bad card gets its own clear message."""
 
+import re
+
 import pytest
 
 from vluchtelingen_in_beeld.errors import MethodCardError
@@ -106,8 +108,34 @@ def test_extends_by_path_and_checksum(tmp_path):
     ],
 )
 def test_bad_cards(tmp_path, text, message):
+    path = write(tmp_path, text)
     with pytest.raises(MethodCardError, match=message):
-        load_card(write(tmp_path, text))
+        load_card(path)
+    # the same through the CLI: exit 1, the message, nothing written
+    from click.testing import CliRunner
+
+    from vluchtelingen_in_beeld.cli import main
+
+    before = sorted(tmp_path.iterdir())
+    r = CliRunner().invoke(main, ["method", "validate", str(path)])
+    assert r.exit_code == 1 and re.search(message, r.output, re.S), r.output
+    r = CliRunner().invoke(
+        main,
+        [
+            "estimate",
+            "--year",
+            "2025",
+            "--method",
+            str(path),
+            "--offline",
+            "--data-dir",
+            str(tmp_path / "store"),
+            "--out",
+            str(tmp_path / "o.csv"),
+        ],
+    )
+    assert r.exit_code == 1 and re.search(message, r.output, re.S), r.output
+    assert sorted(tmp_path.iterdir()) == before
 
 
 def test_all_problems_reported_at_once(tmp_path):

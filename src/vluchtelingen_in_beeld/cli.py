@@ -329,6 +329,13 @@ def method_validate(path: str) -> None:
 )
 @click.option("--draws", type=int, default=None, help="Monte Carlo draws (overrides the card).")
 @click.option("--seed", type=int, default=None, help="Random seed (overrides the card).")
+@click.option("--scenario", default=None, help="Outreach scenario: plan2005 or resultaat2005.")
+@click.option(
+    "--contact-share",
+    type=float,
+    default=None,
+    help="Share of the job-seeking reached by outreach (0-1; overrides the card).",
+)
 @data_options
 @handles_errors
 def estimate(
@@ -337,6 +344,8 @@ def estimate(
     out: Path | None,
     draws: int | None,
     seed: int | None,
+    scenario: str | None,
+    contact_share: float | None,
     **kw: Any,
 ) -> None:
     """Estimate job-seeking refugees per gemeente, with p10-p90 intervals.
@@ -350,7 +359,15 @@ def estimate(
 
     out = check_table_path(out or Path("maps") / f"schatting_{year}.csv")
     with _session(kw) as session:
-        est = estimate_year(session, year, method_card, draws=draws, seed=seed)
+        est = estimate_year(
+            session,
+            year,
+            method_card,
+            draws=draws,
+            seed=seed,
+            scenario=scenario,
+            contact_share=contact_share,
+        )
         written = write_estimate(est, out, session.settings)
     nat = est.national.iloc[0]
     click.echo(
