@@ -187,31 +187,41 @@ class Query:
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
     def split(self) -> tuple[Query, Query]:
-        """Two queries that together ask for the same rows (to stay under row limits)."""
-        candidates = [(len(v), i) for i, (_, v) in enumerate(self.keys) if len(v) > 1]
-        if candidates:
-            _, i = max(candidates)
-            dim, keys = self.keys[i]
-            half = len(keys) // 2
-            a = self.keys[:i] + ((dim, keys[:half]),) + self.keys[i + 1 :]
-            b = self.keys[:i] + ((dim, keys[half:]),) + self.keys[i + 1 :]
-            return Query(self.table, a, self.prefixes, self.measures), Query(
-                self.table, b, self.prefixes, self.measures
+        """Two queries that together ask for the same rows (to stay under row limits).
+
+        Halves the longest list of keys; failing that, the longest list of prefixes.
+        """
+        if halves := _halve(self.keys):
+            return (
+                Query(self.table, halves[0], self.prefixes, self.measures),
+                Query(self.table, halves[1], self.prefixes, self.measures),
             )
-        pcands = [(len(v), i) for i, (_, v) in enumerate(self.prefixes) if len(v) > 1]
-        if pcands:
-            _, i = max(pcands)
-            dim, ps = self.prefixes[i]
-            half = len(ps) // 2
-            a = self.prefixes[:i] + ((dim, ps[:half]),) + self.prefixes[i + 1 :]
-            b = self.prefixes[:i] + ((dim, ps[half:]),) + self.prefixes[i + 1 :]
-            return Query(self.table, self.keys, a, self.measures), Query(
-                self.table, self.keys, b, self.measures
+        if halves := _halve(self.prefixes):
+            return (
+                Query(self.table, self.keys, halves[0], self.measures),
+                Query(self.table, self.keys, halves[1], self.measures),
             )
         raise TooManyRowsError(
             f"{self.table}: even a single-key request ({self.filter_text()}) is over CBS's row "
             "limit; ask for fewer periods or regions."
         )
+
+
+Pairs = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _halve(pairs: Pairs) -> tuple[Pairs, Pairs] | None:
+    """Split the longest value list of ``pairs`` in two halves (None if none has two)."""
+    candidates = [(len(v), i) for i, (_, v) in enumerate(pairs) if len(v) > 1]
+    if not candidates:
+        return None
+    _, i = max(candidates)
+    dim, values = pairs[i]
+    half = len(values) // 2
+    return (
+        pairs[:i] + ((dim, values[:half]),) + pairs[i + 1 :],
+        pairs[:i] + ((dim, values[half:]),) + pairs[i + 1 :],
+    )
 
 
 @dataclass(frozen=True)
