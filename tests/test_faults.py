@@ -24,17 +24,26 @@ def good_run_after(server, root):
     assert x.frame.set_index("RegioS").loc["NL01", "Bevolking_1"] == 18_044_027
 
 
-def test_500_then_success(fresh_replay, tmp_path):
-    fresh_replay.faults.append(Fault("500", "TypedDataSet", times=1))
+@pytest.mark.parametrize("kind", ["500", "drop", "truncate"])
+def test_one_fault_then_success(fresh_replay, tmp_path, kind):
+    fresh_replay.faults.append(Fault(kind, "TypedDataSet", times=1))
     x = fetch(Session(make_settings(fresh_replay.url, tmp_path)), national_population(2025))
     assert len(x.frame) == 343
     assert sum("TypedDataSet" in r for r in fresh_replay.requests) == 2
     assert_store_clean(tmp_path)
 
 
-def test_persistent_500_is_a_clear_error(fresh_replay, tmp_path):
-    fresh_replay.faults.append(Fault("500", "TypedDataSet", times=None))
-    with pytest.raises(CbsUnavailableError, match="after 3 attempt.*--offline"):
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("500", "after 3 attempt.*--offline"),
+        ("drop", "connection failed"),
+        ("truncate", "not complete JSON"),
+    ],
+)
+def test_persistent_fault_is_a_clear_error(fresh_replay, tmp_path, kind, message):
+    fresh_replay.faults.append(Fault(kind, "TypedDataSet", times=None))
+    with pytest.raises(CbsUnavailableError, match=message):
         fetch(Session(make_settings(fresh_replay.url, tmp_path)), national_population(2025))
     assert list(Store(tmp_path).entries("85458NED"))  # metadata entry only
     assert all(e.manifest["kind"] == "metadata" for e in Store(tmp_path).entries())
@@ -49,34 +58,6 @@ def test_hang_times_out(fresh_replay, tmp_path):
         fetch(Session(settings), national_population(2025))
     assert_store_clean(tmp_path)
     good_run_after(fresh_replay, tmp_path)
-
-
-def test_dropped_connection_is_retried(fresh_replay, tmp_path):
-    fresh_replay.faults.append(Fault("drop", "TypedDataSet", times=1))
-    x = fetch(Session(make_settings(fresh_replay.url, tmp_path)), national_population(2025))
-    assert len(x.frame) == 343
-
-
-def test_dropped_connection_for_ever(fresh_replay, tmp_path):
-    fresh_replay.faults.append(Fault("drop", "TypedDataSet", times=None))
-    with pytest.raises(CbsUnavailableError, match="connection failed"):
-        fetch(Session(make_settings(fresh_replay.url, tmp_path)), national_population(2025))
-    assert_store_clean(tmp_path)
-    good_run_after(fresh_replay, tmp_path)
-
-
-def test_truncated_json(fresh_replay, tmp_path):
-    fresh_replay.faults.append(Fault("truncate", "TypedDataSet", times=None))
-    with pytest.raises(CbsUnavailableError, match="not complete JSON"):
-        fetch(Session(make_settings(fresh_replay.url, tmp_path)), national_population(2025))
-    assert_store_clean(tmp_path)
-    good_run_after(fresh_replay, tmp_path)
-
-
-def test_truncated_once_then_fine(fresh_replay, tmp_path):
-    fresh_replay.faults.append(Fault("truncate", "TypedDataSet", times=1))
-    x = fetch(Session(make_settings(fresh_replay.url, tmp_path)), national_population(2025))
-    assert len(x.frame) == 343
 
 
 def test_row_limit_refusal_splits_the_request(statline, tmp_path):
