@@ -17,7 +17,7 @@ import pandas as pd
 from vluchtelingen_in_beeld import tables as T
 from vluchtelingen_in_beeld.cbs import Extract, Query, Session, TableMeta, fetch, get_metadata
 from vluchtelingen_in_beeld.errors import DataCoverageError, MetadataError, VibError
-from vluchtelingen_in_beeld.method import MethodCard
+from vluchtelingen_in_beeld.method import MethodCard, check_against_metadata
 
 log = logging.getLogger(__name__)
 
@@ -203,8 +203,6 @@ def gather(session: Session, card: MethodCard, year: int) -> Inputs:
     spec = T.population_table_for(year)
     meta = get_metadata(session, spec.table_id())
     origin_titles = meta.titles(spec.origin_dim)  # type: ignore[arg-type]
-    from vluchtelingen_in_beeld.method import check_against_metadata
-
     check_against_metadata(card, origin_titles, meta.table)
     pop_q, total_q, weights, notes = _population_queries(spec, meta, card, year)
     if spec is T.POPULATION_OLD:
