@@ -78,3 +78,25 @@ def make_settings(url: str, data_dir: Path, **kw: object) -> Settings:
 @pytest.fixture
 def session(replay: ReplayServer, tmp_path: Path) -> Session:
     return Session(make_settings(replay.url, tmp_path / "store"))
+
+
+@pytest.fixture(scope="session")
+def shared_session(replay: ReplayServer, tmp_path_factory: pytest.TempPathFactory) -> Session:
+    """One session (and store) over the shared snapshot, for read-only real-data tests."""
+    return Session(make_settings(replay.url, tmp_path_factory.mktemp("shared-store")))
+
+
+@pytest.fixture(scope="session")
+def est2025(shared_session: Session):  # type: ignore[no-untyped-def]
+    """The 2025 estimate on the shared snapshot with the standard card."""
+    from vluchtelingen_in_beeld.api import estimate_year
+
+    return estimate_year(shared_session, 2025)
+
+
+@pytest.fixture(scope="session")
+def rank2025(shared_session: Session, est2025):  # type: ignore[no-untyped-def]
+    """The default 2025 ranking on the shared snapshot."""
+    from vluchtelingen_in_beeld.api import rank_year
+
+    return rank_year(shared_session, 2025, est=est2025)

@@ -184,3 +184,74 @@ def test_scenarios_and_contact_share(cli, tmp_path, statline):
     assert (a["contacten"] - a["werkzoekend"] * 0.5).abs().max() < 1e-6
     assert ((b["plaatsingen"] / a["plaatsingen"]) - 0.58 / 0.20).abs().max() < 1e-9
     assert (b["kosten_eur"] - b["plaatsingen"] * 2500).abs().max() < 1e-6
+
+
+def test_rank_and_regions_commands(cli, tmp_path, statline):
+    out = tmp_path / "r.xlsx"
+    r = cli(
+        "rank",
+        "--year",
+        "2025",
+        "--snapshot",
+        str(statline),
+        "--draws",
+        "200",
+        "--include",
+        "Den Haag",
+        "--compare",
+        "2009",
+        "--out",
+        str(out),
+    )
+    assert r.exit_code == 0, r.output
+    assert "Schagen (intergemeentelijk)" in r.output and "snapshot" in r.output
+    import openpyxl
+
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["gemeenten", "vergelijking_2009"]
+    manifest = json.loads((tmp_path / "r.xlsx.manifest.json").read_text())
+    assert manifest["kind"] == "ranking" and manifest["constraints"]["include"] == ["GM0518"]
+    assert manifest["snapshot"]["warnings"]
+
+    bad = cli(
+        "rank",
+        "--year",
+        "2025",
+        "--snapshot",
+        str(statline),
+        "--n",
+        "40",
+        "--out",
+        str(tmp_path / "x.csv"),
+    )
+    assert bad.exit_code == 1 and "at most 36" in bad.output
+    assert not (tmp_path / "x.csv").exists()
+    amb = cli(
+        "rank",
+        "--year",
+        "2025",
+        "--snapshot",
+        str(statline),
+        "--include",
+        "Bergen",
+        "--out",
+        str(tmp_path / "y.csv"),
+    )
+    assert amb.exit_code == 1 and "Bergen (L.)" in amb.output
+
+    reg = cli(
+        "regions",
+        "--year",
+        "2025",
+        "--level",
+        "corop",
+        "--snapshot",
+        str(statline),
+        "--draws",
+        "200",
+        "--out",
+        str(tmp_path / "c.csv"),
+    )
+    assert reg.exit_code == 0, reg.output
+    frame = pd.read_csv(tmp_path / "c.csv")
+    assert len(frame) == 40 and frame["aantal_gemeenten"].sum() == 342

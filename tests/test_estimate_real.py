@@ -53,16 +53,6 @@ def test_84910_first_generation_missing_is_explained(session):
         estimate_year(session, 2019, "scp2011")
 
 
-@pytest.fixture(scope="module")
-def est2025(replay, tmp_path_factory):
-    from vluchtelingen_in_beeld.cbs import Session
-
-    from .conftest import make_settings
-
-    s = Session(make_settings(replay.url, tmp_path_factory.mktemp("store")))
-    return estimate_year(s, 2025)
-
-
 def test_2025_all_gemeenten_no_missing(est2025):
     t = est2025.table
     assert len(t) == 342 and t["gemeentecode"].is_unique

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from vluchtelingen_in_beeld.cbs import Session
 from vluchtelingen_in_beeld.errors import ConfigError
 from vluchtelingen_in_beeld.estimate import Estimate, estimate
-from vluchtelingen_in_beeld.inputs import gather
+from vluchtelingen_in_beeld.inputs import Growth, gather, target_growth
 from vluchtelingen_in_beeld.method import MethodCard, Rate, load_card
+from vluchtelingen_in_beeld.names import GemeenteNames
+from vluchtelingen_in_beeld.rank import Constraints, Ranking, parse_weights, rank
+from vluchtelingen_in_beeld.regions import Regions, level_columns, load_regions, region_totals
 
 
 def estimate_year(
@@ -55,3 +62,95 @@ def estimate_year(
         card = replace(card, seed=seed)
     inputs = gather(session, card, year)
     return estimate(inputs, card)
+
+
+@dataclass
+class RankResult:
+    """A ranking with everything it was made from."""
+
+    ranking: Ranking
+    estimate: Estimate
+    regions: Regions
+    growth: Growth
+
+    @property
+    def notes(self) -> list[str]:
+        """Every note of the estimate, regions, growth and ranking, in that order."""
+        return [*self.estimate.notes, *self.regions.notes, *self.growth.notes, *self.ranking.notes]
+
+    def provenance(self) -> list[dict[str, Any]]:
+        """Every CBS extract used."""
+        return [
+            *self.estimate.provenance,
+            *self.regions.provenance(),
+            *[x.provenance() for x in self.growth.extracts],
+        ]
+
+
+def gemeente_names(est: Estimate) -> GemeenteNames:
+    """Name resolver over the gemeenten of an estimate's year."""
+    return GemeenteNames(
+        dict(zip(est.table["gemeentecode"], est.table["gemeentenaam"], strict=True))
+    )
+
+
+def rank_year(
+    session: Session,
+    year: int,
+    card: MethodCard | str | Path | None = None,
+    *,
+    weights: str | Mapping[str, float] | None = None,
+    n: int = 11,
+    max_per_provincie: int | None = 3,
+    max_per_regio: int | None = None,
+    min_klein: int = 0,
+    klein_onder: float = 50_000,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    est: Estimate | None = None,
+    **estimate_options: Any,
+) -> RankResult:
+    """Estimate ``year`` (unless ``est`` is given), then score, select and explain.
+
+    ``include``/``exclude`` take names or codes (see :mod:`.names`).
+    """
+    w = parse_weights(weights)  # fail on bad weights before any fetching
+    Constraints(n, max_per_provincie, max_per_regio, min_klein, klein_onder).check()
+    if est is None:
+        est = estimate_year(session, year, card, **estimate_options)
+    names = gemeente_names(est)
+    constraints = Constraints(
+        n=n,
+        max_per_provincie=max_per_provincie,
+        max_per_regio=max_per_regio,
+        min_klein=min_klein,
+        klein_onder=klein_onder,
+        include=tuple(names.resolve_all(include)),
+        exclude=tuple(names.resolve_all(exclude)),
+    )
+    constraints.check()
+    regions = load_regions(session, est.year, est.table["gemeentecode"])
+    growth = (
+        target_growth(session, est.card, est.year)
+        if w["groei"] > 0
+        else Growth(est.year, est.year - 2, None, "", ["Groei niet gebruikt (gewicht 0)."])
+    )
+    ranking = rank(est, regions.frame, growth.values, weights=w, constraints=constraints)
+    return RankResult(ranking, est, regions, growth)
+
+
+def regions_year(
+    session: Session,
+    year: int,
+    level: str,
+    card: MethodCard | str | Path | None = None,
+    *,
+    est: Estimate | None = None,
+    **estimate_options: Any,
+) -> tuple[pd.DataFrame, Estimate, Regions]:
+    """The estimate of ``year`` summed per provincie, arbeidsmarktregio or COROP-gebied."""
+    level_columns(level)
+    if est is None:
+        est = estimate_year(session, year, card, **estimate_options)
+    regions = load_regions(session, est.year, est.table["gemeentecode"])
+    return region_totals(est, regions, level), est, regions

@@ -377,8 +377,230 @@ def estimate(
     )
     for p in written:
         click.echo(f"wrote {p}")
+    _snapshot_note(session)
+
+
+def _snapshot_note(session: Any) -> None:
     if session.settings.snapshot_dir is not None:
         click.echo("Note: made from a snapshot; see the manifest for its warning text.")
+
+
+def _optional_int(value: str | None) -> int | None:
+    if value is None or str(value).lower() in {"none", "geen", "0", ""}:
+        return None
+    return int(value)
+
+
+@main.command()
+@click.option("--year", type=int, required=True, help="Year of the figures (1 January).")
+@click.option("--n", "n", type=int, default=11, show_default=True, help="How many to select.")
+@click.option(
+    "--weights",
+    default="volume=0.5,concentratie=0.3,groei=0.2",
+    show_default=True,
+    help="Criterion weights.",
+)
+@click.option(
+    "--max-per-provincie",
+    default="3",
+    show_default=True,
+    help="At most this many per provincie ('none' for no cap).",
+)
+@click.option(
+    "--max-per-regio", type=int, default=None, help="At most this many per arbeidsmarktregio."
+)
+@click.option(
+    "--min-klein",
+    type=int,
+    default=0,
+    show_default=True,
+    help="At least this many small gemeenten.",
+)
+@click.option(
+    "--klein-onder",
+    type=float,
+    default=50_000,
+    show_default=True,
+    help="Inhabitants below which a gemeente counts as small.",
+)
+@click.option(
+    "--include", multiple=True, help="Gemeente (name or code) that must be selected; repeatable."
+)
+@click.option(
+    "--exclude", multiple=True, help="Gemeente (name or code) never to select; repeatable."
+)
+@click.option(
+    "--compare",
+    type=click.Choice(["2009"]),
+    default=None,
+    help="Show where a reference selection stands.",
+)
+@click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
+@click.option("--draws", type=int, default=None, help="Monte Carlo draws (overrides the card).")
+@click.option("--seed", type=int, default=None, help="Random seed (overrides the card).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output table (.csv, .xlsx, .parquet).",
+)
+@data_options
+@handles_errors
+def rank(
+    year: int,
+    n: int,
+    weights: str,
+    max_per_provincie: str,
+    max_per_regio: int | None,
+    min_klein: int,
+    klein_onder: float,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    compare: str | None,
+    method_card: str | None,
+    draws: int | None,
+    seed: int | None,
+    out: Path | None,
+    **kw: Any,
+) -> None:
+    """Rank gemeenten and select candidate voortrekkersgemeenten, with a reason for each.
+
+    Score = weighted percentile ranks of volume, concentration and two-year growth; the
+    selection respects every cap and minimum, and refuses an impossible combination.
+
+    Example: vib rank --year 2025 --snapshot ../shared/data/statline --n 11 --compare 2009
+    """
+    from vluchtelingen_in_beeld.api import rank_year
+    from vluchtelingen_in_beeld.output import check_table_path, write_table
+    from vluchtelingen_in_beeld.rank import compare_reference
+
+    out = check_table_path(out or Path("maps") / f"rangorde_{year}.csv")
+    try:
+        cap = _optional_int(max_per_provincie)
+    except ValueError:
+        raise click.BadParameter(
+            f"{max_per_provincie!r} is not a number or 'none'.", param_hint="--max-per-provincie"
+        ) from None
+    with _session(kw) as session:
+        result = rank_year(
+            session,
+            year,
+            method_card,
+            weights=weights,
+            n=n,
+            max_per_provincie=cap,
+            max_per_regio=max_per_regio,
+            min_klein=min_klein,
+            klein_onder=klein_onder,
+            include=include,
+            exclude=exclude,
+            draws=draws,
+            seed=seed,
+        )
+        ranking = result.ranking
+        companions = {}
+        comparison = None
+        if compare:
+            comparison = compare_reference(ranking)
+            companions["vergelijking_2009"] = comparison
+        written = write_table(
+            ranking.table,
+            out,
+            session.settings,
+            kind="ranking",
+            year=result.estimate.year,
+            sources=result.provenance(),
+            card=result.estimate.card,
+            notes=result.notes,
+            extra={
+                "weights": ranking.weights,
+                "constraints": vars(ranking.constraints),
+                "growth_basis": result.growth.basis,
+                "regions_table": result.regions.table,
+            },
+            companions=companions,
+        )
+    click.echo(f"Selected {n} of {len(ranking.table)} gemeenten ({year}):")
+    for r in ranking.selected.itertuples():
+        click.echo(
+            f"  {r.rang:>3}. {r.gemeentenaam:<28} {r.provincie:<15} score {r.score:.3f}  "
+            f"P(top {n}) {r.kans_top_n:.0%}"
+        )
+    if comparison is not None:
+        click.echo("2009 reference, today:")
+        for c in comparison.itertuples():
+            mark = "selected" if c.geselecteerd else "not selected"
+            click.echo(f"  {c.gemeente_2009:<28} rank {c.rang:>3}  {mark}")
+    for note in result.notes:
+        click.echo(f"Note: {note}")
+    _snapshot_note(session)
+    for p in written:
+        click.echo(f"wrote {p}")
+
+
+@main.command()
+@click.option("--year", type=int, required=True, help="Year of the figures (1 January).")
+@click.option(
+    "--level",
+    type=click.Choice(["provincie", "arbeidsmarktregio", "corop"]),
+    default="provincie",
+    show_default=True,
+    help="Regional level.",
+)
+@click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
+@click.option("--draws", type=int, default=None, help="Monte Carlo draws (overrides the card).")
+@click.option("--seed", type=int, default=None, help="Random seed (overrides the card).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output table (.csv, .xlsx, .parquet).",
+)
+@data_options
+@handles_errors
+def regions(
+    year: int,
+    level: str,
+    method_card: str | None,
+    draws: int | None,
+    seed: int | None,
+    out: Path | None,
+    **kw: Any,
+) -> None:
+    """Sum the estimate per provincie, arbeidsmarktregio or COROP-gebied, with intervals.
+
+    Intervals are percentiles of the regional sum within each Monte Carlo draw.
+
+    Example: vib regions --year 2025 --level arbeidsmarktregio --snapshot ../shared/data/statline
+    """
+    from vluchtelingen_in_beeld.api import regions_year
+    from vluchtelingen_in_beeld.output import check_table_path, write_table
+
+    out = check_table_path(out or Path("maps") / f"regio_{level}_{year}.csv")
+    with _session(kw) as session:
+        frame, est, regs = regions_year(session, year, level, method_card, draws=draws, seed=seed)
+        written = write_table(
+            frame,
+            out,
+            session.settings,
+            kind=f"regions:{level}",
+            year=est.year,
+            sources=[*est.provenance, *regs.provenance()],
+            card=est.card,
+            notes=[*est.notes, *regs.notes],
+            extra={"level": level, "regions_table": regs.table},
+        )
+    click.echo(f"{len(frame)} regions ({level}), {year}:")
+    for r in frame.head(12).itertuples():
+        click.echo(
+            f"  {r.naam:<32} {r.werkzoekend:>9,.0f}  (p10-p90 {r.werkzoekend_p10:,.0f}-"
+            f"{r.werkzoekend_p90:,.0f})"
+        )
+    for note in regs.notes:
+        click.echo(f"Note: {note}")
+    _snapshot_note(session)
+    for p in written:
+        click.echo(f"wrote {p}")
 
 
 @main.command()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -17,7 +17,7 @@ import pandas as pd
 from vluchtelingen_in_beeld import tables as T
 from vluchtelingen_in_beeld.cbs import Extract, Query, Session, TableMeta, fetch, get_metadata
 from vluchtelingen_in_beeld.errors import DataCoverageError, MetadataError, VibError
-from vluchtelingen_in_beeld.method import MethodCard, check_against_metadata
+from vluchtelingen_in_beeld.method import MAX_AGE, MethodCard, Rate, check_against_metadata
 
 log = logging.getLogger(__name__)
 
@@ -323,3 +323,78 @@ def _add_bijstand(session: Session, inputs: Inputs, year: int) -> None:
             f"tabel tot en met {year} die dit programma kent."
         )
     inputs.extracts.append(x)
+
+
+@dataclass
+class Growth:
+    """Two-year growth of the target population per gemeente (``None`` when not available)."""
+
+    year: int
+    base_year: int
+    #: gemeentecode -> W[t] / W[t-2] - 1; missing where W[t-2] is missing or zero
+    values: pd.Series | None
+    basis: str
+    notes: list[str] = field(default_factory=list)
+    extracts: list[Extract] = field(default_factory=list)
+
+
+def _group_sum(inputs: Inputs) -> pd.Series:
+    wide = (
+        inputs.population.assign(
+            _w=inputs.population["bevolking"].astype(float)
+            * inputs.population["leeftijd"].map(inputs.weights).astype(float)
+        )
+        .groupby("gemeentecode")["_w"]
+        .sum(min_count=1)
+    )
+    return wide.reindex(inputs.inwoners.index)
+
+
+def target_growth(session: Session, card: MethodCard, year: int) -> Growth:
+    """Growth of ``W`` (the card's target population) from 1 January ``year - 2`` to ``year``.
+
+    Uses the card's ages when both years have age bands; otherwise all ages of the card's
+    groups in both years (and says so). Across the 2022 series break, or when the earlier
+    year is not published, growth is not available and the ranking leaves it out.
+    """
+    base = year - 2
+    plain = replace(card, beta=Rate(0.0, 0.0, 0.0, "niet gebruikt voor groei"))
+    try:
+        spec_now, spec_base = T.population_table_for(year), T.population_table_for(base)
+    except VibError as exc:
+        return Growth(year, base, None, "", [f"Groei niet beschikbaar: {exc}"])
+    if spec_now is not spec_base:
+        return Growth(
+            year,
+            base,
+            None,
+            "",
+            [
+                f"Groei {base}–{year} niet gebruikt: {spec_base.table_id()} en "
+                f"{spec_now.table_id()} delen herkomst anders in (trendbreuk 2022)."
+            ],
+        )
+    notes: list[str] = []
+    try:
+        try:
+            now, then = gather(session, plain, year), gather(session, plain, base)
+            basis = f"doelgroep {card.age_min:g}–{card.age_max:g} jaar"
+        except DataCoverageError:
+            every = replace(plain, age_min=0.0, age_max=float(MAX_AGE))
+            now, then = gather(session, every, year), gather(session, every, base)
+            basis = "herkomstgroepen van de kaart, alle leeftijden"
+            notes.append(
+                f"Groei {base}–{year} berekend over alle leeftijden van de herkomstgroepen: CBS "
+                f"geeft voor {base} of {year} geen leeftijdsklassen voor deze groepen."
+            )
+    except (MetadataError, DataCoverageError) as exc:
+        return Growth(year, base, None, "", [f"Groei {base}–{year} niet beschikbaar: {exc}"])
+    w_now, w_then = _group_sum(now), _group_sum(then).reindex(now.inwoners.index)
+    growth = (w_now / w_then.where(w_then > 0) - 1.0).astype(float).rename("groei")
+    new = sorted(set(now.inwoners.index) - set(then.inwoners.index))
+    if new:
+        notes.append(
+            f"Geen groei voor {len(new)} gemeente(n) die op 1 januari {base} nog niet bestonden "
+            f"(herindeling): {', '.join(new[:10])}{' …' if len(new) > 10 else ''}."
+        )
+    return Growth(year, base, growth, basis, notes, [*then.extracts])

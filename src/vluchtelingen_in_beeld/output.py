@@ -177,3 +177,41 @@ def write_estimate(est: Any, path: Path, settings: Settings) -> list[Path]:
         files[national_path(path)] = table_bytes(est.national, path.suffix)
     write_bundle(files, sidecar(path), record)
     return [*files, sidecar(path)]
+
+
+def write_table(
+    frame: pd.DataFrame,
+    path: Path,
+    settings: Settings,
+    *,
+    kind: str,
+    year: int,
+    sources: list[dict[str, Any]],
+    card: Any = None,
+    notes: list[str] = (),  # type: ignore[assignment]
+    extra: Mapping[str, Any] = {},
+    companions: Mapping[str, pd.DataFrame] = {},
+) -> list[Path]:
+    """Write one table and its ``.manifest.json``; ``companions`` are extra tables.
+
+    In ``.xlsx`` the companions are extra sheets; otherwise ``<stem>_<name><ext>`` files.
+    """
+    check_table_path(path)
+    record = provenance(
+        settings,
+        sources=sources,
+        card=card,
+        notes=notes,
+        extra={"kind": kind, "year": year, "periods": [f"{year}JJ00"], "rows": len(frame), **extra},
+    )
+    files: dict[Path, bytes] = {}
+    if path.suffix.lower() == ".xlsx":
+        files[path] = table_bytes(frame, ".xlsx", dict(companions))
+    else:
+        files[path] = table_bytes(frame, path.suffix)
+        for name, comp in companions.items():
+            files[path.with_name(f"{path.stem}_{name}{path.suffix}")] = table_bytes(
+                comp, path.suffix
+            )
+    write_bundle(files, sidecar(path), record)
+    return [*files, sidecar(path)]

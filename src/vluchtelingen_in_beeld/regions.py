@@ -1,0 +1,176 @@
+"""Provincie, arbeidsmarktregio and COROP-gebied of each gemeente, and sums per region.
+
+Memberships come from CBS "Gebieden in Nederland" of the data's year, the columns found
+through their ``DataProperties`` titles (CBS renumbers ``Code_28`` and friends between
+editions). When that year's table cannot be had, the nearest year whose gemeenten are the
+same is used, and the result says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from vluchtelingen_in_beeld import tables as T
+from vluchtelingen_in_beeld.cbs import Extract, Query, Session, fetch, get_metadata
+from vluchtelingen_in_beeld.errors import ConfigError, DataCoverageError, UnknownTableError
+
+#: level -> (code column, name column, Dutch label)
+LEVELS: dict[str, tuple[str, str, str]] = {
+    "provincie": ("provincie_code", "provincie", "provincie"),
+    "arbeidsmarktregio": ("arbeidsmarktregio_code", "arbeidsmarktregio", "arbeidsmarktregio"),
+    "corop": ("corop_code", "corop", "COROP-gebied"),
+}
+
+_ROLES = {
+    "gemeente_naam": "gemeentenaam",
+    "corop_code": "corop_code",
+    "corop_naam": "corop",
+    "provincie_code": "provincie_code",
+    "provincie_naam": "provincie",
+    "arbeidsmarktregio_code": "arbeidsmarktregio_code",
+    "arbeidsmarktregio_naam": "arbeidsmarktregio",
+}
+
+
+@dataclass
+class Regions:
+    """Gemeente -> region memberships for one year (one row per gemeente)."""
+
+    year: int
+    table: str
+    #: index gemeentecode; columns gemeentenaam, corop_code, corop, provincie_code,
+    #: provincie, arbeidsmarktregio_code, arbeidsmarktregio
+    frame: pd.DataFrame
+    extract: Extract | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def membership(self, level: str) -> pd.Series:
+        """Gemeentecode -> region code at ``level``."""
+        return self.frame[level_columns(level)[0]]
+
+    def provenance(self) -> list[dict[str, Any]]:
+        """Where the memberships came from."""
+        return [self.extract.provenance()] if self.extract is not None else []
+
+
+def level_columns(level: str) -> tuple[str, str, str]:
+    """(code column, name column, label) of a region level, or a clear error."""
+    if level not in LEVELS:
+        raise ConfigError(f"Unknown level {level!r}; choose one of: {', '.join(LEVELS)}.")
+    return LEVELS[level]
+
+
+def _candidate_years(year: int) -> list[int]:
+    years = [y for y in T.REGIONS.ids if y is not None]
+    return sorted(years, key=lambda y: (abs(y - year), -y))
+
+
+def load_regions(session: Session, year: int, codes: pd.Index | list[str]) -> Regions:
+    """Memberships of ``codes`` (the data's gemeenten) from Gebieden in Nederland.
+
+    Tries the table of ``year`` first; if CBS (or the snapshot) does not have it, the
+    nearest registered year that has every one of ``codes``.
+    """
+    wanted = set(map(str, codes))
+    tried: list[str] = []
+    for y in _candidate_years(year):
+        table = T.REGIONS.ids[y]
+        try:
+            meta = get_metadata(session, table)
+        except UnknownTableError:
+            tried.append(f"{table} ({y}): not available")
+            continue
+        spec = T.REGIONS
+        measures = {
+            role: T.resolve_measure(meta.properties, spec.measure(role).path) for role in _ROLES
+        }
+        x = fetch(
+            session,
+            Query.make(
+                table,
+                prefixes={spec.region_dim: [T.GEMEENTE_PREFIX]},
+                measures=list(measures.values()),
+            ),
+        )
+        f = x.frame.set_index(spec.region_dim)
+        frame = pd.DataFrame(
+            {col: f[measures[role]].astype("string").str.strip() for role, col in _ROLES.items()},
+            index=f.index,
+        )
+        frame.index.name = "gemeentecode"
+        missing = sorted(wanted - set(frame.index))
+        if missing:
+            if y == year:
+                raise DataCoverageError(
+                    f"{table} (Gebieden in Nederland {y}) lacks {len(missing)} gemeente(n) of the "
+                    f"data: {', '.join(missing[:15])}. Data and regions must be of the same year."
+                )
+            tried.append(f"{table} ({y}): lacks {len(missing)} gemeenten")
+            continue
+        frame = frame.loc[sorted(wanted)]
+        _check_complete(frame, table)
+        notes = []
+        if y != year:
+            notes.append(
+                f"Regio-indeling uit Gebieden in Nederland {y} ({table}): de tabel van {year} was "
+                f"niet beschikbaar; de gemeenten van {y} zijn dezelfde als die in de data."
+            )
+        return Regions(year=y, table=table, frame=frame, extract=x, notes=notes)
+    raise DataCoverageError(
+        f"No Gebieden in Nederland table covers the {len(wanted)} gemeenten of {year}. Tried: "
+        + "; ".join(tried)
+        + "."
+    )
+
+
+def _check_complete(frame: pd.DataFrame, table: str) -> None:
+    """Every gemeente has exactly one provincie, arbeidsmarktregio and COROP-gebied."""
+    for code_col, _, label in LEVELS.values():
+        empty = frame.index[frame[code_col].isna() | (frame[code_col] == "")]
+        if len(empty):
+            raise DataCoverageError(
+                f"{table}: {len(empty)} gemeente(n) without a {label}: {', '.join(empty[:10])}."
+            )
+    if frame.index.duplicated().any():
+        dup = frame.index[frame.index.duplicated()].unique()
+        raise DataCoverageError(f"{table}: gemeenten listed twice: {', '.join(dup[:10])}.")
+
+
+SUM_COLUMNS = (
+    "inwoners",
+    "doelgroep",
+    "niet_zelfstandig",
+    "werkzoekend",
+    "route_a",
+    "route_b",
+    "contacten",
+    "plaatsingen",
+    "kosten_eur",
+)
+
+
+def region_totals(est: Any, regions: Regions, level: str) -> pd.DataFrame:
+    """The estimate summed per region; p10/p50/p90 from sums within each Monte Carlo draw."""
+    code_col, name_col, _ = level_columns(level)
+    table = est.table.set_index("gemeentecode")
+    membership = regions.frame[code_col].reindex(table.index)
+    if membership.isna().any():
+        lost = membership.index[membership.isna()]
+        raise DataCoverageError(
+            f"{len(lost)} gemeente(n) of the estimate have no {level}: {', '.join(lost[:10])}."
+        )
+    cols = [c for c in SUM_COLUMNS if c in table.columns]
+    sums = table[cols].groupby(membership).sum(min_count=1)
+    counts = membership.value_counts().rename("aantal_gemeenten")
+    names = regions.frame.groupby(code_col)[name_col].first()
+    intervals = est.draws.region_sums(membership.rename(code_col))
+    out = pd.concat([names, counts, sums, intervals], axis=1, join="inner")
+    out["werkzoekend_per_1000"] = out["werkzoekend"] / out["inwoners"] * 1000
+    out.index.name = "code"
+    out = out.reset_index().rename(columns={name_col: "naam"})
+    out.insert(0, "niveau", level)
+    out.insert(0, "jaar", est.year)
+    return out.sort_values("werkzoekend", ascending=False, ignore_index=True)
