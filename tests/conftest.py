@@ -14,6 +14,7 @@ import pytest
 
 from vluchtelingen_in_beeld._impl.server import ReplayServer
 from vluchtelingen_in_beeld.cbs import Session
+from vluchtelingen_in_beeld.geo import geo_settings, static_routes
 from vluchtelingen_in_beeld.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,9 +50,15 @@ def statline(shared_data: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def replay(statline: Path) -> Iterator[ReplayServer]:
-    """One replay server of the shared snapshot for the whole session (no faults)."""
-    with ReplayServer(statline) as server:
+def geo_folder(shared_data: Path) -> Path:
+    """The shared PDOK-shaped boundary files (2021, 2022, 2023)."""
+    return shared_data / "geo" / "pdok"
+
+
+@pytest.fixture(scope="session")
+def replay(statline: Path, geo_folder: Path) -> Iterator[ReplayServer]:
+    """One replay server of the shared snapshot, and the boundaries at PDOK's paths (no faults)."""
+    with ReplayServer(statline, static=static_routes(geo_folder)) as server:
         yield server
 
 
@@ -81,9 +88,17 @@ def session(replay: ReplayServer, tmp_path: Path) -> Session:
 
 
 @pytest.fixture(scope="session")
-def shared_session(replay: ReplayServer, tmp_path_factory: pytest.TempPathFactory) -> Session:
-    """One session (and store) over the shared snapshot, for read-only real-data tests."""
-    return Session(make_settings(replay.url, tmp_path_factory.mktemp("shared-store")))
+def shared_session(
+    replay: ReplayServer,
+    statline: Path,
+    geo_folder: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Session:
+    """One session (and store) over the shared snapshot and boundaries, read-only tests."""
+    settings = make_settings(
+        replay.url, tmp_path_factory.mktemp("shared-store"), snapshot_dir=statline
+    )
+    return Session(geo_settings(settings, replay.url, geo_folder))
 
 
 @pytest.fixture(scope="session")

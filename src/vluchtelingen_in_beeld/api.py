@@ -154,3 +154,137 @@ def regions_year(
         est = estimate_year(session, year, card, **estimate_options)
     regions = load_regions(session, est.year, est.table["gemeentecode"])
     return region_totals(est, regions, level), est, regions
+
+
+@dataclass
+class MapResult:
+    """A map ready to write: the data, its classes, and where it all came from."""
+
+    data: Any  # maps.MapData
+    classes: Any  # maps.Classes
+    boundaries: Any  # geo.Boundaries
+    rank: RankResult
+    record: dict[str, Any]
+
+    def html(self, tiles: bool = False) -> str:
+        """The self-contained HTML page."""
+        from vluchtelingen_in_beeld.maps import render_html
+
+        return render_html(self.data, self.classes, tiles=tiles)
+
+    def png(self) -> bytes:
+        """The static image."""
+        from vluchtelingen_in_beeld.maps import render_png
+
+        return render_png(self.data, self.classes)
+
+
+def map_values(result: RankResult, level: str) -> pd.DataFrame:
+    """Per area (index code): ``naam`` and every metric the map can show at ``level``."""
+    if level == "gemeente":
+        t = result.estimate.table.set_index("gemeentecode")
+        r = result.ranking.table.set_index("gemeentecode")
+        extra = ["score", "kans_top_n", "groei", "rang", "provincie", "geselecteerd"]
+        out = t.join(r[extra])
+        return out.rename(columns={"gemeentenaam": "naam"})
+    frame = region_totals(result.estimate, result.regions, level)
+    return frame.set_index("code")
+
+
+def map_year(
+    session: Session,
+    year: int,
+    *,
+    metric: str = "werkzoekend",
+    scheme: str = "fisher_jenks",
+    k: int = 5,
+    level: str = "gemeente",
+    highlight_top: int | None = None,
+    boundaries: Path | None = None,
+    boundary_year: int | None = None,
+    tolerance: float = 100.0,
+    result: RankResult | None = None,
+    card: MethodCard | str | Path | None = None,
+    **estimate_options: Any,
+) -> MapResult:
+    """Everything for one choropleth: values, year-matched boundaries, classes, sources."""
+    from vluchtelingen_in_beeld.geo import dissolve, load_boundaries, simplify
+    from vluchtelingen_in_beeld.maps import (
+        LEVEL_LABELS,
+        METRICS,
+        MapData,
+        check_scheme,
+        classify,
+        tooltip_rows,
+    )
+    from vluchtelingen_in_beeld.output import snapshot_warning, source_lines
+
+    check_scheme(scheme, k)
+    if level not in LEVEL_LABELS:
+        raise ConfigError(f"Unknown --level {level!r}; choose one of: {', '.join(LEVEL_LABELS)}.")
+    if highlight_top is not None and level != "gemeente":
+        raise ConfigError("--highlight-top outlines gemeenten; use it with --level gemeente.")
+    if highlight_top is not None and highlight_top < 1:
+        raise ConfigError(f"--highlight-top must be at least 1, got {highlight_top}.")
+    if result is None:
+        result = rank_year(session, year, card, n=highlight_top or 11, **estimate_options)
+    values = map_values(result, level)
+    numeric = [
+        c for c in values.columns if c in METRICS and pd.api.types.is_numeric_dtype(values[c])
+    ]
+    if metric not in numeric:
+        from vluchtelingen_in_beeld.errors import did_you_mean
+
+        raise ConfigError(
+            f"Cannot map {metric!r} at level {level}.{did_you_mean(metric, numeric)} "
+            f"Metrics here: {', '.join(numeric)}."
+        )
+    est = result.estimate
+    codes = list(est.table["gemeentecode"])
+    bnd = load_boundaries(session, est.year, codes, boundary_year=boundary_year, path=boundaries)
+    shapes = simplify(bnd.frame, tolerance)
+    if level != "gemeente":
+        shapes = dissolve(shapes, result.regions.membership(level))
+    frame = shapes[["geometry"]].join(values)
+    frame["value"] = frame[metric].astype(float)
+    n = len(frame)
+    frame["tooltip"] = [tooltip_rows(row, metric, level, n) for _, row in frame.iterrows()]
+    classes = classify(frame["value"], scheme, k, METRICS[metric][1])
+    highlight: list[str] = []
+    label = ""
+    if highlight_top:
+        chosen = result.ranking.selected["gemeentecode"].tolist()
+        highlight = chosen[:highlight_top]
+        label = f"omlijnd: de {len(highlight)} geselecteerde voortrekkerskandidaten"
+    notes = [*bnd.notes, *result.regions.notes] if level != "gemeente" else list(bnd.notes)
+    data = MapData(
+        year=est.year,
+        level=level,
+        metric=metric,
+        frame=frame,
+        highlight=highlight,
+        highlight_label=label,
+        title=METRICS[metric][0],
+        footer=source_lines(
+            [*est.provenance, *(result.regions.provenance() if level != "gemeente" else [])],
+            est.card,
+            boundaries=bnd.provenance,
+            notes=notes,
+        ),
+        warning=snapshot_warning(session.settings),
+    )
+    record = {
+        "kind": "map",
+        "year": est.year,
+        "level": level,
+        "metric": metric,
+        "scheme": scheme,
+        "k": len(classes.bounds),
+        "class_bounds": classes.bounds,
+        "missing": classes.n_missing,
+        "boundaries": bnd.provenance,
+        "join": vars(bnd.report),
+        "highlight": highlight,
+        "simplify_tolerance_m": tolerance,
+    }
+    return MapResult(data, classes, bnd, result, record)

@@ -603,6 +603,138 @@ def regions(
         click.echo(f"wrote {p}")
 
 
+def boundary_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Options that choose the gemeente boundaries."""
+    opts = [
+        click.option(
+            "--boundaries",
+            type=click.Path(path_type=Path, exists=True),
+            default=None,
+            help="Local boundaries: a GeoJSON/TopoJSON/GeoPackage file, or a folder of "
+            "gemeente_gegeneraliseerd_<year>.geojson files (default: PDOK, or the "
+            "snapshot's geo/).",
+        ),
+        click.option(
+            "--boundary-year",
+            type=int,
+            default=None,
+            help="Use this year's boundaries (its gemeenten must match the data's).",
+        ),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+@contextlib.contextmanager
+def _with_boundaries(session: Any, boundaries: Path | None) -> Iterator[tuple[Any, Path | None]]:
+    """(session, boundary file): a folder is served at PDOK's paths, a file is read directly."""
+    if boundaries is None or not boundaries.is_dir():
+        yield session, boundaries
+        return
+    from vluchtelingen_in_beeld.cbs import Session
+    from vluchtelingen_in_beeld.geo import serving_boundaries
+
+    with serving_boundaries(session.settings, boundaries) as settings:
+        yield Session(settings), None
+
+
+@main.command("map")
+@click.option("--year", type=int, required=True, help="Year of the figures (1 January).")
+@click.option("--metric", default="werkzoekend", show_default=True, help="What to colour by.")
+@click.option(
+    "--scheme",
+    default="fisher_jenks",
+    show_default=True,
+    help="Classification (mapclassify): fisher_jenks, quantiles, equal_interval, ...",
+)
+@click.option("--k", type=int, default=5, show_default=True, help="Number of classes.")
+@click.option(
+    "--level",
+    type=click.Choice(["gemeente", "provincie", "arbeidsmarktregio"]),
+    default="gemeente",
+    show_default=True,
+    help="Areas to colour.",
+)
+@click.option("--highlight-top", type=int, default=None, help="Outline the N selected candidates.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="HTML file to write.")
+@click.option("--png", type=click.Path(path_type=Path), default=None, help="Also write a PNG here.")
+@click.option("--tiles", is_flag=True, help="Add an OpenStreetMap background (needs internet).")
+@boundary_options
+@click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
+@click.option("--draws", type=int, default=None, help="Monte Carlo draws (overrides the card).")
+@click.option("--seed", type=int, default=None, help="Random seed (overrides the card).")
+@data_options
+@handles_errors
+def map_command(
+    year: int,
+    metric: str,
+    scheme: str,
+    k: int,
+    level: str,
+    highlight_top: int | None,
+    out: Path | None,
+    png: Path | None,
+    tiles: bool,
+    boundaries: Path | None,
+    boundary_year: int | None,
+    method_card: str | None,
+    draws: int | None,
+    seed: int | None,
+    **kw: Any,
+) -> None:
+    """Draw a choropleth map as one offline HTML file (and optionally a PNG).
+
+    Boundaries are those of the data's year; every gemeente must join on its code.
+
+    Example: vib map --year 2025 --snapshot ../shared/data/statline --highlight-top 11
+    """
+    from vluchtelingen_in_beeld.api import map_year
+    from vluchtelingen_in_beeld.output import provenance, sidecar, write_bundle
+
+    out = out or Path("maps") / f"kaart_{metric}_{level}_{year}.html"
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise click.BadParameter(f"{out} must end in .html", param_hint="--out")
+    if png is not None and png.suffix.lower() != ".png":
+        raise click.BadParameter(f"{png} must end in .png", param_hint="--png")
+    with _session(kw) as base, _with_boundaries(base, boundaries) as (session, bfile):
+        result = map_year(
+            session,
+            year,
+            metric=metric,
+            scheme=scheme,
+            k=k,
+            level=level,
+            highlight_top=highlight_top,
+            boundaries=bfile,
+            boundary_year=boundary_year,
+            card=method_card,
+            draws=draws,
+            seed=seed,
+        )
+        files = {out: result.html(tiles=tiles).encode("utf-8")}
+        if png is not None:
+            files[png] = result.png()
+        est = result.rank.estimate
+        record = provenance(
+            session.settings,
+            sources=est.provenance,
+            card=est.card,
+            notes=[*est.notes, *result.boundaries.notes],
+            extra=result.record,
+        )
+        write_bundle(files, sidecar(out), record)
+    click.echo(
+        f"{len(result.data.frame)} areas ({level}), {metric}; {len(result.classes.bounds)} classes "
+        f"({scheme}), {result.classes.n_missing} without data; boundaries {result.boundaries.year}."
+    )
+    for note in result.boundaries.notes:
+        click.echo(f"Note: {note}")
+    _snapshot_note(base)
+    for p in [*files, sidecar(out)]:
+        click.echo(f"wrote {p}")
+
+
 @main.command()
 @click.option("--year", type=int, default=2025, show_default=True, help="Reference year.")
 @click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")

@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import os
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -215,3 +216,50 @@ def write_table(
             )
     write_bundle(files, sidecar(path), record)
     return [*files, sidecar(path)]
+
+
+def snapshot_warning(settings: Settings) -> str:
+    """The snapshot's own warning text (every table's), or ``""`` for real CBS data."""
+    if settings.snapshot_dir is None:
+        return ""
+    texts = snapshot_warnings(settings.snapshot_dir)
+    unique = list(dict.fromkeys(texts.values()))
+    tables = ", ".join(texts) or str(settings.snapshot_dir)
+    body = " ".join(unique) if unique else "Deze snapshot bevat geen toelichting."
+    return f"Gemaakt met een snapshot ({tables}), niet met live CBS-gegevens: {body}"
+
+
+def source_lines(
+    sources: list[dict[str, Any]],
+    card: Any = None,
+    *,
+    boundaries: Mapping[str, Any] | None = None,
+    notes: list[str] = (),  # type: ignore[assignment]
+) -> list[str]:
+    """Dutch lines saying where the numbers come from (for maps and pages)."""
+    tables: dict[str, set[str]] = {}
+    titles: dict[str, str] = {}
+    for s in sources:
+        t = str(s.get("table"))
+        titles[t] = str(s.get("title") or "")
+        periods = set(re.findall(r"\d{4}JJ00", str(s.get("filter") or "")))
+        tables.setdefault(t, set()).update(periods)
+    parts = []
+    for t, periods in tables.items():
+        per = f", {', '.join(sorted(periods))}" if periods else ""
+        parts.append(f"{t} {titles[t]}{per}".strip())
+    lines = [f"Bron: CBS StatLine (CC BY 4.0): {'; '.join(parts)}."]
+    if boundaries:
+        lines.append(
+            f"Grenzen: CBS/PDOK gebiedsindelingen {boundaries.get('year')}, "
+            f"gemeente_gegeneraliseerd ({boundaries.get('source')})."
+        )
+    if card is not None:
+        lines.append(
+            f"Methode: methodekaart {card.name} versie {card.version} "
+            f"(sha256 {card.checksum[:12]}), "
+            f"{card.draws} trekkingen, seed {card.seed}; vluchtelingen-in-beeld {__version__}, "
+            f"gemaakt {datetime.now(UTC).date().isoformat()}."
+        )
+    lines.extend(notes)
+    return lines

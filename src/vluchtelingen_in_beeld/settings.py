@@ -7,6 +7,7 @@ setting            environment variable   default
 =================  =====================  =====================================
 data_dir           ``VIB_DATA_DIR``       ``./data``
 cbs_url            ``VIB_CBS_URL``        ``https://opendata.cbs.nl``
+pdok_url           ``VIB_PDOK_URL``       ``https://service.pdok.nl`` (boundaries)
 timeout            ``VIB_TIMEOUT``        30 seconds (per request)
 retries            ``VIB_RETRIES``        3 (attempts after the first)
 backoff            ``VIB_BACKOFF``        1.0 second (doubles each retry)
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 from vluchtelingen_in_beeld.errors import ConfigError
 
 DEFAULT_CBS_URL = "https://opendata.cbs.nl"
+DEFAULT_PDOK_URL = "https://service.pdok.nl"
 
 
 def _env_float(name: str, default: float) -> float:
@@ -61,6 +63,12 @@ class Settings:
     source: str = ""
     #: The snapshot folder being served, if any (its warning texts go into provenance).
     snapshot_dir: Path | None = None
+    #: Base URL of PDOK (gemeente boundaries), or of a local server with PDOK's paths.
+    pdok_url: str = DEFAULT_PDOK_URL
+    #: Boundary years a locally served folder holds (``None``: ask PDOK).
+    boundary_years: tuple[int, ...] | None = None
+    #: Identifies where boundaries come from (store key, provenance); empty = PDOK's host.
+    geo_source: str = ""
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.cbs_url)
@@ -85,6 +93,7 @@ class Settings:
             "timeout": _env_float("VIB_TIMEOUT", 30.0),
             "retries": _env_int("VIB_RETRIES", 3),
             "backoff": _env_float("VIB_BACKOFF", 1.0),
+            "pdok_url": os.environ.get("VIB_PDOK_URL") or DEFAULT_PDOK_URL,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         if isinstance(values["data_dir"], str):

@@ -41,7 +41,11 @@ class SavedTable:
 
 @contextmanager
 def serving_snapshot(settings: Settings, folder: Path | str) -> Iterator[Settings]:
-    """Serve ``folder`` locally; yield settings pointing at it."""
+    """Serve ``folder`` locally; yield settings pointing at it.
+
+    Gemeente boundaries found in ``folder/geo`` (or ``../geo/pdok`` beside it, the shared
+    layout) are served at PDOK's paths by the same server.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise ConfigError(
@@ -53,12 +57,19 @@ def serving_snapshot(settings: Settings, folder: Path | str) -> Iterator[Setting
         raise ConfigError(
             f"{folder} holds no table folders with a TableInfos.json; it is not a snapshot."
         )
-    with ReplayServer(folder) as server:
-        yield settings.with_(
+    from vluchtelingen_in_beeld.geo import find_geo_folder, geo_settings, static_routes
+
+    geo = find_geo_folder(folder)
+    static = static_routes(geo) if geo is not None else {}
+    with ReplayServer(folder, static=static) as server:
+        served = settings.with_(
             cbs_url=server.url,
             source=f"snapshot:{folder.resolve()}",
             snapshot_dir=folder.resolve(),
         )
+        if geo is not None:
+            served = geo_settings(served, server.url, geo)
+        yield served
 
 
 def snapshot_warnings(folder: Path | str) -> dict[str, str]:

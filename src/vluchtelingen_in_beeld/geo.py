@@ -1,0 +1,470 @@
+"""Gemeente boundaries of the data's year: fetched from PDOK, kept in the store, joined on codes.
+
+Boundaries come from the CBS gebiedsindelingen on PDOK (WFS layer
+``gebiedsindelingen:gemeente_gegeneraliseerd``, GeoJSON), one service per year. A local
+file (GeoJSON, TopoJSON, GeoPackage) can be given instead. A folder of
+``gemeente_gegeneraliseerd_<year>.geojson`` files (a snapshot's ``geo`` folder) is served on
+127.0.0.1 at PDOK's paths, so the same code runs offline as online.
+
+Joins are on CBS codes and always checked both ways: a gemeente without a shape or a shape
+without data is an error that lists the codes. When the data year's boundaries are not
+available, an earlier year is used only if its gemeenten are exactly the data's (no
+herindeling in between), and every output says so. Comparing years across herindelingen goes
+through :func:`crosswalk`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from vluchtelingen_in_beeld.errors import (
+    CbsUnavailableError,
+    ConfigError,
+    DataCoverageError,
+    OfflineMissError,
+    VibError,
+)
+from vluchtelingen_in_beeld.settings import Settings
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+    from vluchtelingen_in_beeld.cbs import Session
+
+log = logging.getLogger(__name__)
+
+PDOK_PATH = "/cbs/gebiedsindelingen/{year}/wfs/v1_0"
+LAYER = "gebiedsindelingen:gemeente_gegeneraliseerd"
+FILE_PATTERN = re.compile(r"^gemeente_gegeneraliseerd_(\d{4})\.(geo)?json$")
+STORE_TABLE = "PDOK-GEMEENTE-GEGENERALISEERD"
+#: CRS for geometry work (Amersfoort / RD New, metres); maps are drawn in WGS84.
+RD = 28992
+CODE_COLUMNS = ("statcode", "gemeentecode", "code", "gm_code", "GM_CODE")
+NAME_COLUMNS = ("statnaam", "gemeentenaam", "naam", "GM_NAAM")
+
+
+class BoundaryError(VibError):
+    """Boundaries missing for a year, or not matching the data's gemeenten."""
+
+
+# --- where boundaries come from ------------------------------------------------------------
+
+
+def boundary_files(folder: Path) -> dict[int, Path]:
+    """Year -> file for every ``gemeente_gegeneraliseerd_<year>.geojson`` in ``folder``."""
+    out = {}
+    if folder.is_dir():
+        for p in folder.iterdir():
+            if m := FILE_PATTERN.match(p.name):
+                out[int(m.group(1))] = p
+    return dict(sorted(out.items()))
+
+
+def find_geo_folder(snapshot: Path) -> Path | None:
+    """The boundary folder that belongs with a snapshot: ``geo/`` inside it or beside it."""
+    for cand in (snapshot / "geo", snapshot / "geo" / "pdok", snapshot.parent / "geo" / "pdok"):
+        if boundary_files(cand):
+            return cand
+    return None
+
+
+def static_routes(folder: Path) -> dict[str, Path]:
+    """PDOK URL path -> file, for a local server that stands in for PDOK."""
+    return {PDOK_PATH.format(year=y): p for y, p in boundary_files(folder).items()}
+
+
+def geo_settings(settings: Settings, url: str, folder: Path) -> Settings:
+    """Settings that read boundaries from ``folder`` served at ``url``."""
+    return settings.with_(
+        pdok_url=url,
+        boundary_years=tuple(boundary_files(folder)),
+        geo_source=f"folder:{folder.resolve()}",
+    )
+
+
+@contextmanager
+def serving_boundaries(settings: Settings, folder: Path) -> Iterator[Settings]:
+    """Serve a folder of boundary files at PDOK's paths on 127.0.0.1."""
+    from vluchtelingen_in_beeld._impl.server import ReplayServer
+
+    if not boundary_files(folder):
+        raise ConfigError(
+            f"{folder} holds no gemeente_gegeneraliseerd_<year>.geojson files; give such a "
+            "folder or one boundary file."
+        )
+    with ReplayServer(folder, static=static_routes(folder)) as server:
+        yield geo_settings(settings, server.url, folder)
+
+
+def _geo_source(settings: Settings) -> str:
+    return settings.geo_source or f"pdok:{urlsplit(settings.pdok_url).netloc}"
+
+
+def _url(settings: Settings, year: int) -> str:
+    return settings.pdok_url.rstrip("/") + PDOK_PATH.format(year=year)
+
+
+PARAMS = {
+    "service": "WFS",
+    "version": "2.0.0",
+    "request": "GetFeature",
+    "typeNames": LAYER,
+    "outputFormat": "application/json",
+}
+
+
+def _download(settings: Settings, year: int) -> bytes | None:
+    """The layer as GeoJSON bytes, ``None`` if PDOK has no such year (404)."""
+    import requests
+
+    url = _url(settings, year)
+    last: Exception | None = None
+    for attempt in range(settings.retries + 1):
+        if attempt:
+            time.sleep(settings.backoff * 2 ** (attempt - 1))
+        try:
+            log.info("GET %s (%s)", url, LAYER)
+            r = requests.get(url, params=PARAMS, timeout=settings.timeout)
+        except requests.RequestException as exc:
+            last = exc
+            continue
+        if r.status_code == 404:
+            return None
+        if r.status_code >= 500 or r.status_code == 429:
+            last = RuntimeError(f"HTTP {r.status_code}")
+            continue
+        if r.status_code != 200:
+            raise BoundaryError(f"PDOK answered HTTP {r.status_code} for {url}: {r.text[:200]}")
+        try:
+            data = r.json()
+        except ValueError:
+            last = RuntimeError("the answer was not complete JSON")
+            continue
+        if data.get("type") != "FeatureCollection" or not data.get("features"):
+            raise BoundaryError(
+                f"{url} did not return gemeente features (type {data.get('type')!r}); "
+                "is this PDOK's gebiedsindelingen service?"
+            )
+        return r.content
+    raise CbsUnavailableError(
+        f"PDOK could not be reached for the {year} boundaries ({url}): {last}. Check the "
+        "connection, use --boundaries FILE, or --snapshot on a snapshot with a geo/ folder."
+    )
+
+
+def _store_key(settings: Settings, year: int) -> str:
+    digest = hashlib.sha256(f"{_geo_source(settings)}|{LAYER}|{year}".encode()).hexdigest()
+    return f"{year}-{digest[:16]}"
+
+
+def cached_years(session: Session) -> list[int]:
+    """Boundary years the local store holds (for this source)."""
+    root = session.store.root / "cbs" / STORE_TABLE
+    years = []
+    if root.is_dir():
+        for p in root.iterdir():
+            y = int(p.name[:4]) if p.name[:4].isdigit() else None
+            if (
+                y
+                and session.store.read(STORE_TABLE, p.name)
+                and p.name == _store_key(session.settings, y)
+            ):
+                years.append(y)
+    return sorted(years)
+
+
+def fetch_boundaries(session: Session, year: int) -> tuple[bytes, dict[str, Any]] | None:
+    """GeoJSON bytes of ``year`` and their provenance: from the store, or PDOK (then stored).
+
+    ``None`` when the source has no boundaries for ``year``.
+    """
+    settings = session.settings
+    key = _store_key(settings, year)
+    entry = None if settings.refresh else session.store.read(STORE_TABLE, key)
+    if entry is not None:
+        return entry.file("gemeenten.geojson").read_bytes(), dict(entry.manifest)
+    if settings.offline:
+        raise OfflineMissError(
+            f"The local store has no {year} boundaries and --offline forbids fetching them. "
+            "Run once without --offline, or give --boundaries FILE."
+        )
+    if settings.boundary_years is not None and year not in settings.boundary_years:
+        return None
+    data = _download(settings, year)
+    if data is None:
+        return None
+    info = {
+        "source": _geo_source(settings),
+        "url": _url(settings, year),
+        "layer": LAYER,
+        "year": year,
+        "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    entry = session.store.write(STORE_TABLE, key, {"gemeenten.geojson": data}, info)
+    return data, dict(entry.manifest)
+
+
+# --- reading, checking, joining ------------------------------------------------------------
+
+
+def _standardise(gdf: gpd.GeoDataFrame, origin: str) -> gpd.GeoDataFrame:
+    """Columns ``statcode``, ``statnaam``, ``geometry`` in RD; codes stripped."""
+    code_col = next((c for c in CODE_COLUMNS if c in gdf.columns), None)
+    if code_col is None:
+        raise BoundaryError(
+            f"{origin} has no gemeente code column (looked for {', '.join(CODE_COLUMNS)}); "
+            f"it has: {', '.join(map(str, gdf.columns))}."
+        )
+    name_col = next((c for c in NAME_COLUMNS if c in gdf.columns), None)
+    out = gdf[[code_col, *([name_col] if name_col else []), "geometry"]].copy()
+    out = out.rename(columns={code_col: "statcode", **({name_col: "statnaam"} if name_col else {})})
+    if "statnaam" not in out:
+        out["statnaam"] = out["statcode"]
+    out["statcode"] = out["statcode"].astype(str).str.strip()
+    if out.crs is None:
+        out = out.set_crs(4326)
+    out = out.to_crs(RD)
+    dup = out["statcode"][out["statcode"].duplicated()]
+    if len(dup):
+        raise BoundaryError(f"{origin} has gemeente codes twice: {', '.join(dup.unique()[:10])}.")
+    return out.set_index("statcode", drop=False)
+
+
+def read_boundary_file(path: Path) -> gpd.GeoDataFrame:
+    """A local GeoJSON, TopoJSON or GeoPackage of gemeenten, standardised."""
+    import geopandas as gpd
+    import pyogrio
+
+    if not path.is_file():
+        raise ConfigError(f"Boundary file {path} does not exist.")
+    try:
+        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+        layer = _gemeente_layer(layers)
+        gdf = gpd.read_file(path, layer=layer)
+    except Exception as exc:  # pyogrio raises several kinds
+        raise BoundaryError(
+            f"Cannot read {path} as GeoJSON, TopoJSON or GeoPackage: {exc}"
+        ) from None
+    return _standardise(gdf, str(path))
+
+
+def _gemeente_layer(layers: list[str]) -> str | None:
+    """The gemeente layer of a multi-layer file (TopoJSON often holds several)."""
+    if len(layers) <= 1:
+        return layers[0] if layers else None
+    for name in layers:
+        low = name.casefold()
+        if low.startswith(("gm", "gemeente")) or "gemeente" in low or low.startswith("gm_"):
+            return name
+    raise BoundaryError(
+        f"The file has several layers ({', '.join(layers)}) and none is named like gemeenten "
+        "(gm…, gemeente…); give a file with one layer."
+    )
+
+
+def _from_bytes(data: bytes, origin: str) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
+    parsed = json.loads(data)
+    gdf = gpd.GeoDataFrame.from_features(parsed["features"], crs=4326)
+    return _standardise(gdf, origin)
+
+
+@dataclass
+class JoinReport:
+    """How the data's gemeenten and the shapes matched, both ways."""
+
+    data_codes: int
+    shapes: int
+    without_shape: list[str]
+    without_data: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """Every gemeente has a shape and every shape has data."""
+        return not self.without_shape and not self.without_data
+
+    def describe(self) -> str:
+        """Plain English summary with the codes."""
+
+        def few(codes: list[str]) -> str:
+            return ", ".join(codes[:20]) + (" …" if len(codes) > 20 else "")
+
+        parts = [f"{self.data_codes} gemeenten in the data, {self.shapes} shapes"]
+        if self.without_shape:
+            parts.append(f"{len(self.without_shape)} without a shape: {few(self.without_shape)}")
+        if self.without_data:
+            parts.append(f"{len(self.without_data)} shapes without data: {few(self.without_data)}")
+        return "; ".join(parts)
+
+
+def join_report(codes: Sequence[str], shapes: gpd.GeoDataFrame) -> JoinReport:
+    """Compare data codes with shape codes."""
+    have, want = set(shapes["statcode"]), set(map(str, codes))
+    return JoinReport(len(want), len(have), sorted(want - have), sorted(have - want))
+
+
+@dataclass
+class Boundaries:
+    """Gemeente shapes (RD New) for a year, checked against the data's codes."""
+
+    year: int
+    data_year: int
+    frame: gpd.GeoDataFrame
+    report: JoinReport
+    provenance: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+def _available(session: Session) -> list[int]:
+    known = session.settings.boundary_years
+    return sorted(set(known or ()) | set(cached_years(session)))
+
+
+def load_boundaries(
+    session: Session,
+    year: int,
+    codes: Sequence[str],
+    *,
+    boundary_year: int | None = None,
+    path: Path | None = None,
+) -> Boundaries:
+    """Boundaries for data of ``year`` whose gemeenten are ``codes``; refuse any mismatch."""
+    if path is not None:
+        frame = read_boundary_file(path)
+        m = re.search(r"(19|20)\d\d", path.name)
+        file_year = boundary_year or (int(m.group(0)) if m else year)
+        prov = {"source": f"file:{path.resolve()}", "year": file_year}
+        return _checked(frame, year, file_year, codes, prov, [], _available(session))
+
+    if boundary_year is not None:
+        tries = [boundary_year]
+    else:
+        known = session.settings.boundary_years
+        earlier = sorted((y for y in known if y < year), reverse=True) if known else []
+        tries = [year, *(earlier or range(year - 1, year - 4, -1))]
+    for y in tries:
+        got = fetch_boundaries(session, y)
+        if got is None:
+            continue
+        data, manifest = got
+        frame = _from_bytes(data, manifest.get("url", f"boundaries {y}"))
+        prov = {k: manifest.get(k) for k in ("source", "url", "layer", "year", "fetched_at")}
+        prov["checksum"] = manifest.get("files", {}).get("gemeenten.geojson")
+        notes = []
+        if y != year:
+            notes.append(
+                f"Gemeentegrenzen van {y}: die van {year} zijn hier niet beschikbaar; de "
+                f"indeling is dezelfde (alle {len(set(codes))} gemeentecodes komen overeen)."
+            )
+        return _checked(frame, year, y, codes, prov, notes, _available(session))
+    avail = _available(session)
+    raise BoundaryError(
+        f"No gemeente boundaries for {year}"
+        + (f" (nor the years tried: {', '.join(map(str, tries[1:]))})" if len(tries) > 1 else "")
+        + f". Boundary years available here: {', '.join(map(str, avail)) or 'none known'}. "
+        "Give --boundary-year (its gemeenten must match the data) or --boundaries FILE."
+    )
+
+
+def _checked(
+    frame: gpd.GeoDataFrame,
+    data_year: int,
+    year: int,
+    codes: Sequence[str],
+    prov: dict[str, Any],
+    notes: list[str],
+    available: list[int],
+) -> Boundaries:
+    report = join_report(codes, frame)
+    if not report.ok:
+        raise BoundaryError(
+            f"Data of {data_year} does not match the gemeente boundaries of {year}: "
+            f"{report.describe()}. Boundary years available here: "
+            f"{', '.join(map(str, available)) or 'none known'}. Use the boundaries of the "
+            "data's year, or translate codes across herindelingen with a crosswalk."
+        )
+    return Boundaries(year, data_year, frame, report, prov, notes)
+
+
+# --- geometry ----------------------------------------------------------------------------
+
+
+def simplify(frame: gpd.GeoDataFrame, tolerance: float = 100.0) -> gpd.GeoDataFrame:
+    """Simplify as a coverage: shared borders stay shared (no gaps, no overlaps).
+
+    The polygons are first cleaned into a valid coverage (slivers and overlaps from the
+    source removed), then simplified together with ``tolerance`` metres.
+    """
+    import shapely
+
+    geoms = frame.geometry.values
+    cleaned = shapely.coverage_clean(geoms)
+    simple = shapely.coverage_simplify(cleaned, tolerance)
+    out = frame.copy()
+    out["geometry"] = simple
+    return out
+
+
+def dissolve(frame: gpd.GeoDataFrame, membership: pd.Series) -> gpd.GeoDataFrame:
+    """Union gemeenten into regions (``membership``: statcode -> region code)."""
+    import geopandas as gpd
+    import shapely
+
+    region = membership.reindex(frame.index)
+    if region.isna().any():
+        lost = list(region.index[region.isna()])
+        raise DataCoverageError(f"{len(lost)} shapes have no region: {', '.join(lost[:10])}.")
+    rows = []
+    for code, part in frame.groupby(region.to_numpy()):
+        rows.append(
+            {"statcode": code, "geometry": shapely.coverage_union_all(part.geometry.values)}
+        )
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=frame.crs)
+    return out.set_index("statcode", drop=False)
+
+
+def crosswalk(
+    old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, min_share: float = 0.01
+) -> pd.DataFrame:
+    """Code crosswalk between two years' gemeenten, from shared area.
+
+    One row per (old code, new code) with ``share``: the part of the old gemeente's area
+    inside the new one. Overlaps below ``min_share`` (generalisation slivers) are dropped and
+    the rest rescaled, so each old gemeente's shares sum to 1 and totals are conserved.
+    """
+    import geopandas as gpd
+
+    a = old[["statcode", "geometry"]].reset_index(drop=True).rename(columns={"statcode": "oud"})
+    b = new[["statcode", "geometry"]].reset_index(drop=True).rename(columns={"statcode": "nieuw"})
+    pieces = gpd.overlay(a, b, how="intersection", keep_geom_type=True)
+    pieces["area"] = pieces.area
+    total = pieces.groupby("oud")["area"].transform("sum")
+    pieces["share"] = pieces["area"] / total
+    pieces = pieces[pieces["share"] >= min_share].copy()
+    pieces["share"] = pieces["share"] / pieces.groupby("oud")["share"].transform("sum")
+    missing = sorted(set(a["oud"]) - set(pieces["oud"]))
+    if missing:
+        raise BoundaryError(f"No overlap with the new gemeenten for: {', '.join(missing[:10])}.")
+    return pieces[["oud", "nieuw", "share"]].sort_values(["oud", "nieuw"]).reset_index(drop=True)
+
+
+def apply_crosswalk(values: pd.Series, cw: pd.DataFrame) -> pd.Series:
+    """Counts by old code -> counts by new code (split by area share; totals conserved)."""
+    missing = sorted(set(values.index) - set(cw["oud"]))
+    if missing:
+        raise BoundaryError(f"Codes not in the crosswalk: {', '.join(map(str, missing[:10]))}.")
+    part = cw.assign(value=cw["oud"].map(values) * cw["share"])
+    return part.groupby("nieuw")["value"].sum(min_count=1)

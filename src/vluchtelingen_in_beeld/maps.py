@@ -1,0 +1,434 @@
+"""Choropleth maps: self-contained HTML (folium, Leaflet inlined) and a static PNG.
+
+Classes come from mapclassify; missing values get their own grey class, counted in the
+legend ("geen gegevens (n = …)"). Every name that reaches the HTML is escaped. The HTML needs
+no network: Leaflet's JavaScript and CSS are inlined from the installed ``XStatic-Leaflet``
+package and background tiles are off unless asked for.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import warnings
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from vluchtelingen_in_beeld.errors import ConfigError, did_you_mean
+from vluchtelingen_in_beeld.fmt import nl_dec, nl_int, nl_pct, nl_range
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+#: Schemes offered (mapclassify names); ``headtail_breaks`` decides its own number of classes.
+SCHEMES = (
+    "fisher_jenks",
+    "quantiles",
+    "equal_interval",
+    "natural_breaks",
+    "jenks_caspall",
+    "maximum_breaks",
+    "headtail_breaks",
+)
+MISSING_COLOUR = "#bdbdbd"
+OUTLINE_COLOUR = "#08306b"
+BORDER_COLOUR = "#ffffff"
+PALETTE = "YlOrRd"
+
+#: metric -> (Dutch label, kind) where kind decides how values are written.
+METRICS: dict[str, tuple[str, str]] = {
+    "werkzoekend": ("Werkzoekende vluchtelingen (schatting)", "int"),
+    "werkzoekend_per_1000": ("Werkzoekende vluchtelingen per 1.000 inwoners", "dec"),
+    "doelgroep": ("Doelgroep: vluchtelingen in de leeftijd van de methodekaart", "int"),
+    "niet_zelfstandig": ("Doelgroep zonder eigen inkomen", "int"),
+    "route_a": ("Route A: direct bemiddelbaar", "int"),
+    "route_b": ("Route B: met afstand tot de arbeidsmarkt", "int"),
+    "contacten": ("Contacten in het scenario", "int"),
+    "plaatsingen": ("Plaatsingen in het scenario", "int"),
+    "kosten_eur": ("Kosten in het scenario (euro)", "int"),
+    "inwoners": ("Inwoners", "int"),
+    "score": ("Score voortrekkersgemeente (0–1)", "score"),
+    "kans_top_n": ("Kans op een plaats in de top", "pct"),
+    "groei": ("Groei van de doelgroep in twee jaar", "pct"),
+}
+LEVEL_LABELS = {
+    "gemeente": "gemeenten",
+    "provincie": "provincies",
+    "arbeidsmarktregio": "arbeidsmarktregio's",
+}
+
+
+def fmt_value(value: Any, kind: str) -> str:
+    """A metric value the Dutch way."""
+    if kind == "int":
+        return nl_int(value)
+    if kind == "pct":
+        return nl_pct(value, signed=False)
+    if kind == "score":
+        return nl_dec(value, 3)
+    return nl_dec(value, 1)
+
+
+@dataclass
+class Classes:
+    """Class bounds and colours for one metric."""
+
+    bounds: list[float]  # upper bound of each class
+    lower: float
+    colours: list[str]
+    index: pd.Series  # class number per code, -1 = missing
+    scheme: str
+    kind: str
+
+    @property
+    def n_missing(self) -> int:
+        """How many areas have no value."""
+        return int((self.index < 0).sum())
+
+    def colour_of(self, code: str) -> str:
+        """Fill colour of an area."""
+        i = int(self.index[code])
+        return MISSING_COLOUR if i < 0 else self.colours[i]
+
+    def legend(self) -> list[tuple[str, str, int]]:
+        """(colour, label, count) per class, the missing class last."""
+        counts = self.index.value_counts()
+        rows = []
+        lo = self.lower
+        for i, (hi, colour) in enumerate(zip(self.bounds, self.colours, strict=True)):
+            rows.append(
+                (
+                    colour,
+                    f"{fmt_value(lo, self.kind)} – {fmt_value(hi, self.kind)}",
+                    int(counts.get(i, 0)),
+                )
+            )
+            lo = hi
+        rows.append((MISSING_COLOUR, f"geen gegevens (n = {self.n_missing})", self.n_missing))
+        return rows
+
+
+def palette(k: int) -> list[str]:
+    """``k`` colours from light to dark (ColorBrewer YlOrRd via matplotlib)."""
+    import matplotlib
+    from matplotlib.colors import to_hex
+
+    cmap = matplotlib.colormaps[PALETTE]
+    if k == 1:
+        return [to_hex(cmap(0.6))]
+    return [to_hex(cmap(0.12 + 0.83 * i / (k - 1))) for i in range(k)]
+
+
+def check_scheme(scheme: str, k: int) -> None:
+    """Refuse an unknown scheme or a silly number of classes before any work."""
+    if scheme not in SCHEMES:
+        raise ConfigError(
+            f"Unknown --scheme {scheme!r}.{did_you_mean(scheme, SCHEMES)} Schemes: "
+            f"{', '.join(SCHEMES)}."
+        )
+    if not 1 <= k <= 9:
+        raise ConfigError(f"--k must be between 1 and 9 classes, got {k}.")
+
+
+def classify(
+    values: pd.Series, scheme: str = "fisher_jenks", k: int = 5, kind: str = "dec"
+) -> Classes:
+    """Classes of ``values`` (missing stays missing: class -1)."""
+    import mapclassify
+
+    check_scheme(scheme, k)
+    v = values.astype(float).replace([np.inf, -np.inf], np.nan)
+    present = v.dropna()
+    if present.empty:
+        raise ConfigError("No area has a value for this metric; nothing to map.")
+    distinct = int(present.nunique())
+    k_eff = max(1, min(k, distinct))
+    if k_eff == 1:
+        bins = np.array([present.max()])
+    elif scheme == "headtail_breaks":
+        bins = np.asarray(mapclassify.HeadTailBreaks(present.to_numpy()).bins)
+    else:
+        with warnings.catch_warnings():  # "Numba not installed": the pure version is fine here
+            warnings.simplefilter("ignore", UserWarning)
+            classifier = mapclassify.classify(present.to_numpy(), scheme=scheme, k=k_eff)
+        bins = np.asarray(classifier.bins)
+    bins = np.unique(bins)
+    bins[-1] = max(bins[-1], present.max())
+    idx = pd.Series(-1, index=v.index, dtype=int)
+    idx[present.index] = np.searchsorted(bins, present.to_numpy(), side="left")
+    return Classes(
+        bounds=[float(b) for b in bins],
+        lower=float(present.min()),
+        colours=palette(len(bins)),
+        index=idx,
+        scheme=scheme,
+        kind=kind,
+    )
+
+
+@dataclass
+class MapData:
+    """What a map shows: shapes (RD New) with a value and tooltip lines per area."""
+
+    year: int
+    level: str
+    metric: str
+    frame: gpd.GeoDataFrame  # index code; columns naam, value, tooltip (list of (label, text))
+    highlight: list[str] = field(default_factory=list)
+    highlight_label: str = ""
+    title: str = ""
+    footer: list[str] = field(default_factory=list)
+    warning: str = ""
+
+    @property
+    def label(self) -> str:
+        """The metric's Dutch label."""
+        return METRICS.get(self.metric, (self.metric, "dec"))[0]
+
+    @property
+    def kind(self) -> str:
+        """How the metric's values are written."""
+        return METRICS.get(self.metric, (self.metric, "dec"))[1]
+
+
+def _leaflet_assets() -> tuple[str, str]:
+    """Leaflet's JS and CSS from the installed XStatic-Leaflet package."""
+    try:
+        base = resources.files("xstatic.pkg.leaflet") / "data"
+    except ModuleNotFoundError as exc:  # pragma: no cover - it is a declared dependency
+        raise ConfigError(
+            "XStatic-Leaflet is not installed; reinstall the project (./dev test sets it up)."
+        ) from exc
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+    js = "\n".join(line for line in js.splitlines() if not line.startswith("//# sourceMappingURL"))
+    return js, css
+
+
+def _round_coords(obj: Any, digits: int = 5) -> Any:
+    if isinstance(obj, float):
+        return round(obj, digits)
+    if isinstance(obj, list | tuple):
+        return [_round_coords(x, digits) for x in obj]
+    return obj
+
+
+def _features(data: MapData, classes: Classes) -> dict[str, Any]:
+    """GeoJSON (WGS84, 5 decimals ≈ 1 m) with escaped tooltip text and the fill colour."""
+    wgs = data.frame.to_crs(4326)
+    feats = []
+    for code, row in wgs.iterrows():
+        props: dict[str, Any] = {"code": html.escape(str(code)), "kleur": classes.colour_of(code)}
+        for i, (_, text) in enumerate(row["tooltip"]):
+            props[f"t{i}"] = html.escape(str(text))
+        geom = row.geometry.__geo_interface__
+        feats.append(
+            {
+                "type": "Feature",
+                "id": str(code),
+                "properties": props,
+                "geometry": {
+                    "type": geom["type"],
+                    "coordinates": _round_coords(geom["coordinates"]),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _legend_html(data: MapData, classes: Classes) -> str:
+    rows = "".join(
+        f'<div class="vib-legend-row" data-count="{count}"><span class="vib-swatch" '
+        f'style="background:{colour}"></span>{html.escape(label)}</div>'
+        for colour, label, count in classes.legend()
+    )
+    outline = ""
+    if data.highlight:
+        outline = (
+            f'<div class="vib-legend-row"><span class="vib-swatch vib-outline"></span>'
+            f"{html.escape(data.highlight_label)}</div>"
+        )
+    scheme = html.escape(classes.scheme.replace("_", " "))
+    return (
+        f'<div class="vib-legend" id="vib-legend"><div class="vib-legend-title">'
+        f"{html.escape(data.label)}</div>{rows}{outline}"
+        f'<div class="vib-legend-note">indeling: {scheme}</div></div>'
+    )
+
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+.vib-title { position: fixed; top: 10px; left: 60px; right: 10px; z-index: 1000;
+  background: rgba(255,255,255,.92); padding: 6px 12px; border-radius: 4px;
+  font-size: 18px; font-weight: 600; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
+.vib-title small { display: block; font-size: 12px; font-weight: 400; color: #444; }
+.vib-legend { position: fixed; bottom: 96px; right: 10px; z-index: 1000; background: #fff;
+  padding: 8px 10px; border-radius: 4px; font-size: 12px; box-shadow: 0 1px 4px rgba(0,0,0,.3);
+  max-width: 260px; }
+.vib-legend-title { font-weight: 600; margin-bottom: 4px; }
+.vib-legend-row { display: flex; align-items: center; margin: 2px 0; }
+.vib-swatch { display: inline-block; width: 18px; height: 12px; margin-right: 6px;
+  border: 1px solid #999; }
+.vib-outline { background: transparent; border: 2px solid #08306b; }
+.vib-legend-note { color: #666; margin-top: 4px; }
+.vib-footer { position: fixed; bottom: 0; left: 0; right: 0; z-index: 1000;
+  background: rgba(255,255,255,.95); font-size: 11px; padding: 4px 10px; max-height: 84px;
+  overflow-y: auto; border-top: 1px solid #ccc; }
+.vib-warning { color: #8a1c1c; font-weight: 600; }
+.leaflet-container { background: #eef3f7; }
+.leaflet-bottom { bottom: 88px; }
+"""
+
+
+def render_html(data: MapData, classes: Classes, *, tiles: bool = False) -> str:
+    """The map as one self-contained HTML page (no network needed unless ``tiles``)."""
+    import folium
+    from branca.element import Element
+
+    wgs = data.frame.to_crs(4326)
+    minx, miny, maxx, maxy = wgs.total_bounds
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=7,
+        tiles=None,
+        control_scale=True,
+        attribution_control=True,
+    )
+    m.default_js = []
+    m.default_css = []
+    js, css = _leaflet_assets()
+    root: Any = m.get_root()
+    root.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css")
+    root.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js")
+    root.header.add_child(Element(f"<style>{CSS}</style>"), name="vib_css")
+    root.header.add_child(Element(f"<title>{html.escape(data.title)}</title>"), name="title")
+    if tiles:
+        folium.TileLayer("OpenStreetMap", attr="© OpenStreetMap-bijdragers").add_to(m)
+
+    fields = [f"t{i}" for i in range(len(data.frame["tooltip"].iloc[0]))]
+    aliases = [html.escape(label) for label, _ in data.frame["tooltip"].iloc[0]]
+    folium.GeoJson(
+        _features(data, classes),
+        name=data.label,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["kleur"],
+            "color": BORDER_COLOUR,
+            "weight": 0.6,
+            "fillOpacity": 0.9,
+        },
+        highlight_function=lambda f: {"weight": 2.5, "color": "#333333"},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+        control=False,
+    ).add_to(m)
+    if data.highlight:
+        top = data.frame.loc[data.highlight].copy()
+        top["tooltip"] = [[("", "")]] * len(top)
+        outline = MapData(data.year, data.level, data.metric, top)
+        folium.GeoJson(
+            _features(outline, classes),
+            name=data.highlight_label,
+            style_function=lambda f: {"fill": False, "color": OUTLINE_COLOUR, "weight": 3},
+            interactive=False,
+            control=False,
+        ).add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+
+    warning = f'<div class="vib-warning">{html.escape(data.warning)}</div>' if data.warning else ""
+    footer = "".join(f"<div>{html.escape(line)}</div>" for line in data.footer)
+    sub = f"{LEVEL_LABELS.get(data.level, data.level)}, 1 januari {data.year}"
+    root.html.add_child(
+        Element(
+            f'<div class="vib-title" id="vib-title">{html.escape(data.title)}'
+            f"<small>{html.escape(sub)}</small></div>"
+            + _legend_html(data, classes)
+            + f'<div class="vib-footer" id="vib-footer">{warning}{footer}</div>'
+        )
+    )
+    return str(root.render())
+
+
+def render_png(data: MapData, classes: Classes, dpi: int = 150) -> bytes:
+    """The same map as a PNG (geopandas + matplotlib), for reports and slides."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    frame = data.frame
+    colours = [classes.colour_of(code) for code in frame.index]
+    fig, ax = plt.subplots(figsize=(8.27, 10.5))
+    try:
+        frame.plot(ax=ax, color=colours, edgecolor=BORDER_COLOUR, linewidth=0.3)
+        if data.highlight:
+            frame.loc[data.highlight].boundary.plot(ax=ax, color=OUTLINE_COLOUR, linewidth=1.6)
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+        handles = [
+            Patch(facecolor=c, edgecolor="#999999", label=label) for c, label, _ in classes.legend()
+        ]
+        if data.highlight:
+            handles.append(
+                Patch(
+                    facecolor="none",
+                    edgecolor=OUTLINE_COLOUR,
+                    linewidth=1.6,
+                    label=data.highlight_label,
+                )
+            )
+        ax.legend(
+            handles=handles,
+            title=data.label,
+            loc="upper left",
+            fontsize=8,
+            title_fontsize=9,
+            frameon=True,
+        )
+        sub = f"{LEVEL_LABELS.get(data.level, data.level)}, 1 januari {data.year}"
+        ax.set_title(f"{data.title}\n{sub}", fontsize=12)
+        lines = ([f"LET OP: {data.warning}"] if data.warning else []) + data.footer
+        text = _wrap("\n".join(lines), 160)
+        fig.text(0.02, 0.01, text, fontsize=6, va="bottom", ha="left", color="#333333")
+        bottom = min(0.4, 0.03 + 0.0105 * (text.count("\n") + 1))
+        fig.subplots_adjust(left=0.02, right=0.98, top=0.93, bottom=bottom)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(
+        "\n".join(textwrap.wrap(line, width)) if line else "" for line in text.splitlines()
+    )
+
+
+def tooltip_rows(
+    row: pd.Series, data_metric: str, level: str, n_areas: int
+) -> list[tuple[str, str]]:
+    """Tooltip lines (label, text) for one area."""
+    label, kind = METRICS.get(data_metric, (data_metric, "dec"))
+    rows = [
+        ("Gemeente" if level == "gemeente" else "Naam", str(row.get("naam", ""))),
+        ("Code", str(row.name)),
+        (label, fmt_value(row.get("value"), kind)),
+    ]
+    if data_metric != "werkzoekend":
+        rows.append(("Werkzoekend (schatting)", nl_int(row.get("werkzoekend"))))
+    rows.append(
+        ("Interval p10–p90", nl_range(row.get("werkzoekend_p10"), row.get("werkzoekend_p90")))
+    )
+    if level == "gemeente":
+        rang = row.get("rang")
+        rows.append(("Rang", f"{int(rang)} van {n_areas}" if pd.notna(rang) else "onbekend"))
+        rows.append(("Provincie", str(row.get("provincie", "onbekend"))))
+    else:
+        rows.append(("Aantal gemeenten", nl_int(row.get("aantal_gemeenten"))))
+    return rows

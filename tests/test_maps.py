@@ -1,0 +1,258 @@
+"""Maps: classes, HTML (colours, missing class, legend, escaping), boundaries, joins, crosswalk,
+and the real thing in headless Chromium with the network blocked."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import box
+
+from vluchtelingen_in_beeld.api import map_year
+from vluchtelingen_in_beeld.cbs import Session
+from vluchtelingen_in_beeld.errors import ConfigError
+from vluchtelingen_in_beeld.geo import (
+    BoundaryError,
+    apply_crosswalk,
+    crosswalk,
+    dissolve,
+    load_boundaries,
+    read_boundary_file,
+    simplify,
+)
+from vluchtelingen_in_beeld.maps import (
+    MISSING_COLOUR,
+    MapData,
+    classify,
+    render_html,
+    render_png,
+    tooltip_rows,
+)
+
+from .browser import artifact, offline_page
+from .conftest import make_settings
+
+EVIL = "<script>alert(1)</script>"
+
+
+def squares() -> gpd.GeoDataFrame:
+    """Four made-up square gemeenten of 10 km in RD New, in a row; GM0004 has no value and
+    GM0002 has a name that is HTML."""
+    codes = ["GM0001", "GM0002", "GM0003", "GM0004"]
+    geoms = [box(150_000 + i * 10_000, 450_000, 160_000 + i * 10_000, 460_000) for i in range(4)]
+    frame = gpd.GeoDataFrame(
+        {
+            "statcode": codes,
+            "naam": ["Eerstedorp", EVIL, "Derdestad", "Vierhoven"],
+            "value": [10.0, 20.0, 400.0, np.nan],
+            "werkzoekend": [10.0, 20.0, 400.0, np.nan],
+            "werkzoekend_p10": [8.0, 15.0, 300.0, np.nan],
+            "werkzoekend_p90": [12.0, 25.0, 500.0, np.nan],
+            "rang": [3, 2, 1, np.nan],
+            "provincie": ["Een", "Een", "Twee", "Twee"],
+        },
+        geometry=geoms,
+        crs=28992,
+    ).set_index("statcode", drop=False)
+    frame["tooltip"] = [tooltip_rows(r, "werkzoekend", "gemeente", 4) for _, r in frame.iterrows()]
+    return frame
+
+
+def square_map(highlight=()) -> tuple[MapData, object]:
+    frame = squares()
+    classes = classify(frame["value"], "equal_interval", 2, "int")
+    data = MapData(
+        2025,
+        "gemeente",
+        "werkzoekend",
+        frame,
+        highlight=list(highlight),
+        highlight_label="omlijnd: top 1",
+        title="Werkzoekende vluchtelingen (schatting)",
+        footer=[f"Bron: test {EVIL}"],
+        warning="TEST SNAPSHOT & niet echt",
+    )
+    return data, classes
+
+
+def test_classify_by_hand():
+    c = classify(pd.Series([1.0, 2.0, 3.0, 10.0, np.nan], index=list("abcde")), "equal_interval", 3)
+    assert c.bounds == pytest.approx([4.0, 7.0, 10.0])
+    assert c.index.tolist() == [0, 0, 0, 2, -1]
+    assert c.n_missing == 1
+    assert c.legend()[-1] == (MISSING_COLOUR, "geen gegevens (n = 1)", 1)
+    assert len(set(c.colours)) == 3
+    few = classify(pd.Series([5.0, 5.0]), "fisher_jenks", 5)  # fewer distinct values than k
+    assert len(few.bounds) == 1 and few.index.tolist() == [0, 0]
+    with pytest.raises(ConfigError, match="Did you mean 'quantiles'"):
+        classify(pd.Series([1.0]), "quantile", 5)
+
+
+def _style_of(html_text: str, code: str) -> dict:
+    """The style folium gives the feature with id ``code`` (from its style mapping)."""
+    m = re.search(r"switch\(feature\.id\) \{(.*?)default:\s*return (\{.*?\});", html_text, re.S)
+    assert m, "folium style mapping not found"
+    cases, default = m.group(1), json.loads(m.group(2))
+    for block in re.finditer(r'((?:case "[^"]+":\s*)+)return\s*(\{.*?\});', cases):
+        if f'"{code}"' in block.group(1):
+            return json.loads(block.group(2))
+    return default
+
+
+def test_html_colours_missing_class_legend_and_escaping():
+    data, classes = square_map(highlight=["GM0003"])
+    out = render_html(data, classes)
+    # class colours on the features, grey for the missing one (never folium's black)
+    assert _style_of(out, "GM0001")["fillColor"] == classes.colours[0]
+    assert _style_of(out, "GM0003")["fillColor"] == classes.colours[-1]
+    assert _style_of(out, "GM0004")["fillColor"] == MISSING_COLOUR
+    assert classes.colours[0] != classes.colours[-1]
+    # legend: a row per class with the Dutch bounds, the missing class with its count
+    legend = re.search(r'<div class="vib-legend" id="vib-legend">(.*?)</div></div>', out, re.S)
+    assert legend
+    assert "10 – 205" in legend.group(1) and "205 – 400" in legend.group(1)
+    assert 'data-count="1"' in legend.group(1) and "geen gegevens (n = 1)" in legend.group(1)
+    assert "omlijnd: top 1" in legend.group(1)
+    # the HTML name never appears as markup, only escaped
+    assert EVIL not in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out or "\\u0026lt;script" in out
+    assert "TEST SNAPSHOT &amp; niet echt" in out
+    # self-contained: no external script or stylesheet
+    assert not re.search(r"<script[^>]+src=", out)
+    assert not re.search(r"<link[^>]+stylesheet", out)
+    assert "L.geoJson" in out or "L.geoJSON" in out
+
+
+def test_png_is_an_image():
+    data, classes = square_map(highlight=["GM0003"])
+    png = render_png(data, classes, dpi=60)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+
+
+def test_simplify_keeps_neighbours_together(geo_folder):
+    """Coverage simplification: valid coverage after, and the union area barely moves."""
+    g = read_boundary_file(geo_folder / "gemeente_gegeneraliseerd_2023.geojson")
+    s = simplify(g, 200.0)
+    assert shapely.coverage_is_valid(s.geometry.values)
+    before = shapely.union_all(g.geometry.values).area
+    after = shapely.coverage_union_all(s.geometry.values).area
+    assert abs(after - before) / before < 0.01
+    assert (
+        shapely.get_num_coordinates(s.geometry.values).sum()
+        < shapely.get_num_coordinates(g.geometry.values).sum()
+    )
+
+
+def test_dissolve_squares():
+    frame = squares()
+    regions = dissolve(
+        frame, pd.Series({"GM0001": "A", "GM0002": "A", "GM0003": "B", "GM0004": "B"})
+    )
+    assert sorted(regions.index) == ["A", "B"]
+    assert regions.loc["A"].geometry.area == pytest.approx(2e8)
+
+
+def test_boundaries_come_through_pdok_path_and_the_store(replay, geo_folder, tmp_path, est2025):
+    from vluchtelingen_in_beeld.geo import geo_settings
+
+    session = Session(geo_settings(make_settings(replay.url, tmp_path), replay.url, geo_folder))
+    codes = list(est2025.table["gemeentecode"])
+    before = len(replay.requests)
+    b = load_boundaries(session, 2025, codes)
+    assert b.year == 2023 and b.report.ok and len(b.frame) == 342
+    assert any("2023" in n and "2025" in n for n in b.notes)
+    hits = [r for r in replay.requests[before:] if "/cbs/gebiedsindelingen/2023/wfs/v1_0" in r]
+    assert len(hits) == 1
+    again = load_boundaries(session, 2025, codes)
+    assert len(again.frame) == 342
+    assert len([r for r in replay.requests[before:] if "gebiedsindelingen" in r]) == 1  # stored
+
+
+def test_mismatched_join_is_refused_with_codes(shared_session, est2025):
+    codes = list(est2025.table["gemeentecode"])
+    with pytest.raises(BoundaryError) as e:
+        load_boundaries(shared_session, 2025, codes, boundary_year=2021)
+    msg = str(e.value)
+    assert "GM1980" in msg and "GM0457" in msg  # Dijk en Waard has no 2021 shape; Weesp no data
+    assert "2021, 2022, 2023" in msg
+
+
+def test_year_not_available_lists_years(shared_session):
+    with pytest.raises(BoundaryError, match="available here: 2021, 2022, 2023"):
+        load_boundaries(shared_session, 2020, ["GM0363"])
+
+
+def test_crosswalk_2021_to_2023_conserves_population(geo_folder):
+    old = read_boundary_file(geo_folder / "gemeente_gegeneraliseerd_2021.geojson")
+    new = read_boundary_file(geo_folder / "gemeente_gegeneraliseerd_2023.geojson")
+    cw = crosswalk(old, new)
+    assert np.allclose(cw.groupby("oud")["share"].sum(), 1.0)
+    pairs = set(zip(cw["oud"], cw["nieuw"], strict=True))
+    assert ("GM0457", "GM0363") in pairs  # Weesp -> Amsterdam (2022)
+    assert {("GM0398", "GM1980"), ("GM0416", "GM1980")} <= pairs  # -> Dijk en Waard
+    assert set(cw["nieuw"]) == set(new["statcode"])
+    rng = np.random.default_rng(7)
+    pop = pd.Series(rng.integers(1_000, 900_000, len(old)).astype(float), index=old["statcode"])
+    moved = apply_crosswalk(pop, cw)
+    assert moved.sum() == pytest.approx(pop.sum())
+    assert moved["GM1980"] == pytest.approx(pop["GM0398"] + pop["GM0416"], rel=0.05)
+
+
+def test_unknown_metric_and_level(shared_session, rank2025):
+    with pytest.raises(ConfigError, match="Did you mean 'score'"):
+        map_year(shared_session, 2025, metric="scor", result=rank2025)
+    with pytest.raises(ConfigError, match="--level gemeente"):
+        map_year(shared_session, 2025, level="provincie", highlight_top=3, result=rank2025)
+
+
+@pytest.fixture(scope="module")
+def real_map(shared_session, rank2025):
+    return map_year(shared_session, 2025, highlight_top=11, result=rank2025)
+
+
+def test_real_map_html_size_and_content(real_map):
+    out = real_map.html()
+    assert len(out.encode()) < 1_500_000
+    assert out.count('"type": "Feature"') + out.count('"type":"Feature"') >= 342
+    assert real_map.classes.n_missing == 0
+    assert "geen gegevens (n = 0)" in out
+    assert "TEST SNAPSHOT" in out  # the snapshot's own warning
+    assert "85458NED" in out and "standaard" in out
+
+
+@pytest.mark.parametrize("level", ["provincie", "arbeidsmarktregio"])
+def test_region_maps(shared_session, rank2025, level):
+    r = map_year(shared_session, 2025, level=level, metric="werkzoekend_per_1000", result=rank2025)
+    assert len(r.data.frame) == (12 if level == "provincie" else 35)
+    assert r.classes.n_missing == 0
+
+
+def test_browser_map_offline(real_map, tmp_path):
+    page_file = tmp_path / "kaart.html"
+    page_file.write_text(real_map.html(), encoding="utf-8")
+    with offline_page() as (page, log):
+        page.goto(page_file.as_uri())
+        page.wait_for_selector("path.leaflet-interactive")
+        shapes = page.locator("path.leaflet-interactive")
+        assert shapes.count() == 342
+        outlines = page.locator(".leaflet-overlay-pane path:not(.leaflet-interactive)")
+        assert outlines.count() == 11
+        assert page.locator("#vib-legend").is_visible()
+        assert "geen gegevens (n = 0)" in page.locator("#vib-legend").inner_text()
+        assert page.locator("#vib-footer").is_visible()
+        # hover Amsterdam: its tooltip shows name, code and interval
+        idx = list(real_map.data.frame.index).index("GM0363")
+        box_ = shapes.nth(idx).bounding_box()
+        page.mouse.move(box_["x"] + box_["width"] / 2, box_["y"] + box_["height"] / 2)
+        tip = page.locator(".leaflet-tooltip")
+        tip.wait_for(state="visible")
+        text = tip.inner_text()
+        assert "GM0363" in text and "p10–p90" in text
+        page.screenshot(path=str(artifact("kaart_2025.png")))
+    assert log.errors == []
+    assert log.blocked == []
