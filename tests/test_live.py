@@ -27,3 +27,15 @@ def test_live_fetch_2025(live):
     inputs = gather(live, load_card(), 2025)
     assert len(inputs.inwoners) == 342
     assert inputs.national_inwoners == 18_044_027
+
+
+def test_live_pdok_boundaries_and_regions(live):
+    from vluchtelingen_in_beeld.geo import load_boundaries
+    from vluchtelingen_in_beeld.regions import load_regions
+
+    inputs = gather(live, load_card(), 2025)
+    codes = list(inputs.inwoners.index)
+    b = load_boundaries(live, 2025, codes)
+    assert b.year == 2025 and b.report.ok
+    regs = load_regions(live, 2025, codes)
+    assert regs.table == "86059NED" and regs.frame["provincie_code"].nunique() == 12

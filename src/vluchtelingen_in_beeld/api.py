@@ -288,3 +288,54 @@ def map_year(
         "simplify_tolerance_m": tolerance,
     }
     return MapResult(data, classes, bnd, result, record)
+
+
+def pitch_context(
+    session: Session,
+    result: RankResult,
+    *,
+    boundaries: Path | None = None,
+    boundary_year: int | None = None,
+) -> Any:
+    """What every pitch page of a run shares: regional sums, shapes, sources, warning."""
+    from vluchtelingen_in_beeld.geo import load_boundaries, simplify
+    from vluchtelingen_in_beeld.output import snapshot_warning, source_lines
+    from vluchtelingen_in_beeld.pitch import PitchContext
+
+    est = result.estimate
+    provincies = region_totals(est, result.regions, "provincie").set_index("code")
+    regios = region_totals(est, result.regions, "arbeidsmarktregio").set_index("code")
+    codes = list(est.table["gemeentecode"])
+    bnd = load_boundaries(session, est.year, codes, boundary_year=boundary_year, path=boundaries)
+    shapes = simplify(bnd.frame, 100.0)
+    shapes["naam"] = est.table.set_index("gemeentecode")["gemeentenaam"].reindex(shapes.index)
+    sources = source_lines(
+        result.provenance(),
+        est.card,
+        boundaries=bnd.provenance,
+        notes=[*result.notes, *bnd.notes],
+    )
+    return PitchContext(
+        result=result,
+        provincies=provincies,
+        regios=regios,
+        shapes=shapes,
+        sources=sources,
+        warning=snapshot_warning(session.settings),
+    )
+
+
+def pitch_codes(
+    result: RankResult, gemeenten: Sequence[str] = (), *, top: int | None = None, all_: bool = False
+) -> list[str]:
+    """Which gemeenten get a page: named ones, the selected top ``top``, or all."""
+    if all_:
+        return list(result.ranking.table["gemeentecode"])
+    codes = gemeente_names(result.estimate).resolve_all(gemeenten) if gemeenten else []
+    if top is not None:
+        if top < 1:
+            raise ConfigError(f"--top must be at least 1, got {top}.")
+        codes += [c for c in result.ranking.selected["gemeentecode"][:top] if c not in codes]
+    if not codes:
+        raise ConfigError("Name at least one gemeente, or use --top N or --all.")
+    return codes

@@ -736,32 +736,132 @@ def map_command(
 
 
 @main.command()
-@click.option("--year", type=int, default=2025, show_default=True, help="Reference year.")
-@click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
+@click.argument("gemeenten", nargs=-1)
+@click.option("--year", type=int, default=2025, show_default=True, help="Year of the figures.")
+@click.option("--top", type=int, default=None, help="Pages for the N selected candidates.")
+@click.option("--all", "all_", is_flag=True, help="A page for every gemeente.")
+@click.option("--n", "n", type=int, default=11, show_default=True, help="Size of the selection.")
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    default=Path("maps"),
-    show_default=True,
-    help="Output folder.",
+    default=None,
+    help="Folder for the pages (default maps/pitch_<year>).",
 )
+@boundary_options
+@click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
+@click.option("--draws", type=int, default=None, help="Monte Carlo draws (overrides the card).")
+@click.option("--seed", type=int, default=None, help="Random seed (overrides the card).")
 @data_options
 @handles_errors
-def run(year: int, method_card: str | None, out: Path, **kw: Any) -> None:
-    """Run the whole chain for a year and leave the outputs in one folder.
+def pitch(
+    gemeenten: tuple[str, ...],
+    year: int,
+    top: int | None,
+    all_: bool,
+    n: int,
+    out: Path | None,
+    boundaries: Path | None,
+    boundary_year: int | None,
+    method_card: str | None,
+    draws: int | None,
+    seed: int | None,
+    **kw: Any,
+) -> None:
+    """Write one-page Dutch pitches (A4, offline) for gemeenten by name or code.
 
-    Example: vib run --year 2025 --snapshot ../shared/data/statline --out maps
+    Example: vib pitch "Den Haag" Zwolle --year 2025 --snapshot ../shared/data/statline
     """
-    from vluchtelingen_in_beeld.api import estimate_year
-    from vluchtelingen_in_beeld.output import write_estimate
+    from vluchtelingen_in_beeld.api import pitch_codes, pitch_context, rank_year
+    from vluchtelingen_in_beeld.output import provenance, write_bundle
+    from vluchtelingen_in_beeld.pitch import page_name, render_page
 
-    with _session(kw) as session:
-        click.echo(f"[1/2] fetch + estimate {year} ...")
-        est = estimate_year(session, year, method_card)
-        click.echo("[2/2] write tables ...")
-        written = write_estimate(est, out / f"schatting_{year}.csv", session.settings)
-    for p in written:
+    out = out or Path("maps") / f"pitch_{year}"
+    if out.exists() and not out.is_dir():
+        raise click.BadParameter(f"{out} is a file; give a folder.", param_hint="--out")
+    with _session(kw) as base, _with_boundaries(base, boundaries) as (session, bfile):
+        result = rank_year(session, year, method_card, n=n, draws=draws, seed=seed)
+        codes = pitch_codes(result, gemeenten, top=top, all_=all_)
+        ctx = pitch_context(session, result, boundaries=bfile, boundary_year=boundary_year)
+        names = result.ranking.table.set_index("gemeentecode")["gemeentenaam"]
+        files = {
+            out / page_name(c, str(names[c])): render_page(ctx, c, index_href=None).encode()
+            for c in codes
+        }
+        est = result.estimate
+        record = provenance(
+            session.settings,
+            sources=result.provenance(),
+            card=est.card,
+            notes=result.notes,
+            extra={"kind": "pitch", "year": est.year, "gemeenten": codes},
+        )
+        manifest = out / f"pitch_{est.year}.manifest.json"
+        write_bundle(files, manifest, record)
+    click.echo(f"{len(files)} pitch page(s), {year}:")
+    for p in [*files, manifest]:
         click.echo(f"wrote {p}")
+    _snapshot_note(base)
+
+
+@main.command()
+@click.option("--year", type=int, default=2025, show_default=True, help="Year of the figures.")
+@click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
+@click.option("--n", "n", type=int, default=11, show_default=True, help="Size of the selection.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder (default maps/<year>); replaced as a whole at the end.",
+)
+@boundary_options
+@click.option("--draws", type=int, default=None, help="Monte Carlo draws (overrides the card).")
+@click.option("--seed", type=int, default=None, help="Random seed (overrides the card).")
+@data_options
+@handles_errors
+def run(
+    year: int,
+    method_card: str | None,
+    n: int,
+    out: Path | None,
+    boundaries: Path | None,
+    boundary_year: int | None,
+    draws: int | None,
+    seed: int | None,
+    **kw: Any,
+) -> None:
+    """Run everything for a year: fetch, estimate, rank, regions, maps, pitch pages, index.
+
+    Outputs are built in a temporary folder and moved into place at the end, so an
+    interrupted run leaves the previous ones intact; a rerun reuses the local store.
+
+    Example: vib run --year 2025 --snapshot ../shared/data/statline --out maps/2025
+    """
+    from vluchtelingen_in_beeld.run import STEPS, run_all
+
+    out = out or Path("maps") / str(year)
+
+    def progress(i: int, text: str) -> None:
+        click.echo(f"[{i}/{len(STEPS)}] {text} ...")
+
+    with _session(kw) as base, _with_boundaries(base, boundaries) as (session, bfile):
+        res = run_all(
+            session,
+            year,
+            out,
+            card=method_card,
+            n=n,
+            draws=draws,
+            seed=seed,
+            boundaries=bfile,
+            boundary_year=boundary_year,
+            progress=progress,
+        )
+    sel = res.result.ranking.selected
+    click.echo(f"Selected: {', '.join(sel['gemeentenaam'])}.")
+    for note in res.result.notes:
+        click.echo(f"Note: {note}")
+    _snapshot_note(base)
+    click.echo(f"wrote {len(res.outputs) + 1} files to {out}; open {out / 'index.html'}")
 
 
 if __name__ == "__main__":  # pragma: no cover

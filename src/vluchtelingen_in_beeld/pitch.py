@@ -1,0 +1,275 @@
+"""One-page pitches per gemeente: Dutch, A4-printable, working offline.
+
+A page says how many job-seeking refugees the gemeente probably has (with the interval, in
+plain words), how that splits by origin group, how it compares with its arbeidsmarktregio,
+provincie and the Netherlands, where it ranks and why, what the outreach scenarios of 2005
+would mean, and where every number comes from. The small map is inline SVG drawn from the
+same boundaries as the maps, so the page needs no script and no network.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from vluchtelingen_in_beeld.estimate import outreach
+from vluchtelingen_in_beeld.fmt import nl_dec, nl_eur, nl_int, nl_pct, nl_range
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from vluchtelingen_in_beeld.api import RankResult
+
+
+def slug(text: str) -> str:
+    """File-name-safe form of a name: "'s-Gravenhage" -> "s-gravenhage"."""
+    plain = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-") or "gemeente"
+
+
+def page_name(code: str, name: str) -> str:
+    """``GM0363-amsterdam.html``."""
+    return f"{code}-{slug(name)}.html"
+
+
+def _e(x: Any) -> str:
+    return html.escape(str(x))
+
+
+# --- the small map -----------------------------------------------------------------------
+
+
+def mini_map_svg(shapes: gpd.GeoDataFrame, code: str, width: int = 320, height: int = 260) -> str:
+    """Inline SVG: the gemeente in colour among its neighbours (RD New coordinates)."""
+    import shapely
+
+    target = shapes.loc[code].geometry
+    minx, miny, maxx, maxy = target.bounds
+    pad = max(maxx - minx, maxy - miny) * 0.6 + 2_000
+    view = shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad)
+    vminx, vminy, vmaxx, vmaxy = view.bounds
+    scale = min(width / (vmaxx - vminx), height / (vmaxy - vminy))
+
+    def path(geom: Any) -> str:
+        parts = []
+        polys = getattr(geom, "geoms", [geom])
+        for poly in polys:
+            for ring in [poly.exterior, *poly.interiors]:
+                pts = " ".join(
+                    f"{(x - vminx) * scale:.1f},{(vmaxy - y) * scale:.1f}" for x, y in ring.coords
+                )
+                parts.append(f"M{pts}Z")
+        return "".join(parts)
+
+    near = shapes[shapes.intersects(view)]
+    items = []
+    for c, row in near.iterrows():
+        geom = row.geometry.intersection(view)
+        if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+            continue
+        cls = "doel" if c == code else "buur"
+        items.append(
+            f'<path class="{cls}" d="{path(geom)}"><title>{_e(row.get("naam", c))}</title></path>'
+        )
+    cx, cy = target.representative_point().coords[0]
+    label = (
+        f'<text x="{(cx - vminx) * scale:.1f}" y="{(vmaxy - cy) * scale:.1f}" '
+        f'class="label">{_e(shapes.loc[code].get("naam", code))}</text>'
+    )
+    w, h = (vmaxx - vminx) * scale, (vmaxy - vminy) * scale
+    return (
+        f'<svg class="minikaart" viewBox="0 0 {w:.0f} {h:.0f}" width="{w:.0f}" height="{h:.0f}" '
+        f'role="img" aria-label="Kaart van {_e(shapes.loc[code].get("naam", code))} en buren">'
+        + "".join(items)
+        + label
+        + "</svg>"
+    )
+
+
+# --- the page ------------------------------------------------------------------------------
+
+CSS = """
+@page { size: A4; margin: 14mm 14mm 14mm 14mm; }
+* { box-sizing: border-box; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
+  color: #1a1a1a; font-size: 10.5pt; line-height: 1.35; margin: 0 auto; max-width: 182mm;
+  padding: 8mm 0; }
+h1 { font-size: 19pt; margin: 0 0 2mm; }
+h2 { font-size: 12pt; margin: 5mm 0 2mm; color: #08306b; border-bottom: 1px solid #c6dbef; }
+.sub { color: #555; margin: 0 0 3mm; }
+.lead { font-size: 12pt; background: #f2f7fc; border-left: 4px solid #08306b; padding: 3mm 4mm;
+  margin: 0 0 3mm; }
+.kolommen { display: flex; gap: 6mm; align-items: flex-start; }
+.kolommen > div { flex: 1 1 0; }
+table { border-collapse: collapse; width: 100%; font-size: 9.5pt; }
+th, td { text-align: left; padding: 1mm 2mm; border-bottom: 1px solid #e0e0e0; }
+td.n, th.n { text-align: right; white-space: nowrap; }
+.minikaart { max-width: 100%; height: auto; display: block; }
+.minikaart .buur { fill: #e8e8e8; stroke: #fff; stroke-width: 1; }
+.minikaart .doel { fill: #e4571e; stroke: #7a1d00; stroke-width: 1.5; }
+.minikaart .label { font-size: 11px; font-weight: 700; text-anchor: middle; fill: #000;
+  paint-order: stroke; stroke: #fff; stroke-width: 3px; }
+.waarschuwing { border: 2px solid #8a1c1c; color: #8a1c1c; padding: 2mm 3mm; font-size: 8.5pt;
+  margin: 0 0 3mm; }
+.bronnen { font-size: 8pt; color: #444; }
+.bronnen li { margin: 0.5mm 0; }
+.noot { font-size: 8.5pt; color: #555; }
+nav { font-size: 9pt; margin-bottom: 3mm; }
+@media print { nav { display: none; } body { padding: 0; } h2 { break-after: avoid; }
+  table, .kolommen { break-inside: avoid; } }
+"""
+
+
+@dataclass
+class PitchContext:
+    """Everything the pages of one run share."""
+
+    result: RankResult
+    provincies: pd.DataFrame  # region_totals, index code
+    regios: pd.DataFrame
+    shapes: gpd.GeoDataFrame | None  # RD New, index statcode, column naam
+    sources: list[str]
+    warning: str
+
+
+def _scenario_rows(j: float, card: Any) -> list[tuple[str, float, float, float]]:
+    rows = []
+    for name, scen in card.scenarios.items():
+        out = outreach(
+            pd.Series([j]),
+            card.contact_share.value,
+            scen.placement_rate.value,
+            card.cost_per_placement.value,
+        ).iloc[0]
+        label = f"{name} ({nl_pct(scen.placement_rate.value)} geplaatst)"
+        rows.append((label, out["contacten"], out["plaatsingen"], out["kosten_eur"]))
+    return rows
+
+
+def render_page(ctx: PitchContext, code: str, index_href: str | None = "index.html") -> str:
+    """The pitch page of one gemeente as HTML."""
+    res = ctx.result
+    est, card = res.estimate, res.estimate.card
+    row = est.table.set_index("gemeentecode").loc[code]
+    rk = res.ranking.table.set_index("gemeentecode").loc[code]
+    nat = est.national.iloc[0]
+    reg = res.regions.frame.loc[code]
+    prov = ctx.provincies.loc[reg["provincie_code"]]
+    amr = ctx.regios.loc[reg["arbeidsmarktregio_code"]]
+    naam = str(row["gemeentenaam"])
+    n_total = len(res.ranking.table)
+    n_sel = res.ranking.constraints.n
+
+    lead = (
+        f"In {_e(naam)} wonen naar schatting <strong>{nl_int(row['werkzoekend'])}</strong> "
+        f"werkzoekende vluchtelingen: waarschijnlijk tussen {nl_int(row['werkzoekend_p10'])} en "
+        f"{nl_int(row['werkzoekend_p90'])} (in 8 van de 10 doorrekeningen ligt het aantal in dit "
+        f"bereik). Dat is {nl_dec(row['werkzoekend_per_1000'])} per 1.000 inwoners, tegen "
+        f"{nl_dec(nat['werkzoekend_per_1000'])} in heel Nederland."
+    )
+    status = "een van de" if rk["geselecteerd"] else "niet bij de"
+    rank_text = (
+        f"{_e(naam)} staat op plaats {int(rk['rang'])} van {n_total} en is {status} {n_sel} "
+        f"voorgestelde voortrekkersgemeenten (score {nl_dec(rk['score'], 3)}; kans op de top "
+        f"{n_sel} in de doorrekeningen: {nl_pct(rk['kans_top_n'])})."
+    )
+    groups = "".join(
+        f"<tr><td>{_e(g.label)}</td><td class='n'>{nl_int(row[f'doelgroep_{g.name}'])}</td>"
+        f"<td class='n'>{nl_int(row[f'werkzoekend_{g.name}'])}</td></tr>"
+        for g in card.groups
+    )
+    compare = "".join(
+        f"<tr><td>{_e(label)}</td><td class='n'>{nl_int(v['werkzoekend'])}</td>"
+        f"<td class='n'>{nl_range(v['werkzoekend_p10'], v['werkzoekend_p90'])}</td>"
+        f"<td class='n'>{nl_dec(v['werkzoekend_per_1000'])}</td></tr>"
+        for label, v in (
+            (f"Gemeente {naam}", row),
+            (f"Arbeidsmarktregio {amr['naam']}", amr),
+            (f"Provincie {prov['naam']}", prov),
+            ("Nederland", nat),
+        )
+    )
+    scen = "".join(
+        f"<tr><td>{_e(label)}</td><td class='n'>{nl_int(c)}</td><td class='n'>{nl_int(p)}</td>"
+        f"<td class='n'>{nl_eur(k)}</td></tr>"
+        for label, c, p, k in _scenario_rows(float(row["werkzoekend"]), card)
+    )
+    crit = "".join(
+        f"<tr><td>{_e(label)}</td><td class='n'>{nl_dec(rk[f'bijdrage_{c}'], 3)}</td></tr>"
+        for c, label in (
+            ("volume", "Aantal (volume)"),
+            ("concentratie", "Per 1.000 inwoners (concentratie)"),
+            ("groei", "Groei van de doelgroep in twee jaar"),
+        )
+    )
+    mini = (
+        mini_map_svg(ctx.shapes, code)
+        if ctx.shapes is not None and code in ctx.shapes.index
+        else "<p class='noot'>Geen kaart: geen grenzen voor deze gemeente.</p>"
+    )
+    warning = f'<div class="waarschuwing">{_e(ctx.warning)}</div>' if ctx.warning else ""
+    nav = f'<nav><a href="{_e(index_href)}">← Overzicht</a></nav>' if index_href else ""
+    sources = "".join(f"<li>{_e(s)}</li>" for s in ctx.sources)
+    made = datetime.now(UTC).date().isoformat()
+    contact = nl_pct(card.contact_share.value)
+    return f"""<!DOCTYPE html>
+<html lang="nl">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(naam)}: werkzoekende vluchtelingen {est.year}</title>
+<style>{CSS}</style>
+</head>
+<body>
+{nav}
+<h1>{_e(naam)}</h1>
+<p class="sub">Werkzoekende vluchtelingen op 1 januari {est.year} · gemeentecode {_e(code)} ·
+provincie {_e(reg["provincie"])} · arbeidsmarktregio {_e(reg["arbeidsmarktregio"])}</p>
+{warning}
+<p class="lead">{lead}</p>
+<div class="kolommen">
+<div>
+<h2>Plaats in de rangorde</h2>
+<p>{rank_text}</p>
+<p class="noot">{_e(rk["reden"])}</p>
+<table><thead><tr><th>Criterium</th><th class="n">Bijdrage aan de score</th></tr></thead>
+<tbody>{crit}</tbody></table>
+</div>
+<div>
+<h2>Ligging</h2>
+{mini}
+</div>
+</div>
+<h2>Vergelijking</h2>
+<table><thead><tr><th></th><th class="n">Werkzoekend</th><th class="n">Bereik p10–p90</th>
+<th class="n">Per 1.000 inwoners</th></tr></thead><tbody>{compare}</tbody></table>
+<div class="kolommen">
+<div>
+<h2>Naar herkomst</h2>
+<table><thead><tr><th>Herkomstgroep</th><th class="n">Doelgroep</th>
+<th class="n">Werkzoekend</th></tr></thead><tbody>{groups}</tbody></table>
+<p class="noot">Doelgroep: {card.age_min:g} tot {card.age_max:g} jaar, geboren:
+{_e(card.birthplace)}.</p>
+</div>
+<div>
+<h2>Wat een aanpak kan opleveren</h2>
+<table><thead><tr><th>Scenario</th><th class="n">Contacten</th><th class="n">Plaatsingen</th>
+<th class="n">Kosten</th></tr></thead><tbody>{scen}</tbody></table>
+<p class="noot">Bij contact met {contact} van de werkzoekenden; plaatsingskansen en kosten
+(€ {nl_int(card.cost_per_placement.value)} per plaatsing) uit het Banenoffensief
+Vluchtelingen 2005.</p>
+</div>
+</div>
+<h2>Bronnen en methode</h2>
+<ul class="bronnen">{sources}
+<li>Gemaakt op {made}. Dit is een schatting met onzekerheid, geen telling.</li></ul>
+</body>
+</html>
+"""

@@ -1,0 +1,214 @@
+"""The one-command run: the full output folder, its manifest, interruption, the browser view,
+and the pitch pages."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vluchtelingen_in_beeld.cli import main
+from vluchtelingen_in_beeld.pitch import mini_map_svg, page_name, slug
+from vluchtelingen_in_beeld.run import run_all
+from vluchtelingen_in_beeld.store import sha256_file
+
+from .browser import artifact, offline_page
+from .test_maps import EVIL, squares
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def snapshot_of(folder: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file under ``folder``."""
+    return {
+        p.relative_to(folder).as_posix(): sha256_file(p) for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def run_out(tmp_path_factory, statline):
+    """``vib run --snapshot <shared statline>`` into a fresh folder, as a user would."""
+    base = tmp_path_factory.mktemp("run")
+    out = base / "uitvoer"
+    result = CliRunner().invoke(
+        main,
+        ["run", "--snapshot", str(statline), "--out", str(out), "--draws", "300"],
+        env={"VIB_DATA_DIR": str(base / "store"), "VIB_RETRIES": "0"},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "[6/6]" in result.output
+    return out
+
+
+def test_full_output_folder_and_manifest_matches_disk(run_out):
+    files = snapshot_of(run_out)
+    manifest = json.loads((run_out / "manifest.json").read_text())
+    listed = manifest["outputs"]
+    assert set(listed) == set(files) - {"manifest.json"}
+    for rel, digest in listed.items():
+        assert files[rel] == digest, rel
+    assert {"index.html", "manifest.json"} <= set(files)
+    assert len([f for f in files if f.startswith("kaarten/") and f.endswith(".html")]) == 4
+    assert len([f for f in files if f.startswith("kaarten/") and f.endswith(".png")]) == 4
+    assert len([f for f in files if f.startswith("pitch/")]) == 11
+    assert len([f for f in files if f.startswith("tabellen/")]) == 7
+    assert manifest["snapshot"]["warnings"]
+    assert manifest["versions"]["vluchtelingen-in-beeld"]
+    assert manifest["parameters"]["n"] == 11 and manifest["parameters"]["draws"] == 300
+    assert {s["table"] for s in manifest["sources"]} >= {"85458NED", "85755NED"}
+    assert manifest["boundaries"]["year"] == 2023
+    assert not list(run_out.parent.glob(".uitvoer.*"))  # no staging left behind
+
+
+def test_interrupted_run_leaves_previous_outputs(run_out, shared_session):
+    before = snapshot_of(run_out)
+
+    def stop(step):
+        if step == "maps":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_all(shared_session, 2025, run_out, draws=300, hook=stop)
+    assert snapshot_of(run_out) == before
+    assert not list(run_out.parent.glob(".uitvoer.*"))
+
+
+def test_killed_run_leaves_previous_outputs_and_rerun_uses_store(tmp_path, statline):
+    """A real process killed mid-run (SIGKILL): nothing of the old folder changes; the next
+    run cleans the dead run's staging and fetches no CBS rows again."""
+    out, store = tmp_path / "uit", tmp_path / "store"
+    env = {**os.environ, "VIB_DATA_DIR": str(store), "VIB_RETRIES": "0"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "vluchtelingen_in_beeld",
+        "run",
+        "--snapshot",
+        str(statline),
+        "--out",
+        str(out),
+        "--draws",
+        "200",
+    ]
+    subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=300)
+    before = snapshot_of(out)
+
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    staged = []
+    while time.monotonic() < deadline and proc.poll() is None:
+        staged = [p for p in tmp_path.glob(".uit.tmp-*") if (p / "tabellen").is_dir()]
+        if staged:
+            break
+        time.sleep(0.02)
+    assert staged, "the run finished before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert snapshot_of(out) == before
+
+    again = subprocess.run([*cmd, "-v"], env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert not list(tmp_path.glob(".uit.tmp-*"))
+    data_requests = re.findall(r"TypedDataSet", again.stderr)
+    assert data_requests == [], "rerun fetched CBS rows instead of reading the store"
+    assert (out / "manifest.json").is_file()
+
+
+def test_browser_index_and_pitch_page(run_out):
+    index = run_out / "index.html"
+    html_text = index.read_text()
+    hrefs = re.findall(r"href='([^']+)'", html_text)
+    assert len(hrefs) >= 11 + 8 + 8
+    for h in hrefs:
+        assert (run_out / h).is_file(), h
+    pitch_file = next((run_out / "pitch").glob("*.html"))
+    with offline_page() as (page, log):
+        page.goto(index.as_uri())
+        assert page.locator("h1").inner_text().startswith("Vluchtelingen in beeld")
+        assert page.locator("tbody tr").count() == 11
+        assert page.locator(".waarschuwing").is_visible()
+        page.screenshot(path=str(artifact("index.png")), full_page=True)
+        page.locator("tbody tr a").first.click()
+        page.wait_for_load_state()
+        assert "/pitch/" in page.url
+        assert page.locator("svg.minikaart path.doel").count() == 1
+        page.locator("nav a").click()
+        page.wait_for_load_state()
+        assert page.url.endswith("index.html")
+        page.goto(pitch_file.as_uri())
+        assert page.locator("h1").is_visible()
+        assert page.locator("svg.minikaart path").count() > 3
+        for text in (
+            "Vergelijking",
+            "Naar herkomst",
+            "Wat een aanpak kan opleveren",
+            "Bronnen en methode",
+        ):
+            assert page.get_by_text(text, exact=True).is_visible()
+        page.screenshot(path=str(artifact("pitch.png")), full_page=True)
+        pdf = page.pdf(format="A4", print_background=True)
+        artifact("pitch.pdf").write_bytes(pdf)
+        pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+        assert 1 <= pages <= 2
+    assert log.errors == []
+    assert log.blocked == []
+
+
+def test_pitch_command_names_and_top(tmp_path, statline):
+    out = tmp_path / "p"
+    r = CliRunner().invoke(
+        main,
+        [
+            "pitch",
+            "Den Haag",
+            "GM0193",
+            "--top",
+            "2",
+            "--snapshot",
+            str(statline),
+            "--out",
+            str(out),
+            "--draws",
+            "200",
+        ],
+        env={"VIB_DATA_DIR": str(tmp_path / "store")},
+        catch_exceptions=False,
+    )
+    assert r.exit_code == 0, r.output
+    pages = sorted(p.name for p in out.glob("*.html"))
+    assert "GM0518-s-gravenhage.html" in pages and "GM0193-zwolle.html" in pages
+    assert len(pages) == 4
+    page = (out / "GM0518-s-gravenhage.html").read_text()
+    assert "&#x27;s-Gravenhage" in page or "'s-Gravenhage" in page
+    assert "TEST SNAPSHOT" in page and "plan2005" in page and "resultaat2005" in page
+    manifest = json.loads((out / "pitch_2025.manifest.json").read_text())
+    assert set(manifest["outputs"]) == set(pages)
+    bad = CliRunner().invoke(
+        main,
+        ["pitch", "Bergen", "--snapshot", str(statline), "--out", str(tmp_path / "q")],
+        env={"VIB_DATA_DIR": str(tmp_path / "store")},
+    )
+    assert bad.exit_code == 1 and "Bergen (NH.)" in bad.output
+    assert not (tmp_path / "q").exists()
+
+
+def test_mini_map_escapes_names():
+    frame = squares()
+    svg = mini_map_svg(frame, "GM0002")
+    assert EVIL not in svg and "&lt;script&gt;" in svg
+    assert svg.count('class="doel"') == 1 and svg.count('class="buur"') >= 2
+
+
+def test_slug_and_page_name():
+    assert slug("'s-Gravenhage") == "s-gravenhage"
+    assert slug("Súdwest-Fryslân") == "sudwest-fryslan"
+    assert page_name("GM0363", "Amsterdam") == "GM0363-amsterdam.html"
