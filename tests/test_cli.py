@@ -255,3 +255,55 @@ def test_rank_and_regions_commands(cli, tmp_path, statline):
     assert reg.exit_code == 0, reg.output
     frame = pd.read_csv(tmp_path / "c.csv")
     assert len(frame) == 40 and frame["aantal_gemeenten"].sum() == 342
+
+
+def test_snapshot_with_boundaries_draws_maps_offline(cli, tmp_path, statline):
+    """Tables and PDOK boundaries saved together; the saved folder alone is enough for a map."""
+    snap = tmp_path / "snap"
+    r = cli("snapshot", "save", "85755NED", "--to", str(snap), "--snapshot", str(statline))
+    assert r.exit_code == 0, r.output
+    r = cli(
+        "snapshot",
+        "save",
+        "85458NED",
+        "--year",
+        "2025",
+        "--to",
+        str(snap),
+        "--snapshot",
+        str(statline),
+        "--boundary-year",
+        "2023",
+    )
+    assert r.exit_code == 0, r.output
+    assert (snap / "geo" / "gemeente_gegeneraliseerd_2023.geojson").is_file()
+    out = tmp_path / "k.html"
+    r = cli(
+        "map",
+        "--year",
+        "2025",
+        "--snapshot",
+        str(snap),
+        "--draws",
+        "50",
+        "--out",
+        str(out),
+        "--metric",
+        "werkzoekend_per_1000",
+    )
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((tmp_path / "k.html.manifest.json").read_text())
+    assert manifest["boundaries"]["source"] == f"folder:{(snap / 'geo').resolve()}"
+    assert manifest["join"]["without_shape"] == [] and manifest["join"]["shapes"] == 342
+    bad = cli(
+        "snapshot",
+        "save",
+        "85755NED",
+        "--to",
+        str(tmp_path / "s2"),
+        "--snapshot",
+        str(statline),
+        "--boundary-year",
+        "2019",
+    )
+    assert bad.exit_code == 1 and "2021, 2022, 2023" in bad.output

@@ -205,6 +205,13 @@ def snapshot() -> None:
 @click.option("--year", "years", type=int, multiple=True, help="Only these years (repeatable).")
 @click.option("--filter", "filters", default=None, help="Extra OData $filter on the rows.")
 @click.option("--all", "whole", is_flag=True, help="Allow saving a large table whole.")
+@click.option(
+    "--boundary-year",
+    "boundary_years",
+    type=int,
+    multiple=True,
+    help="Also save PDOK gemeente boundaries of this year into geo/ (repeatable).",
+)
 @data_options
 @handles_errors
 def snapshot_save(
@@ -213,12 +220,17 @@ def snapshot_save(
     years: tuple[int, ...],
     filters: str | None,
     whole: bool,
+    boundary_years: tuple[int, ...],
     **kw: Any,
 ) -> None:
     """Save TABLE... in cbsodata's download_data layout (one folder per table).
 
-    Example: vib snapshot save 85458NED 85755NED --year 2025 --to snap/
+    With --boundary-year, the gemeente boundaries go into geo/ beside the tables, so that
+    --snapshot can draw maps offline too.
+
+    Example: vib snapshot save 85458NED 85755NED --year 2025 --boundary-year 2025 --to snap/
     """
+    from vluchtelingen_in_beeld.geo import save_boundaries
     from vluchtelingen_in_beeld.snapshot import save_snapshot
 
     with _session(kw) as session:
@@ -226,6 +238,8 @@ def snapshot_save(
             session, table_ids, to, years=years, filters=filters, whole=whole
         ):
             click.echo(f"saved {saved.table}: {saved.rows:,} rows -> {saved.path}")
+        for path in save_boundaries(session, boundary_years, to / "geo"):
+            click.echo(f"saved boundaries -> {path}")
 
 
 @main.command()
@@ -718,9 +732,9 @@ def map_command(
         est = result.rank.estimate
         record = provenance(
             session.settings,
-            sources=est.provenance,
+            sources=result.rank.provenance(),
             card=est.card,
-            notes=[*est.notes, *result.boundaries.notes],
+            notes=[*result.rank.notes, *result.boundaries.notes],
             extra=result.record,
         )
         write_bundle(files, sidecar(out), record)

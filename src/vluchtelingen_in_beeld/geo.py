@@ -468,3 +468,26 @@ def apply_crosswalk(values: pd.Series, cw: pd.DataFrame) -> pd.Series:
         raise BoundaryError(f"Codes not in the crosswalk: {', '.join(map(str, missing[:10]))}.")
     part = cw.assign(value=cw["oud"].map(values) * cw["share"])
     return part.groupby("nieuw")["value"].sum(min_count=1)
+
+
+def save_boundaries(session: Session, years: Sequence[int], folder: Path) -> list[Path]:
+    """Save the boundaries of ``years`` as ``folder/gemeente_gegeneraliseerd_<year>.geojson``.
+
+    This is a snapshot's ``geo/`` folder: ``--snapshot`` serves it at PDOK's paths.
+    """
+    from vluchtelingen_in_beeld.store import atomic_write_bytes
+
+    written = []
+    for year in years:
+        got = fetch_boundaries(session, year)
+        if got is None:
+            avail = _available(session)
+            raise BoundaryError(
+                f"No gemeente boundaries for {year} at {_geo_source(session.settings)}. "
+                f"Years available here: {', '.join(map(str, avail)) or 'none known'}."
+            )
+        path = folder / f"gemeente_gegeneraliseerd_{year}.geojson"
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, got[0])
+        written.append(path)
+    return written
