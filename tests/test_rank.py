@@ -68,6 +68,14 @@ def test_include_and_exclude():
     assert pick(n=3, max_per_provincie=None, include=("H",), exclude=("A",)) == ["H", "B", "C"]
 
 
+def test_all_places_forced_in(est2025, shared_session):
+    r = rank_year(shared_session, 2025, est=est2025, n=2, include=("Winterswijk", "Emmen"))
+    t = r.ranking.table
+    assert set(t.loc[t["geselecteerd"], "gemeentenaam"]) == {"Winterswijk", "Emmen"}
+    rest = t[~t["geselecteerd"]]
+    assert (rest["reden"] == "Niet gekozen: alle plaatsen zijn vastgezet met --include.").all()
+
+
 @pytest.mark.parametrize(
     ("kw", "why"),
     [
@@ -202,6 +210,10 @@ def test_constraints_hold_on_snapshot(shared_session, est2025, kw):
         assert {"GM0518", "GM0294"} <= chosen
         assert not {"GM0363", "GM0772"} & chosen
         assert t.set_index("gemeentecode").at["GM0363", "reden"] == "Uitgesloten met --exclude."
+        # reasons below the cut compare with the last gemeente chosen on merit, never with
+        # one that was forced in (Winterswijk ranks far lower than many that are out)
+        below = t[t["reden"].str.startswith("Niet gekozen: score")]
+        assert not below["reden"].str.contains("Winterswijk|'s-Gravenhage").any()
 
 
 def test_same_seed_same_ranking(shared_session, rank2025):

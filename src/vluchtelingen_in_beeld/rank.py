@@ -448,7 +448,8 @@ def rank(
     place = {
         code: i + 1 for i, code in enumerate(sorted(sel.chosen, key=lambda x: t.at[x, "rang"]))
     }
-    last = t.loc[sel.chosen].sort_values("rang").iloc[-1]
+    on_merit = [c for c in sel.chosen if c not in constraints.include]
+    last = t.loc[on_merit].sort_values("rang").iloc[-1] if on_merit else None
     rest = t[~t["geselecteerd"] & ~t.index.isin(constraints.exclude)]
     runner_up = rest.iloc[0] if len(rest) else None
     reasons = {}
@@ -459,6 +460,8 @@ def rank(
             )
         elif code in sel.passed_over:
             reasons[code] = sel.passed_over[code]
+        elif last is None:
+            reasons[code] = "Niet gekozen: alle plaatsen zijn vastgezet met --include."
         else:
             reasons[code] = reason_not_selected(row, last)
     t["reden"] = pd.Series(reasons)
