@@ -256,3 +256,18 @@ def test_browser_map_offline(real_map, tmp_path):
         page.screenshot(path=str(artifact("kaart_2025.png")))
     assert log.errors == []
     assert log.blocked == []
+
+
+def test_boundary_files_geopackage_and_topojson(tmp_path, shared_data):
+    gpkg = tmp_path / "gemeenten.gpkg"
+    squares()[["statcode", "naam", "geometry"]].rename(columns={"naam": "statnaam"}).reset_index(
+        drop=True
+    ).to_file(gpkg, driver="GPKG")
+    g = read_boundary_file(gpkg)
+    assert list(g.index) == ["GM0001", "GM0002", "GM0003", "GM0004"]
+    assert g.crs.to_epsg() == 28992 and g.loc["GM0002", "statnaam"] == EVIL
+    topo = next((shared_data / "geo" / "wgs84" / "minvws-2023").glob("*.json"))
+    t = read_boundary_file(topo)  # several layers: the gemeente layer is chosen
+    assert len(t) == 342 and t.index.str.startswith("GM").all()
+    with pytest.raises(ConfigError, match="does not exist"):
+        read_boundary_file(tmp_path / "nope.geojson")
