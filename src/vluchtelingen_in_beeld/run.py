@@ -37,7 +37,7 @@ from vluchtelingen_in_beeld.output import provenance, snapshot_warning, table_by
 from vluchtelingen_in_beeld.pitch import page_name, render_page
 from vluchtelingen_in_beeld.rank import compare_reference
 from vluchtelingen_in_beeld.regions import region_totals
-from vluchtelingen_in_beeld.store import sha256_file
+from vluchtelingen_in_beeld.store import pid_alive, sha256_file, write_synced
 
 STEPS = (
     "CBS-gegevens ophalen en schatten",
@@ -77,16 +77,6 @@ class RunResult:
     result: RankResult
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _leftovers(out: Path) -> None:
     """Restore an output folder a crash left half-swapped; remove dead runs' staging."""
     parent = out.parent
@@ -95,7 +85,7 @@ def _leftovers(out: Path) -> None:
     pat = re.compile(rf"^\.{re.escape(out.name)}\.(tmp|old)-(\d+)-[0-9a-f]+$")
     for p in parent.iterdir():
         m = pat.match(p.name)
-        if not m or _pid_alive(int(m.group(2))):
+        if not m or pid_alive(int(m.group(2))):
             continue
         if m.group(1) == "old" and not out.exists():
             os.replace(p, out)  # the swap was cut between its two renames
@@ -161,10 +151,7 @@ def run_all(
 def _write(root: Path, rel: str, data: bytes) -> None:
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    write_synced(path, data)
 
 
 def _build(

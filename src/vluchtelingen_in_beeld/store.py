@@ -47,7 +47,8 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id is running (as far as this user can tell)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -116,7 +117,7 @@ class Store:
         try:
             digests = {}
             for name, data in files.items():
-                _write_synced(work / name, data)
+                write_synced(work / name, data)
                 digests[name] = sha256_bytes(data)
             manifest = {
                 "store_version": STORE_VERSION,
@@ -125,7 +126,7 @@ class Store:
                 **info,
                 "files": digests,
             }
-            _write_synced(
+            write_synced(
                 work / MANIFEST,
                 json.dumps(manifest, indent=2, ensure_ascii=False, default=str).encode("utf-8"),
             )
@@ -158,7 +159,7 @@ class Store:
                 pid = int(parts[-2])
             except (IndexError, ValueError):
                 pid = -1
-            if pid == os.getpid() or (pid > 0 and _pid_alive(pid)):
+            if pid == os.getpid() or (pid > 0 and pid_alive(pid)):
                 continue
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
@@ -192,7 +193,8 @@ class Store:
         ]
 
 
-def _write_synced(path: Path, data: bytes) -> None:
+def write_synced(path: Path, data: bytes) -> None:
+    """Write ``path`` and flush it to disk before returning."""
     with path.open("wb") as fh:
         fh.write(data)
         fh.flush()
@@ -213,7 +215,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:6]}.tmp")
     try:
-        _write_synced(tmp, data)
+        write_synced(tmp, data)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
