@@ -70,6 +70,22 @@ def data_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by every command that runs the estimate: card, draws, seed."""
+    opts = [
+        click.option(
+            "--method", "method_card", default=None, help="Method card: shipped name or path."
+        ),
+        click.option(
+            "--draws", type=int, default=None, help="Monte Carlo draws (overrides the card)."
+        ),
+        click.option("--seed", type=int, default=None, help="Random seed (overrides the card)."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
 @contextlib.contextmanager
 def _session(kw: dict[str, Any]) -> Iterator[Any]:
     """A :class:`~.cbs.Session` from the shared options (serving a snapshot if asked)."""
@@ -334,15 +350,13 @@ def method_validate(path: str) -> None:
 
 @main.command()
 @click.option("--year", type=int, required=True, help="Reference date: 1 January of YEAR.")
-@click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=None,
     help="Output table (.csv, .xlsx, .parquet); default maps/schatting_YEAR.csv.",
 )
-@click.option("--draws", type=int, default=None, help="Monte Carlo draws (overrides the card).")
-@click.option("--seed", type=int, default=None, help="Random seed (overrides the card).")
+@model_options
 @click.option("--scenario", default=None, help="Outreach scenario: plan2005 or resultaat2005.")
 @click.option(
     "--contact-share",
@@ -449,9 +463,7 @@ def _optional_int(value: str | None) -> int | None:
     default=None,
     help="Show where a reference selection stands.",
 )
-@click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
-@click.option("--draws", type=int, default=None, help="Monte Carlo draws (overrides the card).")
-@click.option("--seed", type=int, default=None, help="Random seed (overrides the card).")
+@model_options
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -561,9 +573,7 @@ def rank(
     show_default=True,
     help="Regional level.",
 )
-@click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
-@click.option("--draws", type=int, default=None, help="Monte Carlo draws (overrides the card).")
-@click.option("--seed", type=int, default=None, help="Random seed (overrides the card).")
+@model_options
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -675,9 +685,7 @@ def _with_boundaries(session: Any, boundaries: Path | None) -> Iterator[tuple[An
 @click.option("--png", type=click.Path(path_type=Path), default=None, help="Also write a PNG here.")
 @click.option("--tiles", is_flag=True, help="Add an OpenStreetMap background (needs internet).")
 @boundary_options
-@click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
-@click.option("--draws", type=int, default=None, help="Monte Carlo draws (overrides the card).")
-@click.option("--seed", type=int, default=None, help="Random seed (overrides the card).")
+@model_options
 @data_options
 @handles_errors
 def map_command(
@@ -762,9 +770,7 @@ def map_command(
     help="Folder for the pages (default maps/pitch_<year>).",
 )
 @boundary_options
-@click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
-@click.option("--draws", type=int, default=None, help="Monte Carlo draws (overrides the card).")
-@click.option("--seed", type=int, default=None, help="Random seed (overrides the card).")
+@model_options
 @data_options
 @handles_errors
 def pitch(
@@ -819,7 +825,6 @@ def pitch(
 
 @main.command()
 @click.option("--year", type=int, default=2025, show_default=True, help="Year of the figures.")
-@click.option("--method", "method_card", default=None, help="Method card: shipped name or path.")
 @click.option("--n", "n", type=int, default=11, show_default=True, help="Size of the selection.")
 @click.option(
     "--out",
@@ -828,8 +833,7 @@ def pitch(
     help="Output folder (default maps/<year>); replaced as a whole at the end.",
 )
 @boundary_options
-@click.option("--draws", type=int, default=None, help="Monte Carlo draws (overrides the card).")
-@click.option("--seed", type=int, default=None, help="Random seed (overrides the card).")
+@model_options
 @data_options
 @handles_errors
 def run(
