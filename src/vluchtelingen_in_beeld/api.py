@@ -191,6 +191,31 @@ def map_values(result: RankResult, level: str) -> pd.DataFrame:
     return frame.set_index("code")
 
 
+@dataclass
+class Shapes:
+    """Checked gemeente boundaries of a year and their simplified geometry (RD New)."""
+
+    boundaries: Any  # geo.Boundaries
+    frame: Any  # geopandas.GeoDataFrame, index statcode
+    tolerance: float
+
+
+def gemeente_shapes(
+    session: Session,
+    est: Estimate,
+    *,
+    boundaries: Path | None = None,
+    boundary_year: int | None = None,
+    tolerance: float = 100.0,
+) -> Shapes:
+    """Boundaries matching ``est``'s gemeenten, loaded and simplified once for all maps."""
+    from vluchtelingen_in_beeld.geo import load_boundaries, simplify
+
+    codes = list(est.table["gemeentecode"])
+    bnd = load_boundaries(session, est.year, codes, boundary_year=boundary_year, path=boundaries)
+    return Shapes(bnd, simplify(bnd.frame, tolerance), tolerance)
+
+
 def map_year(
     session: Session,
     year: int,
@@ -204,11 +229,15 @@ def map_year(
     boundary_year: int | None = None,
     tolerance: float = 100.0,
     result: RankResult | None = None,
+    shapes: Shapes | None = None,
     card: MethodCard | str | Path | None = None,
     **estimate_options: Any,
 ) -> MapResult:
-    """Everything for one choropleth: values, year-matched boundaries, classes, sources."""
-    from vluchtelingen_in_beeld.geo import dissolve, load_boundaries, simplify
+    """Everything for one choropleth: values, year-matched boundaries, classes, sources.
+
+    ``shapes`` (from :func:`gemeente_shapes`) saves loading the boundaries again.
+    """
+    from vluchtelingen_in_beeld.geo import dissolve
     from vluchtelingen_in_beeld.maps import (
         LEVEL_LABELS,
         METRICS,
@@ -240,12 +269,15 @@ def map_year(
             f"Metrics here: {', '.join(numeric)}."
         )
     est = result.estimate
-    codes = list(est.table["gemeentecode"])
-    bnd = load_boundaries(session, est.year, codes, boundary_year=boundary_year, path=boundaries)
-    shapes = simplify(bnd.frame, tolerance)
+    if shapes is None:
+        shapes = gemeente_shapes(
+            session, est, boundaries=boundaries, boundary_year=boundary_year, tolerance=tolerance
+        )
+    bnd = shapes.boundaries
+    areas = shapes.frame
     if level != "gemeente":
-        shapes = dissolve(shapes, result.regions.membership(level))
-    frame = shapes[["geometry"]].join(values)
+        areas = dissolve(areas, result.regions.membership(level))
+    frame = areas[["geometry"]].join(values)
     frame["value"] = frame[metric].astype(float)
     n = len(frame)
     frame["tooltip"] = [tooltip_rows(row, metric, level, n) for _, row in frame.iterrows()]
@@ -285,7 +317,7 @@ def map_year(
         "boundaries": bnd.provenance,
         "join": vars(bnd.report),
         "highlight": highlight,
-        "simplify_tolerance_m": tolerance,
+        "simplify_tolerance_m": shapes.tolerance,
     }
     return MapResult(data, classes, bnd, result, record)
 
@@ -296,19 +328,20 @@ def pitch_context(
     *,
     boundaries: Path | None = None,
     boundary_year: int | None = None,
+    shapes: Shapes | None = None,
 ) -> Any:
     """What every pitch page of a run shares: regional sums, shapes, sources, warning."""
-    from vluchtelingen_in_beeld.geo import load_boundaries, simplify
     from vluchtelingen_in_beeld.output import snapshot_warning, source_lines
     from vluchtelingen_in_beeld.pitch import PitchContext
 
     est = result.estimate
     provincies = region_totals(est, result.regions, "provincie").set_index("code")
     regios = region_totals(est, result.regions, "arbeidsmarktregio").set_index("code")
-    codes = list(est.table["gemeentecode"])
-    bnd = load_boundaries(session, est.year, codes, boundary_year=boundary_year, path=boundaries)
-    shapes = simplify(bnd.frame, 100.0)
-    shapes["naam"] = est.table.set_index("gemeentecode")["gemeentenaam"].reindex(shapes.index)
+    if shapes is None:
+        shapes = gemeente_shapes(session, est, boundaries=boundaries, boundary_year=boundary_year)
+    bnd = shapes.boundaries
+    frame = shapes.frame.copy()
+    frame["naam"] = est.table.set_index("gemeentecode")["gemeentenaam"].reindex(frame.index)
     sources = source_lines(
         result.provenance(),
         est.card,
@@ -319,7 +352,7 @@ def pitch_context(
         result=result,
         provincies=provincies,
         regios=regios,
-        shapes=shapes,
+        shapes=frame,
         sources=sources,
         warning=snapshot_warning(session.settings),
     )

@@ -27,6 +27,7 @@ from vluchtelingen_in_beeld import __version__
 from vluchtelingen_in_beeld.api import (
     RankResult,
     estimate_year,
+    gemeente_shapes,
     map_year,
     pitch_context,
     rank_year,
@@ -187,9 +188,8 @@ def _build(
     hook("regions")
 
     progress(4, STEPS[3])
+    shapes = gemeente_shapes(session, est, boundaries=boundaries, boundary_year=boundary_year)
     maps = []
-    boundary_notes: list[str] = []
-    boundary_prov: dict[str, Any] = {}
     for metric, level, top in MAPS:
         m = map_year(
             session,
@@ -197,19 +197,17 @@ def _build(
             metric=metric,
             level=level,
             highlight_top=n if top else None,
-            boundaries=boundaries,
-            boundary_year=boundary_year,
             result=result,
+            shapes=shapes,
         )
         stem = f"kaarten/{metric}_{level}_{year}"
         _write(root, f"{stem}.html", m.html().encode("utf-8"))
         _write(root, f"{stem}.png", m.png())
         maps.append((m.data.title, level, f"{stem}.html", f"{stem}.png"))
-        boundary_notes, boundary_prov = m.boundaries.notes, m.boundaries.provenance
     hook("maps")
 
     progress(5, STEPS[4])
-    ctx = pitch_context(session, result, boundaries=boundaries, boundary_year=boundary_year)
+    ctx = pitch_context(session, result, shapes=shapes)
     pages = []
     for code in result.ranking.selected["gemeentecode"]:
         name = str(result.ranking.table.set_index("gemeentecode").at[code, "gemeentenaam"])
@@ -231,7 +229,7 @@ def _build(
         session.settings,
         sources=result.provenance(),
         card=est.card,
-        notes=[*result.notes, *boundary_notes],
+        notes=[*result.notes, *shapes.boundaries.notes],
         extra={
             "kind": "run",
             "year": est.year,
@@ -245,7 +243,7 @@ def _build(
                 "scenario": est.card.scenario,
                 "maps": [{"metric": m, "level": lv, "highlight": t} for m, lv, t in MAPS],
             },
-            "boundaries": boundary_prov,
+            "boundaries": shapes.boundaries.provenance,
             "versions": _versions(),
             "outputs": outputs,
         },
