@@ -266,7 +266,7 @@ def _gemeente_layer(layers: list[str]) -> str | None:
         return layers[0] if layers else None
     for name in layers:
         low = name.casefold()
-        if low.startswith(("gm", "gemeente")) or "gemeente" in low or low.startswith("gm_"):
+        if low.startswith("gm") or "gemeente" in low:
             return name
     raise BoundaryError(
         f"The file has several layers ({', '.join(layers)}) and none is named like gemeenten "

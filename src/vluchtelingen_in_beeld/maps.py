@@ -217,13 +217,12 @@ def _round_coords(obj: Any, digits: int = 5) -> Any:
     return obj
 
 
-def _features(data: MapData, classes: Classes) -> dict[str, Any]:
-    """GeoJSON (WGS84, 5 decimals ≈ 1 m) with escaped tooltip text and the fill colour."""
-    wgs = data.frame.to_crs(4326)
+def _features(wgs: gpd.GeoDataFrame, classes: Classes, tooltips: bool = True) -> dict[str, Any]:
+    """GeoJSON (5 decimals ≈ 1 m) of WGS84 ``wgs``: fill colour and escaped tooltip text."""
     feats = []
     for code, row in wgs.iterrows():
         props: dict[str, Any] = {"code": html.escape(str(code)), "kleur": classes.colour_of(code)}
-        for i, (_, text) in enumerate(row["tooltip"]):
+        for i, (_, text) in enumerate(row["tooltip"] if tooltips else ()):
             props[f"t{i}"] = html.escape(str(text))
         geom = row.geometry.__geo_interface__
         feats.append(
@@ -312,7 +311,7 @@ def render_html(data: MapData, classes: Classes, *, tiles: bool = False) -> str:
     fields = [f"t{i}" for i in range(len(data.frame["tooltip"].iloc[0]))]
     aliases = [html.escape(label) for label, _ in data.frame["tooltip"].iloc[0]]
     folium.GeoJson(
-        _features(data, classes),
+        _features(wgs, classes),
         name=data.label,
         style_function=lambda f: {
             "fillColor": f["properties"]["kleur"],
@@ -325,11 +324,8 @@ def render_html(data: MapData, classes: Classes, *, tiles: bool = False) -> str:
         control=False,
     ).add_to(m)
     if data.highlight:
-        top = data.frame.loc[data.highlight].copy()
-        top["tooltip"] = [[("", "")]] * len(top)
-        outline = MapData(data.year, data.level, data.metric, top)
         folium.GeoJson(
-            _features(outline, classes),
+            _features(wgs.loc[data.highlight], classes, tooltips=False),
             name=data.highlight_label,
             style_function=lambda f: {"fill": False, "color": OUTLINE_COLOUR, "weight": 3},
             interactive=False,

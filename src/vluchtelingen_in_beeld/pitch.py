@@ -10,8 +10,6 @@ same boundaries as the maps, so the page needs no script and no network.
 from __future__ import annotations
 
 import html
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -20,6 +18,7 @@ import pandas as pd
 
 from vluchtelingen_in_beeld.estimate import outreach
 from vluchtelingen_in_beeld.fmt import nl_dec, nl_eur, nl_int, nl_pct, nl_range
+from vluchtelingen_in_beeld.names import normalise
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -29,9 +28,7 @@ if TYPE_CHECKING:
 
 def slug(text: str) -> str:
     """File-name-safe form of a name: "'s-Gravenhage" -> "s-gravenhage"."""
-    plain = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
-    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-") or "gemeente"
+    return "-".join(normalise(text).split()) or "gemeente"
 
 
 def page_name(code: str, name: str) -> str:
