@@ -347,7 +347,7 @@ def load_boundaries(
         m = re.search(r"(19|20)\d\d", path.name)
         file_year = boundary_year or (int(m.group(0)) if m else year)
         prov = {"source": f"file:{path.resolve()}", "year": file_year}
-        return _checked(frame, year, file_year, codes, prov, [], _available(session))
+        return _checked(session, frame, year, file_year, codes, prov, [])
 
     if boundary_year is not None:
         tries = [boundary_year]
@@ -369,7 +369,7 @@ def load_boundaries(
                 f"Gemeentegrenzen van {y}: die van {year} zijn hier niet beschikbaar; de "
                 f"indeling is dezelfde (alle {len(set(codes))} gemeentecodes komen overeen)."
             )
-        return _checked(frame, year, y, codes, prov, notes, _available(session))
+        return _checked(session, frame, year, y, codes, prov, notes)
     avail = _available(session)
     raise BoundaryError(
         f"No gemeente boundaries for {year}"
@@ -380,16 +380,17 @@ def load_boundaries(
 
 
 def _checked(
+    session: Session,
     frame: gpd.GeoDataFrame,
     data_year: int,
     year: int,
     codes: Sequence[str],
     prov: dict[str, Any],
     notes: list[str],
-    available: list[int],
 ) -> Boundaries:
     report = join_report(codes, frame)
     if not report.ok:
+        available = _available(session)  # only on failure: it reads the store
         raise BoundaryError(
             f"Data of {data_year} does not match the gemeente boundaries of {year}: "
             f"{report.describe()}. Boundary years available here: "
