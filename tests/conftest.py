@@ -14,7 +14,7 @@ import pytest
 
 from vluchtelingen_in_beeld._impl.server import ReplayServer
 from vluchtelingen_in_beeld.cbs import Session
-from vluchtelingen_in_beeld.geo import geo_settings, static_routes
+from vluchtelingen_in_beeld.geo import boundary_files, geo_settings
 from vluchtelingen_in_beeld.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +58,7 @@ def geo_folder(shared_data: Path) -> Path:
 @pytest.fixture(scope="session")
 def replay(statline: Path, geo_folder: Path) -> Iterator[ReplayServer]:
     """One replay server of the shared snapshot, and the boundaries at PDOK's paths (no faults)."""
-    with ReplayServer(statline, static=static_routes(geo_folder)) as server:
+    with ReplayServer(statline, boundaries=boundary_files(geo_folder)) as server:
         yield server
 
 
@@ -115,3 +115,91 @@ def rank2025(shared_session: Session, est2025):  # type: ignore[no-untyped-def]
     from vluchtelingen_in_beeld.api import rank_year
 
     return rank_year(shared_session, 2025, est=est2025)
+
+
+def doctored_snapshot(
+    statline: Path,
+    to: Path,
+    *,
+    drop: tuple[str, ...] = (),
+    rows: dict[str, object] | None = None,
+    files: dict[str, object] | None = None,
+) -> Path:
+    """A copy of the shared snapshot with some tables changed, for tests of what it lacks.
+
+    Unchanged table folders are symlinked (nothing of the shared data is copied into the
+    repository, and little is copied at all). ``drop`` leaves tables out; ``rows`` maps a
+    table to a function over its ``TypedDataSet`` rows; ``files`` maps ``TABLE/File.json``
+    to a function over that file's parsed JSON.
+    """
+    import json
+    import shutil
+
+    rows = dict(rows or {})
+    files = dict(files or {})
+    changed = set(rows) | {k.split("/")[0] for k in files}
+    to.mkdir(parents=True, exist_ok=True)
+    for src in sorted(statline.iterdir()):
+        if not src.is_dir() or src.name in drop:
+            continue
+        dst = to / src.name
+        if src.name not in changed:
+            dst.symlink_to(src, target_is_directory=True)
+            continue
+        dst.mkdir()
+        for f in src.iterdir():
+            key = f"{src.name}/{f.name}"
+            if f.name == "TypedDataSet.json" and src.name in rows:
+                data = rows[src.name](json.loads(f.read_text("utf-8")))  # type: ignore[operator]
+                (dst / f.name).write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+            elif key in files:
+                data = files[key](json.loads(f.read_text("utf-8")))  # type: ignore[operator]
+                (dst / f.name).write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+            else:
+                shutil.copyfile(f, dst / f.name)
+    return to
+
+
+REFUGEE_KEYS = ("H008533", "H008597", "H008599", "H008633", "H008634", "H008747", "H008753")
+
+
+@pytest.fixture(scope="session")
+def statline_no_bands_2024(statline: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The snapshot as CBS published it before 2024 age bands existed for the refugee groups.
+
+    2024 rows of the refugee countries keep only the all-ages total (Leeftijd 10000);
+    2023 and 2025 are untouched. The Gebieden table of 2025 is left out, so regions of 2025
+    fall back to 2024 (same gemeenten).
+    """
+
+    def strip(data: list[dict]) -> list[dict]:
+        return [
+            r
+            for r in data
+            if not (
+                r["Perioden"] == "2024JJ00"
+                and r["Herkomstland"] in REFUGEE_KEYS
+                and r["Leeftijd"] != "10000"
+            )
+        ]
+
+    return doctored_snapshot(
+        statline,
+        tmp_path_factory.mktemp("snap-no-bands-2024"),
+        drop=("86059NED",),
+        rows={"85458NED": strip},
+    )
+
+
+@pytest.fixture
+def doctored_session(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Factory: a session over a doctored snapshot folder, served by its own replay server."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+
+        def make(folder: Path, **kw: object) -> Session:
+            server = stack.enter_context(ReplayServer(folder))
+            return Session(make_settings(server.url, tmp_path / f"store-{folder.name}", **kw))
+
+        yield make

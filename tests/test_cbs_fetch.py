@@ -43,14 +43,52 @@ def test_real_national_bijstand(session):
     assert list(x.frame.columns) == ["WijkenEnBuurten", bij]
 
 
-def test_regions_resolved_by_topic_group_titles(session):
-    meta = get_metadata(session, "85755NED")
+@pytest.mark.parametrize("table", ["85755NED", "86059NED"])
+def test_regions_resolved_by_topic_group_titles(session, table):
+    """Gemeente code under "Codes en namen van gemeenten", each classification in its own
+    group inside "Lokaliseringen van gemeenten" (the old registry looked for "Gemeenten")."""
+    meta = get_metadata(session, table)
     keys = {m.role: T.resolve_measure(meta.properties, m.path) for m in T.REGIONS.measures}
-    assert keys["arbeidsmarktregio_code"] == "Code_36"
-    assert keys["provincie_naam"] == "Naam_29"
+    assert keys["gemeente_code"] == "Code_1" and keys["gemeente_naam"] == "Naam_2"
+    assert keys["arbeidsmarktregio_code"] == "Code_4"
+    assert keys["landsdeel_code"] == "Code_24"
+    assert keys["provincie_naam"] == "Naam_35"
 
 
-def test_empty_answer_keeps_its_columns(session):
+def _props(*rows):
+    return [
+        {"ID": i, "ParentID": parent, "Type": kind, "Key": key, "Title": title}
+        for i, (parent, kind, key, title) in enumerate(rows)
+    ]
+
+
+def test_resolve_by_title_path_whatever_the_keys_and_nesting():
+    """A later edition renumbers keys and nests a classification one level deeper."""
+    props = _props(
+        (None, "TopicGroup", "", "Codes en namen van gemeenten"),  # 0
+        (0, "Topic", "Code_1", "Code"),  # 1
+        (None, "TopicGroup", "", "Lokaliseringen van gemeenten"),  # 2
+        (2, "TopicGroup", "", "Arbeidsmarkt"),  # 3: an extra level
+        (3, "TopicGroup", "", "Arbeidsmarktregio's"),  # 4
+        (4, "Topic", "Code_77", "Code"),  # 5
+        (2, "TopicGroup", "", "Provincies"),  # 6
+        (6, "Topic", "Code_91", "Code  "),  # 7: padded title
+    )
+    path = (T._LOCATIES, "Arbeidsmarktregio's", "Code")
+    assert T.resolve_measure(props, path) == "Code_77"
+    assert T.resolve_measure(props, (T._LOCATIES, "Provincies", "code")) == "Code_91"
+    assert T.resolve_measure(props, (T._GEMEENTEN, "Code")) == "Code_1"
+    with pytest.raises(MetadataError, match="ambiguous.*Code_1.*Code_77.*Code_91"):
+        T.resolve_measure(props, ("Code",))
+    with pytest.raises(MetadataError, match="No measure titled.*COROP"):
+        T.resolve_measure(props, (T._LOCATIES, "COROP-gebieden", "Code"))
+    # groups in the wrong order do not match
+    with pytest.raises(MetadataError, match="No measure titled"):
+        T.resolve_measure(props, ("Arbeidsmarktregio's", T._LOCATIES, "Code"))
+
+
+def test_empty_answer_keeps_its_columns(statline_no_bands_2024, doctored_session):
+    session = doctored_session(statline_no_bands_2024)
     x = fetch(
         session,
         Query.make(
@@ -65,7 +103,7 @@ def test_empty_answer_keeps_its_columns(session):
             prefixes={"RegioS": ["GM0363"]},
         ),
     )
-    # 2024 has no age bands for refugee countries in the snapshot
+    # the doctored copy has no 2024 age bands for refugee countries
     assert x.frame.empty
     assert "Bevolking_1" in x.frame.columns and "RegioS" in x.frame.columns
 
@@ -76,12 +114,18 @@ def test_nulls_stay_missing(session):
 
     meta = get_metadata(session, "85984NED")
     rows = [
-        {"ID": 0, "WijkenEnBuurten": "GM0001  ", "AantalInwoners_5": None},
-        {"ID": 1, "WijkenEnBuurten": "GM0002  ", "AantalInwoners_5": 12},
+        {"ID": 0, "WijkenEnBuurten": "GM0001    ", "AantalInwoners_5": None},
+        {"ID": 1, "WijkenEnBuurten": "GM0002    ", "AantalInwoners_5": 12},
+        # CBS's placeholder codes for suppressed KWB figures are not numbers
+        {"ID": 2, "WijkenEnBuurten": "GM0003    ", "AantalInwoners_5": -99997},
+        {"ID": 3, "WijkenEnBuurten": "GM0004    ", "AantalInwoners_5": "-99995"},
+        {"ID": 4, "WijkenEnBuurten": "GM0005    ", "AantalInwoners_5": -99999},
+        {"ID": 5, "WijkenEnBuurten": "GM0006    ", "AantalInwoners_5": -5},
     ]
     f = rows_to_frame(rows, meta, ("AantalInwoners_5",))
-    assert f["WijkenEnBuurten"].tolist() == ["GM0001", "GM0002"]
-    assert f["AantalInwoners_5"].isna().tolist() == [True, False]
+    assert f["WijkenEnBuurten"].tolist()[:2] == ["GM0001", "GM0002"]
+    assert f["AantalInwoners_5"].isna().tolist() == [True, False, True, True, True, False]
+    assert f["AantalInwoners_5"].tolist()[-1] == -5
     assert str(f["AantalInwoners_5"].dtype) == "Int64"
 
 

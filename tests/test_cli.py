@@ -93,7 +93,6 @@ def test_estimate_writes_table_national_and_manifest(cli, tmp_path, statline, ex
     ("args", "message"),
     [
         (["estimate", "--year", "2025", "--out", "x.txt"], "extension decides the format"),
-        (["estimate", "--year", "2024"], "Years where this card works: 2025"),
         # 84910NED has 2019, but not the first generation the default card asks for
         (["estimate", "--year", "2019"], "Eerste generatie"),
         (["estimate", "--year", "2025", "--method", "nope"], "Unknown method card 'nope'"),
@@ -115,6 +114,16 @@ def test_bad_arguments_fail_clearly_and_write_nothing(
     assert not list(tmp_path.glob("x.*"))
 
 
+def test_year_without_age_bands_names_the_years_that_work(
+    cli, tmp_path, statline_no_bands_2024, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    r = cli("estimate", "--year", "2024", "--snapshot", str(statline_no_bands_2024))
+    assert r.exit_code == 1, r.output
+    assert "Years where this card works: 2025, 2023" in r.output
+    assert not (tmp_path / "maps").exists()
+
+
 def test_offline_without_store(cli, tmp_path):
     r = cli("fetch", "--year", "2025", "--offline")
     assert r.exit_code == 1 and "without --offline" in r.output
@@ -132,7 +141,30 @@ def test_fetch_then_offline_and_tables(cli, statline):
     r = cli("fetch", "--year", "2025", "--snapshot", str(statline))
     assert "0 extract(s) fetched, 2 from the local store" in r.output
     r = cli("tables")
-    assert re.search(r"85458NED .* 2 extract\(s\), 22,921 rows", r.output)
+    # what the two filters select from the raw snapshot rows: the card's six groups born
+    # abroad in 10 age bands + the age total, and the all-origins total; gemeenten, NL01
+    # and (for the total) the 12 provincie rows
+    raw = json.loads((statline / "85458NED" / "TypedDataSet.json").read_text("utf-8"))
+    groups = {"H008533", "H008597", "H008633", "H008634", "H008747", "H008753"}
+    ages = {f"7{i:02d}00" for i in range(4, 14)} | {"10000"}
+    pop = sum(
+        r["Perioden"] == "2025JJ00"
+        and r["Herkomstland"] in groups
+        and r["Geboorteland"] == "A051736"
+        and r["Leeftijd"] in ages
+        and r["RegioS"][:2] in ("GM", "NL")
+        for r in raw
+    )
+    tot = sum(
+        r["Perioden"] == "2025JJ00"
+        and r["Herkomstland"] == "T001040"
+        and r["Geboorteland"] == "T001638"
+        and r["Leeftijd"] == "10000"
+        and r["RegioS"][:2] in ("GM", "NL", "PV")
+        for r in raw
+    )
+    assert tot == 342 + 1 + 12
+    assert re.search(rf"85458NED .* 2 extract\(s\), {pop + tot:,} rows", r.output), r.output
 
 
 def test_method_commands(cli, tmp_path):

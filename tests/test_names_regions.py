@@ -13,7 +13,7 @@ from vluchtelingen_in_beeld.names import (
     UnknownNameError,
     normalise,
 )
-from vluchtelingen_in_beeld.regions import load_regions
+from vluchtelingen_in_beeld.regions import load_regions, region_totals
 
 SMALL = GemeenteNames(
     {
@@ -114,9 +114,38 @@ def test_every_gemeente_in_exactly_one_region(shared_session, est2025):
     assert f["arbeidsmarktregio_code"].str.match(r"^AM\d\d$").all()
     assert f["provincie_code"].nunique() == 12
     assert f["arbeidsmarktregio_code"].nunique() == 35
-    # the snapshot has no 2025 table: the 2024 one is used and that is said
+    assert f["landsdeel_code"].nunique() == 4
+    # the data's own year: Gebieden in Nederland 2025, nothing to explain
+    assert regs.table == "86059NED" and regs.year == 2025
+    assert regs.notes == []
+    # padded codes and names come back stripped
+    assert f.loc["GM0363", "arbeidsmarktregio"] == "Groot Amsterdam"
+    assert f.loc["GM0363", "provincie_code"] == "PV27"
+
+
+def test_regions_fall_back_to_a_year_with_the_same_gemeenten(
+    statline_no_bands_2024, doctored_session, est2025
+):
+    """Without the 2025 Gebieden table, 2024's (same 342 gemeenten) is used and said so."""
+    session = doctored_session(statline_no_bands_2024)
+    regs = load_regions(session, 2025, est2025.table["gemeentecode"])
     assert regs.table == "85755NED" and regs.year == 2024
-    assert any("2024" in n for n in regs.notes)
+    assert any("2024" in n and "85755NED" in n for n in regs.notes)
+
+
+def test_provincie_totals_checked_against_cbs_provincie_rows(shared_session, est2025):
+    """85458NED's own PV rows must equal the sums of the gemeenten placed in each provincie."""
+    from dataclasses import replace
+
+    from vluchtelingen_in_beeld.errors import DataCoverageError
+
+    regs = load_regions(shared_session, 2025, est2025.table["gemeentecode"])
+    assert est2025.provincie_inwoners is not None and len(est2025.provincie_inwoners) == 12
+    region_totals(est2025, regs, "provincie")  # consistent: no error
+    moved = regs.frame.copy()
+    moved.loc["GM0363", ["provincie_code", "provincie"]] = ["PV26", "Utrecht"]  # Amsterdam
+    with pytest.raises(DataCoverageError, match=r"do not add up.*PV26.*PV27|do not add up.*PV27.*PV26"):
+        region_totals(est2025, replace(regs, frame=moved), "provincie")
 
 
 def test_unknown_level():

@@ -23,7 +23,7 @@ def host(server):
 def test_get_data_swaps_keys_for_titles(replay, plain_http):
     rows = cbsodata.get_data(
         "85458NED",
-        filters="RegioS eq 'GM0363  ' and Perioden eq '2025JJ00' and Herkomstland eq 'T001040' "
+        filters="RegioS eq 'GM0363' and Perioden eq '2025JJ00' and Herkomstland eq 'T001040' "
         "and Geboorteland eq 'T001638' and Leeftijd eq '10000'",
         catalog_url=host(replay),
     )

@@ -33,6 +33,7 @@ from vluchtelingen_in_beeld.errors import (
 )
 from vluchtelingen_in_beeld.settings import Settings
 from vluchtelingen_in_beeld.store import Entry, Store
+from vluchtelingen_in_beeld.tables import SENTINELS
 
 log = logging.getLogger(__name__)
 
@@ -363,7 +364,11 @@ def _download(session: Session, query: Query, meta: TableMeta, depth: int = 0) -
 def rows_to_frame(
     rows: list[dict[str, Any]], meta: TableMeta, measures: tuple[str, ...] = ()
 ) -> pd.DataFrame:
-    """Typed frame from raw OData rows: keys stripped, measures typed, nulls kept missing."""
+    """Typed frame from raw OData rows: keys stripped, measures typed, nulls kept missing.
+
+    CBS's placeholder codes in numeric cells (:data:`~.tables.SENTINELS`, e.g. -99997 for
+    a suppressed figure) become missing too: they are not numbers.
+    """
     dims = meta.dimension_names()
     topics = {p["Key"]: p for p in meta.topics()}
     columns = dims + list(measures or topics)
@@ -378,10 +383,10 @@ def rows_to_frame(
             frame[col] = frame[col].astype("string").str.strip()
         elif col in topics:
             dtype = str(topics[col].get("Datatype", ""))
-            if dtype in _INT_TYPES:
-                frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
-            elif dtype in _FLOAT_TYPES:
-                frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Float64")
+            if dtype in _INT_TYPES or dtype in _FLOAT_TYPES:
+                values = pd.to_numeric(frame[col], errors="coerce")
+                values = values.mask(values.isin(SENTINELS))
+                frame[col] = values.astype("Int64" if dtype in _INT_TYPES else "Float64")
             else:
                 frame[col] = frame[col].astype("string").str.strip()
     return frame.reset_index(drop=True)

@@ -55,7 +55,8 @@ def data_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "--timeout",
             type=float,
             default=None,
-            help="Seconds per request (default 30, or $VIB_TIMEOUT).",
+            help="Read timeout: seconds to wait for an answer (default 120, or $VIB_TIMEOUT; "
+            "connecting has its own 10 s, $VIB_CONNECT_TIMEOUT).",
         ),
         click.option(
             "--retries",

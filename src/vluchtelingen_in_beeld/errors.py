@@ -38,6 +38,10 @@ class MetadataError(CbsError):
     """A table's metadata lacks a period, a dimension key or a measure we asked for."""
 
 
+class SnapshotError(ConfigError):
+    """A snapshot folder cannot be served: a file is missing, truncated or not JSON."""
+
+
 class OfflineMissError(VibError):
     """Offline mode was asked for, but the local store does not hold what is needed."""
 

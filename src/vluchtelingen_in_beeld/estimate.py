@@ -209,6 +209,10 @@ class Estimate:
     checks: dict[str, Any]
     notes: list[str]
     provenance: list[dict[str, Any]]
+    #: provincie code -> inhabitants from the population table's own provincie rows
+    provincie_inwoners: pd.Series | None = None
+    #: the Kerncijfers table of the local factor's bijstand rates (None: not used)
+    bijstand_table: str | None = None
 
 
 def estimate(inputs: Any, card: MethodCard) -> Estimate:
@@ -272,6 +276,8 @@ def estimate(inputs: Any, card: MethodCard) -> Estimate:
         checks=checks,
         notes=list(inputs.notes),
         provenance=inputs.provenance(),
+        provincie_inwoners=getattr(inputs, "provincie_inwoners", None),
+        bijstand_table=getattr(inputs, "bijstand_table", None),
     )
 
 

@@ -1,8 +1,11 @@
 """Gemeente boundaries of the data's year: fetched from PDOK, kept in the store, joined on codes.
 
 Boundaries come from the CBS gebiedsindelingen on PDOK (WFS layer
-``gebiedsindelingen:gemeente_gegeneraliseerd``, GeoJSON), one service per year. A local
-file (GeoJSON, TopoJSON, GeoPackage) can be given instead. A folder of
+``gebiedsindelingen:gemeente_gegeneraliseerd``, GeoJSON), one service per year, asked for in
+PDOK's native CRS, EPSG:28992 (RD New, metres); see :mod:`._impl.pdok`. Geometry work stays
+in RD; maps reproject once to WGS84. A local file (GeoJSON, TopoJSON, GeoPackage) can be
+given instead. Every source's coordinates are checked against its declared CRS: metres
+labelled as degrees (or latitude/longitude swapped) are refused with the file's name. A folder of
 ``gemeente_gegeneraliseerd_<year>.geojson`` files (a snapshot's ``geo`` folder) is served on
 127.0.0.1 at PDOK's paths, so the same code runs offline as online.
 
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from vluchtelingen_in_beeld._impl import pdok
 from vluchtelingen_in_beeld.errors import (
     CbsUnavailableError,
     ConfigError,
@@ -45,18 +49,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PDOK_PATH = "/cbs/gebiedsindelingen/{year}/wfs/v1_0"
-LAYER = "gebiedsindelingen:gemeente_gegeneraliseerd"
 FILE_PATTERN = re.compile(r"^gemeente_gegeneraliseerd_(\d{4})\.(geo)?json$")
 STORE_TABLE = "PDOK-GEMEENTE-GEGENERALISEERD"
 #: CRS for geometry work (Amersfoort / RD New, metres); maps are drawn in WGS84.
 RD = 28992
+#: Where the Netherlands lies, in degrees (lon, lat), with a margin: every source's shapes,
+#: once transformed to WGS84 from their declared CRS, must fall inside.
+NL_LONLAT = (2.5, 50.0, 7.9, 54.0)
 CODE_COLUMNS = ("statcode", "gemeentecode", "code", "gm_code", "GM_CODE")
 NAME_COLUMNS = ("statnaam", "gemeentenaam", "naam", "GM_NAAM")
 
 
 class BoundaryError(VibError):
     """Boundaries missing for a year, or not matching the data's gemeenten."""
+
+
+class CrsMismatchError(BoundaryError):
+    """A boundary source's coordinates do not fit the CRS it declares."""
 
 
 # --- where boundaries come from ------------------------------------------------------------
@@ -80,11 +89,6 @@ def find_geo_folder(snapshot: Path) -> Path | None:
     return None
 
 
-def static_routes(folder: Path) -> dict[str, Path]:
-    """PDOK URL path -> file, for a local server that stands in for PDOK."""
-    return {PDOK_PATH.format(year=y): p for y, p in boundary_files(folder).items()}
-
-
 def geo_settings(settings: Settings, url: str, folder: Path) -> Settings:
     """Settings that read boundaries from ``folder`` served at ``url``."""
     return settings.with_(
@@ -104,7 +108,7 @@ def serving_boundaries(settings: Settings, folder: Path) -> Iterator[Settings]:
             f"{folder} holds no gemeente_gegeneraliseerd_<year>.geojson files; give such a "
             "folder or one boundary file."
         )
-    with ReplayServer(folder, static=static_routes(folder)) as server:
+    with ReplayServer(folder, boundaries=boundary_files(folder)) as server:
         yield geo_settings(settings, server.url, folder)
 
 
@@ -113,59 +117,13 @@ def _geo_source(settings: Settings) -> str:
 
 
 def _url(settings: Settings, year: int) -> str:
-    return settings.pdok_url.rstrip("/") + PDOK_PATH.format(year=year)
-
-
-PARAMS = {
-    "service": "WFS",
-    "version": "2.0.0",
-    "request": "GetFeature",
-    "typeNames": LAYER,
-    "outputFormat": "application/json",
-}
-
-
-def _download(settings: Settings, year: int) -> bytes | None:
-    """The layer as GeoJSON bytes, ``None`` if PDOK has no such year (404)."""
-    import requests
-
-    url = _url(settings, year)
-    last: Exception | None = None
-    for attempt in range(settings.retries + 1):
-        if attempt:
-            time.sleep(settings.backoff * 2 ** (attempt - 1))
-        try:
-            log.info("GET %s (%s)", url, LAYER)
-            r = requests.get(url, params=PARAMS, timeout=settings.timeout)
-        except requests.RequestException as exc:
-            last = exc
-            continue
-        if r.status_code == 404:
-            return None
-        if r.status_code >= 500 or r.status_code == 429:
-            last = RuntimeError(f"HTTP {r.status_code}")
-            continue
-        if r.status_code != 200:
-            raise BoundaryError(f"PDOK answered HTTP {r.status_code} for {url}: {r.text[:200]}")
-        try:
-            data = r.json()
-        except ValueError:
-            last = RuntimeError("the answer was not complete JSON")
-            continue
-        if data.get("type") != "FeatureCollection" or not data.get("features"):
-            raise BoundaryError(
-                f"{url} did not return gemeente features (type {data.get('type')!r}); "
-                "is this PDOK's gebiedsindelingen service?"
-            )
-        return r.content
-    raise CbsUnavailableError(
-        f"PDOK could not be reached for the {year} boundaries ({url}): {last}. Check the "
-        "connection, use --boundaries FILE, or --snapshot on a snapshot with a geo/ folder."
-    )
+    return pdok.service_url(settings, year)
 
 
 def _store_key(settings: Settings, year: int) -> str:
-    digest = hashlib.sha256(f"{_geo_source(settings)}|{LAYER}|{year}".encode()).hexdigest()
+    digest = hashlib.sha256(
+        f"{_geo_source(settings)}|{pdok.LAYER}|{pdok.NATIVE_SRS}|{year}".encode()
+    ).hexdigest()
     return f"{year}-{digest[:16]}"
 
 
@@ -202,13 +160,15 @@ def fetch_boundaries(session: Session, year: int) -> tuple[bytes, dict[str, Any]
         )
     if settings.boundary_years is not None and year not in settings.boundary_years:
         return None
-    data = _download(settings, year)
+    data = pdok.download(settings, year)
     if data is None:
         return None
+    _from_bytes(data, _url(settings, year))  # refuse a bad answer before it is stored
     info = {
         "source": _geo_source(settings),
         "url": _url(settings, year),
-        "layer": LAYER,
+        "layer": pdok.LAYER,
+        "srs": pdok.NATIVE_SRS,
         "year": year,
         "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -234,12 +194,59 @@ def _standardise(gdf: gpd.GeoDataFrame, origin: str) -> gpd.GeoDataFrame:
         out["statnaam"] = out["statcode"]
     out["statcode"] = out["statcode"].astype(str).str.strip()
     if out.crs is None:
-        out = out.set_crs(4326)
+        out = out.set_crs(4326)  # GeoJSON without a crs member is WGS84 (RFC 7946)
+    check_crs(out, origin)
     out = out.to_crs(RD)
     dup = out["statcode"][out["statcode"].duplicated()]
     if len(dup):
         raise BoundaryError(f"{origin} has gemeente codes twice: {', '.join(dup.unique()[:10])}.")
     return out.set_index("statcode", drop=False)
+
+
+def check_crs(gdf: gpd.GeoDataFrame, origin: str) -> None:
+    """Refuse shapes whose coordinates do not fit their declared CRS.
+
+    Transformed from the declared CRS to WGS84, the gemeenten must lie in the Netherlands.
+    The usual mistakes get their own message: RD metres labelled as degrees (PDOK's native
+    answer read as GeoJSON's default), and latitude/longitude in swapped order (WFS 2.0's
+    EPSG:4326).
+    """
+    import numpy as np
+
+    if gdf.empty:
+        raise BoundaryError(f"{origin} holds no shapes.")
+    declared = gdf.crs
+    minx, miny, maxx, maxy = (float(v) for v in gdf.total_bounds)
+    label = declared.to_string() if declared is not None else "none"
+    if declared is not None and declared.is_geographic:
+        if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:
+            looks_rd = 0 <= minx and maxx <= 300_000 and 250_000 <= miny and maxy <= 650_000
+            raise CrsMismatchError(
+                f"{origin}: coordinates run from ({minx:,.0f}, {miny:,.0f}) to ({maxx:,.0f}, "
+                f"{maxy:,.0f}), which are not degrees, but the file declares {label}."
+                + (
+                    " They look like metres in RD New (EPSG:28992), PDOK's native CRS: "
+                    "declare that CRS in the file (GeoJSON 'crs' member) or reproject it."
+                    if looks_rd
+                    else " Declare the CRS the coordinates are in."
+                )
+            )
+        if 50 <= minx and maxx <= 54 and 2.5 <= miny and maxy <= 8:
+            raise CrsMismatchError(
+                f"{origin}: the coordinates are latitude/longitude in swapped order (x from "
+                f"{minx:.2f} to {maxx:.2f}), as WFS 2.0 writes EPSG:4326. Ask PDOK for "
+                "srsName=EPSG:28992, or swap the axes."
+            )
+    wgs = gdf.geometry.to_crs(4326).total_bounds
+    lo_x, lo_y, hi_x, hi_y = NL_LONLAT
+    if not np.isfinite(wgs).all() or not (
+        lo_x <= wgs[0] and wgs[2] <= hi_x and lo_y <= wgs[1] and wgs[3] <= hi_y
+    ):
+        raise CrsMismatchError(
+            f"{origin}: declared CRS {label}, but then the shapes would lie at longitude "
+            f"{wgs[0]:.2f} to {wgs[2]:.2f}, latitude {wgs[1]:.2f} to {wgs[3]:.2f}, not in the "
+            "Netherlands. The coordinates do not fit the declared CRS."
+        )
 
 
 def read_boundary_file(path: Path) -> gpd.GeoDataFrame:
@@ -253,11 +260,13 @@ def read_boundary_file(path: Path) -> gpd.GeoDataFrame:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
         layer = _gemeente_layer(layers)
         gdf = gpd.read_file(path, layer=layer)
+    except BoundaryError:
+        raise
     except Exception as exc:  # pyogrio raises several kinds
         raise BoundaryError(
             f"Cannot read {path} as GeoJSON, TopoJSON or GeoPackage: {exc}"
         ) from None
-    return _standardise(gdf, str(path))
+    return _standardise(gdf, path.name)
 
 
 def _gemeente_layer(layers: list[str]) -> str | None:
@@ -275,10 +284,25 @@ def _gemeente_layer(layers: list[str]) -> str | None:
 
 
 def _from_bytes(data: bytes, origin: str) -> gpd.GeoDataFrame:
-    import geopandas as gpd
+    """Shapes from a GeoJSON answer, in the CRS its ``crs`` member names.
 
-    parsed = json.loads(data)
-    gdf = gpd.GeoDataFrame.from_features(parsed["features"], crs=4326)
+    PDOK names its CRS (``urn:ogc:def:crs:EPSG::28992``); an answer without a ``crs``
+    member is WGS84 longitude/latitude (RFC 7946). A URN for EPSG:4326 means
+    latitude/longitude order (WFS 2.0), which is turned into x/y here.
+    """
+    import geopandas as gpd
+    import shapely
+
+    try:
+        parsed = json.loads(data)
+        features = pdok.check_page(parsed, origin)
+    except ValueError as exc:
+        raise BoundaryError(f"{origin} is not valid GeoJSON ({exc}).") from None
+    crs_name = (parsed.get("crs") or {}).get("properties", {}).get("name")
+    epsg = pdok.epsg_of(crs_name) or 4326
+    gdf = gpd.GeoDataFrame.from_features(features, crs=epsg)
+    if crs_name and pdok.latlon_order(crs_name):
+        gdf["geometry"] = shapely.transform(gdf.geometry.values, lambda xy: xy[:, ::-1])
     return _standardise(gdf, origin)
 
 

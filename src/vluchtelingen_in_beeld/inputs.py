@@ -16,7 +16,12 @@ import pandas as pd
 
 from vluchtelingen_in_beeld import tables as T
 from vluchtelingen_in_beeld.cbs import Extract, Query, Session, TableMeta, fetch, get_metadata
-from vluchtelingen_in_beeld.errors import DataCoverageError, MetadataError, VibError
+from vluchtelingen_in_beeld.errors import (
+    DataCoverageError,
+    MetadataError,
+    UnknownTableError,
+    VibError,
+)
 from vluchtelingen_in_beeld.method import MAX_AGE, MethodCard, Rate, check_against_metadata
 
 log = logging.getLogger(__name__)
@@ -84,6 +89,10 @@ class Inputs:
     gemeente_groups: dict[str, float] = field(default_factory=dict)
     bijstand_per_1000: pd.Series | None = None
     bijstand_nl_per_1000: float | None = None
+    #: the Kerncijfers table the bijstand rates came from
+    bijstand_table: str | None = None
+    #: provincie code -> inhabitants from the population table's own provincie rows (PV..)
+    provincie_inwoners: pd.Series | None = None
     notes: list[str] = field(default_factory=list)
     extracts: list[Extract] = field(default_factory=list)
 
@@ -153,7 +162,7 @@ def _population_queries(
             spec.birth_dim: [total_birth],
             spec.age_dim: [T.LEEFTIJD_TOTAAL],
         },
-        prefixes=regions,
+        prefixes={spec.region_dim: [*regions[spec.region_dim], T.PROVINCIE_PREFIX]},
         measures=pop.measures,
     )
     return pop, total, weights, notes
@@ -222,6 +231,11 @@ def gather(session: Session, card: MethodCard, year: int) -> Inputs:
     inwoners = inwoners[inwoners.notna()]  # gemeenten that did not exist that year
     inwoners.index.name = "gemeentecode"
     nl_tot = totals[totals[region].str.startswith(T.NATIONAL_PREFIX)][measure].dropna()
+    # 85458NED has provincie rows (PV20..PV31) beside NL01 and the gemeenten: they are never
+    # gemeenten, but they check the provincie sums of the regions step.
+    pv_tot = totals[totals[region].str.startswith(T.PROVINCIE_PREFIX)].set_index(region)[measure]
+    provincie_inwoners = pv_tot.dropna().astype(float).rename("inwoners_cbs")
+    provincie_inwoners.index.name = "provincie_code"
     region_titles = meta.titles(region)
     names = pd.Series(
         {code: _clean_name(region_titles.get(code, code)) for code in inwoners.index},
@@ -275,6 +289,7 @@ def gather(session: Session, card: MethodCard, year: int) -> Inputs:
         national_groups=national_groups,
         national_inwoners=float(nl_tot.iloc[0]) if len(nl_tot) else None,
         gemeente_groups=gemeente_groups,
+        provincie_inwoners=provincie_inwoners if len(provincie_inwoners) else None,
         notes=notes,
         extracts=[pop_x, total_x],
     )
@@ -289,40 +304,71 @@ def _clean_name(title: str) -> str:
 
 
 def _add_bijstand(session: Session, inputs: Inputs, year: int) -> None:
-    """Bijstand per 1,000 inhabitants per gemeente, from Kerncijfers wijken en buurten."""
+    """Bijstand per 1,000 inhabitants per gemeente, from Kerncijfers wijken en buurten.
+
+    Takes the newest registered edition up to ``year`` whose bijstand column has values for
+    the gemeenten: CBS publishes a new edition before its benefit columns are filled, and a
+    table that is not (yet) published is skipped. Which edition was used goes into the notes
+    and the provenance.
+    """
     spec = T.KEY_FIGURES
-    kwb_year, table = T.nearest_year_id(spec, year)
-    meta = get_metadata(session, table)
-    inw = T.resolve_measure(meta.properties, spec.measure("inwoners").path)
-    bij = T.resolve_measure(meta.properties, spec.measure("bijstand").path)
-    q = Query.make(
-        table,
-        prefixes={spec.region_dim: [T.GEMEENTE_PREFIX, T.NATIONAL_PREFIX]},
-        measures=[inw, bij],
-    )
-    x = fetch(session, q)
-    f = x.frame.set_index(spec.region_dim)
-    rate = (f[bij].astype("Float64") / f[inw].astype("Float64") * 1000).astype("Float64")
-    nl = rate[rate.index.str.startswith(T.NATIONAL_PREFIX)].dropna()
-    gm = rate[rate.index.str.startswith(T.GEMEENTE_PREFIX)]
-    missing = sorted(set(inputs.inwoners.index) - set(gm.dropna().index))
-    if missing or nl.empty:
-        raise DataCoverageError(
-            f"{table} (Kerncijfers wijken en buurten {kwb_year}) has no bijstand figure for "
-            f"{len(missing)} gemeente(n) of {year}: {', '.join(missing[:20])}"
-            f"{' …' if len(missing) > 20 else ''}"
-            + ("; and no national row" if nl.empty else "")
-            + ". Use a card with beta = 0 (no local adjustment) or a year whose gemeenten match."
+    skipped: list[str] = []
+    for kwb_year, table in T.editions_up_to(spec, year):
+        try:
+            meta = get_metadata(session, table)
+        except UnknownTableError:
+            skipped.append(f"{table} ({kwb_year}): niet gepubliceerd")
+            continue
+        try:
+            inw = T.resolve_measure(meta.properties, spec.measure("inwoners").path)
+            bij = T.resolve_measure(meta.properties, spec.measure("bijstand").path)
+        except MetadataError as exc:
+            skipped.append(f"{table} ({kwb_year}): {exc}")
+            continue
+        q = Query.make(
+            table,
+            prefixes={spec.region_dim: [T.GEMEENTE_PREFIX, T.NATIONAL_PREFIX]},
+            measures=[inw, bij],
         )
-    gm.index.name = "gemeentecode"
-    inputs.bijstand_per_1000 = gm.loc[inputs.inwoners.index].astype(float)
-    inputs.bijstand_nl_per_1000 = float(nl.iloc[0])
-    if kwb_year != year:
+        x = fetch(session, q)
+        f = x.frame.set_index(spec.region_dim)
+        gm_rows = f[f.index.str.startswith(T.GEMEENTE_PREFIX)]
+        if gm_rows.empty or gm_rows[bij].isna().all():
+            skipped.append(
+                f"{table} ({kwb_year}): de bijstandskolom is (nog) leeg"
+                + (" in de lokale opslag; --refresh haalt hem opnieuw op" if x.from_store else "")
+            )
+            continue
+        rate = (f[bij].astype("Float64") / f[inw].astype("Float64") * 1000).astype("Float64")
+        nl = rate[rate.index.str.startswith(T.NATIONAL_PREFIX)].dropna()
+        gm = rate[rate.index.str.startswith(T.GEMEENTE_PREFIX)]
+        missing = sorted(set(inputs.inwoners.index) - set(gm.dropna().index))
+        if missing or nl.empty:
+            raise DataCoverageError(
+                f"{table} (Kerncijfers wijken en buurten {kwb_year}) has no bijstand figure for "
+                f"{len(missing)} gemeente(n) of {year}: {', '.join(missing[:20])}"
+                f"{' …' if len(missing) > 20 else ''}"
+                + ("; and no national row" if nl.empty else "")
+                + ". Use a card with beta = 0 (no local adjustment) or a year whose gemeenten "
+                "match."
+            )
+        gm.index.name = "gemeentecode"
+        inputs.bijstand_per_1000 = gm.loc[inputs.inwoners.index].astype(float)
+        inputs.bijstand_nl_per_1000 = float(nl.iloc[0])
+        inputs.bijstand_table = table
         inputs.notes.append(
-            f"Bijstand uit Kerncijfers wijken en buurten {kwb_year} ({table}): de meest recente "
-            f"tabel tot en met {year} die dit programma kent."
+            f"Bijstand uit Kerncijfers wijken en buurten {kwb_year} ({table}), de nieuwste "
+            f"editie tot en met {year} met bijstandscijfers"
+            + (f"; overgeslagen: {'; '.join(skipped)}" if skipped else "")
+            + "."
         )
-    inputs.extracts.append(x)
+        inputs.extracts.append(x)
+        return
+    raise DataCoverageError(
+        f"No Kerncijfers wijken en buurten edition up to {year} has bijstand figures: "
+        + "; ".join(skipped)
+        + ". Use a card with beta = 0 (no local adjustment), or run `vib check`."
+    )
 
 
 @dataclass

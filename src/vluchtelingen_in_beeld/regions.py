@@ -22,9 +22,12 @@ LEVELS: dict[str, tuple[str, str, str]] = {
     "provincie": ("provincie_code", "provincie", "provincie"),
     "arbeidsmarktregio": ("arbeidsmarktregio_code", "arbeidsmarktregio", "arbeidsmarktregio"),
     "corop": ("corop_code", "corop", "COROP-gebied"),
+    "landsdeel": ("landsdeel_code", "landsdeel", "landsdeel"),
 }
 
+#: registry role -> column of :attr:`Regions.frame`
 _ROLES = {
+    "gemeente_code": "gemeentecode_gebieden",
     "gemeente_naam": "gemeentenaam",
     "corop_code": "corop_code",
     "corop_naam": "corop",
@@ -32,6 +35,8 @@ _ROLES = {
     "provincie_naam": "provincie",
     "arbeidsmarktregio_code": "arbeidsmarktregio_code",
     "arbeidsmarktregio_naam": "arbeidsmarktregio",
+    "landsdeel_code": "landsdeel_code",
+    "landsdeel_naam": "landsdeel",
 }
 
 
@@ -42,7 +47,7 @@ class Regions:
     year: int
     table: str
     #: index gemeentecode; columns gemeentenaam, corop_code, corop, provincie_code,
-    #: provincie, arbeidsmarktregio_code, arbeidsmarktregio
+    #: provincie, arbeidsmarktregio_code, arbeidsmarktregio, landsdeel_code, landsdeel
     frame: pd.DataFrame
     extract: Extract | None = None
     notes: list[str] = field(default_factory=list)
@@ -101,6 +106,14 @@ def load_regions(session: Session, year: int, codes: pd.Index | list[str]) -> Re
             index=f.index,
         )
         frame.index.name = "gemeentecode"
+        frame = frame[frame.index.str.startswith(T.GEMEENTE_PREFIX)]
+        odd = frame.index[frame["gemeentecode_gebieden"] != frame.index]
+        if len(odd):
+            raise DataCoverageError(
+                f"{table}: the gemeente code column disagrees with the region key for "
+                f"{', '.join(odd[:10])}; the table's columns may have moved. Run `vib check`."
+            )
+        frame = frame.drop(columns="gemeentecode_gebieden")
         missing = sorted(wanted - set(frame.index))
         if missing:
             if y == year:
@@ -168,9 +181,29 @@ def region_totals(est: Any, regions: Regions, level: str) -> pd.DataFrame:
     names = regions.frame.groupby(code_col)[name_col].first()
     intervals = est.draws.region_sums(membership.rename(code_col))
     out = pd.concat([names, counts, sums, intervals], axis=1, join="inner")
+    cbs_pv = getattr(est, "provincie_inwoners", None)
+    if level == "provincie" and cbs_pv is not None:
+        _check_provincie_totals(out["inwoners"], cbs_pv, regions.table)
     out["werkzoekend_per_1000"] = out["werkzoekend"] / out["inwoners"] * 1000
     out.index.name = "code"
     out = out.reset_index().rename(columns={name_col: "naam"})
     out.insert(0, "niveau", level)
     out.insert(0, "jaar", est.year)
     return out.sort_values("werkzoekend", ascending=False, ignore_index=True)
+
+
+def _check_provincie_totals(sums: pd.Series, cbs: pd.Series, table: str) -> None:
+    """Provincie sums of gemeenten against the population table's own provincie rows.
+
+    A difference means the memberships (``table``) do not belong with the data's year.
+    """
+    both = pd.concat([sums.rename("som"), cbs.rename("cbs")], axis=1)
+    off = both[(both["som"] - both["cbs"]).abs() > 0.5]
+    if len(off):
+        shown = ", ".join(
+            f"{code}: {r.som:,.0f} vs {r.cbs:,.0f}" for code, r in off.head(6).iterrows()
+        )
+        raise DataCoverageError(
+            f"The gemeenten that {table} puts in each provincie do not add up to CBS's own "
+            f"provincie rows ({shown}). The region table and the data must be of the same year."
+        )

@@ -8,7 +8,10 @@ setting            environment variable   default
 data_dir           ``VIB_DATA_DIR``       ``./data``
 cbs_url            ``VIB_CBS_URL``        ``https://opendata.cbs.nl``
 pdok_url           ``VIB_PDOK_URL``       ``https://service.pdok.nl`` (boundaries)
-timeout            ``VIB_TIMEOUT``        30 seconds (per request)
+timeout            ``VIB_TIMEOUT``        120 seconds: the read timeout, how long to
+                                          wait for the server's answer (CBS data pages
+                                          can take a minute)
+connect_timeout    ``VIB_CONNECT_TIMEOUT`` 10 seconds to open a connection
 retries            ``VIB_RETRIES``        3 (attempts after the first)
 backoff            ``VIB_BACKOFF``        1.0 second (doubles each retry)
 =================  =====================  =====================================
@@ -53,7 +56,8 @@ class Settings:
 
     data_dir: Path = field(default_factory=lambda: Path("data"))
     cbs_url: str = DEFAULT_CBS_URL
-    timeout: float = 30.0
+    timeout: float = 120.0
+    connect_timeout: float = 10.0
     retries: int = 3
     backoff: float = 1.0
     offline: bool = False
@@ -79,6 +83,8 @@ class Settings:
             )
         if self.timeout <= 0:
             raise ConfigError(f"timeout must be positive, got {self.timeout}.")
+        if self.connect_timeout <= 0:
+            raise ConfigError(f"connect timeout must be positive, got {self.connect_timeout}.")
         if self.retries < 0:
             raise ConfigError(f"retries must be 0 or more, got {self.retries}.")
         if not self.source:
@@ -90,7 +96,8 @@ class Settings:
         values: dict[str, object] = {
             "data_dir": Path(os.environ.get("VIB_DATA_DIR") or "data"),
             "cbs_url": os.environ.get("VIB_CBS_URL") or DEFAULT_CBS_URL,
-            "timeout": _env_float("VIB_TIMEOUT", 30.0),
+            "timeout": _env_float("VIB_TIMEOUT", 120.0),
+            "connect_timeout": _env_float("VIB_CONNECT_TIMEOUT", 10.0),
             "retries": _env_int("VIB_RETRIES", 3),
             "backoff": _env_float("VIB_BACKOFF", 1.0),
             "pdok_url": os.environ.get("VIB_PDOK_URL") or DEFAULT_PDOK_URL,
@@ -99,6 +106,11 @@ class Settings:
         if isinstance(values["data_dir"], str):
             values["data_dir"] = Path(values["data_dir"])
         return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def request_timeout(self) -> tuple[float, float]:
+        """``(connect, read)`` timeout as ``requests`` takes it."""
+        return (min(self.connect_timeout, self.timeout), self.timeout)
 
     @property
     def catalog_url(self) -> str:

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vluchtelingen_in_beeld._impl.client import fetch_endpoint
-from vluchtelingen_in_beeld._impl.server import ReplayServer
+from vluchtelingen_in_beeld._impl.server import ReplayServer, check_snapshot
 from vluchtelingen_in_beeld.cbs import Session, get_metadata
-from vluchtelingen_in_beeld.errors import ConfigError
+from vluchtelingen_in_beeld.errors import ConfigError, SnapshotError
 from vluchtelingen_in_beeld.settings import Settings
 from vluchtelingen_in_beeld.tables import period_key
 
@@ -57,11 +57,14 @@ def serving_snapshot(settings: Settings, folder: Path | str) -> Iterator[Setting
         raise ConfigError(
             f"{folder} holds no table folders with a TableInfos.json; it is not a snapshot."
         )
-    from vluchtelingen_in_beeld.geo import find_geo_folder, geo_settings, static_routes
+    from vluchtelingen_in_beeld.geo import boundary_files, find_geo_folder, geo_settings
 
+    problems = check_snapshot(folder)
+    if problems:
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise SnapshotError(f"Snapshot {folder.name}: {problems[0]}{more}")
     geo = find_geo_folder(folder)
-    static = static_routes(geo) if geo is not None else {}
-    with ReplayServer(folder, static=static) as server:
+    with ReplayServer(folder, boundaries=boundary_files(geo) if geo else {}) as server:
         served = settings.with_(
             cbs_url=server.url,
             source=f"snapshot:{folder.resolve()}",

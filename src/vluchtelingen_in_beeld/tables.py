@@ -1,8 +1,13 @@
 """The registry of CBS tables: the only module that names CBS tables, keys and measures.
 
 CBS renumbers measure keys between editions (``Code_28`` one year, ``Code_30`` the next), so
-measures are named here by their *titles* in ``DataProperties`` (a path of titles from a
-topic group down to the topic) and resolved against each table's metadata at run time.
+measures are named here by their *titles* in ``DataProperties``: a path of titles from the
+outer topic group down to the topic, e.g. ``("Lokaliseringen van gemeenten",
+"Arbeidsmarktregio's", "Code")``. They are resolved against each table's metadata at run
+time (:func:`resolve_measure`), whatever the keys and however deep CBS nests the groups.
+
+``vib check`` reads the metadata of every table registered here and reports whether every
+path, dimension key and period still resolves.
 """
 
 from __future__ import annotations
@@ -24,6 +29,12 @@ GEBOORTELAND_BUITENLAND = "A051736"
 GENERATIE_TOTAAL = "T001040"
 GEMEENTE_PREFIX = "GM"
 NATIONAL_PREFIX = "NL"
+PROVINCIE_PREFIX = "PV"
+
+#: Codes CBS puts in numeric cells instead of a value (suppressed, not applicable, not yet
+#: available); reported by users of the v3 API for Kerncijfers wijken en buurten. They are
+#: never numbers: :func:`vluchtelingen_in_beeld.cbs.rows_to_frame` turns them into missing.
+SENTINELS = (-99995, -99996, -99997, -99998, -99999)
 
 #: Birthplace choices of the method card, as (85458NED Geboorteland key, 84910NED Generatie
 #: title). 84910NED splits by generation: born abroad is the first generation.
@@ -79,7 +90,11 @@ class TableSpec:
         for m in self.measures:
             if m.role == role:
                 return m
-        raise KeyError(role)
+        raise ConfigError(
+            f"{self.title}: no measure with role {role!r} in the registry; roles: "
+            + ", ".join(m.role for m in self.measures)
+            + "."
+        )
 
 
 POPULATION = TableSpec(
@@ -106,7 +121,12 @@ POPULATION_OLD = TableSpec(
     note="Migratieachtergrond classification; CBS replaced it in 2022 (series break).",
 )
 
-#: CBS "Gebieden in Nederland", one table per year.
+_GEMEENTEN = "Codes en namen van gemeenten"
+_LOCATIES = "Lokaliseringen van gemeenten"
+
+#: CBS "Gebieden in Nederland", one table per year (ids checked against public use of
+#: each edition). Gemeente code and name sit under "Codes en namen van gemeenten"; each
+#: classification has its own group inside "Lokaliseringen van gemeenten".
 REGIONS = TableSpec(
     name="gebieden",
     title="Gebieden in Nederland",
@@ -122,20 +142,24 @@ REGIONS = TableSpec(
     },
     region_dim="RegioS",
     measures=(
-        Measure("gemeente_code", ("Gemeenten", "Code")),
-        Measure("gemeente_naam", ("Gemeenten", "Naam")),
-        Measure("corop_code", ("COROP-gebieden", "Code")),
-        Measure("corop_naam", ("COROP-gebieden", "Naam")),
-        Measure("provincie_code", ("Provincies", "Code")),
-        Measure("provincie_naam", ("Provincies", "Naam")),
-        Measure("arbeidsmarktregio_code", ("Arbeidsmarktregio's", "Code")),
-        Measure("arbeidsmarktregio_naam", ("Arbeidsmarktregio's", "Naam")),
+        Measure("gemeente_code", (_GEMEENTEN, "Code")),
+        Measure("gemeente_naam", (_GEMEENTEN, "Naam")),
+        Measure("arbeidsmarktregio_code", (_LOCATIES, "Arbeidsmarktregio's", "Code")),
+        Measure("arbeidsmarktregio_naam", (_LOCATIES, "Arbeidsmarktregio's", "Naam")),
+        Measure("corop_code", (_LOCATIES, "COROP-gebieden", "Code")),
+        Measure("corop_naam", (_LOCATIES, "COROP-gebieden", "Naam")),
+        Measure("landsdeel_code", (_LOCATIES, "Landsdelen", "Code")),
+        Measure("landsdeel_naam", (_LOCATIES, "Landsdelen", "Naam")),
+        Measure("provincie_code", (_LOCATIES, "Provincies", "Code")),
+        Measure("provincie_naam", (_LOCATIES, "Provincies", "Naam")),
     ),
     age_dim=None,
     sex_dim=None,
 )
 
-#: CBS "Kerncijfers wijken en buurten", one table per year (gemeente layer used).
+#: CBS "Kerncijfers wijken en buurten", one table per year (gemeente layer used). A new
+#: edition is published before its income and benefit columns are filled: the bijstand
+#: column of 2025 and 2026 may still be empty; :mod:`.inputs` then takes an older one.
 KEY_FIGURES = TableSpec(
     name="kerncijfers",
     title="Kerncijfers wijken en buurten",
@@ -144,11 +168,13 @@ KEY_FIGURES = TableSpec(
         2022: "85318NED",
         2023: "85618NED",
         2024: "85984NED",
+        2025: "86165NED",
+        2026: "86358NED",
     },
     region_dim="WijkenEnBuurten",
     measures=(
-        Measure("inwoners", ("Aantal inwoners",)),
-        Measure("bijstand", ("Personen per soort uitkering", "Bijstand")),
+        Measure("inwoners", ("Bevolking", "Aantal inwoners")),
+        Measure("bijstand", ("Sociale zekerheid", "Personen per soort uitkering; Bijstand")),
     ),
     age_dim=None,
     sex_dim=None,
@@ -178,6 +204,13 @@ def nearest_year_id(spec: TableSpec, year: int) -> tuple[int, str]:
     return chosen, spec.ids[chosen]
 
 
+def editions_up_to(spec: TableSpec, year: int) -> list[tuple[int, str]]:
+    """(year, id) of every registered edition of ``spec`` up to ``year``, newest first."""
+    return sorted(
+        ((y, tid) for y, tid in spec.ids.items() if y is not None and y <= year), reverse=True
+    )
+
+
 def all_table_ids() -> list[tuple[TableSpec, int | None, str]]:
     """Every (spec, year, id) the registry knows, for ``vib tables``."""
     out: list[tuple[TableSpec, int | None, str]] = []
@@ -196,35 +229,54 @@ def _norm(text: str) -> str:
     return " ".join(str(text).split()).casefold()
 
 
+def title_path(data_properties: Sequence[Mapping[str, Any]], prop: Mapping[str, Any]) -> list[str]:
+    """Titles from the outermost group down to ``prop`` (as CBS writes them)."""
+    by_id = {p.get("ID"): p for p in data_properties}
+    titles = [str(prop.get("Title") or "")]
+    parent = prop.get("ParentID")
+    seen = set()
+    while parent is not None and parent in by_id and parent not in seen:
+        seen.add(parent)
+        titles.append(str(by_id[parent].get("Title") or ""))
+        parent = by_id[parent].get("ParentID")
+    return [t.strip() for t in reversed(titles)]
+
+
+def _matches(path: Sequence[str], want: Sequence[str]) -> bool:
+    """``want`` ends at the topic and its groups appear, in order, among the topic's groups.
+
+    So ``("Provincies", "Code")`` and ``("Lokaliseringen van gemeenten", "Provincies",
+    "Code")`` both find a Code under Provincies, also if CBS adds a level in between.
+    """
+    if not want or not path or path[-1] != want[-1]:
+        return False
+    groups = iter(path[:-1])
+    return all(any(g == w for g in groups) for w in want[:-1])
+
+
 def resolve_measure(data_properties: Sequence[Mapping[str, Any]], path: Sequence[str]) -> str:
     """Find the key of the topic whose title path is ``path`` in ``DataProperties``.
 
     ``path`` is a list of titles from an outer topic group down to the topic, e.g.
-    ``("Arbeidsmarktregio's", "Code")``. Titles compare case- and whitespace-insensitively.
+    ``("Lokaliseringen van gemeenten", "Arbeidsmarktregio's", "Code")``. Titles compare
+    case- and whitespace-insensitively; groups may be left out or nested deeper (see
+    :func:`_matches`), never reordered.
     """
-    by_id = {p.get("ID"): p for p in data_properties}
-
-    def title_path(p: Mapping[str, Any]) -> list[str]:
-        titles = [p.get("Title") or ""]
-        parent = p.get("ParentID")
-        while parent is not None and parent in by_id:
-            titles.append(by_id[parent].get("Title") or "")
-            parent = by_id[parent].get("ParentID")
-        return [_norm(t) for t in reversed(titles)]
-
     want = [_norm(t) for t in path]
     topics = [p for p in data_properties if p.get("Type") == "Topic"]
-    hits = [p for p in topics if title_path(p)[-len(want) :] == want]
+    paths = {id(p): title_path(data_properties, p) for p in topics}
+    hits = [p for p in topics if _matches([_norm(t) for t in paths[id(p)]], want)]
     if len(hits) == 1:
         return str(hits[0]["Key"])
-    readable = [" / ".join(title_path(p)) for p in topics]
+    readable = [" / ".join(paths[id(p)]) for p in topics]
+    shown = " / ".join(path)
     if not hits:
         raise MetadataError(
-            f"No measure titled {' / '.join(path)!r} in this table."
-            f"{did_you_mean(' / '.join(want), readable)} Measures: {', '.join(readable)}."
+            f"No measure titled {shown!r} in this table."
+            f"{did_you_mean(shown, readable)} Measures: {'; '.join(readable)}."
         )
     raise MetadataError(
-        f"Measure title {' / '.join(path)!r} is ambiguous: "
-        + ", ".join(str(p["Key"]) for p in hits)
-        + "."
+        f"Measure title {shown!r} is ambiguous: "
+        + ", ".join(f"{p['Key']} ({' / '.join(paths[id(p)])})" for p in hits)
+        + ". Give more of its title path."
     )

@@ -75,7 +75,7 @@ def _call_once(
     filters: str | None,
     select: list[str] | None,
 ) -> list[dict[str, Any]]:
-    kwargs: dict[str, Any] = {"timeout": settings.timeout}
+    kwargs: dict[str, Any] = {"timeout": settings.request_timeout}
     try:
         with _cbsodata_scheme(settings):
             # ``cbsodata.get_meta`` has no filter argument, and ``download_data`` downloads
@@ -100,6 +100,17 @@ def _call_once(
                 f"CBS refused {table}/{endpoint}: the answer is over its row limit ({body})."
             ) from exc
         if status == 404:
+            if endpoint in ("", "TableInfos") and settings.snapshot_dir is not None:
+                held = sorted(
+                    p.name
+                    for p in settings.snapshot_dir.iterdir()
+                    if p.is_dir() and (p / "TableInfos.json").exists()
+                )
+                raise UnknownTableError(
+                    f"Snapshot {settings.snapshot_dir.name} has no table {table} (it holds: "
+                    f"{', '.join(held) or 'none'}). Add it with `vib snapshot save {table} "
+                    "--to DIR` on a machine with internet."
+                ) from exc
             if endpoint in ("", "TableInfos"):
                 raise UnknownTableError(
                     f"Table {table!r} does not exist at {settings.cbs_url}. Check the id on "
@@ -152,9 +163,66 @@ def fetch_endpoint(
             log.warning("CBS %s/%s: %s", table, endpoint or "(listing)", last)
             if attempt < attempts:
                 time.sleep(min(settings.backoff * 2 ** (attempt - 1), 30.0))
+    if settings.snapshot_dir is not None:
+        raise CbsUnavailableError(
+            f"The local server of snapshot {settings.snapshot_dir.name} failed on "
+            f"{table}/{endpoint or '(listing)'}: {last}. Check the snapshot's files."
+        )
     hint = " Increase --timeout if CBS is slow." if "no answer within" in last else ""
     raise CbsUnavailableError(
         f"Could not get {table}/{endpoint or '(listing)'} from {settings.cbs_url} after "
         f"{attempts} attempt(s): {last}.{hint} If CBS is down or you are offline, use "
         "--offline to work from the local store, or --snapshot DIR with a saved snapshot."
     )
+
+
+def _retrying(settings: Settings, what: str, call: Any) -> Any:
+    """Run ``call()`` with the client's retry and back-off rules on :class:`_Transient`."""
+    attempts = settings.retries + 1
+    last = ""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except _Transient as exc:
+            last = exc.reason
+            log.warning("%s: %s (attempt %d/%d)", what, last, attempt, attempts)
+            if attempt < attempts:
+                time.sleep(min(settings.backoff * 2 ** (attempt - 1), 30.0))
+    raise _Transient(last)
+
+
+def get_json(
+    settings: Settings, url: str, params: dict[str, Any], *, what: str
+) -> Any | None:
+    """GET ``url`` and parse its JSON, with the same timeouts and retries as CBS requests.
+
+    Returns ``None`` on HTTP 404. Transient failures (5xx, 429, time-outs, dropped
+    connections, incomplete JSON) are retried; anything else is a :class:`CbsError`.
+    """
+
+    def once() -> Any | None:
+        log.info("GET %s %s", url, params)
+        try:
+            r = requests.get(url, params=params, timeout=settings.request_timeout)
+        except requests.Timeout as exc:
+            raise _Transient(f"no answer within {settings.timeout:g} s") from exc
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            raise _Transient(f"connection failed ({type(exc).__name__})") from exc
+        if r.status_code == 404:
+            return None
+        if r.status_code >= 500 or r.status_code == 429:
+            raise _Transient(f"HTTP {r.status_code}")
+        if r.status_code != 200:
+            raise CbsError(f"{what}: HTTP {r.status_code} for {r.url}: {r.text[:200]}")
+        try:
+            return r.json()
+        except ValueError as exc:
+            raise _Transient("the answer was not complete JSON") from exc
+
+    try:
+        return _retrying(settings, what, once)
+    except _Transient as exc:
+        raise CbsUnavailableError(
+            f"{what}: {url} could not be reached after {settings.retries + 1} attempt(s): "
+            f"{exc.reason}."
+        ) from None

@@ -64,9 +64,18 @@ def _tokenize(text: str) -> list[tuple[str, Any]]:
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, Any]]):
+    def __init__(self, tokens: list[tuple[str, Any]], known: frozenset[str] | None = None):
         self.tokens = tokens
         self.i = 0
+        self.known = known
+        self.dropped: list[str] = []
+
+    def _unknown(self, field: str) -> bool:
+        """A field the table does not have: CBS drops such a clause without a word."""
+        if self.known is None or field in self.known:
+            return False
+        self.dropped.append(field)
+        return True
 
     def peek(self) -> tuple[str, Any] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -133,6 +142,8 @@ class _Parser:
                 raise FilterSyntaxError(f"unknown operator {op!r}")
             lit = self.take("lit")[1]
             cmp = _COMPARE[op]
+            if self._unknown(field):
+                return lambda row: True
             return lambda row: cmp(row.get(field), lit)
         raise FilterSyntaxError(f"unexpected {tok[1]!r}")
 
@@ -152,6 +163,8 @@ class _Parser:
             (fk, field), (lk, lit) = args
         if fk != "word" or lk != "lit" or not isinstance(lit, str):
             raise FilterSyntaxError(f"{name} wants a field and a string")
+        if self._unknown(field):
+            return lambda row: True
         if name == "startswith":
             return lambda row: isinstance(row.get(field), str) and row[field].startswith(lit)
         if name == "endswith":
@@ -159,11 +172,15 @@ class _Parser:
         return lambda row: isinstance(row.get(field), str) and lit in row[field]
 
 
-def compile_filter(text: str) -> Predicate:
-    """Compile an OData ``$filter`` text into a predicate over a row (a mapping)."""
+def compile_filter(text: str, known: frozenset[str] | set[str] | None = None) -> Predicate:
+    """Compile an OData ``$filter`` text into a predicate over a row (a mapping).
+
+    With ``known`` (the table's properties), a comparison on any other property is treated
+    as true, i.e. dropped, which is what CBS's feed does (HTTP 200, unfiltered rows).
+    """
     if not text or not text.strip():
         return lambda row: True
-    return _Parser(_tokenize(text)).parse()
+    return _Parser(_tokenize(text), frozenset(known) if known is not None else None).parse()
 
 
 def quote(value: str) -> str:

@@ -7,6 +7,17 @@ table, one JSON file per endpoint. The server answers
 ``$select``, ``$top``, ``$skip`` and ``odata.nextLink`` paging, so the real ``cbsodata`` client
 runs unchanged against it. It listens on 127.0.0.1 only.
 
+It answers mistakes the way CBS's feed does: a ``$filter`` clause on a property the table
+does not have is dropped without a word (HTTP 200, unfiltered rows), and a key that does not
+exist (an unknown period, a key padded to the wrong width) gives an empty list.
+
+Beside the feed it can stand in for PDOK's WFS (``boundaries``: year -> GeoJSON file in
+EPSG:28992): RD unless asked otherwise, ``srsName=EPSG:4326`` in latitude/longitude order,
+pages of at most 1,000 features with ``startIndex``, and 404 for a year it does not have.
+
+:func:`check_snapshot` reads a snapshot's files before anything is served, so a truncated
+or missing file is one clear error instead of a failure inside a request.
+
 For tests it can be told to misbehave (:class:`Fault`): answer 500, hang, drop the
 connection, truncate its JSON, or refuse answers over a row limit as CBS's API does.
 """
@@ -15,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
+from vluchtelingen_in_beeld._impl import pdok
 from vluchtelingen_in_beeld._impl.odata_filter import FilterSyntaxError, compile_filter
 
 log = logging.getLogger(__name__)
@@ -66,8 +79,8 @@ class ServerState:
     refuse_over: int | None = None
     faults: list[Fault] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
-    #: Extra static files: URL path -> file on disk (e.g. PDOK boundaries).
-    static: dict[str, Path] = field(default_factory=dict)
+    #: PDOK stand-in: boundary year -> GeoJSON file (EPSG:28992, as PDOK sends it).
+    boundaries: dict[int, Path] = field(default_factory=dict)
     _tables: dict[str, Path] = field(default_factory=dict)
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,6 +91,10 @@ class ServerState:
         return self._tables.get(table.casefold())
 
     def endpoint_rows(self, table_dir: Path, endpoint: str) -> list[dict[str, Any]] | None:
+        """The parsed ``value`` list of one endpoint file (``None``: no such file).
+
+        Raises :class:`SnapshotFileError` for a file that is not a JSON list.
+        """
         key = (str(table_dir), endpoint)
         with self._lock:
             if key not in self._cache:
@@ -85,8 +102,28 @@ class ServerState:
                 path = table_dir / f"{name}.json"
                 if not path.is_file():
                     return None
-                with path.open(encoding="utf-8") as fh:
-                    self._cache[key] = json.load(fh)
+                self._cache[key] = _read_list(path)
+            return self._cache[key]
+
+    def properties(self, table_dir: Path) -> frozenset[str] | None:
+        """Every property a row of the table can have (``None`` if unknown)."""
+        props = self.endpoint_rows(table_dir, "DataProperties")
+        if not props:
+            return None
+        return frozenset({"ID", *(str(p.get("Key")) for p in props if p.get("Key"))})
+
+    def features(self, year: int) -> dict[str, Any] | None:
+        """The boundary file of ``year``, parsed (``None``: not served)."""
+        path = self.boundaries.get(year)
+        if path is None:
+            return None
+        key = ("pdok", str(year))
+        with self._lock:
+            if key not in self._cache:
+                try:
+                    self._cache[key] = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError) as exc:
+                    raise SnapshotFileError(f"{path.name}: not valid JSON ({exc})") from None
             return self._cache[key]
 
     def fault_for(self, path: str) -> Fault | None:
@@ -157,15 +194,18 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.kind == "slow":
                 time.sleep(min(fault.seconds, MAX_HANG_SECONDS))
             truncate = fault.kind == "truncate"
+        try:
+            self._route(truncate)
+        except SnapshotFileError as exc:
+            log.error("replay: %s", exc)
+            self._error(500, f"Snapshot file broken: {exc}")
+
+    def _route(self, truncate: bool) -> None:
+        state = self.state
         parts = urlsplit(self.path)
         path = unquote(parts.path)
-        if path in state.static:
-            data = state.static[path].read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+        if m := pdok.PATH_RE.match(path):
+            self._wfs(int(m.group(1)), parts.query, truncate)
             return
         if not path.startswith(FEED):
             self._error(404, f"No such resource: {path}")
@@ -198,6 +238,40 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._rows(table, tdir, endpoint, rows, query, truncate)
 
+    def _wfs(self, year: int, query_text: str, truncate: bool) -> None:
+        """Answer a WFS GetFeature as PDOK does (see :mod:`._impl.pdok`)."""
+        data = self.state.features(year)
+        if data is None:
+            self._error(404, f"No gebiedsindelingen service for {year}.")
+            return
+        query = {k.casefold(): v[-1] for k, v in parse_qs(query_text).items()}
+        features = data.get("features", [])
+        try:
+            start = int(query.get("startindex", "0") or 0)
+            count = min(int(query.get("count", str(pdok.MAX_COUNT))), pdok.MAX_COUNT)
+        except ValueError:
+            self._error(400, "startIndex and count take whole numbers.")
+            return
+        page = features[start : start + count]
+        srs = query.get("srsname")
+        crs_name = "urn:ogc:def:crs:EPSG::28992"
+        epsg = pdok.epsg_of(srs) if srs else 28992
+        if epsg not in (28992, 4326):
+            self._error(400, f"srsName {srs!r} is not offered by this service.")
+            return
+        if epsg == 4326:
+            page = _to_latlon(page)
+            crs_name = "urn:ogc:def:crs:EPSG::4326"
+        payload = {
+            "type": "FeatureCollection",
+            "name": data.get("name", "gemeente_gegeneraliseerd"),
+            "crs": {"type": "name", "properties": {"name": crs_name}},
+            "numberMatched": len(features),
+            "numberReturned": len(page),
+            "features": page,
+        }
+        self._send(200, payload, truncate=truncate)
+
     def _listing(self, table: str, tdir: Path, truncate: bool) -> None:
         names = sorted(p.stem for p in tdir.glob("*.json"))
         if "TypedDataSet" in names and "UntypedDataSet" not in names:
@@ -218,7 +292,8 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.state
         flt = query.get("$filter", "")
         try:
-            selected = self._filtered(tdir, endpoint, rows, flt)
+            known = state.properties(tdir) if endpoint in DATASETS else None
+            selected = self._filtered(tdir, endpoint, rows, flt, known)
         except FilterSyntaxError as exc:
             self._error(400, f"Invalid $filter: {exc}")
             return
@@ -266,13 +341,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, payload, truncate=truncate)
 
     def _filtered(
-        self, tdir: Path, endpoint: str, rows: list[dict[str, Any]], flt: str
+        self,
+        tdir: Path,
+        endpoint: str,
+        rows: list[dict[str, Any]],
+        flt: str,
+        known: frozenset[str] | None = None,
     ) -> list[dict[str, Any]]:
         key = (str(tdir), endpoint + "?" + flt)
         cache = self.state._cache
         if key in cache:
             return cache[key]
-        pred = compile_filter(flt)
+        pred = compile_filter(flt, known)
         selected = [r for r in rows if pred(r)]
         with self.state._lock:
             if len(cache) > 64:  # keep memory bounded
@@ -308,13 +388,16 @@ class ReplayServer:
         port: int = 0,
         page_size: int = PAGE_SIZE,
         refuse_over: int | None = None,
-        static: dict[str, Path] | None = None,
+        boundaries: dict[int, Path] | None = None,
     ) -> None:
         root = Path(root)
         if not root.is_dir():
             raise FileNotFoundError(f"Snapshot folder {root} does not exist.")
         self.state = ServerState(
-            root=root, page_size=page_size, refuse_over=refuse_over, static=dict(static or {})
+            root=root,
+            page_size=page_size,
+            refuse_over=refuse_over,
+            boundaries=dict(boundaries or {}),
         )
         handler = type("Handler", (_Handler,), {"state": self.state})
         self._httpd = _Server(("127.0.0.1", port), handler)
@@ -363,6 +446,104 @@ class ReplayServer:
             self._httpd.serve_forever(poll_interval=0.2)
         finally:
             self._httpd.server_close()
+
+
+class SnapshotFileError(Exception):
+    """A snapshot file cannot be served: missing, truncated, not JSON, not a list."""
+
+
+def _read_list(path: Path) -> list[dict[str, Any]]:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = json.load(fh)
+    except ValueError as exc:
+        raise SnapshotFileError(
+            f"{path.parent.name}/{path.name} is not valid JSON ({exc.args[0] if exc.args else exc}); "
+            "the file is truncated or damaged. Save the table again with `vib snapshot save`."
+        ) from None
+    except OSError as exc:
+        raise SnapshotFileError(f"{path.parent.name}/{path.name} cannot be read ({exc}).") from None
+    if not isinstance(data, list):
+        raise SnapshotFileError(
+            f"{path.parent.name}/{path.name} holds a JSON {type(data).__name__}, not the list of "
+            "rows that cbsodata.download_data writes."
+        )
+    return data
+
+
+#: Files up to this size are parsed whole by :func:`check_snapshot`; larger ones are checked
+#: at both ends (a cut-off file does not end its list) and parsed when first served.
+FULL_PARSE_BYTES = 4_000_000
+_DIM_TYPES = ("Dimension", "GeoDimension", "TimeDimension", "GeoDetail")
+
+
+def _ends_look_complete(path: Path) -> bool:
+    """A JSON list of rows starts with ``[`` and ends with ``}]`` (or is ``[]``)."""
+    with path.open("rb") as fh:
+        head = fh.read(64).lstrip()
+        fh.seek(max(0, path.stat().st_size - 64))
+        tail = fh.read()
+    return head.startswith(b"[") and re.search(rb"[}\[]\s*\]\s*$", tail) is not None
+
+
+def check_snapshot(root: Path) -> list[str]:
+    """Problems with the snapshot's files, one line each (empty: fine to serve).
+
+    Every table folder (one with a ``TableInfos.json``) must hold ``DataProperties.json``,
+    ``TypedDataSet.json`` and one file per dimension that ``DataProperties`` names, each a
+    JSON list. Small files are parsed; large ones are checked at both ends.
+    """
+    problems: list[str] = []
+    tables = [p for p in sorted(root.iterdir()) if p.is_dir() and (p / "TableInfos.json").exists()]
+    for tdir in tables:
+        needed = ["TableInfos", "DataProperties", "TypedDataSet"]
+        try:
+            props = _read_list(tdir / "DataProperties.json")
+            needed += [str(p["Key"]) for p in props if p.get("Type") in _DIM_TYPES and p.get("Key")]
+        except SnapshotFileError as exc:
+            problems.append(str(exc))
+            continue
+        except (KeyError, TypeError, AttributeError):
+            problems.append(f"{tdir.name}/DataProperties.json does not list properties.")
+            continue
+        for name in needed:
+            path = tdir / f"{name}.json"
+            if not path.is_file():
+                problems.append(
+                    f"{tdir.name}/{name}.json is missing; every endpoint of the table needs its "
+                    "file. Save the table again with `vib snapshot save`."
+                )
+            elif path.stat().st_size > FULL_PARSE_BYTES:
+                if not _ends_look_complete(path):
+                    problems.append(
+                        f"{tdir.name}/{name}.json is cut off or damaged (it does not hold a "
+                        "complete JSON list). Save the table again with `vib snapshot save`."
+                    )
+            else:
+                try:
+                    _read_list(path)
+                except SnapshotFileError as exc:
+                    problems.append(str(exc))
+    return problems
+
+
+def _to_latlon(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Features reprojected from RD to EPSG:4326 in latitude/longitude order (WFS 2.0)."""
+    from pyproj import Transformer
+
+    rd_to_wgs = Transformer.from_crs(28992, 4326, always_xy=True)
+
+    def convert(coords: Any) -> Any:
+        if coords and isinstance(coords[0], (int, float)):
+            lon, lat = rd_to_wgs.transform(coords[0], coords[1])
+            return [round(lat, 7), round(lon, 7)]
+        return [convert(c) for c in coords]
+
+    out = []
+    for f in features:
+        geom = f.get("geometry") or {}
+        out.append({**f, "geometry": {**geom, "coordinates": convert(geom.get("coordinates"))}})
+    return out
 
 
 @contextmanager
