@@ -46,6 +46,9 @@ def run_out(tmp_path_factory, statline):
     )
     assert result.exit_code == 0, result.output
     assert "[6/6]" in result.output
+    # no --year: the latest year with the card's inputs, and it says so
+    assert "Year 2025: the latest period" in result.output
+    assert out.name == "uitvoer"
     return out
 
 
@@ -64,7 +67,9 @@ def test_full_output_folder_and_manifest_matches_disk(run_out):
     assert manifest["snapshot"]["warnings"]
     assert manifest["versions"]["vluchtelingen-in-beeld"]
     assert manifest["parameters"]["n"] == 11 and manifest["parameters"]["draws"] == 300
-    assert {s["table"] for s in manifest["sources"]} >= {"85458NED", "85755NED"}
+    # the Gebieden table of the data's own year (2025), not a neighbour
+    assert {s["table"] for s in manifest["sources"]} >= {"85458NED", "86059NED"}
+    assert manifest["year"] == 2025 and "laatste periode" in manifest["year_choice"]
     assert manifest["boundaries"]["year"] == 2023
     assert not list(run_out.parent.glob(".uitvoer.*"))  # no staging left behind
 

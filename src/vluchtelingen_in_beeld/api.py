@@ -12,7 +12,13 @@ import pandas as pd
 from vluchtelingen_in_beeld.cbs import Session
 from vluchtelingen_in_beeld.errors import ConfigError
 from vluchtelingen_in_beeld.estimate import Estimate, estimate
-from vluchtelingen_in_beeld.inputs import Growth, gather, target_growth
+from vluchtelingen_in_beeld.inputs import (
+    Growth,
+    YearChoice,
+    gather,
+    latest_year,
+    target_growth,
+)
 from vluchtelingen_in_beeld.method import MethodCard, Rate, load_card
 from vluchtelingen_in_beeld.names import GemeenteNames
 from vluchtelingen_in_beeld.rank import Constraints, Ranking, parse_weights, rank
@@ -21,7 +27,7 @@ from vluchtelingen_in_beeld.regions import Regions, level_columns, load_regions,
 
 def estimate_year(
     session: Session,
-    year: int,
+    year: int | None,
     card: MethodCard | str | Path | None = None,
     *,
     draws: int | None = None,
@@ -31,6 +37,8 @@ def estimate_year(
 ) -> Estimate:
     """Gather the inputs for ``year`` and run the method card on them.
 
+    ``year`` ``None`` takes the latest year for which the card's inputs exist
+    (:func:`~.inputs.latest_year`), and the estimate's notes say so.
     ``draws``, ``seed``, ``scenario`` and ``contact_share`` override the card's values.
     """
     if not isinstance(card, MethodCard):
@@ -60,8 +68,23 @@ def estimate_year(
         if seed < 0:
             raise ConfigError(f"--seed must be 0 or more, got {seed}.")
         card = replace(card, seed=seed)
-    inputs = gather(session, card, year)
-    return estimate(inputs, card)
+    if year is None:
+        choice = latest_year(session, card)
+        assert choice.inputs is not None
+        est = estimate(choice.inputs, card)
+        est.notes.insert(0, choice.note)
+        est.year_note = choice.note
+        return est
+    return estimate(gather(session, card, year), card)
+
+
+def choose_year(
+    session: Session, year: int | None, card: MethodCard | str | Path | None = None
+) -> YearChoice:
+    """``year`` as given, or the latest year with everything the card needs."""
+    if year is not None:
+        return YearChoice(year)
+    return latest_year(session, card if isinstance(card, MethodCard) else load_card(card))
 
 
 @dataclass
@@ -96,7 +119,7 @@ def gemeente_names(est: Estimate) -> GemeenteNames:
 
 def rank_year(
     session: Session,
-    year: int,
+    year: int | None,
     card: MethodCard | str | Path | None = None,
     *,
     weights: str | Mapping[str, float] | None = None,
@@ -141,7 +164,7 @@ def rank_year(
 
 def regions_year(
     session: Session,
-    year: int,
+    year: int | None,
     level: str,
     card: MethodCard | str | Path | None = None,
     *,
@@ -218,7 +241,7 @@ def gemeente_shapes(
 
 def map_year(
     session: Session,
-    year: int,
+    year: int | None,
     *,
     metric: str = "werkzoekend",
     scheme: str = "fisher_jenks",

@@ -413,6 +413,7 @@ def fetch(session: Session, query: Query) -> Extract:
     validate_query(query, meta)
     rows = _download(session, query, meta)
     frame = rows_to_frame(rows, meta, query.measures)
+    check_answer(query, meta, frame)
     buf = io.BytesIO()
     frame.to_parquet(buf, index=False)
     n_measures = len(query.measures) or len(meta.topics())
@@ -442,6 +443,42 @@ def fetch(session: Session, query: Query) -> Extract:
     extract = Extract(query, frame, meta, entry.manifest, from_store=False)
     session.fetched.append(extract)
     return extract
+
+
+def check_answer(query: Query, meta: TableMeta, frame: pd.DataFrame) -> None:
+    """Refuse an answer that holds rows the query did not ask for, before it is stored.
+
+    CBS drops a ``$filter`` clause it does not understand and answers with the unfiltered
+    rows (HTTP 200), so an answer is checked against the query, not trusted.
+    """
+    for dim, keys in query.keys:
+        wanted = set(keys)
+        if dim not in frame.columns:
+            raise CbsError(f"{query.table}: the answer has no column {dim}; nothing was stored.")
+        extra = sorted(set(frame[dim].dropna()) - wanted)
+        if extra:
+            raise CbsError(
+                f"{query.table}: the server answered rows for {dim} {', '.join(extra[:5])}"
+                f"{' …' if len(extra) > 5 else ''}, which were not asked for (it ignored part "
+                "of the filter); nothing was stored. Run `vib check`, or try again later."
+            )
+    for dim, prefixes in query.prefixes:
+        if dim not in frame.columns:
+            raise CbsError(f"{query.table}: the answer has no column {dim}; nothing was stored.")
+        values = frame[dim].dropna()
+        bad = sorted({v for v in values if not str(v).startswith(tuple(prefixes))})
+        if bad:
+            raise CbsError(
+                f"{query.table}: the server answered rows for {dim} {', '.join(bad[:5])}, "
+                f"outside the asked {', '.join(prefixes)}; nothing was stored."
+            )
+    if query.measures:
+        absent = [m for m in query.measures if m not in frame.columns]
+        if absent:
+            raise CbsError(
+                f"{query.table}: the answer lacks the measure(s) {', '.join(absent)}; nothing "
+                "was stored."
+            )
 
 
 def check_rows(extract: Extract, expected: int | None = None) -> None:

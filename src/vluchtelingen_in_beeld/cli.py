@@ -71,6 +71,21 @@ def data_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+year_option = click.option(
+    "--year",
+    type=int,
+    default=None,
+    help="Reference date, 1 January of YEAR (default: the latest year for which CBS has "
+    "everything the method card needs).",
+)
+
+
+def _year_note(est: Any) -> None:
+    """Say which year was chosen, when the user did not give one."""
+    if est.year_note:
+        click.echo(f"Year {est.year}: the latest period with this card's inputs.")
+
+
 def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by every command that runs the estimate: card, draws, seed."""
     opts = [
@@ -141,7 +156,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--year", type=int, required=True, help="Reference date: 1 January of YEAR.")
+@year_option
 @click.option(
     "--method",
     "method_card",
@@ -150,7 +165,7 @@ def main() -> None:
 )
 @data_options
 @handles_errors
-def fetch(year: int, method_card: str | None, **kw: Any) -> None:
+def fetch(year: int | None, method_card: str | None, **kw: Any) -> None:
     """Fetch everything the method needs for one year into the local store.
 
     Only the rows the method card needs are requested (server-side filters); what the store
@@ -158,12 +173,16 @@ def fetch(year: int, method_card: str | None, **kw: Any) -> None:
 
     Example: vib fetch --year 2025 --snapshot ../shared/data/statline
     """
-    from vluchtelingen_in_beeld.inputs import gather
+    from vluchtelingen_in_beeld.inputs import gather, latest_year
     from vluchtelingen_in_beeld.method import load_card
 
     card = load_card(method_card)
     with _session(kw) as session:
-        gather(session, card, year)
+        if year is None:
+            year = latest_year(session, card).year
+            click.echo(f"Year {year}: the latest period with this card's inputs.")
+        else:
+            gather(session, card, year)
         for x in session.fetched:
             how = "store  " if x.from_store else "fetched"
             click.echo(
@@ -206,6 +225,48 @@ def tables(data_dir: Path | None) -> None:
         stored = f"{len(extracts)} extract(s), {rows:,} rows" if entries else "not in store"
         label = f"{spec.title}" + (f" {year}" if year else "")
         click.echo(f"{tid:10} {label[:70]:70} {stored}")
+
+
+@main.command()
+@data_options
+@handles_errors
+def check(**kw: Any) -> None:
+    """Check that every registered CBS table still has what the tool needs.
+
+    Reads the metadata of each table and year in the registry from the current source
+    (live CBS, or --snapshot DIR) and resolves every title path, dimension, key and period.
+    Exits 1 if any does not resolve, naming the closest titles. Tables a snapshot does not
+    hold are listed as absent.
+
+    Example: vib check --snapshot ../shared/data/statline
+    """
+    from vluchtelingen_in_beeld.check import ABSENT, FAIL, check_registry
+
+    with _session(kw) as session:
+        results = check_registry(session)
+    for r in results:
+        label = f"{r.title}"[:58]
+        click.echo(f"{r.status:6} {r.table:9} {label:58} {r.detail}")
+        for role, key in sorted(r.resolved.items()):
+            click.echo(f"         {role} -> {key}")
+        for problem in r.problems:
+            click.echo(f"         {problem}")
+        for warning in r.warnings:
+            click.echo(f"         note: {warning}")
+    failed = [r for r in results if r.status == FAIL]
+    checked = [r for r in results if r.status != ABSENT]
+    click.echo(
+        f"{len(checked)} table(s) checked, {len(failed)} with problems, "
+        f"{len(results) - len(checked)} not at this source."
+    )
+    if failed:
+        raise click.ClickException(
+            "Some registered tables no longer resolve: "
+            + ", ".join(r.table for r in failed)
+            + ". See the lines above; fix the registry (tables.py) or the table ids."
+        )
+    if not checked:
+        raise click.ClickException("No registered table is available at this source.")
 
 
 @main.group()
@@ -350,7 +411,7 @@ def method_validate(path: str) -> None:
 
 
 @main.command()
-@click.option("--year", type=int, required=True, help="Reference date: 1 January of YEAR.")
+@year_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -368,7 +429,7 @@ def method_validate(path: str) -> None:
 @data_options
 @handles_errors
 def estimate(
-    year: int,
+    year: int | None,
     method_card: str | None,
     out: Path | None,
     draws: int | None,
@@ -386,7 +447,8 @@ def estimate(
     from vluchtelingen_in_beeld.api import estimate_year
     from vluchtelingen_in_beeld.output import check_table_path, write_estimate
 
-    out = check_table_path(out or Path("maps") / f"schatting_{year}.csv")
+    if out is not None:
+        out = check_table_path(out)
     with _session(kw) as session:
         est = estimate_year(
             session,
@@ -397,10 +459,12 @@ def estimate(
             scenario=scenario,
             contact_share=contact_share,
         )
+        _year_note(est)
+        out = out or check_table_path(Path("maps") / f"schatting_{est.year}.csv")
         written = write_estimate(est, out, session.settings)
     nat = est.national.iloc[0]
     click.echo(
-        f"{len(est.table)} gemeenten, {year}: werkzoekend {nat['werkzoekend']:,.0f} "
+        f"{len(est.table)} gemeenten, {est.year}: werkzoekend {nat['werkzoekend']:,.0f} "
         f"(p10-p90 {nat['werkzoekend_p10']:,.0f}-{nat['werkzoekend_p90']:,.0f}), "
         f"card {est.card.name}."
     )
@@ -421,7 +485,7 @@ def _optional_int(value: str | None) -> int | None:
 
 
 @main.command()
-@click.option("--year", type=int, required=True, help="Year of the figures (1 January).")
+@year_option
 @click.option("--n", "n", type=int, default=11, show_default=True, help="How many to select.")
 @click.option(
     "--weights",
@@ -474,7 +538,7 @@ def _optional_int(value: str | None) -> int | None:
 @data_options
 @handles_errors
 def rank(
-    year: int,
+    year: int | None,
     n: int,
     weights: str,
     max_per_provincie: str,
@@ -501,7 +565,8 @@ def rank(
     from vluchtelingen_in_beeld.output import check_table_path, write_table
     from vluchtelingen_in_beeld.rank import compare_reference
 
-    out = check_table_path(out or Path("maps") / f"rangorde_{year}.csv")
+    if out is not None:
+        out = check_table_path(out)
     try:
         cap = _optional_int(max_per_provincie)
     except ValueError:
@@ -524,6 +589,9 @@ def rank(
             draws=draws,
             seed=seed,
         )
+        _year_note(result.estimate)
+        year = result.estimate.year
+        out = out or check_table_path(Path("maps") / f"rangorde_{year}.csv")
         ranking = result.ranking
         companions = {}
         comparison = None
@@ -566,7 +634,7 @@ def rank(
 
 
 @main.command()
-@click.option("--year", type=int, required=True, help="Year of the figures (1 January).")
+@year_option
 @click.option(
     "--level",
     type=click.Choice(["provincie", "arbeidsmarktregio", "corop"]),
@@ -584,7 +652,7 @@ def rank(
 @data_options
 @handles_errors
 def regions(
-    year: int,
+    year: int | None,
     level: str,
     method_card: str | None,
     draws: int | None,
@@ -601,9 +669,13 @@ def regions(
     from vluchtelingen_in_beeld.api import regions_year
     from vluchtelingen_in_beeld.output import check_table_path, write_table
 
-    out = check_table_path(out or Path("maps") / f"regio_{level}_{year}.csv")
+    if out is not None:
+        out = check_table_path(out)
     with _session(kw) as session:
         frame, est, regs = regions_year(session, year, level, method_card, draws=draws, seed=seed)
+        _year_note(est)
+        year = est.year
+        out = out or check_table_path(Path("maps") / f"regio_{level}_{year}.csv")
         written = write_table(
             frame,
             out,
@@ -665,7 +737,7 @@ def _with_boundaries(session: Any, boundaries: Path | None) -> Iterator[tuple[An
 
 
 @main.command("map")
-@click.option("--year", type=int, required=True, help="Year of the figures (1 January).")
+@year_option
 @click.option("--metric", default="werkzoekend", show_default=True, help="What to colour by.")
 @click.option(
     "--scheme",
@@ -690,7 +762,7 @@ def _with_boundaries(session: Any, boundaries: Path | None) -> Iterator[tuple[An
 @data_options
 @handles_errors
 def map_command(
-    year: int,
+    year: int | None,
     metric: str,
     scheme: str,
     k: int,
@@ -715,8 +787,7 @@ def map_command(
     from vluchtelingen_in_beeld.api import map_year
     from vluchtelingen_in_beeld.output import provenance, sidecar, write_bundle
 
-    out = out or Path("maps") / f"kaart_{metric}_{level}_{year}.html"
-    if out.suffix.lower() not in (".html", ".htm"):
+    if out is not None and out.suffix.lower() not in (".html", ".htm"):
         raise click.BadParameter(f"{out} must end in .html", param_hint="--out")
     if png is not None and png.suffix.lower() != ".png":
         raise click.BadParameter(f"{png} must end in .png", param_hint="--png")
@@ -735,6 +806,9 @@ def map_command(
             draws=draws,
             seed=seed,
         )
+        _year_note(result.rank.estimate)
+        year = result.rank.estimate.year
+        out = out or Path("maps") / f"kaart_{metric}_{level}_{year}.html"
         files = {out: result.html(tiles=tiles).encode("utf-8")}
         if png is not None:
             files[png] = result.png()
@@ -760,7 +834,7 @@ def map_command(
 
 @main.command()
 @click.argument("gemeenten", nargs=-1)
-@click.option("--year", type=int, default=2025, show_default=True, help="Year of the figures.")
+@year_option
 @click.option("--top", type=int, default=None, help="Pages for the N selected candidates.")
 @click.option("--all", "all_", is_flag=True, help="A page for every gemeente.")
 @click.option("--n", "n", type=int, default=11, show_default=True, help="Size of the selection.")
@@ -776,7 +850,7 @@ def map_command(
 @handles_errors
 def pitch(
     gemeenten: tuple[str, ...],
-    year: int,
+    year: int | None,
     top: int | None,
     all_: bool,
     n: int,
@@ -796,11 +870,13 @@ def pitch(
     from vluchtelingen_in_beeld.output import provenance, write_bundle
     from vluchtelingen_in_beeld.pitch import page_name, render_page
 
-    out = out or Path("maps") / f"pitch_{year}"
-    if out.exists() and not out.is_dir():
+    if out is not None and out.exists() and not out.is_dir():
         raise click.BadParameter(f"{out} is a file; give a folder.", param_hint="--out")
     with _session(kw) as base, _with_boundaries(base, boundaries) as (session, bfile):
         result = rank_year(session, year, method_card, n=n, draws=draws, seed=seed)
+        _year_note(result.estimate)
+        year = result.estimate.year
+        out = out or Path("maps") / f"pitch_{year}"
         codes = pitch_codes(result, gemeenten, top=top, all_=all_)
         ctx = pitch_context(session, result, boundaries=bfile, boundary_year=boundary_year)
         names = result.ranking.table.set_index("gemeentecode")["gemeentenaam"]
@@ -825,7 +901,7 @@ def pitch(
 
 
 @main.command()
-@click.option("--year", type=int, default=2025, show_default=True, help="Year of the figures.")
+@year_option
 @click.option("--n", "n", type=int, default=11, show_default=True, help="Size of the selection.")
 @click.option(
     "--out",
@@ -838,7 +914,7 @@ def pitch(
 @data_options
 @handles_errors
 def run(
-    year: int,
+    year: int | None,
     method_card: str | None,
     n: int,
     out: Path | None,
@@ -855,14 +931,18 @@ def run(
 
     Example: vib run --year 2025 --snapshot ../shared/data/statline --out maps/2025
     """
+    from vluchtelingen_in_beeld.api import choose_year
     from vluchtelingen_in_beeld.run import STEPS, run_all
-
-    out = out or Path("maps") / str(year)
 
     def progress(i: int, text: str) -> None:
         click.echo(f"[{i}/{len(STEPS)}] {text} ...")
 
     with _session(kw) as base, _with_boundaries(base, boundaries) as (session, bfile):
+        choice = choose_year(session, year, method_card)
+        year = choice.year
+        if choice.note:
+            click.echo(f"Year {year}: the latest period with this card's inputs.")
+        out = out or Path("maps") / str(year)
         res = run_all(
             session,
             year,
@@ -874,6 +954,7 @@ def run(
             boundaries=bfile,
             boundary_year=boundary_year,
             progress=progress,
+            year_note=choice.note,
         )
     sel = res.result.ranking.selected
     click.echo(f"Selected: {', '.join(sel['gemeentenaam'])}.")

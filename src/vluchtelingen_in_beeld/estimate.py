@@ -213,6 +213,8 @@ class Estimate:
     provincie_inwoners: pd.Series | None = None
     #: the Kerncijfers table of the local factor's bijstand rates (None: not used)
     bijstand_table: str | None = None
+    #: why this year, when the tool chose it (latest with the card's inputs); else empty
+    year_note: str = ""
 
 
 def estimate(inputs: Any, card: MethodCard) -> Estimate:

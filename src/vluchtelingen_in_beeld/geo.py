@@ -22,7 +22,6 @@ import hashlib
 import json
 import logging
 import re
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,7 +32,6 @@ from urllib.parse import urlsplit
 
 from vluchtelingen_in_beeld._impl import pdok
 from vluchtelingen_in_beeld.errors import (
-    CbsUnavailableError,
     ConfigError,
     DataCoverageError,
     OfflineMissError,

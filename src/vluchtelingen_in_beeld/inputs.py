@@ -207,8 +207,13 @@ def _coverage_problem(
     )
 
 
-def gather(session: Session, card: MethodCard, year: int) -> Inputs:
-    """Fetch (or read from the store) everything the estimate needs for ``year``."""
+def gather(session: Session, card: MethodCard, year: int, *, explain: bool = True) -> Inputs:
+    """Fetch (or read from the store) everything the estimate needs for ``year``.
+
+    When the data lacks what the card needs, the error names the years where the card
+    works (``explain``), which costs a few small requests; :func:`latest_year` does not
+    need that and passes ``explain=False``.
+    """
     spec = T.population_table_for(year)
     meta = get_metadata(session, spec.table_id())
     origin_titles = meta.titles(spec.origin_dim)  # type: ignore[arg-type]
@@ -277,6 +282,11 @@ def gather(session: Session, card: MethodCard, year: int) -> Inputs:
     missing_idx = full.difference(have.index)
     if len(missing_idx):
         missing = missing_idx.to_frame(index=False)
+        if not explain:
+            raise DataCoverageError(
+                f"{meta.table} has no figures for {len(missing)} gemeente/group/age "
+                f"combinations the card needs for 1 January {year}."
+            )
         raise _coverage_problem(session, spec, meta, card, year, missing)
 
     inputs = Inputs(
@@ -296,6 +306,51 @@ def gather(session: Session, card: MethodCard, year: int) -> Inputs:
     if card.beta.value != 0 or card.beta.has_range:
         _add_bijstand(session, inputs, year)
     return inputs
+
+
+@dataclass(frozen=True)
+class YearChoice:
+    """The year a command works on, and why (``note`` is empty when the user chose it)."""
+
+    year: int
+    note: str = ""
+    inputs: Inputs | None = None
+
+
+def latest_year(session: Session, card: MethodCard) -> YearChoice:
+    """The latest 1 January for which CBS publishes everything ``card`` needs.
+
+    Walks the periods of 85458NED from the newest down and takes the first year whose
+    inputs :func:`gather` can assemble (population by the card's groups and ages, and
+    bijstand where the card uses it). The gathered inputs come along, so nothing is asked
+    twice.
+    """
+    spec = T.POPULATION
+    meta = get_metadata(session, spec.table_id())
+    years = sorted(
+        {int(p[:4]) for p in meta.periods() if p.endswith("JJ00") and p[:4].isdigit()},
+        reverse=True,
+    )
+    skipped: list[str] = []
+    for y in years:
+        if y < (spec.years or (0, 0))[0]:
+            break
+        try:
+            inputs = gather(session, card, y, explain=False)
+        except (DataCoverageError, MetadataError) as exc:
+            skipped.append(f"{y}: {exc}")
+            continue
+        note = (
+            f"Jaar {y}: de laatste periode van {meta.table} waarvoor de gegevens van kaart "
+            f"{card.name} er zijn"
+            + (f" (overgeslagen: {'; '.join(skipped)})" if skipped else "")
+            + ". Kies een ander jaar met --year."
+        )
+        return YearChoice(y, note, inputs)
+    raise DataCoverageError(
+        f"No period of {meta.table} ({', '.join(map(str, years)) or 'none'}) has what card "
+        f"{card.name} needs: " + "; ".join(skipped) + ". Give --year, or another --method."
+    )
 
 
 def _clean_name(title: str) -> str:

@@ -156,6 +156,8 @@ def write_estimate(est: Any, path: Path, settings: Settings) -> list[Path]:
             "year": est.year,
             "periods": sorted({f"{est.year}JJ00"}),
             "rows": len(est.table),
+            "year_choice": est.year_note or "given with --year",
+            "bijstand_table": est.bijstand_table,
             "national_checks": est.checks,
             "columns_note": "werkzoekend = centrale parameters; p10/p50/p90 uit de Monte Carlo; "
             "de aanname 'job_seeking' (s) is niet uit een publieke bron en moet lokaal worden "

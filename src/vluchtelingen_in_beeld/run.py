@@ -123,8 +123,11 @@ def run_all(
     boundary_year: int | None = None,
     progress: Callable[[int, str], None] = lambda i, s: None,
     hook: Callable[[str], None] = lambda step: None,
+    year_note: str = "",
 ) -> RunResult:
     """Run every step for ``year`` and put the outputs in ``out`` (all at once, at the end).
+
+    ``year_note`` says why this year when the tool chose it (see :func:`~.api.choose_year`).
 
     ``progress(i, text)`` is called at the start of each step; ``hook(name)`` after each
     (tests use it to interrupt a run).
@@ -140,7 +143,18 @@ def run_all(
     staging.mkdir()
     try:
         files = _build(
-            session, year, staging, card, n, draws, seed, boundaries, boundary_year, progress, hook
+            session,
+            year,
+            staging,
+            card,
+            n,
+            draws,
+            seed,
+            boundaries,
+            boundary_year,
+            progress,
+            hook,
+            year_note,
         )
         _swap_in(staging, out)
     except BaseException:
@@ -167,9 +181,13 @@ def _build(
     boundary_year: int | None,
     progress: Callable[[int, str], None],
     hook: Callable[[str], None],
+    year_note: str = "",
 ) -> RunResult:
     progress(1, STEPS[0])
     est = estimate_year(session, year, card, draws=draws, seed=seed)
+    if year_note:
+        est.year_note = year_note
+        est.notes.insert(0, year_note)
     _write(root, f"tabellen/schatting_{year}.csv", table_bytes(est.table, ".csv"))
     _write(root, f"tabellen/schatting_{year}_nederland.csv", table_bytes(est.national, ".csv"))
     hook("estimate")
@@ -234,6 +252,8 @@ def _build(
             "kind": "run",
             "year": est.year,
             "periods": [f"{est.year}JJ00"],
+            "year_choice": est.year_note or "given with --year",
+            "bijstand_table": est.bijstand_table,
             "parameters": {
                 "n": n,
                 "weights": result.ranking.weights,

@@ -191,9 +191,7 @@ def _retrying(settings: Settings, what: str, call: Any) -> Any:
     raise _Transient(last)
 
 
-def get_json(
-    settings: Settings, url: str, params: dict[str, Any], *, what: str
-) -> Any | None:
+def get_json(settings: Settings, url: str, params: dict[str, Any], *, what: str) -> Any | None:
     """GET ``url`` and parse its JSON, with the same timeouts and retries as CBS requests.
 
     Returns ``None`` on HTTP 404. Transient failures (5xx, 429, time-outs, dropped

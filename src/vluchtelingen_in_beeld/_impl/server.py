@@ -53,7 +53,9 @@ DATASETS = ("TypedDataSet", "UntypedDataSet")
 class Fault:
     """One way to misbehave, applied to requests whose path contains ``match``.
 
-    ``kind`` is one of ``"500"``, ``"hang"``, ``"drop"``, ``"truncate"``, ``"slow"``.
+    ``kind`` is one of ``"500"``, ``"hang"``, ``"drop"``, ``"truncate"``, ``"slow"``, or
+    ``"unfiltered"`` (answer as if the ``$filter`` were not there: what CBS does with a
+    clause it does not understand).
     ``times`` is how many matching requests it spoils (``None``: every one).
     ``seconds`` is the delay for ``hang`` and ``slow``.
     """
@@ -139,6 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "vib-replay/1"
     protocol_version = "HTTP/1.1"
     state: ServerState  # set on the subclass
+    _ignore_filter = False
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         log.debug("replay: " + format, *args)
@@ -194,6 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.kind == "slow":
                 time.sleep(min(fault.seconds, MAX_HANG_SECONDS))
             truncate = fault.kind == "truncate"
+        self._ignore_filter = fault is not None and fault.kind == "unfiltered"
         try:
             self._route(truncate)
         except SnapshotFileError as exc:
@@ -290,7 +294,7 @@ class _Handler(BaseHTTPRequestHandler):
         truncate: bool,
     ) -> None:
         state = self.state
-        flt = query.get("$filter", "")
+        flt = "" if self._ignore_filter else query.get("$filter", "")
         try:
             known = state.properties(tdir) if endpoint in DATASETS else None
             selected = self._filtered(tdir, endpoint, rows, flt, known)
@@ -458,8 +462,8 @@ def _read_list(path: Path) -> list[dict[str, Any]]:
             data = json.load(fh)
     except ValueError as exc:
         raise SnapshotFileError(
-            f"{path.parent.name}/{path.name} is not valid JSON ({exc.args[0] if exc.args else exc}); "
-            "the file is truncated or damaged. Save the table again with `vib snapshot save`."
+            f"{path.parent.name}/{path.name} is not valid JSON ({exc}); the file is truncated "
+            "or damaged. Save the table again with `vib snapshot save`."
         ) from None
     except OSError as exc:
         raise SnapshotFileError(f"{path.parent.name}/{path.name} cannot be read ({exc}).") from None
