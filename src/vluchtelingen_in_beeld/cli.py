@@ -329,11 +329,23 @@ def serve(folder: Path, port: int) -> None:
 
     Example: vib serve ../shared/data/statline --port 8087
     """
-    from vluchtelingen_in_beeld._impl.server import ReplayServer
+    from vluchtelingen_in_beeld._impl.server import ReplayServer, check_snapshot
+    from vluchtelingen_in_beeld.geo import boundary_files, find_geo_folder
 
-    server = ReplayServer(folder, port=port)
+    problems = check_snapshot(folder)
+    if problems:
+        raise VibError(f"Snapshot {folder.name}: {problems[0]}")
+    geo = find_geo_folder(folder)
+    try:
+        server = ReplayServer(folder, port=port, boundaries=boundary_files(geo) if geo else {})
+    except OSError as exc:
+        raise VibError(f"Cannot listen on 127.0.0.1:{port} ({exc.strerror}); try --port.") from None
     click.echo(f"Serving {folder} at {server.url}/ODataFeed/odata/ (Ctrl-C stops)")
-    click.echo(f"Use it with: vib fetch --year 2025 --cbs-url {server.url}")
+    if geo is not None:
+        click.echo(
+            f"and gemeente boundaries ({', '.join(map(str, boundary_files(geo)))}) at PDOK's paths"
+        )
+    click.echo(f"Use it with: vib fetch --cbs-url {server.url}")
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
 
@@ -637,7 +649,7 @@ def rank(
 @year_option
 @click.option(
     "--level",
-    type=click.Choice(["provincie", "arbeidsmarktregio", "corop"]),
+    type=click.Choice(["provincie", "arbeidsmarktregio", "corop", "landsdeel"]),
     default="provincie",
     show_default=True,
     help="Regional level.",
