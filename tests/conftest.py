@@ -69,6 +69,17 @@ def fresh_replay(statline: Path) -> Iterator[ReplayServer]:
         yield server
 
 
+@pytest.fixture
+def plain_http() -> Iterator[None]:
+    """``cbsodata`` speaking http, as it must to the local replay server."""
+    import cbsodata
+
+    old = cbsodata.options.use_https
+    cbsodata.options.use_https = False
+    yield
+    cbsodata.options.use_https = old
+
+
 def make_settings(url: str, data_dir: Path, **kw: object) -> Settings:
     base: dict[str, object] = {
         "data_dir": data_dir,

@@ -203,14 +203,6 @@ def test_cli_map_refuses_a_mislabelled_boundary_file(geo_folder, tmp_path, statl
 # --- CBS: the replay answers mistakes as CBS does; the tool does not rely on it --------------
 
 
-@pytest.fixture
-def plain_http():
-    old = cbsodata.options.use_https
-    cbsodata.options.use_https = False
-    yield
-    cbsodata.options.use_https = old
-
-
 def test_replay_drops_unknown_filter_properties_and_answers_empty_for_unknown_keys(
     replay, plain_http
 ):

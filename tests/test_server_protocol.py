@@ -3,17 +3,8 @@
 import json
 
 import cbsodata
-import pytest
 
 from vluchtelingen_in_beeld._impl.server import ReplayServer
-
-
-@pytest.fixture
-def plain_http():
-    old = cbsodata.options.use_https
-    cbsodata.options.use_https = False
-    yield
-    cbsodata.options.use_https = old
 
 
 def host(server):
