@@ -28,6 +28,7 @@ from vluchtelingen_in_beeld.errors import (
     CbsError,
     MetadataError,
     OfflineMissError,
+    StoreError,
     TooManyRowsError,
     did_you_mean,
 )
@@ -81,7 +82,8 @@ class TableMeta:
         if dim not in self.dimensions:
             raise MetadataError(
                 f"{self.table} has no dimension {dim!r}.{did_you_mean(dim, self.dimensions)} "
-                f"Dimensions: {', '.join(self.dimensions)}."
+                f"Dimensions: {', '.join(self.dimensions) or 'none'}. If the local store holds "
+                "an old or damaged copy of the metadata, run the command again with --refresh."
             )
         return [str(r["Key"]).strip() for r in self.dimensions[dim]]
 
@@ -276,9 +278,18 @@ def get_metadata(session: Session, table: str) -> TableMeta:
         return session._meta[table]
     key = hashlib.sha256(f"{settings.source}|{table}|meta".encode()).hexdigest()[:20]
     entry = None if settings.refresh else session.store.read(table, "meta-" + key)
+    meta = None
     if entry is not None:
-        meta = TableMeta.from_json(json.loads(entry.file("metadata.json").read_text("utf-8")))
-    else:
+        try:
+            meta = TableMeta.from_json(json.loads(entry.file("metadata.json").read_text("utf-8")))
+        except Exception as exc:  # noqa: BLE001 - a damaged entry is not usable
+            log.warning("store entry %s is damaged (%s)", entry.path, exc)
+            if settings.offline:
+                raise StoreError(
+                    f"The local store's metadata of {table} is damaged ({exc}). Run the "
+                    "command without --offline and with --refresh."
+                ) from None
+    if meta is None:
         if settings.offline:
             raise OfflineMissError(
                 f"The local store ({settings.data_dir}) has no metadata of {table}, and "
@@ -287,12 +298,19 @@ def get_metadata(session: Session, table: str) -> TableMeta:
             )
         listing = fetch_endpoint(settings, table, "")
         names = [str(item.get("name")) for item in listing]
+        if not {"TableInfos", "DataProperties"} <= set(names):
+            raise CbsError(
+                f"{table}: the server's listing of the table names no TableInfos and "
+                f"DataProperties (it lists: {', '.join(names) or 'nothing'}); nothing was "
+                "stored. Try again later, or check --cbs-url."
+            )
         infos = fetch_endpoint(settings, table, "TableInfos")
         props = fetch_endpoint(settings, table, "DataProperties")
         dims: dict[str, list[dict[str, Any]]] = {}
         for p in props:
-            if p.get("Type") in _DIM_TYPES and p["Key"] in names:
-                dims[p["Key"]] = fetch_endpoint(settings, table, p["Key"])
+            if p.get("Type") in _DIM_TYPES and p.get("Key") in names:
+                dims[str(p["Key"])] = fetch_endpoint(settings, table, str(p["Key"]))
+        _check_metadata(table, infos, props, dims)
         meta = TableMeta(
             table=table,
             info=infos[0] if infos else {},
@@ -314,6 +332,32 @@ def get_metadata(session: Session, table: str) -> TableMeta:
         )
     session._meta[table] = meta
     return meta
+
+
+def _check_metadata(
+    table: str,
+    infos: list[dict[str, Any]],
+    props: list[dict[str, Any]],
+    dims: dict[str, list[dict[str, Any]]],
+) -> None:
+    """Refuse metadata that cannot describe a table, before it is stored."""
+    problem = ""
+    declared = [p for p in props if p.get("Type") in _DIM_TYPES]
+    if not infos:
+        problem = "TableInfos is empty"
+    elif not props or not all(isinstance(p.get("Key"), str) for p in props):
+        problem = "DataProperties lists no properties with keys"
+    elif not declared:
+        problem = "DataProperties names no dimensions"
+    elif missing := [str(p["Key"]) for p in declared if not dims.get(str(p["Key"]))]:
+        problem = f"no keys for dimension(s) {', '.join(missing)}"
+    elif bad := [d for d, rows in dims.items() if not all("Key" in r for r in rows)]:
+        problem = f"dimension(s) {', '.join(bad)} have rows without a Key"
+    if problem:
+        raise CbsError(
+            f"{table}: the server's metadata is incomplete ({problem}); nothing was stored. "
+            "Try again later, or check --cbs-url."
+        )
 
 
 def validate_query(query: Query, meta: TableMeta) -> None:
@@ -398,11 +442,23 @@ def fetch(session: Session, query: Query) -> Extract:
     key = query.store_key(settings.source)
     entry: Entry | None = None if settings.refresh else session.store.read(query.table, key)
     if entry is not None:
-        frame = pd.read_parquet(entry.file("rows.parquet"))
-        meta = TableMeta.from_json(json.loads(entry.file("metadata.json").read_text("utf-8")))
-        extract = Extract(query, frame, meta, entry.manifest, from_store=True)
-        session.fetched.append(extract)
-        return extract
+        try:
+            if not {"rows.parquet", "metadata.json"} <= set(entry.manifest.get("files", {})):
+                raise ValueError("the entry's manifest does not list its files")
+            frame = pd.read_parquet(entry.file("rows.parquet"))
+            meta = TableMeta.from_json(json.loads(entry.file("metadata.json").read_text("utf-8")))
+        except Exception as exc:  # noqa: BLE001 - any damage to an entry means: not usable
+            log.warning("store entry %s is damaged (%s); fetching again", entry.path, exc)
+            if settings.offline:
+                raise StoreError(
+                    f"The local store's entry for {query.table} ({entry.path.name}) is damaged "
+                    f"({exc}). Run the command without --offline and with --refresh."
+                ) from None
+            entry = None
+        else:
+            extract = Extract(query, frame, meta, entry.manifest, from_store=True)
+            session.fetched.append(extract)
+            return extract
     if settings.offline:
         raise OfflineMissError(
             f"The local store ({settings.data_dir}) does not hold {query.table} rows for "
@@ -462,6 +518,30 @@ def check_answer(query: Query, meta: TableMeta, frame: pd.DataFrame) -> None:
                 f"{' …' if len(extra) > 5 else ''}, which were not asked for (it ignored part "
                 "of the filter); nothing was stored. Run `vib check`, or try again later."
             )
+    absent_dims = [d for d in meta.dimension_names() if d not in frame.columns]
+    if absent_dims and len(frame):
+        raise CbsError(
+            f"{query.table}: the answer lacks the dimension column(s) {', '.join(absent_dims)}; "
+            "nothing was stored."
+        )
+    dims = [d for d in meta.dimension_names() if d in frame.columns]
+    if dims and len(frame):
+        dup = frame.duplicated(subset=dims)
+        if dup.any():
+            first = frame.loc[dup, dims].iloc[0].to_dict()
+            raise CbsError(
+                f"{query.table}: the answer holds {int(dup.sum())} duplicate row(s) (e.g. "
+                f"{first}); nothing was stored. Try again later."
+            )
+        for dim in dims:
+            known = set(meta.keys(dim))
+            unknown = sorted(set(frame[dim].dropna()) - known)
+            if unknown:
+                raise CbsError(
+                    f"{query.table}: the answer has {dim} keys the table's metadata does not "
+                    f"know ({', '.join(unknown[:5])}); nothing was stored. Run again with "
+                    "--refresh to fetch the metadata anew."
+                )
     for dim, prefixes in query.prefixes:
         if dim not in frame.columns:
             raise CbsError(f"{query.table}: the answer has no column {dim}; nothing was stored.")

@@ -12,7 +12,7 @@ timeout            ``VIB_TIMEOUT``        120 seconds: the read timeout, how lon
                                           wait for the server's answer (CBS data pages
                                           can take a minute)
 connect_timeout    ``VIB_CONNECT_TIMEOUT`` 10 seconds to open a connection
-retries            ``VIB_RETRIES``        3 (attempts after the first)
+retries            ``VIB_RETRIES``        3 (attempts after the first; at most 10)
 backoff            ``VIB_BACKOFF``        1.0 second (doubles each retry)
 =================  =====================  =====================================
 """
@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from vluchtelingen_in_beeld.errors import ConfigError
 
 DEFAULT_CBS_URL = "https://opendata.cbs.nl"
+MAX_RETRIES = 10
 DEFAULT_PDOK_URL = "https://service.pdok.nl"
 
 
@@ -85,8 +86,15 @@ class Settings:
             raise ConfigError(f"timeout must be positive, got {self.timeout}.")
         if self.connect_timeout <= 0:
             raise ConfigError(f"connect timeout must be positive, got {self.connect_timeout}.")
-        if self.retries < 0:
-            raise ConfigError(f"retries must be 0 or more, got {self.retries}.")
+        if not 0 <= self.retries <= MAX_RETRIES:
+            raise ConfigError(
+                f"retries must be between 0 and {MAX_RETRIES}, got {self.retries} "
+                "(--retries or $VIB_RETRIES)."
+            )
+        if not 0 <= self.backoff <= 60:
+            raise ConfigError(f"backoff must be between 0 and 60 seconds, got {self.backoff}.")
+        if self.timeout > 3600:
+            raise ConfigError(f"timeout must be at most 3600 seconds, got {self.timeout}.")
         if not self.source:
             object.__setattr__(self, "source", f"cbs:{parts.netloc}")
 
@@ -106,6 +114,20 @@ class Settings:
         if isinstance(values["data_dir"], str):
             values["data_dir"] = Path(values["data_dir"])
         return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def request_deadline(self) -> float:
+        """Overall limit on one HTTP request (one page), headers and body together.
+
+        A server that drips its answer a byte at a time never trips the read timeout;
+        this bounds it: twice the read timeout.
+        """
+        return 2 * self.timeout
+
+    @property
+    def call_deadline(self) -> float:
+        """Overall limit on one call of all its pages (an hour, or 20 slow pages)."""
+        return max(3600.0, 20 * self.request_deadline)
 
     @property
     def request_timeout(self) -> tuple[float, float]:

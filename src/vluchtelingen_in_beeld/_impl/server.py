@@ -46,6 +46,8 @@ FEED = "/ODataFeed/odata/"
 PAGE_SIZE = 10_000
 #: The longest a "hang" fault keeps a request open; bounded so no test can hang for ever.
 MAX_HANG_SECONDS = 10.0
+#: The longest a drip fault keeps sending; bounded for the same reason.
+MAX_DRIP_SECONDS = 60.0
 DATASETS = ("TypedDataSet", "UntypedDataSet")
 
 
@@ -53,11 +55,21 @@ DATASETS = ("TypedDataSet", "UntypedDataSet")
 class Fault:
     """One way to misbehave, applied to requests whose path contains ``match``.
 
-    ``kind`` is one of ``"500"``, ``"hang"``, ``"drop"``, ``"truncate"``, ``"slow"``, or
-    ``"unfiltered"`` (answer as if the ``$filter`` were not there: what CBS does with a
-    clause it does not understand).
+    ``kind`` is one of:
+
+    - ``"500"``, ``"hang"``, ``"drop"``, ``"truncate"``, ``"slow"``;
+    - ``"unfiltered"``: answer as if the ``$filter`` were not there (what CBS does with a
+      clause it does not understand);
+    - ``"drip_headers"``, ``"drip_body"``: send the answer one byte every ``seconds``
+      (for at most :data:`MAX_DRIP_SECONDS`);
+    - ``"next_loop"``: an ``odata.nextLink`` that points to the request itself;
+    - ``"rows_not_objects"`` (``{"value": ["a", "b"]}``), ``"no_value"`` (``{"foo": 1}``),
+      ``"empty_list"`` (``{"value": []}``): answers of the wrong shape;
+    - ``"redirect_loop"``: a 302 to the same URL;
+    - ``"429"``: HTTP 429 with ``Retry-After: seconds``.
+
     ``times`` is how many matching requests it spoils (``None``: every one).
-    ``seconds`` is the delay for ``hang`` and ``slow``.
+    ``seconds`` is the delay for ``hang`` and ``slow``, the drip interval, or Retry-After.
     """
 
     kind: str
@@ -196,6 +208,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if fault.kind == "slow":
                 time.sleep(min(fault.seconds, MAX_HANG_SECONDS))
+            if self._misbehave(fault):
+                return
             truncate = fault.kind == "truncate"
         self._ignore_filter = fault is not None and fault.kind == "unfiltered"
         try:
@@ -203,6 +217,57 @@ class _Handler(BaseHTTPRequestHandler):
         except SnapshotFileError as exc:
             log.error("replay: %s", exc)
             self._error(500, f"Snapshot file broken: {exc}")
+
+    def _misbehave(self, fault: Fault) -> bool:
+        """Answer as ``fault`` says; ``False`` if it only changes a normal answer."""
+        kind = fault.kind
+        if kind in ("drip_headers", "drip_body"):
+            body = json.dumps({"value": []}).encode()
+            head = (
+                f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            slow, fast = (head + body, b"") if kind == "drip_headers" else (body, head)
+            self.close_connection = True
+            end = time.monotonic() + MAX_DRIP_SECONDS
+            try:
+                self.wfile.write(fast)
+                for i in range(len(slow)):
+                    if time.monotonic() > end:
+                        break
+                    self.wfile.write(slow[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(fault.seconds)
+            except OSError:
+                pass  # the client gave up: that is the point
+            return True
+        shapes = {
+            "rows_not_objects": {"value": ["a", "b"]},
+            "no_value": {"foo": 1},
+            "empty_list": {"value": []},
+        }
+        if kind in shapes:
+            self._send(200, shapes[kind])
+            return True
+        if kind == "next_loop":
+            self._send(200, {"value": [], "odata.nextLink": self._base() + self.path})
+            return True
+        if kind == "redirect_loop":
+            self.send_response(302)
+            self.send_header("Location", self._base() + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
+        if kind == "429":
+            body = b'{"odata.error": {"message": {"value": "Too many requests"}}}'
+            self.send_response(429)
+            self.send_header("Retry-After", f"{fault.seconds:g}")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return True
+        return False
 
     def _route(self, truncate: bool) -> None:
         state = self.state
