@@ -84,8 +84,8 @@ class _Guard:
             raise _Abandoned("the call was abandoned")
         if url in self.seen:
             raise CbsError(
-                f"The server sent an odata.nextLink that was already followed ({url[:200]}): "
-                "its paging loops. Nothing was stored."
+                f"The server sent us back to a URL already requested ({url[:200]}): its paging "
+                "(odata.nextLink) or its redirects loop. Nothing was stored; check --cbs-url."
             )
         self.pages += 1
         if self.pages > MAX_PAGES:

@@ -1,0 +1,157 @@
+"""The hardening pass: misbehaving servers, bad answers, lost files, leaks.
+
+Each test names the failure it guards against; every one of them failed before the change
+that made it pass (issue "Never lose a user's files, never cache a bad answer, always stop").
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vluchtelingen_in_beeld._impl.server import Fault, ReplayServer
+from vluchtelingen_in_beeld.cbs import Query, Session, fetch, get_metadata
+from vluchtelingen_in_beeld.cli import main
+from vluchtelingen_in_beeld.errors import CbsError, CbsUnavailableError, ConfigError
+from vluchtelingen_in_beeld.settings import Settings
+
+from .conftest import make_settings
+
+KWB_NL = Query.make("85984NED", prefixes={"WijkenEnBuurten": ["NL"]})
+
+
+def cli(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, list(args), env=env or {}, catch_exceptions=False)
+
+
+def stored(store: Path) -> list[Path]:
+    return sorted(store.rglob("rows.parquet")) + sorted(store.rglob("metadata.json"))
+
+
+# --- fetches that always stop -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["drip_headers", "drip_body"])
+def test_dripping_server_is_given_up_within_30_s(fresh_replay, tmp_path, kind):
+    """1 byte per second: `vib fetch --timeout 5 --retries 1` ends within 30 s, clearly."""
+    fresh_replay.faults.append(Fault(kind, match="85458NED", times=None, seconds=1.0))
+    start = time.monotonic()
+    r = cli(
+        "fetch", "--year", "2025", "--cbs-url", fresh_replay.url, "--timeout", "5",
+        "--retries", "1", env={"VIB_DATA_DIR": str(tmp_path / "store"), "VIB_BACKOFF": "0.1"},
+    )  # fmt: skip
+    elapsed = time.monotonic() - start
+    assert r.exit_code == 1
+    assert elapsed < 30, elapsed
+    assert "within 10 s" in r.output and "2 attempt(s)" in r.output
+    assert not stored(tmp_path / "store")
+
+
+def test_next_link_loop_ends_after_a_bounded_number_of_requests(fresh_replay, tmp_path):
+    session = Session(make_settings(fresh_replay.url, tmp_path / "store"))
+    get_metadata(session, "85984NED")
+    fresh_replay.faults.append(Fault("next_loop", match="TypedDataSet", times=None))
+    before = len(fresh_replay.requests)
+    with pytest.raises(CbsError, match="already requested"):
+        fetch(session, KWB_NL)
+    assert len(fresh_replay.requests) - before == 1  # its self-link is not followed
+    assert not list((tmp_path / "store").rglob("rows.parquet"))
+
+
+def test_retries_are_bounded(monkeypatch):
+    monkeypatch.setenv("VIB_RETRIES", "100000")
+    with pytest.raises(ConfigError, match="between 0 and 10"):
+        Settings.from_env()
+    r = cli("fetch", "--year", "2025", "--offline")
+    assert r.exit_code == 1 and "between 0 and 10" in r.output
+
+
+def test_retry_after_is_honoured(fresh_replay, tmp_path):
+    fresh_replay.faults.append(Fault("429", match="TypedDataSet", times=1, seconds=2))
+    session = Session(make_settings(fresh_replay.url, tmp_path / "store", backoff=0.01))
+    get_metadata(session, "85984NED")
+    start = time.monotonic()
+    x = fetch(session, KWB_NL)
+    assert time.monotonic() - start >= 2.0  # waited as asked, not the 0.01 s back-off
+    assert len(x.frame) == 1
+
+
+def test_retry_after_too_long_is_not_waited_for(fresh_replay, tmp_path):
+    fresh_replay.faults.append(Fault("429", match="TypedDataSet", times=None, seconds=3600))
+    session = Session(make_settings(fresh_replay.url, tmp_path / "store"))
+    get_metadata(session, "85984NED")
+    start = time.monotonic()
+    with pytest.raises(CbsUnavailableError, match="Retry-After"):
+        fetch(session, KWB_NL)
+    assert time.monotonic() - start < 5
+
+
+# --- bad answers never become store entries -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "match", "message"),
+    [
+        ("rows_not_objects", "TypedDataSet", "not a list of rows"),
+        ("no_value", "TypedDataSet", "not an OData feed"),
+        ("redirect_loop", "TypedDataSet", "redirects loop"),
+        ("redirect_loop", "85984NED/?", "redirects loop"),
+        ("empty_list", "85984NED/DataProperties", "metadata is incomplete"),
+        ("empty_list", "85984NED/?", "names no TableInfos"),
+        ("empty_list", "WijkenEnBuurten", "no keys for dimension"),
+    ],
+)
+def test_wrong_answers_are_refused_and_not_stored(fresh_replay, tmp_path, kind, match, message):
+    fresh_replay.faults.append(Fault(kind, match=match, times=None))
+    session = Session(make_settings(fresh_replay.url, tmp_path / "store"))
+    with pytest.raises(CbsError, match=message):
+        fetch(session, KWB_NL)
+    store = tmp_path / "store"
+    assert not list(store.rglob("rows.parquet"))
+    if "TypedDataSet" not in match:  # a metadata answer was bad: no metadata stored either
+        assert not list(store.rglob("metadata.json"))
+    # the next call, with a healthy server, fetches and stores normally
+    fresh_replay.faults.clear()
+    assert len(fetch(session, KWB_NL).frame) == 1
+
+
+def test_empty_listing_is_not_cached_through_the_cli(fresh_replay, tmp_path):
+    """`{"value": []}` for the table listing once: an error, and the next run just works."""
+    env = {"VIB_DATA_DIR": str(tmp_path / "store"), "VIB_RETRIES": "0"}
+    fresh_replay.faults.append(Fault("empty_list", match="85458NED/?", times=1))
+    r = cli("fetch", "--year", "2025", "--cbs-url", fresh_replay.url, env=env)
+    assert r.exit_code == 1 and "names no TableInfos" in r.output
+    r = cli("fetch", "--year", "2025", "--cbs-url", fresh_replay.url, env=env)
+    assert r.exit_code == 0, r.output
+
+
+def test_duplicate_rows_are_refused(tmp_path, statline):
+    from .conftest import doctored_snapshot
+
+    snap = doctored_snapshot(statline, tmp_path / "snap", rows={"85984NED": lambda r: r + r[:3]})
+    with ReplayServer(snap) as server:
+        session = Session(make_settings(server.url, tmp_path / "store"))
+        with pytest.raises(CbsError, match="duplicate row"):
+            fetch(session, Query.make("85984NED", prefixes={"WijkenEnBuurten": ["GM", "NL"]}))
+    assert not list((tmp_path / "store").rglob("rows.parquet"))
+
+
+def test_damaged_entry_offline_mentions_refresh(fresh_replay, tmp_path):
+    session = Session(make_settings(fresh_replay.url, tmp_path / "store"))
+    x = fetch(session, KWB_NL)
+    manifest = x.manifest
+    entry = next(p.parent for p in (tmp_path / "store").rglob("rows.parquet"))
+    # a manifest that lists no files over a corrupt parquet: verifies, but is unusable
+    (entry / "rows.parquet").write_bytes(b"not parquet")
+    import json
+
+    (entry / "manifest.json").write_text(json.dumps({**manifest, "files": {}}))
+    offline = Session(make_settings(fresh_replay.url, tmp_path / "store", offline=True))
+    from vluchtelingen_in_beeld.errors import StoreError
+
+    with pytest.raises(StoreError, match="--refresh"):
+        fetch(offline, KWB_NL)
+    assert len(fetch(Session(session.settings), KWB_NL).frame) == 1  # online: fetched anew
