@@ -155,3 +155,59 @@ def test_damaged_entry_offline_mentions_refresh(fresh_replay, tmp_path):
     with pytest.raises(StoreError, match="--refresh"):
         fetch(offline, KWB_NL)
     assert len(fetch(Session(session.settings), KWB_NL).frame) == 1  # online: fetched anew
+
+
+# --- output folders are the tool's own ------------------------------------------------------------
+
+
+def test_run_refuses_a_folder_with_a_foreign_file_before_any_fetch(tmp_path, statline):
+    out = tmp_path / "u"
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    store = tmp_path / "store"
+    r = cli("run", "--snapshot", str(statline), "--out", str(out), env={"VIB_DATA_DIR": str(store)})
+    assert r.exit_code == 1
+    assert "keep.txt" in r.output and "--force" in r.output
+    assert (out / "keep.txt").read_text() == "x"
+    assert not store.exists()  # refused before anything was fetched
+
+
+@pytest.mark.parametrize("where", ["cwd", "parent of cwd", "store", "inside store", "snapshot"])
+def test_run_never_replaces_the_working_folder_the_store_or_the_snapshot(
+    tmp_path, statline, monkeypatch, where
+):
+    work = tmp_path / "work"
+    store = work / "data"
+    store.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    out = {
+        "cwd": Path("."),
+        "parent of cwd": tmp_path,
+        "store": store,
+        "inside store": store / "cbs",
+        "snapshot": statline,
+    }[where]
+    r = cli("run", "--snapshot", str(statline), "--out", str(out), "--force",
+            env={"VIB_DATA_DIR": str(store)})  # fmt: skip
+    assert r.exit_code == 1
+    assert "Refusing to use" in r.output
+    assert "Traceback" not in r.output
+    assert not list(store.rglob("*.parquet"))
+
+
+def test_output_paths_are_checked_before_the_work(tmp_path, statline, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    env = {"VIB_DATA_DIR": str(tmp_path / "store")}
+    cases = [
+        ("estimate", "--out", "afile/x.csv"),
+        ("run", "--out", "afile/run"),
+        ("map", "--out", "afile/k.html"),
+        ("map", "--png", "afile/k.png"),
+    ]
+    for args in cases:
+        r = cli(*args, "--snapshot", str(statline), env=env)
+        assert r.exit_code == 1, (args, r.output)
+        assert "afile is a file" in r.output, (args, r.output)
+        assert "Traceback" not in r.output
+    assert not (tmp_path / "store").exists()

@@ -139,6 +139,15 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except VibError as exc:
             raise _fail(exc) from None
+        except MemoryError:
+            raise click.ClickException(
+                "Out of memory. Use fewer --draws (the cards allow at most 200,000)."
+            ) from None
+        except OSError as exc:  # a file or folder the user named cannot be written or read
+            where = f" {exc.filename}" if exc.filename else ""
+            raise click.ClickException(
+                f"Cannot use{where}: {exc.strerror or exc}. Check the path and its permissions."
+            ) from None
 
     return wrapper
 
@@ -803,6 +812,11 @@ def map_command(
         raise click.BadParameter(f"{out} must end in .html", param_hint="--out")
     if png is not None and png.suffix.lower() != ".png":
         raise click.BadParameter(f"{png} must end in .png", param_hint="--png")
+    from vluchtelingen_in_beeld.output import check_file_path
+
+    for path in (out, png):
+        if path is not None:
+            check_file_path(path)
     with _session(kw) as base, _with_boundaries(base, boundaries) as (session, bfile):
         result = map_year(
             session,
@@ -884,6 +898,10 @@ def pitch(
 
     if out is not None and out.exists() and not out.is_dir():
         raise click.BadParameter(f"{out} is a file; give a folder.", param_hint="--out")
+    if out is not None:
+        from vluchtelingen_in_beeld.output import check_writable
+
+        check_writable(out, "pitch folder")
     with _session(kw) as base, _with_boundaries(base, boundaries) as (session, bfile):
         result = rank_year(session, year, method_card, n=n, draws=draws, seed=seed)
         _year_note(result.estimate)
@@ -919,7 +937,11 @@ def pitch(
     "--out",
     type=click.Path(path_type=Path),
     default=None,
-    help="Output folder (default maps/<year>); replaced as a whole at the end.",
+    help="Output folder (default maps/<year>); replaced as a whole at the end, so it must be "
+    "new, empty or an earlier run's.",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace --out even if it holds files vib run did not write."
 )
 @boundary_options
 @model_options
@@ -930,6 +952,7 @@ def run(
     method_card: str | None,
     n: int,
     out: Path | None,
+    force: bool,
     boundaries: Path | None,
     boundary_year: int | None,
     draws: int | None,
@@ -944,12 +967,15 @@ def run(
     Example: vib run --year 2025 --snapshot ../shared/data/statline --out maps/2025
     """
     from vluchtelingen_in_beeld.api import choose_year
+    from vluchtelingen_in_beeld.output import check_output_folder
     from vluchtelingen_in_beeld.run import STEPS, run_all
 
     def progress(i: int, text: str) -> None:
         click.echo(f"[{i}/{len(STEPS)}] {text} ...")
 
     with _session(kw) as base, _with_boundaries(base, boundaries) as (session, bfile):
+        if out is not None:  # before any work: never replace what is not ours
+            check_output_folder(out, session.settings, force=force)
         choice = choose_year(session, year, method_card)
         year = choice.year
         if choice.note:
@@ -967,6 +993,7 @@ def run(
             boundary_year=boundary_year,
             progress=progress,
             year_note=choice.note,
+            force=force,
         )
     sel = res.result.ranking.selected
     click.echo(f"Selected: {', '.join(sel['gemeentenaam'])}.")

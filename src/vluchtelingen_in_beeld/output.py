@@ -38,7 +38,89 @@ def check_table_path(path: Path) -> Path:
         )
     if path.exists() and path.is_dir():
         raise ConfigError(f"{path} is a folder; give a file name such as {path / 'schatting.csv'}.")
+    check_writable(path, "table")
+    check_writable(national_path(path), "table")
     return path
+
+
+TOOL_NAME = "vluchtelingen-in-beeld"
+
+
+def check_writable(path: Path, what: str = "output") -> Path:
+    """Raise early if ``path`` cannot be created: a parent is a file, or not writable."""
+    for anc in [path, *path.parents]:
+        if anc.exists():
+            if anc != path and not anc.is_dir():
+                raise ConfigError(f"Cannot write the {what} {path}: {anc} is a file, not a folder.")
+            if anc != path and not os.access(anc, os.W_OK | os.X_OK):
+                raise ConfigError(f"Cannot write the {what} {path}: {anc} is not writable.")
+            break
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ConfigError(f"Cannot write the {what} {path}: it is not writable.")
+    return path
+
+
+def check_file_path(path: Path) -> Path:
+    """An output file (HTML, PNG): not a folder, and its folder can be made and written."""
+    if path.exists() and path.is_dir():
+        raise ConfigError(f"{path} is a folder; give a file name, e.g. {path / 'kaart.html'}.")
+    return check_writable(path, "output file")
+
+
+def _protected(out: Path, settings: Settings) -> str | None:
+    """Why ``out`` may never be replaced (the working folder, the store, …), or ``None``."""
+    target = out.resolve()
+    cwd = Path.cwd().resolve()
+    if target == cwd or target in cwd.parents:
+        return "it is the folder you are working in (or holds it)"
+    if target == Path.home().resolve() or target == Path(target.anchor):
+        return "it is your home folder or the root of the file system"
+    store = settings.data_dir.resolve()
+    if target == store or target in store.parents or store in target.parents:
+        return f"it holds, or lies inside, the local store ({settings.data_dir})"
+    if settings.snapshot_dir is not None:
+        snap = settings.snapshot_dir.resolve()
+        if target == snap or target in snap.parents or snap in target.parents:
+            return "it holds, or lies inside, the snapshot being read"
+    return None
+
+
+def check_output_folder(out: Path, settings: Settings, *, force: bool = False) -> None:
+    """Refuse, before any work, an output folder that ``vib run`` may not replace.
+
+    ``vib run`` replaces its output folder as a whole. That is only allowed for a folder
+    that does not exist, is empty, or holds exactly what an earlier run wrote (its
+    ``manifest.json`` from this tool lists every file). Anything else needs ``force``; the
+    working folder, the store and the snapshot are never replaced.
+    """
+    why = _protected(out, settings)
+    if why:
+        raise ConfigError(f"Refusing to use {out} as the output folder: {why}. Give --out NEW.")
+    if not out.exists():
+        check_writable(out, "output folder")
+        return
+    if not out.is_dir():
+        raise ConfigError(f"{out} is a file; --out must be a folder.")
+    check_writable(out, "output folder")
+    present = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if not p.is_dir())
+    if not present or force:
+        return
+    foreign = present
+    try:
+        manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+        if (manifest.get("tool") or {}).get("name") == TOOL_NAME and manifest.get("kind") == "run":
+            listed = set(manifest.get("outputs") or {}) | {"manifest.json"}
+            foreign = [p for p in present if p not in listed]
+    except (OSError, ValueError, AttributeError):
+        pass
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        raise ConfigError(
+            f"{out} holds files that vib run did not write ({shown}); it would replace the "
+            "whole folder. Give a new folder with --out, or --force to replace it anyway."
+        )
 
 
 def table_bytes(frame: pd.DataFrame, suffix: str, sheets: Mapping[str, pd.DataFrame] = {}) -> bytes:
@@ -69,7 +151,7 @@ def provenance(
 ) -> dict[str, Any]:
     """The provenance record every output carries."""
     record: dict[str, Any] = {
-        "tool": {"name": "vluchtelingen-in-beeld", "version": __version__},
+        "tool": {"name": TOOL_NAME, "version": __version__},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": settings.source,
         "sources": sources,

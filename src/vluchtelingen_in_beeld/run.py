@@ -34,7 +34,12 @@ from vluchtelingen_in_beeld.api import (
 )
 from vluchtelingen_in_beeld.cbs import Session
 from vluchtelingen_in_beeld.fmt import nl_dec, nl_int, nl_pct
-from vluchtelingen_in_beeld.output import provenance, snapshot_warning, table_bytes
+from vluchtelingen_in_beeld.output import (
+    check_output_folder,
+    provenance,
+    snapshot_warning,
+    table_bytes,
+)
 from vluchtelingen_in_beeld.pitch import page_name, render_page
 from vluchtelingen_in_beeld.rank import compare_reference
 from vluchtelingen_in_beeld.regions import region_totals
@@ -124,8 +129,13 @@ def run_all(
     progress: Callable[[int, str], None] = lambda i, s: None,
     hook: Callable[[str], None] = lambda step: None,
     year_note: str = "",
+    force: bool = False,
 ) -> RunResult:
     """Run every step for ``year`` and put the outputs in ``out`` (all at once, at the end).
+
+    ``out`` must be new, empty, or an earlier run's folder (see
+    :func:`~.output.check_output_folder`); ``force`` replaces any other folder except the
+    working folder, the store and the snapshot.
 
     ``year_note`` says why this year when the tool chose it (see :func:`~.api.choose_year`).
 
@@ -133,10 +143,7 @@ def run_all(
     (tests use it to interrupt a run).
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        from vluchtelingen_in_beeld.errors import ConfigError
-
-        raise ConfigError(f"{out} is a file; --out must be a folder.")
+    check_output_folder(out, session.settings, force=force)
     out.parent.mkdir(parents=True, exist_ok=True)
     _leftovers(out)
     staging = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
