@@ -106,10 +106,11 @@ def shared_session(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Session:
     """One session (and store) over the shared snapshot and boundaries, read-only tests."""
-    settings = make_settings(
-        replay.url, tmp_path_factory.mktemp("shared-store"), snapshot_dir=statline
-    )
-    return Session(geo_settings(settings, replay.url, geo_folder))
+    from vluchtelingen_in_beeld.snapshot import snapshot_settings
+
+    settings = make_settings(replay.url, tmp_path_factory.mktemp("shared-store"))
+    named = snapshot_settings(settings, statline)  # its name, checksum and warning texts
+    return Session(geo_settings(named.with_(cbs_url=replay.url), replay.url, geo_folder))
 
 
 @pytest.fixture(scope="session")

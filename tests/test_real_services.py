@@ -125,7 +125,8 @@ def test_amsterdam_lies_where_it_should_after_pdok_and_the_store(replay, geo_fol
         assert b.frame.crs.to_epsg() == 28992, attempt
         bounds = b.frame.to_crs(4326).loc[["GM0363"]].total_bounds
         assert amsterdam_ok(*bounds), (attempt, bounds)
-        assert b.provenance["source"].startswith("folder:")
+        assert b.provenance["source"] == "files:pdok@" + b.provenance["source"].split("@")[1]
+        assert str(geo_folder) not in json.dumps(b.provenance)
 
 
 def _features(folder: Path, year: int) -> list[dict]:

@@ -266,6 +266,60 @@ class Session:
         self.store = Store(self.settings.data_dir)
 
 
+def _fill_hint(settings: Settings) -> str:
+    if settings.snapshot_dir is not None:
+        return "Run the same command once without --offline: it reads the snapshot into the store."
+    return "Run the same command once without --offline (or with --snapshot DIR) to fill the store."
+
+
+def offline_settings(settings: Settings) -> tuple[Settings, str]:
+    """For ``--offline`` without ``--snapshot``: read what the store holds.
+
+    Extracts are kept apart by source (live CBS, each snapshot by name and checksum). If
+    the store has nothing from the configured source but everything it has comes from one
+    snapshot, that snapshot is used, with its warning texts from the stored metadata, and
+    the returned note says so. With several, the user must choose with ``--snapshot DIR``.
+    """
+    store = Store(settings.data_dir)
+    sources: dict[str, list[dict[str, Any]]] = {}
+    geo: set[str] = set()
+    for entry in store.entries():
+        m = entry.manifest
+        if m.get("kind") == "metadata":
+            sources.setdefault(str(m.get("source")), []).append(
+                {"table": m.get("table"), "path": entry.path}
+            )
+        elif m.get("table") == "PDOK-GEMEENTE-GEGENERALISEERD":
+            geo.add(str(m.get("source")))
+    if settings.source in sources or not sources:
+        return settings, ""
+    if len(sources) > 1:
+        raise OfflineMissError(
+            f"The local store ({settings.data_dir}) holds nothing from {settings.source}, but "
+            f"rows from several snapshots ({', '.join(sorted(sources))}). Choose one: "
+            "--offline --snapshot DIR."
+        )
+    source, tables = next(iter(sources.items()))
+    warnings = []
+    for t in tables:
+        info = json.loads((t["path"] / "metadata.json").read_text("utf-8")).get("info", {})
+        if info.get("ExplanatoryText"):
+            warnings.append((str(t["table"]), str(info["ExplanatoryText"])))
+    name = source.removeprefix("snapshot:")
+    label = name.replace("@", " (sha256 ") + ")" if "@" in name else name
+    adopted = settings.with_(
+        source=source,
+        snapshot_label=label if source.startswith("snapshot:") else "",
+        snapshot_warnings=tuple(sorted(warnings)),
+    )
+    if len(geo) == 1:
+        adopted = adopted.with_(geo_source=next(iter(geo)))
+    return adopted, (
+        f"Offline: the local store holds only rows from {source}; using those "
+        "(--offline --snapshot DIR chooses explicitly)."
+    )
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -292,9 +346,9 @@ def get_metadata(session: Session, table: str) -> TableMeta:
     if meta is None:
         if settings.offline:
             raise OfflineMissError(
-                f"The local store ({settings.data_dir}) has no metadata of {table}, and "
-                "--offline forbids fetching it. Run once without --offline (or with "
-                "--snapshot DIR) to fill the store."
+                f"The local store ({settings.data_dir}) has no metadata of {table} from "
+                f"{settings.snapshot_label or settings.source}, and --offline forbids fetching "
+                f"it. {_fill_hint(settings)}"
             )
         listing = fetch_endpoint(settings, table, "")
         names = [str(item.get("name")) for item in listing]
@@ -462,8 +516,8 @@ def fetch(session: Session, query: Query) -> Extract:
     if settings.offline:
         raise OfflineMissError(
             f"The local store ({settings.data_dir}) does not hold {query.table} rows for "
-            f"{query.filter_text()!r}, and --offline forbids fetching them. Run the same "
-            "command once without --offline (or with --snapshot DIR)."
+            f"{query.filter_text()!r} from {settings.snapshot_label or settings.source}, and "
+            f"--offline forbids fetching them. {_fill_hint(settings)}"
         )
     meta = get_metadata(session, query.table)
     validate_query(query, meta)

@@ -105,9 +105,9 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @contextlib.contextmanager
 def _session(kw: dict[str, Any]) -> Iterator[Any]:
     """A :class:`~.cbs.Session` from the shared options (serving a snapshot if asked)."""
-    from vluchtelingen_in_beeld.cbs import Session
+    from vluchtelingen_in_beeld.cbs import Session, offline_settings
     from vluchtelingen_in_beeld.settings import Settings
-    from vluchtelingen_in_beeld.snapshot import serving_snapshot
+    from vluchtelingen_in_beeld.snapshot import serving_snapshot, snapshot_settings
 
     if kw.pop("verbose", False):
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -120,13 +120,16 @@ def _session(kw: dict[str, Any]) -> Iterator[Any]:
         offline=kw.pop("offline", False),
         refresh=kw.pop("refresh", False),
     )
-    if snapshot is not None and settings.offline:
-        raise VibError(
-            "--snapshot and --offline do not go together: a snapshot is already offline."
-        )
     with contextlib.ExitStack() as stack:
-        if snapshot is not None:
+        if snapshot is not None and settings.offline:
+            # what a run on this snapshot stored, without serving the snapshot again
+            settings = snapshot_settings(settings, Path(snapshot))
+        elif snapshot is not None:
             settings = stack.enter_context(serving_snapshot(settings, snapshot))
+        elif settings.offline:
+            settings, note = offline_settings(settings)
+            if note:
+                click.echo(f"Note: {note}")
         yield Session(settings)
 
 

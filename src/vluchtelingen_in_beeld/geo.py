@@ -88,11 +88,19 @@ def find_geo_folder(snapshot: Path) -> Path | None:
 
 
 def geo_settings(settings: Settings, url: str, folder: Path) -> Settings:
-    """Settings that read boundaries from ``folder`` served at ``url``."""
+    """Settings that read boundaries from ``folder`` served at ``url``.
+
+    The folder is named by its name and checksum (store key, provenance), never its path.
+    """
+    from vluchtelingen_in_beeld.snapshot import folder_digest
+
+    files = boundary_files(folder)
+    digest = folder_digest(list(files.values()), folder)
     return settings.with_(
         pdok_url=url,
-        boundary_years=tuple(boundary_files(folder)),
-        geo_source=f"folder:{folder.resolve()}",
+        boundary_years=tuple(files),
+        geo_source=f"files:{folder.name}@{digest}",
+        geo_dir=folder.resolve(),
     )
 
 
@@ -152,10 +160,7 @@ def fetch_boundaries(session: Session, year: int) -> tuple[bytes, dict[str, Any]
     if entry is not None:
         return entry.file("gemeenten.geojson").read_bytes(), dict(entry.manifest)
     if settings.offline:
-        raise OfflineMissError(
-            f"The local store has no {year} boundaries and --offline forbids fetching them. "
-            "Run once without --offline, or give --boundaries FILE."
-        )
+        return None  # load_boundaries tries the other years, then says what is missing
     if settings.boundary_years is not None and year not in settings.boundary_years:
         return None
     data = pdok.download(settings, year)
@@ -368,7 +373,13 @@ def load_boundaries(
         frame = read_boundary_file(path)
         m = re.search(r"(19|20)\d\d", path.name)
         file_year = boundary_year or (int(m.group(0)) if m else year)
-        prov = {"source": f"file:{path.resolve()}", "year": file_year}
+        from vluchtelingen_in_beeld.store import sha256_file
+
+        prov = {
+            "source": f"file:{path.name}",
+            "checksum": sha256_file(path),
+            "year": file_year,
+        }
         return _checked(session, frame, year, file_year, codes, prov, [])
 
     if boundary_year is not None:
@@ -393,6 +404,19 @@ def load_boundaries(
             )
         return _checked(session, frame, year, y, codes, prov, notes)
     avail = _available(session)
+    settings = session.settings
+    if settings.offline:
+        raise OfflineMissError(
+            f"The local store holds no gemeente boundaries for {year} (or the years before it) "
+            f"from {_geo_source(settings)}, and --offline forbids fetching them. Run the same "
+            "command once without --offline, or give --boundaries FILE."
+        )
+    if settings.snapshot_dir is not None and settings.geo_dir is None:
+        raise BoundaryError(
+            f"The snapshot {settings.snapshot_label} has no geo/ folder with gemeente boundaries, "
+            "and a snapshot run does not go to the internet for them. Save them into the "
+            "snapshot with `vib snapshot save ... --boundary-year YEAR`, or give --boundaries FILE."
+        )
     raise BoundaryError(
         f"No gemeente boundaries for {year}"
         + (f" (nor the years tried: {', '.join(map(str, tries[1:]))})" if len(tries) > 1 else "")

@@ -23,7 +23,6 @@ import pandas as pd
 from vluchtelingen_in_beeld import __version__
 from vluchtelingen_in_beeld.errors import ConfigError
 from vluchtelingen_in_beeld.settings import Settings
-from vluchtelingen_in_beeld.snapshot import snapshot_warnings
 from vluchtelingen_in_beeld.store import sha256_bytes
 
 TABLE_FORMATS = (".csv", ".xlsx", ".parquet")
@@ -175,10 +174,10 @@ def provenance(
             "seed": card.seed,
             "distribution": card.distribution,
         }
-    if settings.snapshot_dir is not None:
+    if settings.snapshot_label or settings.snapshot_warnings:
         record["snapshot"] = {
-            "folder": str(settings.snapshot_dir),
-            "warnings": snapshot_warnings(settings.snapshot_dir),
+            "name": settings.snapshot_label,
+            "warnings": dict(settings.snapshot_warnings),
         }
     record.update(extra)
     return record
@@ -304,13 +303,16 @@ def write_table(
 
 def snapshot_warning(settings: Settings) -> str:
     """The snapshot's own warning text (every table's), or ``""`` for real CBS data."""
-    if settings.snapshot_dir is None:
+    if not (settings.snapshot_label or settings.snapshot_warnings):
         return ""
-    texts = snapshot_warnings(settings.snapshot_dir)
+    texts = dict(settings.snapshot_warnings)
     unique = list(dict.fromkeys(texts.values()))
-    tables = ", ".join(texts) or str(settings.snapshot_dir)
+    tables = ", ".join(texts) or settings.snapshot_label
     body = " ".join(unique) if unique else "Deze snapshot bevat geen toelichting."
-    return f"Gemaakt met een snapshot ({tables}), niet met live CBS-gegevens: {body}"
+    return (
+        f"Gemaakt met snapshot {settings.snapshot_label} ({tables}), niet met live "
+        f"CBS-gegevens: {body}"
+    )
 
 
 def source_lines(

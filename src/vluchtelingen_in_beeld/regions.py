@@ -15,7 +15,12 @@ import pandas as pd
 
 from vluchtelingen_in_beeld import tables as T
 from vluchtelingen_in_beeld.cbs import Extract, Query, Session, fetch, get_metadata
-from vluchtelingen_in_beeld.errors import ConfigError, DataCoverageError, UnknownTableError
+from vluchtelingen_in_beeld.errors import (
+    ConfigError,
+    DataCoverageError,
+    OfflineMissError,
+    UnknownTableError,
+)
 
 #: level -> (code column, name column, Dutch label)
 LEVELS: dict[str, tuple[str, str, str]] = {
@@ -88,6 +93,9 @@ def load_regions(session: Session, year: int, codes: pd.Index | list[str]) -> Re
         except UnknownTableError:
             tried.append(f"{table} ({y}): not available")
             continue
+        except OfflineMissError:
+            tried.append(f"{table} ({y}): not in the local store")
+            continue
         spec = T.REGIONS
         measures = {
             role: T.resolve_measure(meta.properties, spec.measure(role).path) for role in _ROLES
@@ -132,6 +140,11 @@ def load_regions(session: Session, year: int, codes: pd.Index | list[str]) -> Re
                 f"niet beschikbaar; de gemeenten van {y} zijn dezelfde als die in de data."
             )
         return Regions(year=y, table=table, frame=frame, extract=x, notes=notes)
+    if session.settings.offline:
+        raise OfflineMissError(
+            f"The local store holds no Gebieden in Nederland table for the gemeenten of {year} "
+            f"({'; '.join(tried)}). Run the same command once without --offline."
+        )
     raise DataCoverageError(
         f"No Gebieden in Nederland table covers the {len(wanted)} gemeenten of {year}. Tried: "
         + "; ".join(tried)

@@ -66,14 +66,22 @@ class Settings:
     #: Identifies where rows come from, for the store key and provenance: ``cbs:<host>`` for
     #: a CBS-protocol server, ``snapshot:<path>`` when a snapshot folder is being served.
     source: str = ""
-    #: The snapshot folder being served, if any (its warning texts go into provenance).
+    #: The snapshot folder being read, if any. Never written into outputs: they name the
+    #: snapshot by :attr:`snapshot_label`.
     snapshot_dir: Path | None = None
+    #: What outputs call the snapshot: its folder name and checksum, e.g.
+    #: ``statline (sha256 1a2b3c4d5e6f7a8b)``.
+    snapshot_label: str = ""
+    #: (table, ExplanatoryText) of every table of the snapshot: its own warning texts.
+    snapshot_warnings: tuple[tuple[str, str], ...] = ()
     #: Base URL of PDOK (gemeente boundaries), or of a local server with PDOK's paths.
     pdok_url: str = DEFAULT_PDOK_URL
     #: Boundary years a locally served folder holds (``None``: ask PDOK).
     boundary_years: tuple[int, ...] | None = None
     #: Identifies where boundaries come from (store key, provenance); empty = PDOK's host.
     geo_source: str = ""
+    #: The folder of boundary files being served or read, if any (never written to outputs).
+    geo_dir: Path | None = None
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.cbs_url)

@@ -9,6 +9,7 @@ normal code path.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -39,14 +40,44 @@ class SavedTable:
     filter: str
 
 
-@contextmanager
-def serving_snapshot(settings: Settings, folder: Path | str) -> Iterator[Settings]:
-    """Serve ``folder`` locally; yield settings pointing at it.
+def folder_digest(files: Sequence[Path], root: Path) -> str:
+    """sha256 over the relative names and contents of ``files`` (first 16 hex digits)."""
+    h = hashlib.sha256()
+    for f in sorted(files):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0")
+        with f.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()[:16]
 
-    Gemeente boundaries found in ``folder/geo`` (or ``../geo/pdok`` beside it, the shared
-    layout) are served at PDOK's paths by the same server.
+
+def snapshot_settings(settings: Settings, folder: Path) -> Settings:
+    """Settings that name ``folder`` as the source, without serving it (``--offline``).
+
+    The source is the snapshot's name and checksum, so extracts of different snapshots
+    stay apart in the store and no output shows where the folder lay on disk.
     """
-    folder = Path(folder)
+    from vluchtelingen_in_beeld.geo import find_geo_folder, geo_settings
+
+    _check_folder(folder)
+    tables = [p for p in sorted(folder.iterdir()) if (p / "TableInfos.json").is_file()]
+    files = [f for t in tables for f in t.glob("*.json")]
+    digest = folder_digest(files, folder)
+    label = f"{folder.name} (sha256 {digest})"
+    warnings = tuple(snapshot_warnings(folder).items())
+    out = settings.with_(
+        source=f"snapshot:{folder.name}@{digest}",
+        snapshot_dir=folder.resolve(),
+        snapshot_label=label,
+        snapshot_warnings=warnings,
+    )
+    geo = find_geo_folder(folder)
+    if geo is not None:
+        out = geo_settings(out, settings.pdok_url, geo)
+    return out
+
+
+def _check_folder(folder: Path) -> None:
     if not folder.is_dir():
         raise ConfigError(
             f"Snapshot folder {folder} does not exist. Give a folder written by "
@@ -57,21 +88,33 @@ def serving_snapshot(settings: Settings, folder: Path | str) -> Iterator[Setting
         raise ConfigError(
             f"{folder} holds no table folders with a TableInfos.json; it is not a snapshot."
         )
-    from vluchtelingen_in_beeld.geo import boundary_files, find_geo_folder, geo_settings
-
     problems = check_snapshot(folder)
     if problems:
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         raise SnapshotError(f"Snapshot {folder.name}: {problems[0]}{more}")
-    geo = find_geo_folder(folder)
+
+
+@contextmanager
+def serving_snapshot(settings: Settings, folder: Path | str) -> Iterator[Settings]:
+    """Serve ``folder`` locally; yield settings pointing at it.
+
+    The files are checked first (:func:`~._impl.server.check_snapshot`): a truncated or
+    missing file is one clear error before any request. Gemeente boundaries found in
+    ``folder/geo`` (or ``../geo/pdok`` beside it, the shared layout) are served at PDOK's
+    paths by the same server. Without them, boundaries are not fetched from the internet
+    behind the user's back: maps then need ``--boundaries``.
+    """
+    from vluchtelingen_in_beeld.geo import boundary_files
+
+    folder = Path(folder)
+    named = snapshot_settings(settings, folder)
+    geo = named.geo_dir
     with ReplayServer(folder, boundaries=boundary_files(geo) if geo else {}) as server:
-        served = settings.with_(
-            cbs_url=server.url,
-            source=f"snapshot:{folder.resolve()}",
-            snapshot_dir=folder.resolve(),
-        )
+        served = named.with_(cbs_url=server.url)
         if geo is not None:
-            served = geo_settings(served, server.url, geo)
+            served = served.with_(pdok_url=server.url)
+        else:
+            served = served.with_(pdok_url=server.url, boundary_years=())
         yield served
 
 
