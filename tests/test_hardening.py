@@ -211,3 +211,24 @@ def test_output_paths_are_checked_before_the_work(tmp_path, statline, monkeypatc
         assert "afile is a file" in r.output, (args, r.output)
         assert "Traceback" not in r.output
     assert not (tmp_path / "store").exists()
+
+
+# --- offline works on what was fetched ----------------------------------------------------------
+
+
+def test_offline_after_an_online_run_against_a_local_server(replay, tmp_path, monkeypatch):
+    """`vib rank` online (a local CBS), then the same with --offline: nothing is asked."""
+    monkeypatch.chdir(tmp_path)
+    env = {"VIB_DATA_DIR": str(tmp_path / "store")}
+    r = cli("rank", "--cbs-url", replay.url, "--draws", "100", env=env)
+    assert r.exit_code == 0, r.output
+    first = (tmp_path / "maps" / "rangorde_2025.csv").read_text()
+    for extra in (["--cbs-url", replay.url], []):  # the same source, or the one in the store
+        (tmp_path / "maps" / "rangorde_2025.csv").unlink()
+        before = len(replay.requests)
+        r = cli("rank", "--offline", *extra, "--draws", "100", env=env)
+        assert r.exit_code == 0, r.output
+        assert len(replay.requests) == before
+        assert (tmp_path / "maps" / "rangorde_2025.csv").read_text() == first
+    r = cli("rank", "--offline", "--year", "2019", "--draws", "100", env=env)
+    assert r.exit_code == 1 and "without --offline" in r.output

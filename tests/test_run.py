@@ -38,12 +38,17 @@ def run_out(tmp_path_factory, statline):
     """``vib run --snapshot <shared statline>`` into a fresh folder, as a user would."""
     base = tmp_path_factory.mktemp("run")
     out = base / "uitvoer"
-    result = CliRunner().invoke(
-        main,
-        ["run", "--snapshot", str(statline), "--out", str(out), "--draws", "300"],
-        env={"VIB_DATA_DIR": str(base / "store"), "VIB_RETRIES": "0"},
-        catch_exceptions=False,
-    )
+    here = os.getcwd()
+    os.chdir(base)  # the working folder: no output may name it
+    try:
+        result = CliRunner().invoke(
+            main,
+            ["run", "--snapshot", str(statline), "--out", "uitvoer", "--draws", "300"],
+            env={"VIB_DATA_DIR": str(base / "store"), "VIB_RETRIES": "0"},
+            catch_exceptions=False,
+        )
+    finally:
+        os.chdir(here)
     assert result.exit_code == 0, result.output
     assert "[6/6]" in result.output
     # no --year: the latest year with the card's inputs, and it says so
@@ -72,6 +77,52 @@ def test_full_output_folder_and_manifest_matches_disk(run_out):
     assert manifest["year"] == 2025 and "laatste periode" in manifest["year_choice"]
     assert manifest["boundaries"]["year"] == 2023
     assert not list(run_out.parent.glob(".uitvoer.*"))  # no staging left behind
+
+
+def test_no_output_names_a_local_path(run_out, statline):
+    """Sources are named by what they are (snapshot name and checksum, PDOK year), never by
+    where they lay on disk: not the working folder, the output folder or ../shared."""
+    paths = {str(run_out.parent), str(run_out.parent.resolve()), str(statline),
+             str(statline.resolve()), str(statline.resolve().parent.parent)}  # fmt: skip
+    files = [p for p in run_out.rglob("*") if p.is_file()]
+    assert len(files) > 25
+    for f in files:
+        data = f.read_bytes()
+        for path in paths:
+            assert path.encode() not in data, (f.name, path)
+    manifest = json.loads((run_out / "manifest.json").read_text())
+    assert manifest["snapshot"]["name"].startswith("statline (sha256 ")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("estimate", "--offline", "--snapshot", "{statline}"),
+        ("estimate", "--offline"),
+        ("rank", "--offline", "--compare", "2009"),
+        ("regions", "--offline", "--level", "arbeidsmarktregio"),
+        ("map", "--offline", "--snapshot", "{statline}"),
+        ("pitch", "Zwolle", "--offline"),
+    ],
+    ids=lambda a: " ".join(a).replace("{statline}", "SNAP"),
+)
+def test_offline_after_a_snapshot_run(run_out, statline, tmp_path, monkeypatch, args):
+    """What `vib run --snapshot` stored is enough for every command with --offline."""
+    monkeypatch.chdir(tmp_path)
+    argv = [a.format(statline=statline) for a in args]
+    r = CliRunner().invoke(
+        main,
+        [*argv, "--draws", "300"],
+        env={"VIB_DATA_DIR": str(run_out.parent / "store"), "VIB_CBS_URL": "http://127.0.0.1:9"},
+        catch_exceptions=False,
+    )
+    assert r.exit_code == 0, r.output
+    assert "Year 2025" in r.output
+    manifests = list((tmp_path / "maps").rglob("*.manifest.json"))
+    assert manifests
+    record = json.loads(manifests[0].read_text())
+    assert record["snapshot"]["warnings"]  # the snapshot's warning travels offline too
+    assert record["source"].startswith("snapshot:statline@")
 
 
 def test_interrupted_run_leaves_previous_outputs(run_out, shared_session):
