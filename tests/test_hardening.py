@@ -157,7 +157,7 @@ def test_damaged_entry_offline_mentions_refresh(fresh_replay, tmp_path):
     assert len(fetch(Session(session.settings), KWB_NL).frame) == 1  # online: fetched anew
 
 
-# --- output folders are the tool's own ------------------------------------------------------------
+# --- output folders are the tool's own -------------------------------------------------------
 
 
 def test_run_refuses_a_folder_with_a_foreign_file_before_any_fetch(tmp_path, statline):
@@ -210,10 +210,18 @@ def test_output_paths_are_checked_before_the_work(tmp_path, statline, monkeypatc
         assert r.exit_code == 1, (args, r.output)
         assert "afile is a file" in r.output, (args, r.output)
         assert "Traceback" not in r.output
+    for args in (
+        ("method", "init", "afile/k.toml"),
+        ("snapshot", "save", "85984NED", "--to", "afile/snap", "--snapshot", str(statline)),
+    ):
+        r = cli(*args, env=env)
+        assert r.exit_code == 1, (args, r.output)
+        assert "afile is a file" in r.output, (args, r.output)
+        assert "Traceback" not in r.output
     assert not (tmp_path / "store").exists()
 
 
-# --- offline works on what was fetched ----------------------------------------------------------
+# --- offline works on what was fetched ------------------------------------------------------
 
 
 def test_offline_after_an_online_run_against_a_local_server(replay, tmp_path, monkeypatch):
@@ -232,3 +240,135 @@ def test_offline_after_an_online_run_against_a_local_server(replay, tmp_path, mo
         assert (tmp_path / "maps" / "rangorde_2025.csv").read_text() == first
     r = cli("rank", "--offline", "--year", "2019", "--draws", "100", env=env)
     assert r.exit_code == 1 and "without --offline" in r.output
+
+
+# --- clear messages instead of tracebacks, and the right cause ---------------------------------
+
+
+def test_data_dir_that_is_a_file(tmp_path):
+    (tmp_path / "data").write_text("x")
+    r = cli("fetch", "--offline", env={"VIB_DATA_DIR": str(tmp_path / "data")})
+    assert r.exit_code == 1 and "is a file; the local store needs a folder" in r.output
+
+
+def test_serve_on_a_busy_port(statline):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        r = cli("serve", str(statline), "--port", str(port))
+    assert r.exit_code == 1 and "Cannot listen on 127.0.0.1" in r.output
+
+
+def test_map_out_an_existing_folder(tmp_path, statline):
+    (tmp_path / "k.html").mkdir()
+    r = cli("map", "--snapshot", str(statline), "--out", str(tmp_path / "k.html"))
+    assert r.exit_code == 1 and "is a folder" in r.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("rank", "--max-per-provincie", "0"), "--max-per-provincie must be at least 1"),
+        (("rank", "--max-per-regio", "0"), "--max-per-regio must be at least 1"),
+        (("rank", "--n", "400"), "there are only 342 gemeenten, fewer than --n 400"),
+        (("pitch", "--top", "20"), "--top 20 asks for more pages than the 11 selected"),
+        (("estimate", "--draws", "1"), "1 is not in the range 100<=x<=200000"),
+    ],
+)
+def test_the_message_names_the_real_cause(shared_snapshot_store, statline, args, message):
+    r = cli(*args, "--snapshot", str(statline), env=shared_snapshot_store)
+    assert r.exit_code in (1, 2), r.output
+    assert message in r.output
+    assert "--exclude" not in r.output
+
+
+@pytest.fixture(scope="module")
+def shared_snapshot_store(tmp_path_factory):
+    """One store for the CLI cases above (the first one fills it)."""
+    return {"VIB_DATA_DIR": str(tmp_path_factory.mktemp("store"))}
+
+
+def test_missing_population_of_one_gemeente_is_not_a_herindeling(
+    statline, tmp_path, doctored_session
+):
+    from .conftest import doctored_snapshot
+
+    def drop_total(rows):
+        for r in rows:
+            if (r["RegioS"], r["Perioden"], r["Herkomstland"], r["Leeftijd"]) == (
+                "GM0363", "2025JJ00", "T001040", "10000"
+            ) and r["Geboorteland"] == "T001638":  # fmt: skip
+                r["Bevolking_1"] = None
+        return rows
+
+    snap = doctored_snapshot(statline, tmp_path / "snap", rows={"85458NED": drop_total})
+    from vluchtelingen_in_beeld.api import estimate_year
+    from vluchtelingen_in_beeld.errors import DataCoverageError
+
+    with pytest.raises(DataCoverageError, match="GM0363.*not a herindeling"):
+        estimate_year(doctored_session(snap), 2025, draws=100)
+
+
+def test_snapshot_without_boundaries_does_not_go_to_the_internet(statline, tmp_path):
+    from .conftest import doctored_snapshot
+
+    snap = doctored_snapshot(statline, tmp_path / "alone" / "snap")  # no geo/ in or beside it
+    r = cli("map", "--snapshot", str(snap), "--draws", "100", "--out", str(tmp_path / "k.html"),
+            env={"VIB_DATA_DIR": str(tmp_path / "store"),
+                 "VIB_PDOK_URL": "http://127.0.0.1:9"})  # fmt: skip
+    assert r.exit_code == 1
+    assert "has no geo/ folder" in r.output and "127.0.0.1:9" not in r.output
+
+
+# --- nothing half-written ---------------------------------------------------------------------
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_xlsx(tmp_path):
+    import io
+
+    import openpyxl
+    import pandas as pd
+
+    from vluchtelingen_in_beeld.output import table_bytes
+
+    frame = pd.DataFrame(
+        {"gemeentenaam": ['=HYPERLINK("http://x")', "+1", "Zwolle"], "n": [1, 2, 3]}
+    )
+    book = openpyxl.load_workbook(io.BytesIO(table_bytes(frame, ".xlsx")))
+    cells = [c for c in book["gemeenten"]["A"][1:]]
+    assert [c.value for c in cells] == ['=HYPERLINK("http://x")', "+1", "Zwolle"]
+    assert all(c.data_type == "s" for c in cells)
+
+
+def test_a_bundle_that_fails_halfway_puts_back_what_was_there(tmp_path, monkeypatch):
+    import os
+
+    from vluchtelingen_in_beeld import output
+
+    a, b, m = tmp_path / "x.csv", tmp_path / "x_nederland.csv", tmp_path / "x.csv.manifest.json"
+    a.write_text("old table")
+    real = os.replace
+
+    def failing(src, dst):
+        if Path(dst) == b:
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(output.os, "replace", failing)
+    with pytest.raises(OSError):
+        output.write_bundle({a: b"new table", b: b"new national"}, m, {"kind": "test"})
+    assert a.read_text() == "old table"  # put back: no table without its manifest
+    assert not b.exists() and not m.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv"]
+
+
+def test_estimate_whose_national_file_cannot_be_written_leaves_nothing(tmp_path, statline):
+    (tmp_path / "x_nederland.csv").mkdir()
+    r = cli("estimate", "--snapshot", str(statline), "--out", str(tmp_path / "x.csv"),
+            env={"VIB_DATA_DIR": str(tmp_path / "store")})  # fmt: skip
+    assert r.exit_code == 1 and "x_nederland.csv" in r.output
+    assert not (tmp_path / "x.csv").exists()
+    assert not (tmp_path / "store").exists()  # refused before the work

@@ -103,6 +103,13 @@ def test_extends_by_path_and_checksum(tmp_path):
         (GOOD + '[population]\nbirthplace = "elders"\n', "not one of buitenland"),
         (GOOD + '[outreach]\nscenario = "plan2025"\n', r"'plan2025' is not a scenario.*plan2005"),
         (GOOD + "[uncertainty]\ndraws = 0\n", "uncertainty.draws"),
+        (GOOD + "[uncertainty]\ndraws = 99\n", "from 100 to 200000"),
+        ("extends = 5\n", "'extends' must name a card"),
+        (GOOD + "[outreach]\ncost_per_placement = 1e400\n", "must be a finite number"),
+        ('extends = "standaard"\npopulation = 3\n', "population: should be a table"),
+        (GOOD + "[outreach]\nscenarios = []\n", "outreach.scenarios: should be a table"),
+        (GOOD + '[population]\ngroups = [1, ["x"]]\n', "group names are strings"),
+        (GOOD + "[groups]\nirak = 5\n", "groups.irak: should be a table"),
         ("[card\nname=", "not valid TOML"),
         ('extends = "standard"\n', r"Unknown method card 'standard'.*standaard"),
     ],
@@ -170,3 +177,73 @@ def test_init_refuses_to_overwrite(tmp_path):
     path = init_card(tmp_path / "k.toml")
     with pytest.raises(MethodCardError, match="already exists"):
         init_card(path)
+
+
+# --- fuzz: any card is a clear error or a valid card, never a traceback -----------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from vluchtelingen_in_beeld.method import _resolve, parse_card  # noqa: E402
+
+TOML_SCALARS = st.one_of(
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.booleans(),
+)
+TOML_VALUES = st.recursive(
+    TOML_SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _paths(data, prefix=()):
+    """Every key path of a nested card dict."""
+    for k, v in data.items():
+        yield (*prefix, k)
+        if isinstance(v, dict):
+            yield from _paths(v, (*prefix, k))
+
+
+BASE, _ = _resolve("standaard")
+PATHS = sorted(_paths(BASE))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    edits=st.lists(
+        st.tuples(st.sampled_from(PATHS), TOML_VALUES, st.booleans()), min_size=1, max_size=4
+    )
+)
+def test_any_card_is_a_clear_error_or_a_valid_card(edits):
+    """Replace (or delete) up to four values anywhere in the standard card."""
+    import copy
+
+    data = copy.deepcopy(BASE)
+    for path, value, delete in edits:
+        node = data
+        for key in path[:-1]:
+            if not isinstance(node, dict) or not isinstance(node.get(key), dict):
+                break
+            node = node[key]
+        else:
+            if delete:
+                node.pop(path[-1], None)
+            else:
+                node[path[-1]] = value
+    try:
+        card = parse_card(data, "fuzz")
+    except MethodCardError as exc:
+        assert str(exc).startswith("Method card fuzz has") and "\n  - " in str(exc)
+        return
+    # a card that passes is usable: finite rates in their ranges, a valid draw count
+    import math
+
+    for rate in card.rates().values():
+        assert all(math.isfinite(x) for x in (rate.value, rate.low, rate.high))
+        assert rate.low <= rate.value <= rate.high
+    assert 100 <= card.draws <= 200_000 and card.groups

@@ -192,7 +192,7 @@ def test_cli_map_refuses_a_mislabelled_boundary_file(geo_folder, tmp_path, statl
     monkeypatch.chdir(tmp_path)
     bad = _rd_without_crs(geo_folder, tmp_path / "grenzen_2023.geojson")
     r = cli(
-        "map", "--snapshot", str(statline), "--boundaries", str(bad), "--draws", "50",
+        "map", "--snapshot", str(statline), "--boundaries", str(bad), "--draws", "100",
         env={"VIB_DATA_DIR": str(tmp_path / "store")},
     )  # fmt: skip
     assert r.exit_code == 1
@@ -332,7 +332,7 @@ def test_latest_year_is_the_newest_with_the_cards_inputs(statline, tmp_path, doc
         ]  # fmt: skip
 
     snap = doctored_snapshot(statline, tmp_path / "snap", rows={"85458NED": no_2025_bands})
-    est = estimate_year(doctored_session(snap), None, draws=50)
+    est = estimate_year(doctored_session(snap), None, draws=100)
     assert est.year == 2024
     assert "Jaar 2024" in est.year_note and "2025" in est.year_note
     assert est.notes[0] == est.year_note
@@ -342,7 +342,7 @@ T_REFUGEES = ("H008533", "H008597", "H008599", "H008633", "H008634", "H008747", 
 
 
 def test_estimate_without_year_says_which(cli_env, statline, tmp_path):
-    r = cli("estimate", "--snapshot", str(statline), "--draws", "50", env=cli_env)
+    r = cli("estimate", "--snapshot", str(statline), "--draws", "100", env=cli_env)
     assert r.exit_code == 0, r.output
     assert "Year 2025: the latest period" in r.output
     manifest = json.loads((tmp_path / "maps" / "schatting_2025.csv.manifest.json").read_text())
@@ -367,7 +367,7 @@ def test_timeouts_connect_short_read_long(monkeypatch):
 
 
 def test_lokaal_manifest_names_the_kwb_table(cli_env, statline, tmp_path):
-    r = cli("estimate", "--method", "lokaal", "--snapshot", str(statline), "--draws", "50",
+    r = cli("estimate", "--method", "lokaal", "--snapshot", str(statline), "--draws", "100",
             env=cli_env)  # fmt: skip
     assert r.exit_code == 0, r.output
     manifest = json.loads((tmp_path / "maps" / "schatting_2025.csv.manifest.json").read_text())
@@ -391,7 +391,7 @@ def test_new_kwb_edition_with_empty_or_suppressed_bijstand_is_skipped(
         if f.name == "TableInfos.json":
             data[0]["Identifier"] = "86165NED"
         (new / f.name).write_text(json.dumps(data), "utf-8")
-    est = estimate_year(doctored_session(snap), 2025, "lokaal", draws=50)
+    est = estimate_year(doctored_session(snap), 2025, "lokaal", draws=100)
     assert est.bijstand_table == "85984NED"
     note = next(n for n in est.notes if "Bijstand uit" in n)
     assert "86165NED (2025): de bijstandskolom is (nog) leeg" in note

@@ -125,6 +125,19 @@ def test_offline_after_a_snapshot_run(run_out, statline, tmp_path, monkeypatch, 
     assert record["source"].startswith("snapshot:statline@")
 
 
+def test_pitch_manifest_lists_pages_of_earlier_calls(run_out, tmp_path, monkeypatch):
+    """Two `vib pitch` calls into one folder: the manifest lists both pages, not the last."""
+    monkeypatch.chdir(tmp_path)
+    env = {"VIB_DATA_DIR": str(run_out.parent / "store"), "VIB_CBS_URL": "http://127.0.0.1:9"}
+    for name in ("Zwolle", "Groningen"):
+        r = CliRunner().invoke(main, ["pitch", name, "--offline", "--draws", "300"], env=env)
+        assert r.exit_code == 0, r.output
+    manifest = json.loads(
+        (tmp_path / "maps" / "pitch_2025" / "pitch_2025.manifest.json").read_text()
+    )
+    assert sorted(manifest["outputs"]) == ["GM0014-groningen.html", "GM0193-zwolle.html"]
+
+
 def test_interrupted_run_leaves_previous_outputs(run_out, shared_session):
     before = snapshot_of(run_out)
 

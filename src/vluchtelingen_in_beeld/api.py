@@ -19,7 +19,7 @@ from vluchtelingen_in_beeld.inputs import (
     latest_year,
     target_growth,
 )
-from vluchtelingen_in_beeld.method import MethodCard, Rate, load_card
+from vluchtelingen_in_beeld.method import DRAWS_RANGE, MethodCard, Rate, load_card
 from vluchtelingen_in_beeld.names import GemeenteNames
 from vluchtelingen_in_beeld.rank import Constraints, Ranking, parse_weights, rank
 from vluchtelingen_in_beeld.regions import Regions, level_columns, load_regions, region_totals
@@ -61,8 +61,9 @@ def estimate_year(
             ),
         )
     if draws is not None:
-        if draws < 1:
-            raise ConfigError(f"--draws must be at least 1, got {draws}.")
+        lo, hi = DRAWS_RANGE
+        if not lo <= draws <= hi:
+            raise ConfigError(f"--draws must be from {lo} to {hi}, got {draws}.")
         card = replace(card, draws=draws)
     if seed is not None:
         if seed < 0:
@@ -391,6 +392,12 @@ def pitch_codes(
     if top is not None:
         if top < 1:
             raise ConfigError(f"--top must be at least 1, got {top}.")
+        chosen = len(result.ranking.selected)
+        if top > chosen:
+            raise ConfigError(
+                f"--top {top} asks for more pages than the {chosen} selected gemeenten; raise "
+                f"--n (the size of the selection) to {top}, or use --all."
+            )
         codes += [c for c in result.ranking.selected["gemeentecode"][:top] if c not in codes]
     if not codes:
         raise ConfigError("Name at least one gemeente, or use --top N or --all.")

@@ -263,7 +263,13 @@ class Session:
     fetched: list[Extract] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.store = Store(self.settings.data_dir)
+        data_dir = self.settings.data_dir
+        if data_dir.exists() and not data_dir.is_dir():
+            raise StoreError(
+                f"The data dir {data_dir} is a file; the local store needs a folder. Give "
+                "another --data-dir (or $VIB_DATA_DIR)."
+            )
+        self.store = Store(data_dir)
 
 
 def _fill_hint(settings: Settings) -> str:

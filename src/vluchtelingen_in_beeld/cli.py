@@ -93,7 +93,10 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "--method", "method_card", default=None, help="Method card: shipped name or path."
         ),
         click.option(
-            "--draws", type=int, default=None, help="Monte Carlo draws (overrides the card)."
+            "--draws",
+            type=click.IntRange(100, 200_000),
+            default=None,
+            help="Monte Carlo draws, 100 to 200,000 (overrides the card).",
         ),
         click.option("--seed", type=int, default=None, help="Random seed (overrides the card)."),
     ]
@@ -321,8 +324,10 @@ def snapshot_save(
     Example: vib snapshot save 85458NED 85755NED --year 2025 --boundary-year 2025 --to snap/
     """
     from vluchtelingen_in_beeld.geo import save_boundaries
+    from vluchtelingen_in_beeld.output import check_writable
     from vluchtelingen_in_beeld.snapshot import save_snapshot
 
+    check_writable(to, "snapshot folder")
     with _session(kw) as session:
         for saved in save_snapshot(
             session, table_ids, to, years=years, filters=filters, whole=whole
@@ -410,7 +415,9 @@ def method_init(path: Path, base: str, force: bool) -> None:
     Example: vib method init mijnkaart.toml --from lokaal
     """
     from vluchtelingen_in_beeld.method import init_card
+    from vluchtelingen_in_beeld.output import check_file_path
 
+    check_file_path(path)
     init_card(path, base, force=force)
     click.echo(f"Wrote {path}. Edit it, then: vib method validate {path}")
 
@@ -503,7 +510,8 @@ def _snapshot_note(session: Any) -> None:
 
 
 def _optional_int(value: str | None) -> int | None:
-    if value is None or str(value).lower() in {"none", "geen", "0", ""}:
+    """A number, or ``None`` for 'none'/'geen' (no cap). 0 is a number, and refused later."""
+    if value is None or str(value).strip().lower() in {"none", "geen", ""}:
         return None
     return int(value)
 
@@ -896,7 +904,7 @@ def pitch(
     Example: vib pitch "Den Haag" Zwolle --year 2025 --snapshot ../shared/data/statline
     """
     from vluchtelingen_in_beeld.api import pitch_codes, pitch_context, rank_year
-    from vluchtelingen_in_beeld.output import provenance, write_bundle
+    from vluchtelingen_in_beeld.output import earlier_outputs, provenance, write_bundle
     from vluchtelingen_in_beeld.pitch import page_name, render_page
 
     if out is not None and out.exists() and not out.is_dir():
@@ -926,7 +934,7 @@ def pitch(
             extra={"kind": "pitch", "year": est.year, "gemeenten": codes},
         )
         manifest = out / f"pitch_{est.year}.manifest.json"
-        write_bundle(files, manifest, record)
+        write_bundle(files, manifest, record, keep=earlier_outputs(manifest))
     click.echo(f"{len(files)} pitch page(s), {year}:")
     for p in [*files, manifest]:
         click.echo(f"wrote {p}")

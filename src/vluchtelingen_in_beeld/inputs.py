@@ -233,7 +233,18 @@ def gather(session: Session, card: MethodCard, year: int, *, explain: bool = Tru
     totals = total_x.frame
     gm_tot = totals[totals[region].str.startswith(T.GEMEENTE_PREFIX)]
     inwoners = gm_tot.set_index(region)[measure].astype("Float64").rename("inwoners")
-    inwoners = inwoners[inwoners.notna()]  # gemeenten that did not exist that year
+    # CBS keeps the keys of former gemeenten: no total that year means it did not exist then,
+    # unless the same gemeente has figures by origin, which means the total is missing.
+    absent = set(inwoners.index[inwoners.isna()])
+    with_rows = pop_x.frame[pop_x.frame[measure].notna()][spec.region_dim]
+    incomplete = sorted(absent & set(with_rows))
+    if incomplete:
+        raise DataCoverageError(
+            f"{meta.table} has figures by origin but no total population for 1 January {year} "
+            f"for {', '.join(incomplete[:10])}: the data is incomplete (this is not a "
+            "herindeling). Fetch it again with --refresh, or choose another year."
+        )
+    inwoners = inwoners[inwoners.notna()]
     inwoners.index.name = "gemeentecode"
     nl_tot = totals[totals[region].str.startswith(T.NATIONAL_PREFIX)][measure].dropna()
     # 85458NED has provincie rows (PV20..PV31) beside NL01 and the gemeenten: they are never

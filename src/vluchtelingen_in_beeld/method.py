@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -22,6 +23,10 @@ from vluchtelingen_in_beeld.errors import MethodCardError, did_you_mean
 from vluchtelingen_in_beeld.tables import BIRTHPLACES
 
 DEFAULT_CARD = "standaard"
+#: Monte Carlo draws allowed: fewer than 100 give no meaningful p10–p90 (a point estimate
+#: can then fall outside its own interval); more than 200,000 do not fit in memory for 342
+#: gemeenten and every rate. Cards, ``--draws`` and the library check against this.
+DRAWS_RANGE = (100, 200_000)
 MAX_AGE = 120
 _KEY_PATTERN = re.compile(r"^(H\d{6}|\d{7}|T\d{6})$")
 
@@ -196,6 +201,11 @@ def _resolve(ref: str | Path, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any
     parent = data.pop("extends", None)
     if parent is None:
         return data, origin
+    if not isinstance(parent, str) or not parent.strip():
+        raise MethodCardError(
+            f"{origin}: 'extends' must name a card (a shipped name such as \"standaard\", or a "
+            f".toml path), got {parent!r}."
+        )
     if origin in seen:
         raise MethodCardError(f"{origin}: 'extends' loops back on itself.")
     parent_ref: str | Path = parent
@@ -228,6 +238,14 @@ class _Problems:
             )
 
 
+def _table(p: _Problems, where: str, value: Any) -> dict[str, Any]:
+    """``value`` if it is a TOML table; else report it and carry on with an empty one."""
+    if isinstance(value, dict):
+        return value
+    p.add(where, f"should be a table, got {type(value).__name__} {value!r:.40}")
+    return {}
+
+
 def _check_keys(p: _Problems, where: str, table: Any, schema: str) -> None:
     if not isinstance(table, dict):
         p.add(where, f"should be a table, got {type(table).__name__}")
@@ -256,6 +274,9 @@ def _rate(
         v = raw.get(k, raw.get("value"))
         if not isinstance(v, (int, float)) or isinstance(v, bool):
             p.add(f"{where}.{k}", f"must be a number, got {v!r}")
+            v = 0.0
+        if not math.isfinite(float(v)):
+            p.add(f"{where}.{k}", f"must be a finite number, got {v!r}")
             v = 0.0
         nums[k] = float(v)
     hi_bound = 1.0 if unit else upper
@@ -287,17 +308,18 @@ def _rate(
 def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
     """Validate a resolved card dict and build a :class:`MethodCard` (all problems at once)."""
     p = _Problems(origin)
+    data = _table(p, "card file", data)
     _check_keys(p, "", data, "")
-    card = data.get("card", {})
+    card = _table(p, "card", data.get("card", {}))
     _check_keys(p, "card", card, "card")
-    pop = data.get("population", {})
+    pop = _table(p, "population", data.get("population", {}))
     _check_keys(p, "population", pop, "population")
     catalog = data.get("groups", {})
     if not isinstance(catalog, dict):
         p.add("groups", "should be a table of origin groups")
         catalog = {}
     birthplace = pop.get("birthplace", "buitenland")
-    if birthplace not in BIRTHPLACES:
+    if not isinstance(birthplace, str) or birthplace not in BIRTHPLACES:
         p.add(
             "population.birthplace",
             f"{birthplace!r} is not one of {', '.join(BIRTHPLACES)}."
@@ -309,6 +331,9 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
         names = []
     groups = []
     for name in names:
+        if not isinstance(name, str):
+            p.add("population.groups", f"group names are strings, got {name!r:.40}")
+            continue
         if name not in catalog:
             p.add(
                 "population.groups",
@@ -316,8 +341,8 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
                 f"Known groups: {', '.join(catalog)}",
             )
             continue
-        g = catalog[name]
         where = f"groups.{name}"
+        g = _table(p, where, catalog[name])
         _check_keys(p, where, g, "group")
         key = str(g.get("key", ""))
         if not _KEY_PATTERN.match(key):
@@ -325,7 +350,7 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
                 f"{where}.key",
                 f"{key!r} is not a CBS herkomstland key (like H008533 for Afghanistan)",
             )
-        eis = g.get("ei", {})
+        eis = _table(p, f"{where}.ei", g.get("ei", {}))
         if birthplace in BIRTHPLACES and birthplace not in eis:
             p.add(
                 f"{where}.ei",
@@ -357,15 +382,16 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
             "population.age_min", f"{ages['age_min']:g} is beyond the data (CBS's last band is 95+)"
         )
 
-    rates = data.get("rates", {})
+    rates = _table(p, "rates", data.get("rates", {}))
     _check_keys(p, "rates", rates, "rates")
-    local = data.get("local", {})
+    local = _table(p, "local", data.get("local", {}))
     _check_keys(p, "local", local, "local")
-    out = data.get("outreach", {})
+    out = _table(p, "outreach", data.get("outreach", {}))
     _check_keys(p, "outreach", out, "outreach")
-    raw_scen = out.get("scenarios", {})
+    raw_scen = _table(p, "outreach.scenarios", out.get("scenarios", {}))
     scenarios = {}
     for sname, s in raw_scen.items():
+        s = _table(p, f"outreach.scenarios.{sname}", s)
         _check_keys(p, f"outreach.scenarios.{sname}", s, "scenario")
         scenarios[sname] = Scenario(
             sname,
@@ -379,18 +405,19 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
             f"{scenario!r} is not a scenario of this card.{did_you_mean(scenario, scenarios)} "
             f"Scenarios: {', '.join(scenarios) or '(none)'}",
         )
-    unc = data.get("uncertainty", {})
+    unc = _table(p, "uncertainty", data.get("uncertainty", {}))
     _check_keys(p, "uncertainty", unc, "uncertainty")
     draws = unc.get("draws", 2000)
-    if not isinstance(draws, int) or isinstance(draws, bool) or not 1 <= draws <= 200_000:
-        p.add("uncertainty.draws", f"must be a whole number from 1 to 200000, got {draws!r}")
-        draws = 1
+    lo, hi = DRAWS_RANGE
+    if not isinstance(draws, int) or isinstance(draws, bool) or not lo <= draws <= hi:
+        p.add("uncertainty.draws", f"must be a whole number from {lo} to {hi}, got {draws!r}")
+        draws = lo
     seed = unc.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
         p.add("uncertainty.seed", f"must be a whole number >= 0, got {seed!r}")
         seed = 0
     dist = unc.get("distribution", "triangular")
-    if dist not in ("triangular", "uniform"):
+    if not isinstance(dist, str) or dist not in ("triangular", "uniform"):
         p.add("uncertainty.distribution", f"{dist!r} is not 'triangular' or 'uniform'")
 
     result = MethodCard(

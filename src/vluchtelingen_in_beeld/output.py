@@ -38,7 +38,12 @@ def check_table_path(path: Path) -> Path:
     if path.exists() and path.is_dir():
         raise ConfigError(f"{path} is a folder; give a file name such as {path / 'schatting.csv'}.")
     check_writable(path, "table")
-    check_writable(national_path(path), "table")
+    national = national_path(path)
+    if national.is_dir():
+        raise ConfigError(
+            f"Cannot write {path}: its national table {national} would replace a folder."
+        )
+    check_writable(national, "table")
     return path
 
 
@@ -135,9 +140,23 @@ def table_bytes(frame: pd.DataFrame, suffix: str, sheets: Mapping[str, pd.DataFr
             frame.to_excel(xl, sheet_name="gemeenten", index=False)
             for name, extra in sheets.items():
                 extra.to_excel(xl, sheet_name=name[:31], index=False)
+            for sheet in xl.sheets.values():
+                _text_stays_text(sheet)
     else:  # pragma: no cover - guarded by check_table_path
         raise ConfigError(f"Unknown table format {suffix}")
     return buf.getvalue()
+
+
+def _text_stays_text(sheet: Any) -> None:
+    """Text that looks like a formula (``=…``, ``+…``, ``-…``, ``@…``) is stored as text.
+
+    openpyxl turns a string starting with ``=`` into a live formula; a gemeente name or a
+    note never should be one.
+    """
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
+                cell.data_type = "s"
 
 
 def provenance(
@@ -183,15 +202,33 @@ def provenance(
     return record
 
 
-def write_bundle(files: Mapping[Path, bytes], manifest_path: Path, record: dict[str, Any]) -> None:
-    """Write ``files`` and then ``manifest_path`` (with their checksums): all or nothing."""
+def write_bundle(
+    files: Mapping[Path, bytes],
+    manifest_path: Path,
+    record: dict[str, Any],
+    *,
+    keep: Mapping[str, str] | None = None,
+) -> None:
+    """Write ``files`` and then ``manifest_path`` (with their checksums): all or nothing.
+
+    Every file is first written to a temporary name; then each is moved into place, the
+    manifest last. If a move fails, the files already moved are put back as they were, so
+    no table is left without its manifest. ``keep``: earlier outputs (name -> sha256) that
+    stay listed in the manifest (pages of an earlier ``vib pitch`` in the same folder).
+    """
     record = dict(record)
-    record["outputs"] = {p.name: sha256_bytes(b) for p, b in files.items()}
+    outputs = dict(keep or {})
+    outputs.update({p.name: sha256_bytes(b) for p, b in files.items()})
+    record["outputs"] = outputs
     all_files = dict(files)
     all_files[manifest_path] = json.dumps(
         record, indent=2, ensure_ascii=False, default=str
     ).encode()
+    for path in all_files:
+        if path.is_dir():
+            raise ConfigError(f"Cannot write {path}: a folder of that name is in the way.")
     temps: dict[Path, Path] = {}
+    moved: list[tuple[Path, Path | None]] = []  # (path, its backup)
     try:
         for path, data in all_files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -202,12 +239,49 @@ def write_bundle(files: Mapping[Path, bytes], manifest_path: Path, record: dict[
                 os.fsync(fh.fileno())
             temps[path] = tmp
         for path, tmp in temps.items():  # manifest is last in the dict
+            backup = None
+            if path.exists():
+                backup = path.with_name(f".{path.name}.{os.getpid()}.bak")
+                os.replace(path, backup)
+            moved.append((path, backup))
             os.replace(tmp, path)
     except BaseException:
+        for path, backup in reversed(moved):
+            with contextlib.suppress(OSError):
+                if backup is not None:
+                    os.replace(backup, path)
+                elif path.exists():
+                    path.unlink()
         for tmp in temps.values():
             with contextlib.suppress(OSError):
                 tmp.unlink()
         raise
+    for _, backup in moved:
+        if backup is not None:
+            with contextlib.suppress(OSError):
+                backup.unlink()
+
+
+def earlier_outputs(manifest_path: Path) -> dict[str, str]:
+    """Earlier outputs still there unchanged, as this tool's manifest lists them.
+
+    Name -> sha256 from the manifest at ``manifest_path``; empty if there is none, or it is
+    not this tool's.
+    """
+    from vluchtelingen_in_beeld.store import sha256_file
+
+    try:
+        record = json.loads(manifest_path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict) or (record.get("tool") or {}).get("name") != TOOL_NAME:
+        return {}
+    folder = manifest_path.parent
+    return {
+        name: digest
+        for name, digest in (record.get("outputs") or {}).items()
+        if (folder / name).is_file() and sha256_file(folder / name) == digest
+    }
 
 
 def sidecar(path: Path) -> Path:

@@ -215,7 +215,9 @@ def _why_infeasible(frame: pd.DataFrame, c: Constraints) -> str:
     if len(c.include) > c.n:
         return f"{len(c.include)} gemeenten are forced in with --include but --n is {c.n}."
     if len(eligible) < c.n:
-        return f"only {len(eligible)} gemeenten are left after --exclude, fewer than --n {c.n}."
+        if c.exclude:
+            return f"only {len(eligible)} gemeenten are left after --exclude, fewer than --n {c.n}."
+        return f"there are only {len(frame)} gemeenten, fewer than --n {c.n}."
     for col, label, cap in _groups(frame, c):
         counts = eligible.groupby(col).size()
         most = int(np.minimum(counts, cap).sum())
