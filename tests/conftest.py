@@ -123,10 +123,10 @@ def est2025(shared_session: Session):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def rank2025(shared_session: Session, est2025):  # type: ignore[no-untyped-def]
-    """The default 2025 ranking on the shared snapshot."""
-    from vluchtelingen_in_beeld.api import rank_year
+    """The default 2025 year (ranking, regions, shapes) on the shared snapshot."""
+    from vluchtelingen_in_beeld.year import build_year
 
-    return rank_year(shared_session, 2025, est=est2025)
+    return build_year(shared_session, estimate=est2025, shapes=True)
 
 
 def doctored_snapshot(

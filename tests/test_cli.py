@@ -242,7 +242,7 @@ def test_rank_and_regions_commands(cli, tmp_path, statline):
     import openpyxl
 
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["gemeenten", "vergelijking_2009"]
+    assert book.sheetnames == ["gemeenten", "vergelijking_2009", "bronnen"]
     manifest = json.loads((tmp_path / "r.xlsx.manifest.json").read_text())
     assert manifest["kind"] == "ranking" and manifest["constraints"]["include"] == ["GM0518"]
     assert manifest["snapshot"]["warnings"]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from vluchtelingen_in_beeld.api import estimate_year
-from vluchtelingen_in_beeld.errors import DataCoverageError
+from vluchtelingen_in_beeld.errors import DataCoverageError, MetadataError
 from vluchtelingen_in_beeld.estimate import CENTRAL_COLUMNS
 from vluchtelingen_in_beeld.inputs import gather
 from vluchtelingen_in_beeld.method import load_card, parse_card
@@ -49,7 +49,7 @@ def test_84910_target_population_equals_raw_rows(session, statline):
 
 
 def test_84910_first_generation_missing_is_explained(session):
-    with pytest.raises(Exception, match='Eerste generatie.*birthplace = "totaal"'):
+    with pytest.raises(MetadataError, match='Eerste generatie.*birthplace = "totaal"'):
         estimate_year(session, 2019, "scp2011")
 
 
@@ -74,8 +74,9 @@ def test_2025_national_totals_match_national_rows(est2025):
     t = est2025.table
     assert nat["werkzoekend"] == pytest.approx(t["werkzoekend"].sum())
     assert nat["werkzoekend_p10"] <= nat["werkzoekend"] <= nat["werkzoekend_p90"]
-    # the national interval is a sum within draws: narrower than the sum of p10/p90
-    assert nat["werkzoekend_p90"] <= t["werkzoekend_p90"].sum() + 1e-6
+    # the national interval is a sum within draws, not the sum of the gemeenten's p90s (the
+    # gemeenten differ in origin mix, so their draws are not in step: strictly below)
+    assert nat["werkzoekend_p90"] < t["werkzoekend_p90"].sum() - 1.0
 
 
 def test_same_seed_same_numbers(session, est2025):

@@ -13,7 +13,6 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from vluchtelingen_in_beeld.api import map_year
 from vluchtelingen_in_beeld.cbs import Session
 from vluchtelingen_in_beeld.errors import ConfigError
 from vluchtelingen_in_beeld.geo import (
@@ -29,6 +28,7 @@ from vluchtelingen_in_beeld.maps import (
     MISSING_COLOUR,
     MapData,
     classify,
+    map_for,
     render_html,
     render_png,
     tooltip_rows,
@@ -205,14 +205,14 @@ def test_crosswalk_2021_to_2023_conserves_population(geo_folder):
 
 def test_unknown_metric_and_level(shared_session, rank2025):
     with pytest.raises(ConfigError, match="Did you mean 'score'"):
-        map_year(shared_session, 2025, metric="scor", result=rank2025)
+        map_for(rank2025, metric="scor")
     with pytest.raises(ConfigError, match="--level gemeente"):
-        map_year(shared_session, 2025, level="provincie", highlight_top=3, result=rank2025)
+        map_for(rank2025, level="provincie", highlight_top=3)
 
 
 @pytest.fixture(scope="module")
 def real_map(shared_session, rank2025):
-    return map_year(shared_session, 2025, highlight_top=11, result=rank2025)
+    return map_for(rank2025, highlight_top=11)
 
 
 def test_real_map_html_size_and_content(real_map):
@@ -227,7 +227,7 @@ def test_real_map_html_size_and_content(real_map):
 
 @pytest.mark.parametrize("level", ["provincie", "arbeidsmarktregio"])
 def test_region_maps(shared_session, rank2025, level):
-    r = map_year(shared_session, 2025, level=level, metric="werkzoekend_per_1000", result=rank2025)
+    r = map_for(rank2025, level=level, metric="werkzoekend_per_1000")
     assert len(r.data.frame) == (12 if level == "provincie" else 35)
     assert r.classes.n_missing == 0
 

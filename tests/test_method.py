@@ -1,5 +1,6 @@
 """Method cards: shipped presets load; every kind of bad card gets its own clear message."""
 
+import os
 import re
 
 import pytest
@@ -213,7 +214,14 @@ BASE, _ = _resolve("standaard")
 PATHS = sorted(_paths(BASE))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same examples on every run, so CI never flakes; FUZZ_EXAMPLES=20000
+# explores further by hand.
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "500")),
+    derandomize=not os.environ.get("FUZZ_EXAMPLES"),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     edits=st.lists(
         st.tuples(st.sampled_from(PATHS), TOML_VALUES, st.booleans()), min_size=1, max_size=4

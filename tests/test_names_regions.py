@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vluchtelingen_in_beeld.api import gemeente_names, regions_year
 from vluchtelingen_in_beeld.errors import ConfigError
 from vluchtelingen_in_beeld.names import (
     AmbiguousNameError,
@@ -14,6 +13,7 @@ from vluchtelingen_in_beeld.names import (
     normalise,
 )
 from vluchtelingen_in_beeld.regions import load_regions, region_totals
+from vluchtelingen_in_beeld.year import build_year
 
 SMALL = GemeenteNames(
     {
@@ -80,8 +80,8 @@ def test_normalise():
     assert normalise("Nuenen, Gerwen en Nederwetten") == "nuenen gerwen en nederwetten"
 
 
-def test_real_names_on_snapshot(est2025):
-    names = gemeente_names(est2025)
+def test_real_names_on_snapshot(rank2025):
+    names = rank2025.names()
     assert names.resolve("Den Haag") == "GM0518"
     assert names.resolve("den bosch") == "GM0796"
     with pytest.raises(AmbiguousNameError, match="GM0373.*GM0893|GM0893.*GM0373"):
@@ -92,7 +92,8 @@ def test_real_names_on_snapshot(est2025):
 
 @pytest.mark.parametrize("level", ["provincie", "arbeidsmarktregio", "corop"])
 def test_region_sums_equal_their_gemeenten(shared_session, est2025, level):
-    frame, est, regs = regions_year(shared_session, 2025, level, est=est2025)
+    year = build_year(shared_session, estimate=est2025)
+    frame, est, regs = year.totals(level), year.estimate, year.regions
     total = est.table["werkzoekend"].sum()
     assert frame["werkzoekend"].sum() == pytest.approx(total)
     assert frame["aantal_gemeenten"].sum() == 342

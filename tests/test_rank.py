@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vluchtelingen_in_beeld.api import rank_year
 from vluchtelingen_in_beeld.errors import ConfigError
 from vluchtelingen_in_beeld.rank import (
     Constraints,
@@ -18,6 +17,7 @@ from vluchtelingen_in_beeld.rank import (
     score_draws,
     select,
 )
+from vluchtelingen_in_beeld.year import build_year
 
 
 def towns() -> pd.DataFrame:
@@ -69,7 +69,7 @@ def test_include_and_exclude():
 
 
 def test_all_places_forced_in(est2025, shared_session):
-    r = rank_year(shared_session, 2025, est=est2025, n=2, include=("Winterswijk", "Emmen"))
+    r = build_year(shared_session, estimate=est2025, n=2, include=("Winterswijk", "Emmen"))
     t = r.ranking.table
     assert set(t.loc[t["geselecteerd"], "gemeentenaam"]) == {"Winterswijk", "Emmen"}
     rest = t[~t["geselecteerd"]]
@@ -200,7 +200,7 @@ def test_default_ranking_on_snapshot(rank2025):
     ],
 )
 def test_constraints_hold_on_snapshot(shared_session, est2025, kw):
-    r = rank_year(shared_session, 2025, est=est2025, **kw)
+    r = build_year(shared_session, estimate=est2025, **kw)
     t = r.ranking.table
     _holds(
         t, kw["n"], kw.get("max_per_provincie", 3), kw.get("max_per_regio"), kw.get("min_klein", 0)
@@ -217,7 +217,7 @@ def test_constraints_hold_on_snapshot(shared_session, est2025, kw):
 
 
 def test_same_seed_same_ranking(shared_session, rank2025):
-    again = rank_year(shared_session, 2025, draws=rank2025.estimate.card.draws)
+    again = build_year(shared_session, 2025, draws=rank2025.estimate.card.draws)
     pd.testing.assert_frame_equal(again.ranking.table, rank2025.ranking.table)
 
 
@@ -225,7 +225,7 @@ def test_infeasible_on_snapshot(shared_session, est2025):
     with pytest.raises(
         InfeasibleError, match="at most 3 per provincie over 12 provincies allows at most 36"
     ):
-        rank_year(shared_session, 2025, est=est2025, n=40, max_per_provincie=3)
+        build_year(shared_session, estimate=est2025, n=40, max_per_provincie=3)
 
 
 def test_reasons_show_why_in_and_why_the_next_is_out(rank2025):
@@ -247,7 +247,7 @@ def test_reasons_show_why_in_and_why_the_next_is_out(rank2025):
 
 
 def test_capped_reason_on_snapshot(shared_session, est2025):
-    r = rank_year(shared_session, 2025, est=est2025, n=11, max_per_provincie=1)
+    r = build_year(shared_session, estimate=est2025, n=11, max_per_provincie=1)
     t = r.ranking.table
     capped = t[t["reden"].str.contains("heeft al 1 gekozen")]
     assert len(capped) >= 1

@@ -147,9 +147,9 @@ def test_amsterdam_lies_where_it_should_on_the_map(real_map_2025):
 
 @pytest.fixture(scope="module")
 def real_map_2025(shared_session, rank2025):
-    from vluchtelingen_in_beeld.api import map_year
+    from vluchtelingen_in_beeld.maps import map_for
 
-    return map_year(shared_session, 2025, result=rank2025)
+    return map_for(rank2025)
 
 
 def _rd_without_crs(geo_folder: Path, to: Path) -> Path:

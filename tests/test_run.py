@@ -68,7 +68,7 @@ def test_full_output_folder_and_manifest_matches_disk(run_out):
     assert len([f for f in files if f.startswith("kaarten/") and f.endswith(".html")]) == 4
     assert len([f for f in files if f.startswith("kaarten/") and f.endswith(".png")]) == 4
     assert len([f for f in files if f.startswith("pitch/")]) == 11
-    assert len([f for f in files if f.startswith("tabellen/")]) == 7
+    assert len([f for f in files if f.startswith("tabellen/")]) == 9  # 7 CSV, 2 GeoPackage
     assert manifest["snapshot"]["warnings"]
     assert manifest["versions"]["vluchtelingen-in-beeld"]
     assert manifest["parameters"]["n"] == 11 and manifest["parameters"]["draws"] == 300

@@ -9,6 +9,7 @@ registry can be fixed before a user's run fails on it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from vluchtelingen_in_beeld import tables as T
 from vluchtelingen_in_beeld.cbs import Session, TableMeta, get_metadata
@@ -148,3 +149,38 @@ def check_registry(session: Session) -> list[TableCheck]:
         )
     fresh = Session(session.settings.with_(refresh=True))
     return [check_table(fresh, spec, year, tid) for spec, year, tid in T.all_table_ids()]
+
+
+def report(results: list[TableCheck]) -> list[str]:
+    """``vib check``'s lines: one per table, then what resolved, what failed, the notes."""
+    lines = []
+    for r in results:
+        lines.append(f"{r.status:6} {r.table:9} {r.title[:58]:58} {r.detail}")
+        lines += [f"         {role} -> {key}" for role, key in sorted(r.resolved.items())]
+        lines += [f"         {problem}" for problem in r.problems]
+        lines += [f"         note: {warning}" for warning in r.warnings]
+    checked = [r for r in results if r.status != ABSENT]
+    failed = [r for r in results if r.status == FAIL]
+    lines.append(
+        f"{len(checked)} table(s) checked, {len(failed)} with problems, "
+        f"{len(results) - len(checked)} not at this source."
+    )
+    return lines
+
+
+def store_listing(data_dir: Path) -> list[str]:
+    """``vib tables``: every registered table and what the local store holds of it."""
+    from vluchtelingen_in_beeld.store import Store
+
+    held: dict[str, list[dict[str, object]]] = {}
+    for entry in Store(data_dir).entries():
+        held.setdefault(str(entry.manifest["table"]), []).append(entry.manifest)
+    lines = []
+    for spec, year, tid in T.all_table_ids():
+        entries = held.get(tid, [])
+        extracts = [m for m in entries if m.get("kind") == "extract"]
+        rows = sum(int(str(m.get("rows", 0))) for m in extracts)
+        stored = f"{len(extracts)} extract(s), {rows:,} rows" if entries else "not in store"
+        label = f"{spec.title}" + (f" {year}" if year else "")
+        lines.append(f"{tid:10} {label[:70]:70} {stored}")
+    return lines

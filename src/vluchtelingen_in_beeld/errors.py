@@ -58,6 +58,30 @@ class DataCoverageError(VibError):
     """The data lacks what the method or a join needs."""
 
 
+class BoundaryError(VibError):
+    """Boundaries missing for a year, or not matching the data's gemeenten."""
+
+
+class CrsMismatchError(BoundaryError):
+    """A boundary source's coordinates do not fit the CRS it declares."""
+
+
+class PdokError(CbsError):
+    """PDOK answered, but not with gemeente features."""
+
+
+class InfeasibleError(VibError):
+    """No selection meets the constraints."""
+
+
+class UnknownNameError(ConfigError):
+    """A gemeente name or code that matches no gemeente of the year."""
+
+
+class AmbiguousNameError(ConfigError):
+    """A gemeente name that matches more than one gemeente (e.g. Bergen)."""
+
+
 def closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     """Return up to ``n`` candidates closest to ``word`` (for "did you mean" hints)."""
     pool = [str(c) for c in candidates]

@@ -215,6 +215,8 @@ class Estimate:
     bijstand_table: str | None = None
     #: why this year, when the tool chose it (latest with the card's inputs); else empty
     year_note: str = ""
+    #: scenario name -> contacten, plaatsingen, kosten_eur per gemeente (index gemeentecode)
+    scenarios: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def estimate(inputs: Any, card: MethodCard) -> Estimate:
@@ -269,6 +271,12 @@ def estimate(inputs: Any, card: MethodCard) -> Estimate:
     national = pd.DataFrame([nat], columns=table.columns)
 
     checks = _national_checks(inputs, card)
+    scenarios = {
+        name: outreach(
+            j, card.contact_share.value, sc.placement_rate.value, card.cost_per_placement.value
+        )
+        for name, sc in card.scenarios.items()
+    }
     return Estimate(
         year=inputs.year,
         card=card,
@@ -280,6 +288,7 @@ def estimate(inputs: Any, card: MethodCard) -> Estimate:
         provenance=inputs.provenance(),
         provincie_inwoners=getattr(inputs, "provincie_inwoners", None),
         bijstand_table=getattr(inputs, "bijstand_table", None),
+        scenarios=scenarios,
     )
 
 

@@ -22,8 +22,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,13 +30,21 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from vluchtelingen_in_beeld._impl import pdok
-from vluchtelingen_in_beeld.errors import (
+from vluchtelingen_in_beeld.errors import (  # noqa: F401
+    BoundaryError,
     ConfigError,
+    CrsMismatchError,
     DataCoverageError,
     OfflineMissError,
     VibError,
 )
 from vluchtelingen_in_beeld.settings import Settings
+from vluchtelingen_in_beeld.snapshot import (  # noqa: F401 - part of geo's interface
+    boundary_files,
+    find_geo_folder,
+    geo_settings,
+    serving_boundaries,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -47,7 +54,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FILE_PATTERN = re.compile(r"^gemeente_gegeneraliseerd_(\d{4})\.(geo)?json$")
 STORE_TABLE = "PDOK-GEMEENTE-GEGENERALISEERD"
 #: CRS for geometry work (Amersfoort / RD New, metres); maps are drawn in WGS84.
 RD = 28992
@@ -58,64 +64,7 @@ CODE_COLUMNS = ("statcode", "gemeentecode", "code", "gm_code", "GM_CODE")
 NAME_COLUMNS = ("statnaam", "gemeentenaam", "naam", "GM_NAAM")
 
 
-class BoundaryError(VibError):
-    """Boundaries missing for a year, or not matching the data's gemeenten."""
-
-
-class CrsMismatchError(BoundaryError):
-    """A boundary source's coordinates do not fit the CRS it declares."""
-
-
 # --- where boundaries come from ------------------------------------------------------------
-
-
-def boundary_files(folder: Path) -> dict[int, Path]:
-    """Year -> file for every ``gemeente_gegeneraliseerd_<year>.geojson`` in ``folder``."""
-    out = {}
-    if folder.is_dir():
-        for p in folder.iterdir():
-            if m := FILE_PATTERN.match(p.name):
-                out[int(m.group(1))] = p
-    return dict(sorted(out.items()))
-
-
-def find_geo_folder(snapshot: Path) -> Path | None:
-    """The boundary folder that belongs with a snapshot: ``geo/`` inside it or beside it."""
-    for cand in (snapshot / "geo", snapshot / "geo" / "pdok", snapshot.parent / "geo" / "pdok"):
-        if boundary_files(cand):
-            return cand
-    return None
-
-
-def geo_settings(settings: Settings, url: str, folder: Path) -> Settings:
-    """Settings that read boundaries from ``folder`` served at ``url``.
-
-    The folder is named by its name and checksum (store key, provenance), never its path.
-    """
-    from vluchtelingen_in_beeld.snapshot import folder_digest
-
-    files = boundary_files(folder)
-    digest = folder_digest(list(files.values()), folder)
-    return settings.with_(
-        pdok_url=url,
-        boundary_years=tuple(files),
-        geo_source=f"files:{folder.name}@{digest}",
-        geo_dir=folder.resolve(),
-    )
-
-
-@contextmanager
-def serving_boundaries(settings: Settings, folder: Path) -> Iterator[Settings]:
-    """Serve a folder of boundary files at PDOK's paths on 127.0.0.1."""
-    from vluchtelingen_in_beeld._impl.server import ReplayServer
-
-    if not boundary_files(folder):
-        raise ConfigError(
-            f"{folder} holds no gemeente_gegeneraliseerd_<year>.geojson files; give such a "
-            "folder or one boundary file."
-        )
-    with ReplayServer(folder, boundaries=boundary_files(folder)) as server:
-        yield geo_settings(settings, server.url, folder)
 
 
 def _geo_source(settings: Settings) -> str:

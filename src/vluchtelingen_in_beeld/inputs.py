@@ -462,12 +462,16 @@ def _group_sum(inputs: Inputs) -> pd.Series:
     return wide.reindex(inputs.inwoners.index)
 
 
-def target_growth(session: Session, card: MethodCard, year: int) -> Growth:
+def target_growth(
+    session: Session, card: MethodCard, year: int, now: Inputs | None = None
+) -> Growth:
     """Growth of ``W`` (the card's target population) from 1 January ``year - 2`` to ``year``.
 
     Uses the card's ages when both years have age bands; otherwise all ages of the card's
     groups in both years (and says so). Across the 2022 series break, or when the earlier
     year is not published, growth is not available and the ranking leaves it out.
+    ``now``: the year's inputs the estimate already holds (nothing is gathered twice); the
+    earlier year is gathered without the probe requests that explain a failure.
     """
     base = year - 2
     plain = replace(card, beta=Rate(0.0, 0.0, 0.0, "niet gebruikt voor groei"))
@@ -489,11 +493,13 @@ def target_growth(session: Session, card: MethodCard, year: int) -> Growth:
     notes: list[str] = []
     try:
         try:
-            now, then = gather(session, plain, year), gather(session, plain, base)
+            then = gather(session, plain, base, explain=False)
+            now = now if now is not None else gather(session, plain, year)
             basis = f"doelgroep {card.age_min:g}–{card.age_max:g} jaar"
         except DataCoverageError:
             every = replace(plain, age_min=0.0, age_max=float(MAX_AGE))
-            now, then = gather(session, every, year), gather(session, every, base)
+            now = gather(session, every, year, explain=False)
+            then = gather(session, every, base, explain=False)
             basis = "herkomstgroepen van de kaart, alle leeftijden"
             notes.append(
                 f"Groei {base}–{year} berekend over alle leeftijden van de herkomstgroepen: CBS "

@@ -24,6 +24,8 @@ from vluchtelingen_in_beeld.fmt import nl_dec, nl_int, nl_pct, nl_range
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from vluchtelingen_in_beeld.year import YearResult
+
 #: Schemes offered (mapclassify names); ``headtail_breaks`` decides its own number of classes.
 SCHEMES = (
     "fisher_jenks",
@@ -59,6 +61,8 @@ LEVEL_LABELS = {
     "gemeente": "gemeenten",
     "provincie": "provincies",
     "arbeidsmarktregio": "arbeidsmarktregio's",
+    "corop": "COROP-gebieden",
+    "landsdeel": "landsdelen",
 }
 
 
@@ -428,3 +432,115 @@ def tooltip_rows(
     else:
         rows.append(("Aantal gemeenten", nl_int(row.get("aantal_gemeenten"))))
     return rows
+
+
+@dataclass
+class MapResult:
+    """A map ready to write: the data, its classes, and what its manifest records."""
+
+    data: MapData
+    classes: Classes
+    record: dict[str, Any]
+
+    def html(self, tiles: bool = False) -> str:
+        """The self-contained HTML page."""
+        return render_html(self.data, self.classes, tiles=tiles)
+
+    def png(self) -> bytes:
+        """The static image."""
+        return render_png(self.data, self.classes)
+
+
+def check_map_options(level: str, highlight_top: int | None, scheme: str, k: int) -> None:
+    """Refuse impossible map options before any work."""
+    check_scheme(scheme, k)
+    if level not in LEVEL_LABELS:
+        raise ConfigError(f"Unknown --level {level!r}; choose one of: {', '.join(LEVEL_LABELS)}.")
+    if highlight_top is not None and level != "gemeente":
+        raise ConfigError("--highlight-top outlines gemeenten; use it with --level gemeente.")
+    if highlight_top is not None and highlight_top < 1:
+        raise ConfigError(f"--highlight-top must be at least 1, got {highlight_top}.")
+
+
+def map_values(result: YearResult, level: str) -> pd.DataFrame:
+    """Per area (index code): ``naam`` and every metric the map can show at ``level``."""
+    if level == "gemeente":
+        t = result.estimate.table.set_index("gemeentecode")
+        r = result.ranking.table.set_index("gemeentecode")
+        extra = [c for c in ("score", "kans_top_n", "groei", "rang", "provincie", "geselecteerd")
+                 if c in r.columns]  # fmt: skip
+        return t.join(r[extra]).rename(columns={"gemeentenaam": "naam"})
+    return result.totals(level).set_index("code")
+
+
+def map_for(
+    result: YearResult,
+    *,
+    metric: str = "werkzoekend",
+    scheme: str = "fisher_jenks",
+    k: int = 5,
+    level: str = "gemeente",
+    highlight_top: int | None = None,
+) -> MapResult:
+    """Everything for one choropleth of a year: values, its boundaries, classes, sources."""
+    from vluchtelingen_in_beeld.geo import dissolve
+    from vluchtelingen_in_beeld.provenance import source_lines
+
+    check_map_options(level, highlight_top, scheme, k)
+    if result.shapes is None:
+        raise ConfigError("A map needs the gemeente boundaries: build the year with shapes.")
+    values = map_values(result, level)
+    numeric = [
+        c for c in values.columns if c in METRICS and pd.api.types.is_numeric_dtype(values[c])
+    ]
+    if metric not in numeric:
+        raise ConfigError(
+            f"Cannot map {metric!r} at level {level}.{did_you_mean(metric, numeric)} "
+            f"Metrics here: {', '.join(numeric)}."
+        )
+    shapes = result.shapes
+    areas = shapes.frame
+    if level != "gemeente":
+        areas = dissolve(areas, result.regions.membership(level))
+    frame = areas[["geometry"]].join(values)
+    frame["value"] = frame[metric].astype(float)
+    n = len(frame)
+    frame["tooltip"] = [tooltip_rows(row, metric, level, n) for _, row in frame.iterrows()]
+    classes = classify(frame["value"], scheme, k, METRICS[metric][1])
+    highlight: list[str] = []
+    label = ""
+    if highlight_top:
+        highlight = result.ranking.selected["gemeentecode"].tolist()[:highlight_top]
+        label = f"omlijnd: de {len(highlight)} geselecteerde voortrekkerskandidaten"
+    bnd = shapes.boundaries
+    notes = [*bnd.notes, *result.regions.notes] if level != "gemeente" else list(bnd.notes)
+    sources = [
+        *result.estimate.provenance,
+        *(result.regions.provenance() if level != "gemeente" else []),
+    ]
+    data = MapData(
+        year=result.year,
+        level=level,
+        metric=metric,
+        frame=frame,
+        highlight=highlight,
+        highlight_label=label,
+        title=METRICS[metric][0],
+        footer=source_lines(sources, result.card, boundaries=bnd.provenance, notes=notes),
+        warning=result.origin.warning,
+    )
+    record = {
+        "kind": "map",
+        "year": result.year,
+        "level": level,
+        "metric": metric,
+        "scheme": scheme,
+        "k": len(classes.bounds),
+        "class_bounds": classes.bounds,
+        "missing": classes.n_missing,
+        "boundaries": bnd.provenance,
+        "join": vars(bnd.report),
+        "highlight": highlight,
+        "simplify_tolerance_m": shapes.tolerance,
+    }
+    return MapResult(data, classes, record)

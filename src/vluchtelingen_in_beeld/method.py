@@ -319,7 +319,8 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
         p.add("groups", "should be a table of origin groups")
         catalog = {}
     birthplace = pop.get("birthplace", "buitenland")
-    if not isinstance(birthplace, str) or birthplace not in BIRTHPLACES:
+    bp_ok = isinstance(birthplace, str) and birthplace in BIRTHPLACES
+    if not bp_ok:
         p.add(
             "population.birthplace",
             f"{birthplace!r} is not one of {', '.join(BIRTHPLACES)}."
@@ -351,7 +352,9 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
                 f"{key!r} is not a CBS herkomstland key (like H008533 for Afghanistan)",
             )
         eis = _table(p, f"{where}.ei", g.get("ei", {}))
-        if birthplace in BIRTHPLACES and birthplace not in eis:
+        if not bp_ok:
+            ei = Rate(0.0, 0.0, 0.0)  # the birthplace itself is reported above
+        elif birthplace not in eis:
             p.add(
                 f"{where}.ei",
                 f"no economic-independence share for birthplace {birthplace!r}; add "
@@ -447,6 +450,24 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
     )
     p.raise_if_any()
     return result
+
+
+def describe(c: MethodCard) -> list[str]:
+    """``vib method show``: a card's parameters with ranges and sources, line by line."""
+    lines = [
+        f"{c.name} {c.version}: {c.description}",
+        f"  origin: {c.origin}   sha256: {c.checksum[:16]}",
+    ]
+    if c.warning:
+        lines.append(f"  LET OP: {c.warning}")
+    lines.append(f"  groups: {', '.join(f'{g.name} ({g.key})' for g in c.groups)}")
+    lines.append(f"  birthplace: {c.birthplace}; ages {c.age_min:g} to {c.age_max:g} (exclusive)")
+    for name, r in c.rates().items():
+        flag = "  [assumption]" if r.assumption else ""
+        lines.append(f"  {name:30} {r.describe():22} {r.source}{flag}")
+    lines.append(f"  scenario: {c.scenario}; draws {c.draws}, seed {c.seed}, {c.distribution}")
+    lines.append(f"Shipped cards: {', '.join(shipped_cards())}")
+    return lines
 
 
 def check_against_metadata(card: MethodCard, keys: dict[str, str], table: str) -> None:

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from vluchtelingen_in_beeld.errors import VibError
+from vluchtelingen_in_beeld.errors import AmbiguousNameError, UnknownNameError, VibError  # noqa: F401
 
 #: Common forms -> the official CBS name (normalised with :func:`normalise`).
 ALIASES: dict[str, str] = {
@@ -28,14 +28,6 @@ ALIASES: dict[str, str] = {
     "tietjerksteradeel": "tytsjerksteradiel",
     "ferwerderadeel": "ferwerderadiel",
 }
-
-
-class UnknownNameError(VibError):
-    """No gemeente has this name or code."""
-
-
-class AmbiguousNameError(VibError):
-    """More than one gemeente fits this name."""
 
 
 def normalise(text: str) -> str:

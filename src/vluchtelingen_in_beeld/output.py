@@ -1,9 +1,16 @@
-"""Writing tables with their provenance: all files complete, or none.
+"""Writing outputs with their provenance: all files complete, or none.
 
-Every table gets a sidecar ``<file>.manifest.json`` that says where its numbers come from:
-CBS tables and periods, the method card and its checksum, the snapshot's warning text when
-a snapshot was used, the tool version, seed and time. Files are written to temporary names
-and renamed into place together, the manifest last.
+One function per kind of output, each taking a :class:`~.year.YearResult` (or an estimate and
+its :class:`~.year.Origin`), never a session: :func:`write_estimate`, :func:`write_ranking`,
+:func:`write_regions`, :func:`write_map`, :func:`write_pitch` and :func:`write_run`. Every
+output gets a manifest that says where its numbers come from (:mod:`.provenance`). Files are
+written to temporary names and renamed into place together, the manifest last; a run's
+folder is built beside its destination and swapped in whole.
+
+Output paths are checked before any work (:func:`check_table_path`,
+:func:`check_output_folder`): a folder the tool did not write is never replaced.
+
+Stage: render.
 """
 
 from __future__ import annotations
@@ -14,18 +21,22 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from vluchtelingen_in_beeld import __version__
 from vluchtelingen_in_beeld.errors import ConfigError
+from vluchtelingen_in_beeld.provenance import TOOL_NAME, page_sources, record, source_lines
 from vluchtelingen_in_beeld.settings import Settings
-from vluchtelingen_in_beeld.store import sha256_bytes
+from vluchtelingen_in_beeld.store import pid_alive, sha256_bytes, sha256_file, write_synced
+from vluchtelingen_in_beeld.year import Origin, YearResult
 
-TABLE_FORMATS = (".csv", ".xlsx", ".parquet")
+if TYPE_CHECKING:
+    from vluchtelingen_in_beeld.estimate import Estimate
+    from vluchtelingen_in_beeld.maps import MapResult
+
+TABLE_FORMATS = (".csv", ".xlsx", ".parquet", ".gpkg")
 
 
 def check_table_path(path: Path) -> Path:
@@ -45,9 +56,6 @@ def check_table_path(path: Path) -> Path:
         )
     check_writable(national, "table")
     return path
-
-
-TOOL_NAME = "vluchtelingen-in-beeld"
 
 
 def check_writable(path: Path, what: str = "output") -> Path:
@@ -159,49 +167,6 @@ def _text_stays_text(sheet: Any) -> None:
                 cell.data_type = "s"
 
 
-def provenance(
-    settings: Settings,
-    *,
-    sources: list[dict[str, Any]],
-    card: Any = None,
-    notes: list[str] = (),  # type: ignore[assignment]
-    extra: Mapping[str, Any] = {},
-) -> dict[str, Any]:
-    """The provenance record every output carries."""
-    record: dict[str, Any] = {
-        "tool": {"name": TOOL_NAME, "version": __version__},
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "source": settings.source,
-        "sources": sources,
-        "notes": list(notes),
-        "licence": "CBS open data, CC BY 4.0 (Bron: CBS)",
-    }
-    if card is not None:
-        record["method_card"] = card.summary()
-        record["parameters"] = {
-            k: {
-                "value": r.value,
-                "low": r.low,
-                "high": r.high,
-                "source": r.source,
-                "assumption": r.assumption,
-            }
-            for k, r in card.rates().items()
-        }
-        record["uncertainty"] = {
-            "draws": card.draws,
-            "seed": card.seed,
-            "distribution": card.distribution,
-        }
-    if settings.snapshot_label or settings.snapshot_warnings:
-        record["snapshot"] = {
-            "name": settings.snapshot_label,
-            "warnings": dict(settings.snapshot_warnings),
-        }
-    record.update(extra)
-    return record
-
-
 def write_bundle(
     files: Mapping[Path, bytes],
     manifest_path: Path,
@@ -294,22 +259,90 @@ def national_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}_nederland{path.suffix}")
 
 
-def write_estimate(est: Any, path: Path, settings: Settings) -> list[Path]:
-    """Write an :class:`~.estimate.Estimate`: the gemeente table, the national row, manifest.
+# --- one writer per kind of output ------------------------------------------------------------
+
+
+def _table_files(
+    path: Path,
+    frame: pd.DataFrame,
+    companions: Mapping[str, pd.DataFrame],
+    rec: dict[str, Any],
+    geometry: Any = None,
+) -> dict[Path, bytes]:
+    """The bytes of a table and its companions in the format of ``path``'s extension."""
+    suffix = path.suffix.lower()
+    if suffix == ".gpkg":
+        if geometry is None:
+            raise ConfigError(f"{path}: a GeoPackage needs the gemeente boundaries.")
+        return {path: gpkg_bytes(frame, geometry, path.stem, rec)}
+    if suffix == ".xlsx":
+        bronnen = pd.DataFrame(
+            [
+                {"onderwerp": k, "waarde": json.dumps(v, ensure_ascii=False, default=str)}
+                for k, v in rec.items()
+            ]
+        )
+        return {path: table_bytes(frame, ".xlsx", {**companions, "bronnen": bronnen})}
+    files = {path: table_bytes(frame, suffix)}
+    for name, comp in companions.items():
+        files[path.with_name(f"{path.stem}_{name}{path.suffix}")] = table_bytes(comp, suffix)
+    return files
+
+
+def gpkg_bytes(frame: pd.DataFrame, geometry: Any, layer: str, rec: Mapping[str, Any]) -> bytes:
+    """One GeoPackage layer: ``frame`` with ``geometry`` (aligned on its index), EPSG:28992.
+
+    The provenance goes into the layer's metadata (``vib_provenance``, JSON), where QGIS
+    shows it under the layer's properties.
+    """
+    import tempfile
+
+    import geopandas as gpd
+
+    gdf = gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=list(geometry), crs=geometry.crs)
+    gdf = gdf.to_crs(28992)
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "out.gpkg"
+        gdf.to_file(
+            target,
+            driver="GPKG",
+            layer=layer,
+            engine="pyogrio",
+            layer_metadata={
+                "vib_provenance": json.dumps(rec, ensure_ascii=False, default=str),
+                "DESCRIPTION": "; ".join(source_lines(rec.get("sources", []))),
+            },
+        )
+        return target.read_bytes()
+
+
+def _shapes_for(result: YearResult | None, codes: pd.Series, path: Path) -> Any:
+    if path.suffix.lower() != ".gpkg":
+        return None
+    if result is None or result.shapes is None:
+        raise ConfigError(f"{path}: a GeoPackage needs the gemeente boundaries of the year.")
+    return result.shapes.boundaries.frame.geometry.reindex(codes.to_numpy())
+
+
+def write_estimate(
+    est: Estimate, origin: Origin, path: Path, *, result: YearResult | None = None
+) -> list[Path]:
+    """The gemeente table, the national row and the manifest of an estimate.
 
     ``.xlsx`` gets the national row and the sources as extra sheets; ``.csv`` and
-    ``.parquet`` get a ``<name>_nederland`` file beside them.
+    ``.parquet`` get a ``<name>_nederland`` file beside them; ``.gpkg`` one layer with the
+    gemeente geometry of the year (needs ``result`` with shapes).
     """
     check_table_path(path)
-    record = provenance(
-        settings,
+    rec = record(
+        origin,
         sources=est.provenance,
         card=est.card,
         notes=est.notes,
         extra={
             "kind": "estimate",
             "year": est.year,
-            "periods": sorted({f"{est.year}JJ00"}),
+            "periods": [f"{est.year}JJ00"],
             "rows": len(est.table),
             "year_choice": est.year_note or "given with --year",
             "bijstand_table": est.bijstand_table,
@@ -319,107 +352,318 @@ def write_estimate(est: Any, path: Path, settings: Settings) -> list[Path]:
             "gekalibreerd.",
         },
     )
-    files: dict[Path, bytes] = {}
-    if path.suffix.lower() == ".xlsx":
-        bronnen = pd.DataFrame(
-            [
-                {"onderwerp": k, "waarde": json.dumps(v, ensure_ascii=False, default=str)}
-                for k, v in record.items()
-            ]
-        )
-        files[path] = table_bytes(
-            est.table, ".xlsx", {"nederland": est.national, "bronnen": bronnen}
-        )
-    else:
-        files[path] = table_bytes(est.table, path.suffix)
-        files[national_path(path)] = table_bytes(est.national, path.suffix)
-    write_bundle(files, sidecar(path), record)
+    geometry = _shapes_for(result, est.table["gemeentecode"], path)
+    companions = {"nederland": est.national} if path.suffix.lower() != ".gpkg" else {}
+    files = _table_files(path, est.table, companions, rec, geometry)
+    if path.suffix.lower() in (".csv", ".parquet"):
+        files = {
+            (national_path(path) if p.name.endswith(f"_nederland{path.suffix}") else p): b
+            for p, b in files.items()
+        }
+    write_bundle(files, sidecar(path), rec)
     return [*files, sidecar(path)]
 
 
-def write_table(
-    frame: pd.DataFrame,
-    path: Path,
-    settings: Settings,
-    *,
-    kind: str,
-    year: int,
-    sources: list[dict[str, Any]],
-    card: Any = None,
-    notes: list[str] = (),  # type: ignore[assignment]
-    extra: Mapping[str, Any] = {},
-    companions: Mapping[str, pd.DataFrame] = {},
-) -> list[Path]:
-    """Write one table and its ``.manifest.json``; ``companions`` are extra tables.
+def _year_record(
+    result: YearResult, kind: str, rows: int, extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    return record(
+        result.origin,
+        sources=result.sources(),
+        card=result.card,
+        notes=result.notes,
+        extra={
+            "kind": kind,
+            "year": result.year,
+            "periods": [f"{result.year}JJ00"],
+            "rows": rows,
+            "year_choice": result.year_note or "given with --year",
+            "regions_table": result.regions.table,
+            **extra,
+        },
+    )
 
-    In ``.xlsx`` the companions are extra sheets; otherwise ``<stem>_<name><ext>`` files.
-    """
+
+def write_ranking(result: YearResult, path: Path, *, compare: bool = False) -> list[Path]:
+    """The ranking (and with ``compare`` the 2009 reference today) with its manifest."""
     check_table_path(path)
-    record = provenance(
-        settings,
-        sources=sources,
-        card=card,
-        notes=notes,
-        extra={"kind": kind, "year": year, "periods": [f"{year}JJ00"], "rows": len(frame), **extra},
+    ranking = result.ranking
+    rec = _year_record(
+        result,
+        "ranking",
+        len(ranking.table),
+        {
+            "weights": ranking.weights,
+            "constraints": vars(ranking.constraints),
+            "growth_basis": result.growth.basis,
+        },
     )
-    files: dict[Path, bytes] = {}
-    if path.suffix.lower() == ".xlsx":
-        files[path] = table_bytes(frame, ".xlsx", dict(companions))
-    else:
-        files[path] = table_bytes(frame, path.suffix)
-        for name, comp in companions.items():
-            files[path.with_name(f"{path.stem}_{name}{path.suffix}")] = table_bytes(
-                comp, path.suffix
-            )
-    write_bundle(files, sidecar(path), record)
+    companions = {"vergelijking_2009": result.comparison_2009()} if compare else {}
+    geometry = _shapes_for(result, ranking.table["gemeentecode"], path)
+    files = _table_files(path, ranking.table, companions, rec, geometry)
+    write_bundle(files, sidecar(path), rec)
     return [*files, sidecar(path)]
 
 
-def snapshot_warning(settings: Settings) -> str:
-    """The snapshot's own warning text (every table's), or ``""`` for real CBS data."""
-    if not (settings.snapshot_label or settings.snapshot_warnings):
-        return ""
-    texts = dict(settings.snapshot_warnings)
-    unique = list(dict.fromkeys(texts.values()))
-    tables = ", ".join(texts) or settings.snapshot_label
-    body = " ".join(unique) if unique else "Deze snapshot bevat geen toelichting."
-    return (
-        f"Gemaakt met snapshot {settings.snapshot_label} ({tables}), niet met live "
-        f"CBS-gegevens: {body}"
-    )
+def write_regions(result: YearResult, level: str, path: Path) -> list[Path]:
+    """The estimate per region of ``level`` with its manifest (``.gpkg``: dissolved areas)."""
+    check_table_path(path)
+    frame = result.totals(level)
+    rec = _year_record(result, f"regions:{level}", len(frame), {"level": level})
+    geometry = None
+    if path.suffix.lower() == ".gpkg":
+        from vluchtelingen_in_beeld.geo import dissolve
+
+        if result.shapes is None:
+            raise ConfigError(f"{path}: a GeoPackage needs the gemeente boundaries of the year.")
+        # the cleaned coverage (shared borders shared) dissolves without slivers
+        areas = dissolve(result.shapes.frame, result.regions.membership(level))
+        geometry = areas.geometry.reindex(frame["code"].to_numpy())
+    files = _table_files(path, frame, {}, rec, geometry)
+    write_bundle(files, sidecar(path), rec)
+    return [*files, sidecar(path)]
 
 
-def source_lines(
-    sources: list[dict[str, Any]],
-    card: Any = None,
+def write_map(
+    result: YearResult,
+    path: Path,
     *,
-    boundaries: Mapping[str, Any] | None = None,
-    notes: list[str] = (),  # type: ignore[assignment]
-) -> list[str]:
-    """Dutch lines saying where the numbers come from (for maps and pages)."""
-    tables: dict[str, set[str]] = {}
-    titles: dict[str, str] = {}
-    for s in sources:
-        t = str(s.get("table"))
-        titles[t] = str(s.get("title") or "")
-        periods = set(re.findall(r"\d{4}JJ00", str(s.get("filter") or "")))
-        tables.setdefault(t, set()).update(periods)
-    parts = []
-    for t, periods in tables.items():
-        per = f", {', '.join(sorted(periods))}" if periods else ""
-        parts.append(f"{t} {titles[t]}{per}".strip())
-    lines = [f"Bron: CBS StatLine (CC BY 4.0): {'; '.join(parts)}."]
-    if boundaries:
-        lines.append(
-            f"Grenzen: CBS/PDOK gebiedsindelingen {boundaries.get('year')}, "
-            f"gemeente_gegeneraliseerd ({boundaries.get('source')})."
-        )
-    if card is not None:
-        lines.append(
-            f"Methode: methodekaart {card.name} versie {card.version} "
-            f"(sha256 {card.checksum[:12]}), "
-            f"{card.draws} trekkingen, seed {card.seed}; vluchtelingen-in-beeld {__version__}, "
-            f"gemaakt {datetime.now(UTC).date().isoformat()}."
-        )
-    lines.extend(notes)
-    return lines
+    png: Path | None = None,
+    tiles: bool = False,
+    **options: Any,
+) -> MapResult:
+    """One choropleth as offline HTML (and PNG), with its manifest.
+
+    ``options`` go to :func:`~.maps.map_for` (metric, level, scheme, k, highlight_top).
+    """
+    from vluchtelingen_in_beeld.maps import map_for
+
+    check_file_path(path)
+    if png is not None:
+        check_file_path(png)
+    m = map_for(result, **options)
+    files = {path: m.html(tiles=tiles).encode("utf-8")}
+    if png is not None:
+        files[png] = m.png()
+    rec = record(
+        result.origin,
+        sources=result.sources(),
+        card=result.card,
+        notes=result.notes,
+        extra=m.record,
+    )
+    write_bundle(files, sidecar(path), rec)
+    return m
+
+
+def write_pitch(result: YearResult, codes: list[str], folder: Path) -> list[Path]:
+    """One page per gemeente in ``folder``, and its manifest (earlier pages stay listed)."""
+    from vluchtelingen_in_beeld.pitch import page_name, render_page
+
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{folder} is a file; give a folder for the pitch pages.")
+    check_writable(folder, "pitch folder")
+    files = {
+        folder / page_name(c, result.gemeente_name(c)): render_page(
+            result, c, index_href=None
+        ).encode("utf-8")
+        for c in codes
+    }
+    rec = _year_record(result, "pitch", len(codes), {"gemeenten": codes})
+    manifest = folder / f"pitch_{result.year}.manifest.json"
+    write_bundle(files, manifest, rec, keep=earlier_outputs(manifest))
+    return [*files, manifest]
+
+
+# --- a whole run: one folder, swapped in at the end -------------------------------------------
+
+RUN_STEPS = (
+    "CBS-gegevens ophalen en schatten",
+    "rangorde",
+    "regio's",
+    "kaarten (HTML en PNG)",
+    "pitchpagina's",
+    "overzicht en manifest",
+)
+#: (metric, level, highlight the selection)
+RUN_MAPS = (
+    ("werkzoekend", "gemeente", True),
+    ("werkzoekend_per_1000", "gemeente", True),
+    ("werkzoekend", "arbeidsmarktregio", False),
+    ("werkzoekend", "provincie", False),
+)
+RUN_LEVELS = ("provincie", "arbeidsmarktregio", "corop")
+_PACKAGES = (
+    "cbsodata",
+    "pandas",
+    "numpy",
+    "geopandas",
+    "shapely",
+    "folium",
+    "mapclassify",
+    "matplotlib",
+    "scipy",
+    "XStatic-Leaflet",
+)
+
+
+def _versions() -> dict[str, str]:
+    import platform
+    from importlib import metadata
+
+    from vluchtelingen_in_beeld import __version__
+
+    out = {"vluchtelingen-in-beeld": __version__, "python": platform.python_version()}
+    for name in _PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            out[name] = metadata.version(name)
+    return out
+
+
+def _leftovers(out: Path) -> None:
+    """Restore an output folder a crash left half-swapped; remove dead runs' staging."""
+    parent = out.parent
+    if not parent.is_dir():
+        return
+    import shutil
+
+    pat = re.compile(rf"^\.{re.escape(out.name)}\.(tmp|old)-(\d+)-[0-9a-f]+$")
+    for p in parent.iterdir():
+        m = pat.match(p.name)
+        if not m or pid_alive(int(m.group(2))):
+            continue
+        if m.group(1) == "old" and not out.exists():
+            os.replace(p, out)  # the swap was cut between its two renames
+        else:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    import shutil
+    import uuid
+
+    old = out.parent / f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    if out.exists():
+        os.replace(out, old)
+    os.replace(staging, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_run(
+    result: YearResult,
+    out: Path,
+    *,
+    progress: Any = lambda i, text: None,
+    hook: Any = lambda step: None,
+) -> dict[str, str]:
+    """Every output of a year into ``out``, all at once: tables, maps, pages, index, manifest.
+
+    Built in a staging folder beside ``out`` and swapped in at the end, so an interrupted
+    run leaves the previous folder as it was. ``progress(i, text)`` is called at the start
+    of steps 2–6 (step 1 is :func:`~.year.build_year`), ``hook(name)`` after each (tests use
+    it to interrupt). Returns relative path -> sha256 of every file. The caller checks
+    ``out`` first (:func:`check_output_folder`).
+    """
+    import shutil
+    import uuid
+
+    if result.shapes is None:
+        raise ConfigError("A run needs the gemeente boundaries: build the year with shapes.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _leftovers(out)
+    staging = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        outputs = _build_run(result, staging, progress, hook)
+        _swap_in(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return outputs
+
+
+def _put(root: Path, rel: str, data: bytes) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_synced(path, data)
+
+
+def _build_run(result: YearResult, root: Path, progress: Any, hook: Any) -> dict[str, str]:
+    from vluchtelingen_in_beeld.index import index_page
+    from vluchtelingen_in_beeld.maps import map_for
+    from vluchtelingen_in_beeld.pitch import page_name, render_page
+
+    y, est, ranking = result.year, result.estimate, result.ranking
+    assert result.shapes is not None
+    _put(root, f"tabellen/schatting_{y}.csv", table_bytes(est.table, ".csv"))
+    _put(root, f"tabellen/schatting_{y}_nederland.csv", table_bytes(est.national, ".csv"))
+    hook("estimate")
+
+    progress(2, RUN_STEPS[1])
+    _put(root, f"tabellen/rangorde_{y}.csv", table_bytes(ranking.table, ".csv"))
+    comparison = result.comparison_2009()
+    _put(root, f"tabellen/vergelijking_2009_{y}.csv", table_bytes(comparison, ".csv"))
+    geo = result.shapes.boundaries.frame.geometry
+    base = _year_record(result, "run-layer", len(est.table), {})
+    for name, frame in ((f"schatting_{y}", est.table), (f"rangorde_{y}", ranking.table)):
+        codes = frame["gemeentecode"].to_numpy()
+        _put(root, f"tabellen/{name}.gpkg", gpkg_bytes(frame, geo.reindex(codes), name, base))
+    hook("rank")
+
+    progress(3, RUN_STEPS[2])
+    for level in RUN_LEVELS:
+        _put(root, f"tabellen/regio_{level}_{y}.csv", table_bytes(result.totals(level), ".csv"))
+    hook("regions")
+
+    progress(4, RUN_STEPS[3])
+    n = ranking.constraints.n
+    maps = []
+    for metric, level, top in RUN_MAPS:
+        m = map_for(result, metric=metric, level=level, highlight_top=n if top else None)
+        stem = f"kaarten/{metric}_{level}_{y}"
+        _put(root, f"{stem}.html", m.html().encode("utf-8"))
+        _put(root, f"{stem}.png", m.png())
+        maps.append((m.data.title, level, f"{stem}.html", f"{stem}.png"))
+    hook("maps")
+
+    progress(5, RUN_STEPS[4])
+    pages = []
+    for code in ranking.selected["gemeentecode"]:
+        name = result.gemeente_name(code)
+        rel = f"pitch/{page_name(code, name)}"
+        _put(root, rel, render_page(result, code, index_href="../index.html").encode("utf-8"))
+        pages.append((code, name, rel))
+    hook("pitch")
+
+    progress(6, RUN_STEPS[5])
+    sources = page_sources(result)
+    _put(root, "index.html", index_page(result, maps, pages, sources).encode("utf-8"))
+    outputs = {
+        p.relative_to(root).as_posix(): sha256_file(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+    rec = _year_record(
+        result,
+        "run",
+        len(est.table),
+        {
+            "bijstand_table": est.bijstand_table,
+            "parameters": {
+                "n": n,
+                "weights": ranking.weights,
+                "constraints": vars(ranking.constraints),
+                "draws": result.card.draws,
+                "seed": result.card.seed,
+                "scenario": result.card.scenario,
+                "maps": [{"metric": m, "level": lv, "highlight": t} for m, lv, t in RUN_MAPS],
+            },
+            "boundaries": result.shapes.boundaries.provenance,
+            "versions": _versions(),
+            "outputs": outputs,
+        },
+    )
+    text = json.dumps(rec, indent=2, ensure_ascii=False, default=str)
+    _put(root, "manifest.json", text.encode())
+    hook("manifest")
+    return outputs

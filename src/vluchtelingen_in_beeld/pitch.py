@@ -10,20 +10,17 @@ same boundaries as the maps, so the page needs no script and no network.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from vluchtelingen_in_beeld.estimate import outreach
 from vluchtelingen_in_beeld.fmt import nl_dec, nl_eur, nl_int, nl_pct, nl_range
 from vluchtelingen_in_beeld.names import normalise
+from vluchtelingen_in_beeld.provenance import page_sources
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from vluchtelingen_in_beeld.api import RankResult
+    from vluchtelingen_in_beeld.year import YearResult
 
 
 def slug(text: str) -> str:
@@ -124,42 +121,31 @@ nav { font-size: 9pt; margin-bottom: 3mm; }
 """
 
 
-@dataclass
-class PitchContext:
-    """Everything the pages of one run share."""
-
-    result: RankResult
-    provincies: pd.DataFrame  # region_totals, index code
-    regios: pd.DataFrame
-    shapes: gpd.GeoDataFrame | None  # RD New, index statcode, column naam
-    sources: list[str]
-    warning: str
-
-
-def _scenario_rows(j: float, card: Any) -> list[tuple[str, float, float, float]]:
+def _scenario_rows(result: YearResult, code: str) -> list[tuple[str, float, float, float]]:
+    """(label, contacts, placements, cost) per outreach scenario, as the estimate made them."""
     rows = []
-    for name, scen in card.scenarios.items():
-        out = outreach(
-            pd.Series([j]),
-            card.contact_share.value,
-            scen.placement_rate.value,
-            card.cost_per_placement.value,
-        ).iloc[0]
+    for name, frame in result.estimate.scenarios.items():
+        scen = result.card.scenarios[name]
+        out = frame.loc[code]
         label = f"{name} ({nl_pct(scen.placement_rate.value)} geplaatst)"
         rows.append((label, out["contacten"], out["plaatsingen"], out["kosten_eur"]))
     return rows
 
 
-def render_page(ctx: PitchContext, code: str, index_href: str | None = "index.html") -> str:
-    """The pitch page of one gemeente as HTML."""
-    res = ctx.result
+def render_page(result: YearResult, code: str, index_href: str | None = "index.html") -> str:
+    """The pitch page of one gemeente as HTML (everything from the year's result)."""
+    res = result
     est, card = res.estimate, res.estimate.card
     row = est.table.set_index("gemeentecode").loc[code]
     rk = res.ranking.table.set_index("gemeentecode").loc[code]
     nat = est.national.iloc[0]
     reg = res.regions.frame.loc[code]
-    prov = ctx.provincies.loc[reg["provincie_code"]]
-    amr = ctx.regios.loc[reg["arbeidsmarktregio_code"]]
+    prov = res.totals("provincie").set_index("code").loc[reg["provincie_code"]]
+    shapes = None
+    if res.shapes is not None:
+        shapes = res.shapes.frame.copy()
+        shapes["naam"] = est.table.set_index("gemeentecode")["gemeentenaam"].reindex(shapes.index)
+    amr = res.totals("arbeidsmarktregio").set_index("code").loc[reg["arbeidsmarktregio_code"]]
     naam = str(row["gemeentenaam"])
     n_total = len(res.ranking.table)
     n_sel = res.ranking.constraints.n
@@ -196,7 +182,7 @@ def render_page(ctx: PitchContext, code: str, index_href: str | None = "index.ht
     scen = "".join(
         f"<tr><td>{_e(label)}</td><td class='n'>{nl_int(c)}</td><td class='n'>{nl_int(p)}</td>"
         f"<td class='n'>{nl_eur(k)}</td></tr>"
-        for label, c, p, k in _scenario_rows(float(row["werkzoekend"]), card)
+        for label, c, p, k in _scenario_rows(res, code)
     )
     crit = "".join(
         f"<tr><td>{_e(label)}</td><td class='n'>{nl_dec(rk[f'bijdrage_{c}'], 3)}</td></tr>"
@@ -207,13 +193,14 @@ def render_page(ctx: PitchContext, code: str, index_href: str | None = "index.ht
         )
     )
     mini = (
-        mini_map_svg(ctx.shapes, code)
-        if ctx.shapes is not None and code in ctx.shapes.index
+        mini_map_svg(shapes, code)
+        if shapes is not None and code in shapes.index
         else "<p class='noot'>Geen kaart: geen grenzen voor deze gemeente.</p>"
     )
-    warning = f'<div class="waarschuwing">{_e(ctx.warning)}</div>' if ctx.warning else ""
+    warning_text = res.origin.warning
+    warning = f'<div class="waarschuwing">{_e(warning_text)}</div>' if warning_text else ""
     nav = f'<nav><a href="{_e(index_href)}">← Overzicht</a></nav>' if index_href else ""
-    sources = "".join(f"<li>{_e(s)}</li>" for s in ctx.sources)
+    sources = "".join(f"<li>{_e(s)}</li>" for s in page_sources(res))
     made = datetime.now(UTC).date().isoformat()
     contact = nl_pct(card.contact_share.value)
     return f"""<!DOCTYPE html>

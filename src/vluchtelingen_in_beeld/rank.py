@@ -21,7 +21,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vluchtelingen_in_beeld.errors import ConfigError, VibError, did_you_mean
+from vluchtelingen_in_beeld.errors import (
+    ConfigError,
+    InfeasibleError,  # noqa: F401
+    VibError,
+    did_you_mean,
+)
 from vluchtelingen_in_beeld.fmt import nl_dec, nl_int, nl_pct, nl_range
 
 CRITERIA = ("volume", "concentratie", "groei")
@@ -31,10 +36,6 @@ CRITERION_LABELS = {
     "groei": "groei van de doelgroep in twee jaar",
 }
 DEFAULT_WEIGHTS: dict[str, float] = {"volume": 0.5, "concentratie": 0.3, "groei": 0.2}
-
-
-class InfeasibleError(VibError):
-    """The selection constraints cannot all hold at once."""
 
 
 def parse_weights(text: str | Mapping[str, float] | None) -> dict[str, float]:

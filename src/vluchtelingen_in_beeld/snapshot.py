@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
@@ -26,6 +27,9 @@ from vluchtelingen_in_beeld.errors import ConfigError, SnapshotError
 from vluchtelingen_in_beeld.settings import Settings
 from vluchtelingen_in_beeld.tables import period_key
 
+#: A boundary file of a year, as `vib snapshot save --boundary-year` writes it.
+FILE_PATTERN = re.compile(r"^gemeente_gegeneraliseerd_(\d{4})\.(geo)?json$")
+
 #: Above this many cells a whole-table snapshot needs ``--all`` (or a filter).
 WHOLE_TABLE_LIMIT = 2_000_000
 
@@ -38,6 +42,51 @@ class SavedTable:
     path: Path
     rows: int
     filter: str
+
+
+def boundary_files(folder: Path) -> dict[int, Path]:
+    """Year -> file for every ``gemeente_gegeneraliseerd_<year>.geojson`` in ``folder``."""
+    out = {}
+    if folder.is_dir():
+        for p in folder.iterdir():
+            if m := FILE_PATTERN.match(p.name):
+                out[int(m.group(1))] = p
+    return dict(sorted(out.items()))
+
+
+def find_geo_folder(snapshot: Path) -> Path | None:
+    """The boundary folder that belongs with a snapshot: ``geo/`` inside it or beside it."""
+    for cand in (snapshot / "geo", snapshot / "geo" / "pdok", snapshot.parent / "geo" / "pdok"):
+        if boundary_files(cand):
+            return cand
+    return None
+
+
+def geo_settings(settings: Settings, url: str, folder: Path) -> Settings:
+    """Settings that read boundaries from ``folder`` served at ``url``.
+
+    The folder is named by its name and checksum (store key, provenance), never its path.
+    """
+    files = boundary_files(folder)
+    digest = folder_digest(list(files.values()), folder)
+    return settings.with_(
+        pdok_url=url,
+        boundary_years=tuple(files),
+        geo_source=f"files:{folder.name}@{digest}",
+        geo_dir=folder.resolve(),
+    )
+
+
+@contextmanager
+def serving_boundaries(settings: Settings, folder: Path) -> Iterator[Settings]:
+    """Serve a folder of boundary files at PDOK's paths on 127.0.0.1."""
+    if not boundary_files(folder):
+        raise ConfigError(
+            f"{folder} holds no gemeente_gegeneraliseerd_<year>.geojson files; give such a "
+            "folder or one boundary file."
+        )
+    with ReplayServer(folder, boundaries=boundary_files(folder)) as server:
+        yield geo_settings(settings, server.url, folder)
 
 
 def folder_digest(files: Sequence[Path], root: Path) -> str:
@@ -57,8 +106,6 @@ def snapshot_settings(settings: Settings, folder: Path) -> Settings:
     The source is the snapshot's name and checksum, so extracts of different snapshots
     stay apart in the store and no output shows where the folder lay on disk.
     """
-    from vluchtelingen_in_beeld.geo import find_geo_folder, geo_settings
-
     _check_folder(folder)
     tables = [p for p in sorted(folder.iterdir()) if (p / "TableInfos.json").is_file()]
     files = [f for t in tables for f in t.glob("*.json")]
@@ -104,8 +151,6 @@ def serving_snapshot(settings: Settings, folder: Path | str) -> Iterator[Setting
     paths by the same server. Without them, boundaries are not fetched from the internet
     behind the user's back: maps then need ``--boundaries``.
     """
-    from vluchtelingen_in_beeld.geo import boundary_files
-
     folder = Path(folder)
     named = snapshot_settings(settings, folder)
     geo = named.geo_dir
@@ -116,6 +161,24 @@ def serving_snapshot(settings: Settings, folder: Path | str) -> Iterator[Setting
         else:
             served = served.with_(pdok_url=server.url, boundary_years=())
         yield served
+
+
+@contextmanager
+def snapshot_server(folder: Path, port: int) -> Iterator[tuple[ReplayServer, list[int]]]:
+    """``vib serve``: the checked snapshot (and its boundaries) on 127.0.0.1:``port``."""
+    _check_folder(folder)
+    geo = find_geo_folder(folder)
+    files = boundary_files(geo) if geo else {}
+    try:
+        server = ReplayServer(folder, port=port, boundaries=files)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot listen on 127.0.0.1:{port} ({exc.strerror}); try another --port."
+        ) from None
+    try:
+        yield server, sorted(files)
+    finally:
+        server.close()
 
 
 def snapshot_warnings(folder: Path | str) -> dict[str, str]:

@@ -20,7 +20,9 @@ import re
 from typing import Any
 
 from vluchtelingen_in_beeld._impl.client import get_json
-from vluchtelingen_in_beeld.errors import CbsError
+from vluchtelingen_in_beeld.errors import (
+    PdokError,  # noqa: F401
+)
 from vluchtelingen_in_beeld.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,10 +45,6 @@ PARAMS = {
     "outputFormat": "application/json",
     "srsName": NATIVE_SRS,
 }
-
-
-class PdokError(CbsError):
-    """PDOK answered, but not with gemeente features."""
 
 
 def epsg_of(name: str | None) -> int | None:

@@ -516,6 +516,10 @@ class ReplayServer:
         finally:
             self._httpd.server_close()
 
+    def close(self) -> None:
+        """Release the socket (after :meth:`serve_forever`, or if it never ran)."""
+        self._httpd.server_close()
+
 
 class SnapshotFileError(Exception):
     """A snapshot file cannot be served: missing, truncated, not JSON, not a list."""

@@ -1,0 +1,175 @@
+"""Plumbing of the command line: shared options, the session, errors, reports.
+
+The commands in :mod:`vluchtelingen_in_beeld.cli` stay thin: options, one library call,
+write, messages. What they share lives here. Hand-formatted like the commands (the option
+tables read better one option per line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from vluchtelingen_in_beeld.errors import VibError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+Fn = Callable[..., Any]
+SCHEMES = ("fisher_jenks", "quantiles", "equal_interval", "natural_breaks", "jenks_caspall",
+           "maximum_breaks", "headtail_breaks")
+
+
+def _apply(*opts: Callable[[Fn], Fn]) -> Callable[[Fn], Fn]:
+    def deco(fn: Fn) -> Fn:
+        for opt in reversed(opts):
+            fn = opt(fn)
+        return fn
+
+    return deco
+
+
+data_options = _apply(
+    click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+                 help="Local store (default ./data, or $VIB_DATA_DIR)."),
+    click.option("--snapshot", type=click.Path(path_type=Path), default=None,
+                 help="Read a saved snapshot folder instead of live CBS (served locally)."),
+    click.option("--offline", is_flag=True, help="Never touch the network; use the local store."),
+    click.option("--refresh", is_flag=True, help="Fetch again even if the store has the rows."),
+    click.option("--cbs-url", default=None,
+                 help="CBS OData base URL (default https://opendata.cbs.nl, or $VIB_CBS_URL)."),
+    click.option("--timeout", type=float, default=None,
+                 help="Read timeout: seconds to wait for an answer (default 120, or "
+                 "$VIB_TIMEOUT; connecting has its own 10 s, $VIB_CONNECT_TIMEOUT)."),
+    click.option("--retries", type=int, default=None,
+                 help="Retries on transient failures, 0-10 (default 3, or $VIB_RETRIES)."),
+    click.option("-v", "--verbose", is_flag=True, help="Log every OData URL requested."),
+)
+model_options = _apply(
+    click.option("--method", "method_card", default=None,
+                 help="Method card: shipped name or path (default standaard)."),
+    click.option("--draws", type=click.IntRange(100, 200_000), default=None,
+                 help="Monte Carlo draws, 100 to 200,000 (overrides the card)."),
+    click.option("--seed", type=int, default=None, help="Random seed (overrides the card)."),
+)
+year_option = click.option(
+    "--year",
+    type=int,
+    default=None,
+    help="Reference date, 1 January of YEAR (default: the latest year for which CBS has "
+    "everything the method card needs).",
+)
+boundary_options = _apply(
+    click.option("--boundaries", type=click.Path(path_type=Path, exists=True), default=None,
+                 help="Local boundaries: a GeoJSON/TopoJSON/GeoPackage file, or a folder of "
+                 "gemeente_gegeneraliseerd_<year>.geojson files (default: PDOK, or the "
+                 "snapshot's geo/)."),
+    click.option("--boundary-year", type=int, default=None,
+                 help="Use this year's boundaries (its gemeenten must match the data's)."),
+)
+out_option = click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output table (.csv, .xlsx, .parquet, or .gpkg with the gemeente geometry).",
+)
+
+
+def handles_errors(fn: Fn) -> Fn:
+    """Turn our exceptions (and unwritable paths) into click errors: exit 1, one message."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except VibError as exc:
+            raise click.ClickException(str(exc)) from None
+        except MemoryError:
+            raise click.ClickException(
+                "Out of memory. Use fewer --draws (the cards allow at most 200,000)."
+            ) from None
+        except OSError as exc:  # a file or folder the user named cannot be written or read
+            where = f" {exc.filename}" if exc.filename else ""
+            raise click.ClickException(
+                f"Cannot use{where}: {exc.strerror or exc}. Check the path and its permissions."
+            ) from None
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def _session(kw: dict[str, Any], boundaries: Path | None = None) -> Iterator[Any]:
+    """A session from the shared options.
+
+    A snapshot is served (or, offline, named); a folder of boundaries is served at PDOK's
+    paths.
+    """
+    from vluchtelingen_in_beeld.cbs import Session, offline_settings
+    from vluchtelingen_in_beeld.geo import serving_boundaries
+    from vluchtelingen_in_beeld.settings import Settings
+    from vluchtelingen_in_beeld.snapshot import serving_snapshot, snapshot_settings
+
+    if kw.pop("verbose", False):
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    snapshot = kw.pop("snapshot", None)
+    settings = Settings.from_env(
+        data_dir=kw.pop("data_dir", None),
+        cbs_url=kw.pop("cbs_url", None),
+        timeout=kw.pop("timeout", None),
+        retries=kw.pop("retries", None),
+        offline=kw.pop("offline", False),
+        refresh=kw.pop("refresh", False),
+    )
+    with contextlib.ExitStack() as stack:
+        if snapshot is not None and settings.offline:
+            settings = snapshot_settings(settings, Path(snapshot))
+        elif snapshot is not None:
+            settings = stack.enter_context(serving_snapshot(settings, snapshot))
+        elif settings.offline:
+            settings, note = offline_settings(settings)
+            if note:
+                click.echo(f"Note: {note}")
+        if boundaries is not None and boundaries.is_dir():
+            settings = stack.enter_context(serving_boundaries(settings, boundaries))
+        yield Session(settings)
+
+
+def _file(boundaries: Path | None) -> Path | None:
+    return boundaries if boundaries is not None and not boundaries.is_dir() else None
+
+
+def _report(result: Any, written: list[Path], notes: bool = True, origin: Any = None) -> None:
+    """The year (if chosen), the notes, the snapshot warning, the files written.
+
+    ``result``: a year's result, or an estimate (then give its ``origin``).
+    """
+    if result.year_note:
+        click.echo(f"Year {result.year}: the latest period with this card's inputs.")
+    for note in result.notes if notes else []:
+        click.echo(f"Note: {note}")
+    if (origin or result.origin).is_snapshot:
+        click.echo("Note: made from a snapshot; see the manifest for its warning text.")
+    for p in written:
+        click.echo(f"wrote {p}")
+
+
+
+
+def _checked_out(out: Path | None) -> Path | None:
+    from vluchtelingen_in_beeld.output import check_table_path
+
+    return check_table_path(out) if out is not None else None
+
+
+def _cap(value: str | None) -> int | None:
+    """A number, or ``None`` for 'none'/'geen' (no cap). 0 is a number, and refused later."""
+    if value is None or str(value).strip().lower() in {"none", "geen", ""}:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a number or 'none'.") from None

@@ -1,0 +1,110 @@
+"""What every output says about where its numbers come from.
+
+:func:`record` is the provenance every manifest carries (CBS tables and periods, the method
+card and its parameters, the snapshot's own warning, the tool version); :func:`source_lines`
+is the same in Dutch lines for maps and pages. Both take a result's :class:`~.year.Origin`,
+never a session or a path on disk.
+
+Stage: render.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from vluchtelingen_in_beeld import __version__
+from vluchtelingen_in_beeld.year import Origin, YearResult
+
+TOOL_NAME = "vluchtelingen-in-beeld"
+
+
+def record(
+    origin: Origin,
+    *,
+    sources: Sequence[Mapping[str, Any]],
+    card: Any = None,
+    notes: Sequence[str] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The provenance record of one output."""
+    out: dict[str, Any] = {
+        "tool": {"name": TOOL_NAME, "version": __version__},
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": origin.source,
+        "sources": [dict(s) for s in sources],
+        "notes": list(notes),
+        "licence": "CBS open data, CC BY 4.0 (Bron: CBS)",
+    }
+    if card is not None:
+        out["method_card"] = card.summary()
+        out["parameters"] = {
+            k: {
+                "value": r.value,
+                "low": r.low,
+                "high": r.high,
+                "source": r.source,
+                "assumption": r.assumption,
+            }
+            for k, r in card.rates().items()
+        }
+        out["uncertainty"] = {
+            "draws": card.draws,
+            "seed": card.seed,
+            "distribution": card.distribution,
+        }
+    if origin.is_snapshot:
+        out["snapshot"] = {
+            "name": origin.snapshot_label,
+            "warnings": dict(origin.snapshot_warnings),
+        }
+    out.update(extra or {})
+    return out
+
+
+def source_lines(
+    sources: Sequence[Mapping[str, Any]],
+    card: Any = None,
+    *,
+    boundaries: Mapping[str, Any] | None = None,
+    notes: Sequence[str] = (),
+) -> list[str]:
+    """Dutch lines saying where the numbers come from (for maps and pages)."""
+    tables: dict[str, set[str]] = {}
+    titles: dict[str, str] = {}
+    for s in sources:
+        t = str(s.get("table"))
+        titles[t] = str(s.get("title") or "")
+        periods = set(re.findall(r"\d{4}JJ00", str(s.get("filter") or "")))
+        tables.setdefault(t, set()).update(periods)
+    parts = []
+    for t, periods in tables.items():
+        per = f", {', '.join(sorted(periods))}" if periods else ""
+        parts.append(f"{t} {titles[t]}{per}".strip())
+    lines = [f"Bron: CBS StatLine (CC BY 4.0): {'; '.join(parts)}."]
+    if boundaries:
+        lines.append(
+            f"Grenzen: CBS/PDOK gebiedsindelingen {boundaries.get('year')}, "
+            f"gemeente_gegeneraliseerd ({boundaries.get('source')})."
+        )
+    if card is not None:
+        lines.append(
+            f"Methode: methodekaart {card.name} versie {card.version} "
+            f"(sha256 {card.checksum[:12]}), "
+            f"{card.draws} trekkingen, seed {card.seed}; vluchtelingen-in-beeld {__version__}, "
+            f"gemaakt {datetime.now(UTC).date().isoformat()}."
+        )
+    lines.extend(notes)
+    return lines
+
+
+def page_sources(result: YearResult) -> list[str]:
+    """The Dutch source lines of a year's pages (index, pitch pages)."""
+    return source_lines(
+        result.sources(),
+        result.card,
+        boundaries=result.shapes.boundaries.provenance if result.shapes else None,
+        notes=result.notes,
+    )

@@ -1,0 +1,101 @@
+"""Outputs of a year built once: GeoPackages QGIS can open, and one source of truth.
+
+The run's tables are the same as the single commands' tables for the same seed and draws:
+each is written from one :class:`~vluchtelingen_in_beeld.year.YearResult`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from vluchtelingen_in_beeld.cli import main
+
+
+def cli(*args: str, env: dict[str, str]):
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    return {"VIB_DATA_DIR": str(tmp_path_factory.mktemp("store"))}
+
+
+def test_estimate_as_geopackage_reads_back_like_the_csv(statline, tmp_path, env):
+    """`vib estimate --out e.gpkg`: 342 features in EPSG:28992, the CSV's numbers."""
+    gpkg, csv = tmp_path / "e.gpkg", tmp_path / "e.csv"
+    for out in (gpkg, csv):
+        r = cli("estimate", "--snapshot", str(statline), "--draws", "300", "--out", str(out),
+                env=env)  # fmt: skip
+        assert r.exit_code == 0, r.output
+    info = pyogrio.read_info(gpkg)  # what QGIS's reader (GDAL) sees
+    assert info["features"] == 342
+    assert info["crs"] == "EPSG:28992"
+    assert info["geometry_type"] in ("MultiPolygon", "Polygon")
+    layer = pyogrio.read_dataframe(gpkg)
+    table = pd.read_csv(csv)
+    assert [c for c in layer.columns if c != "geometry"] == list(table.columns)
+    merged = layer.drop(columns="geometry").merge(table, on="gemeentecode", suffixes=("", "_csv"))
+    for col in ("werkzoekend", "werkzoekend_p10", "werkzoekend_p90", "doelgroep"):
+        assert (merged[col] - merged[f"{col}_csv"]).abs().max() < 1e-6, col
+    meta = pyogrio.read_info(gpkg)["layer_metadata"]
+    record = json.loads(meta["vib_provenance"])
+    assert record["year"] == 2025 and record["snapshot"]["warnings"]
+    manifest = json.loads((tmp_path / "e.gpkg.manifest.json").read_text())
+    assert manifest["outputs"] == {"e.gpkg": manifest["outputs"]["e.gpkg"]}
+
+
+def test_regions_as_geopackage_are_dissolved_areas(statline, tmp_path, env):
+    out = tmp_path / "regios.gpkg"
+    r = cli("regions", "--snapshot", str(statline), "--level", "arbeidsmarktregio",
+            "--draws", "300", "--out", str(out), env=env)  # fmt: skip
+    assert r.exit_code == 0, r.output
+    layer = pyogrio.read_dataframe(out)
+    assert len(layer) == 35 and layer.crs.to_epsg() == 28992
+    assert layer["aantal_gemeenten"].sum() == 342
+    # the dissolved areas tile the country: their area is the sum of the gemeenten's
+    assert layer.geometry.area.sum() == pytest.approx(layer.geometry.union_all().area, rel=1e-6)
+
+
+def test_run_tables_are_the_single_commands_tables(statline, tmp_path, env):
+    """One source of truth: `vib run` writes the same tables as estimate, rank and regions."""
+    run_out = tmp_path / "run"
+    r = cli("run", "--snapshot", str(statline), "--draws", "300", "--out", str(run_out), env=env)
+    assert r.exit_code == 0, r.output
+    singles = {
+        "schatting_2025.csv": ("estimate",),
+        "rangorde_2025.csv": ("rank",),
+        "regio_arbeidsmarktregio_2025.csv": ("regions", "--level", "arbeidsmarktregio"),
+    }
+    for name, args in singles.items():
+        out = tmp_path / name
+        r = cli(*args, "--snapshot", str(statline), "--draws", "300", "--out", str(out), env=env)
+        assert r.exit_code == 0, r.output
+        pd.testing.assert_frame_equal(
+            pd.read_csv(run_out / "tabellen" / name), pd.read_csv(out), rtol=1e-9
+        )
+    for layer in ("schatting_2025", "rangorde_2025"):
+        info = pyogrio.read_info(run_out / "tabellen" / f"{layer}.gpkg")
+        assert info["features"] == 342 and info["crs"] == "EPSG:28992"
+
+
+def test_reference_tables_if_given(statline, tmp_path, env):
+    """With $VIB_REFERENCE_RUN (a run folder made by an earlier version, same seed and
+    draws), the tables must match within floating-point tolerance."""
+    import os
+
+    ref = os.environ.get("VIB_REFERENCE_RUN")
+    if not ref:
+        pytest.skip("set VIB_REFERENCE_RUN to compare with an earlier version's run")
+    out = tmp_path / "now"
+    r = cli("run", "--snapshot", str(statline), "--draws", "300", "--out", str(out), env=env)
+    assert r.exit_code == 0, r.output
+    for old in sorted((Path(ref) / "tabellen").glob("*.csv")):
+        pd.testing.assert_frame_equal(
+            pd.read_csv(out / "tabellen" / old.name), pd.read_csv(old), rtol=1e-9
+        )
