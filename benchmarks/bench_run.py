@@ -1,5 +1,13 @@
-"""The whole run from a warm local store (target: under 60 s) and the start-up time of
-``vib --help`` (target: under 0.5 s). Reads the shared snapshot at run time.
+"""The whole run from a warm local store, what it asks for, and start-up times.
+
+Reports, for `vib run --snapshot <shared statline>`:
+
+- the cold run (fetching from the local replay server) and the warm run (store filled);
+- in the warm run (-v): CBS requests (target 0), store reads, and distinct extracts
+  (target: each read once);
+- the warm run against a bare ``python -c "import geopandas, folium, matplotlib"``
+  in the same process set-up (target: the run takes at most 4 times the bare import);
+- ``vib --help`` start-up.
 
     .venv/bin/python benchmarks/bench_run.py [--shared ../shared/data] [--repeat 3]
 """
@@ -8,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -16,10 +25,10 @@ import time
 from pathlib import Path
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
     t0 = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, capture_output=True)
-    return time.perf_counter() - t0
+    proc = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+    return time.perf_counter() - t0, proc.stderr
 
 
 def main() -> None:
@@ -30,27 +39,27 @@ def main() -> None:
     vib = [sys.executable, "-m", "vluchtelingen_in_beeld"]
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "VIB_DATA_DIR": str(Path(tmp) / "store")}
-        run = [
-            *vib,
-            "run",
-            "--snapshot",
-            str(args.shared / "statline"),
-            "--out",
-            str(Path(tmp) / "uit"),
-        ]
-        cold = timed(run, env)
-        warm = [timed(run, env) for _ in range(args.repeat)]
-        files = sum(1 for p in (Path(tmp) / "uit").rglob("*") if p.is_file())
-    helps = [timed([*vib, "--help"], dict(os.environ)) for _ in range(max(5, args.repeat))]
+        out = Path(tmp) / "uit"
+        run = [*vib, "run", "--snapshot", str(args.shared / "statline"), "--out", str(out)]
+        cold, _ = timed(run, env)
+        warm = [timed(run, env)[0] for _ in range(args.repeat)]
+        _, log = timed([*run, "-v"], env)
+        files = sum(1 for p in out.rglob("*") if p.is_file())
+    requests = re.findall(r"GET \S*/ODataFeed/odata/\S+", log)
+    pdok = re.findall(r"GET \S*/wfs/", log)
+    reads = re.findall(r"STORE (\S+ .*) \(\d+ rows\)", log)
+    bare_cmd = [sys.executable, "-c", "import geopandas, folium, matplotlib"]
+    bare = [timed(bare_cmd, dict(os.environ))[0] for _ in range(max(3, args.repeat))]
+    helps = [timed([*vib, "--help"], dict(os.environ))[0] for _ in range(max(5, args.repeat))]
+    w, b = statistics.median(warm), statistics.median(bare)
     print(f"vib run (cold store, incl. fetching from the local server): {cold:.1f} s")
-    print(
-        f"vib run (warm store): median {statistics.median(warm):.1f} s of {args.repeat}, "
-        f"{files} files written"
-    )
-    print(
-        f"vib --help: median {statistics.median(helps) * 1000:.0f} ms of {len(helps)} "
-        "(process start included)"
-    )
+    print(f"vib run (warm store): median {w:.1f} s of {args.repeat}, {files} files written")
+    print(f"bare import of geopandas, folium, matplotlib: median {b:.2f} s")
+    print(f"warm run / bare import: {w / b:.1f}x (target at most 4x)")
+    print(f"warm run requests: {len(requests)} to CBS, {len(pdok)} to PDOK (target 0)")
+    print(f"warm run store reads: {len(reads)} of {len(set(reads))} distinct extracts "
+          "(target: each read once)")  # fmt: skip
+    print(f"vib --help: median {statistics.median(helps) * 1000:.0f} ms (process start included)")
 
 
 if __name__ == "__main__":

@@ -189,6 +189,9 @@ def test_killed_run_leaves_previous_outputs_and_rerun_uses_store(tmp_path, statl
     assert not list(tmp_path.glob(".uit.tmp-*"))
     data_requests = re.findall(r"TypedDataSet", again.stderr)
     assert data_requests == [], "rerun fetched CBS rows instead of reading the store"
+    # -v really logs: every extract is read from the store, once
+    reads = re.findall(r"STORE (\S+ .*) \(\d+ rows\)", again.stderr)
+    assert len(reads) >= 4 and len(reads) == len(set(reads)), again.stderr[-2000:]
     assert (out / "manifest.json").is_file()
 
 

@@ -260,6 +260,8 @@ class Session:
     settings: Settings
     store: Store = field(init=False)
     _meta: dict[str, TableMeta] = field(default_factory=dict)
+    #: extracts this process already has, by store key: each is read or fetched once
+    _extracts: dict[str, Extract] = field(default_factory=dict)
     fetched: list[Extract] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -448,7 +450,9 @@ def validate_query(query: Query, meta: TableMeta) -> None:
             )
 
 
-def _download(session: Session, query: Query, meta: TableMeta, depth: int = 0) -> list[dict]:
+def _download(
+    session: Session, query: Query, meta: TableMeta, depth: int = 0
+) -> list[dict[str, Any]]:
     try:
         return fetch_endpoint(
             session.settings,
@@ -500,6 +504,8 @@ def fetch(session: Session, query: Query) -> Extract:
     """Rows for ``query``: from the local store, or fetched from CBS and stored."""
     settings = session.settings
     key = query.store_key(settings.source)
+    if key in session._extracts:
+        return session._extracts[key]
     entry: Entry | None = None if settings.refresh else session.store.read(query.table, key)
     if entry is not None:
         try:
@@ -516,8 +522,16 @@ def fetch(session: Session, query: Query) -> Extract:
                 ) from None
             entry = None
         else:
+            log.info(
+                "STORE %s %s %s (%d rows)",
+                query.table,
+                key[:12],
+                query.filter_text()[:80],
+                len(frame),
+            )
             extract = Extract(query, frame, meta, entry.manifest, from_store=True)
             session.fetched.append(extract)
+            session._extracts[key] = extract
             return extract
     if settings.offline:
         raise OfflineMissError(
@@ -558,6 +572,7 @@ def fetch(session: Session, query: Query) -> Extract:
     )
     extract = Extract(query, frame, meta, entry.manifest, from_store=False)
     session.fetched.append(extract)
+    session._extracts[key] = extract
     return extract
 
 

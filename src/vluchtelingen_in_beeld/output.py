@@ -582,6 +582,48 @@ def write_run(
     return outputs
 
 
+_RUN_RESULT: YearResult | None = None  # the year a forked map worker renders
+
+
+def _one_map(i: int) -> tuple[str, bytes, bytes]:
+    """Title, HTML and PNG of the run's ``i``-th map (in a worker, or in this process)."""
+    from vluchtelingen_in_beeld.maps import map_for
+
+    result = _RUN_RESULT
+    assert result is not None
+    metric, level, top = RUN_MAPS[i]
+    n = result.ranking.constraints.n
+    m = map_for(result, metric=metric, level=level, highlight_top=n if top else None)
+    return m.data.title, m.html().encode("utf-8"), m.png()
+
+
+def _render_maps(result: YearResult) -> list[tuple[str, bytes, bytes]]:
+    """The run's maps, two at a time where the platform can fork (the work is CPU-bound).
+
+    Workers are forked after the heavy libraries are loaded, so they start at once and
+    share the year's result; where fork is not available, the maps are drawn here in turn.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import mapclassify  # noqa: F401 - loaded once, before forking
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+
+    global _RUN_RESULT
+    _RUN_RESULT = result
+    try:
+        if "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
+            return [_one_map(i) for i in range(len(RUN_MAPS))]
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+            return list(pool.map(_one_map, range(len(RUN_MAPS))))
+    finally:
+        _RUN_RESULT = None
+
+
 def _put(root: Path, rel: str, data: bytes) -> None:
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -590,7 +632,6 @@ def _put(root: Path, rel: str, data: bytes) -> None:
 
 def _build_run(result: YearResult, root: Path, progress: Any, hook: Any) -> dict[str, str]:
     from vluchtelingen_in_beeld.index import index_page
-    from vluchtelingen_in_beeld.maps import map_for
     from vluchtelingen_in_beeld.pitch import page_name, render_page
 
     y, est, ranking = result.year, result.estimate, result.ranking
@@ -616,14 +657,14 @@ def _build_run(result: YearResult, root: Path, progress: Any, hook: Any) -> dict
     hook("regions")
 
     progress(4, RUN_STEPS[3])
-    n = ranking.constraints.n
     maps = []
-    for metric, level, top in RUN_MAPS:
-        m = map_for(result, metric=metric, level=level, highlight_top=n if top else None)
+    for (metric, level, _), (title, html_bytes, png_bytes) in zip(
+        RUN_MAPS, _render_maps(result), strict=True
+    ):
         stem = f"kaarten/{metric}_{level}_{y}"
-        _put(root, f"{stem}.html", m.html().encode("utf-8"))
-        _put(root, f"{stem}.png", m.png())
-        maps.append((m.data.title, level, f"{stem}.html", f"{stem}.png"))
+        _put(root, f"{stem}.html", html_bytes)
+        _put(root, f"{stem}.png", png_bytes)
+        maps.append((title, level, f"{stem}.html", f"{stem}.png"))
     hook("maps")
 
     progress(5, RUN_STEPS[4])
@@ -650,7 +691,7 @@ def _build_run(result: YearResult, root: Path, progress: Any, hook: Any) -> dict
         {
             "bijstand_table": est.bijstand_table,
             "parameters": {
-                "n": n,
+                "n": ranking.constraints.n,
                 "weights": ranking.weights,
                 "constraints": vars(ranking.constraints),
                 "draws": result.card.draws,

@@ -105,7 +105,8 @@ def _row_pct(x: np.ndarray) -> np.ndarray:
     ranks = np.empty_like(order)
     rows = np.arange(x.shape[0])[:, None]
     ranks[rows, order] = np.arange(1, x.shape[1] + 1)[None, :]
-    return ranks / x.shape[1]
+    out: np.ndarray = ranks / x.shape[1]
+    return out
 
 
 def score_draws(
@@ -124,7 +125,8 @@ def score_draws(
     conc = _row_pct(j_draws / inwoners[None, :])
     available = w[0] + w[1] + w[2] * g_ok
     scale = np.where(available > 0, w.sum() / np.where(available > 0, available, 1), 0)
-    return (w[0] * vol + w[1] * conc + (w[2] * g_pct)[None, :]) * scale[None, :]
+    scores: np.ndarray = (w[0] * vol + w[1] * conc + (w[2] * g_pct)[None, :]) * scale[None, :]
+    return scores
 
 
 @dataclass(frozen=True)

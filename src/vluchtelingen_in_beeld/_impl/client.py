@@ -189,7 +189,8 @@ def _with_deadline(settings: Settings, fn: Callable[[], T], *, scheme: bool = Fa
             )
     if "error" in box:
         raise box["error"]
-    return box["value"]
+    value: T = box["value"]
+    return value
 
 
 @contextmanager

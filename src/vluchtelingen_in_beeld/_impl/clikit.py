@@ -109,12 +109,17 @@ def _session(kw: dict[str, Any], boundaries: Path | None = None) -> Iterator[Any
     paths.
     """
     from vluchtelingen_in_beeld.cbs import Session, offline_settings
-    from vluchtelingen_in_beeld.geo import serving_boundaries
     from vluchtelingen_in_beeld.settings import Settings
-    from vluchtelingen_in_beeld.snapshot import serving_snapshot, snapshot_settings
+    from vluchtelingen_in_beeld.snapshot import (
+        serving_boundaries,
+        serving_snapshot,
+        snapshot_settings,
+    )
 
     if kw.pop("verbose", False):
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        # force: importing cbsodata already gave the root logger a WARNING handler
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
+                            force=True)
     snapshot = kw.pop("snapshot", None)
     settings = Settings.from_env(
         data_dir=kw.pop("data_dir", None),

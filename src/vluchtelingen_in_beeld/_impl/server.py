@@ -117,7 +117,8 @@ class ServerState:
                 if not path.is_file():
                     return None
                 self._cache[key] = _read_list(path)
-            return self._cache[key]
+            rows: list[dict[str, Any]] = self._cache[key]
+            return rows
 
     def properties(self, table_dir: Path) -> frozenset[str] | None:
         """Every property a row of the table can have (``None`` if unknown)."""
@@ -138,7 +139,8 @@ class ServerState:
                     self._cache[key] = json.loads(path.read_text(encoding="utf-8"))
                 except (OSError, ValueError) as exc:
                     raise SnapshotFileError(f"{path.name}: not valid JSON ({exc})") from None
-            return self._cache[key]
+            data: dict[str, Any] = self._cache[key]
+            return data
 
     def fault_for(self, path: str) -> Fault | None:
         with self._lock:
@@ -420,7 +422,8 @@ class _Handler(BaseHTTPRequestHandler):
         key = (str(tdir), endpoint + "?" + flt)
         cache = self.state._cache
         if key in cache:
-            return cache[key]
+            hit: list[dict[str, Any]] = cache[key]
+            return hit
         pred = compile_filter(flt, known)
         selected = [r for r in rows if pred(r)]
         with self.state._lock:
