@@ -372,3 +372,15 @@ def test_estimate_whose_national_file_cannot_be_written_leaves_nothing(tmp_path,
     assert r.exit_code == 1 and "x_nederland.csv" in r.output
     assert not (tmp_path / "x.csv").exists()
     assert not (tmp_path / "store").exists()  # refused before the work
+
+
+def test_answer_without_a_dimension_is_refused(fresh_replay, tmp_path):
+    """Rows that lack a dimension's key (the column comes back all missing) are not stored."""
+    from vluchtelingen_in_beeld.cbs import check_answer, rows_to_frame
+
+    session = Session(make_settings(fresh_replay.url, tmp_path / "store"))
+    meta = get_metadata(session, "85984NED")
+    rows = [{"ID": 0, "AantalInwoners_5": 5}, {"ID": 1, "AantalInwoners_5": 6}]
+    frame = rows_to_frame(rows, meta, ("AantalInwoners_5",))
+    with pytest.raises(CbsError, match="lacks the dimension column.*WijkenEnBuurten"):
+        check_answer(KWB_NL, meta, frame)

@@ -32,7 +32,7 @@ from vluchtelingen_in_beeld.errors import (
     TooManyRowsError,
     did_you_mean,
 )
-from vluchtelingen_in_beeld.settings import Settings
+from vluchtelingen_in_beeld.settings import Settings, snapshot_label
 from vluchtelingen_in_beeld.store import Entry, Store
 from vluchtelingen_in_beeld.tables import SENTINELS
 
@@ -313,11 +313,9 @@ def offline_settings(settings: Settings) -> tuple[Settings, str]:
         info = json.loads((t["path"] / "metadata.json").read_text("utf-8")).get("info", {})
         if info.get("ExplanatoryText"):
             warnings.append((str(t["table"]), str(info["ExplanatoryText"])))
-    name = source.removeprefix("snapshot:")
-    label = name.replace("@", " (sha256 ") + ")" if "@" in name else name
     adopted = settings.with_(
         source=source,
-        snapshot_label=label if source.startswith("snapshot:") else "",
+        snapshot_label=snapshot_label(source),
         snapshot_warnings=tuple(sorted(warnings)),
     )
     if len(geo) == 1:
@@ -582,10 +580,15 @@ def check_answer(query: Query, meta: TableMeta, frame: pd.DataFrame) -> None:
     CBS drops a ``$filter`` clause it does not understand and answers with the unfiltered
     rows (HTTP 200), so an answer is checked against the query, not trusted.
     """
+    # rows_to_frame gives every dimension a column: one the answer lacked is all missing
+    absent_dims = [d for d in meta.dimension_names() if frame[d].isna().all()]
+    if absent_dims and len(frame):
+        raise CbsError(
+            f"{query.table}: the answer lacks the dimension column(s) {', '.join(absent_dims)}; "
+            "nothing was stored."
+        )
     for dim, keys in query.keys:
         wanted = set(keys)
-        if dim not in frame.columns:
-            raise CbsError(f"{query.table}: the answer has no column {dim}; nothing was stored.")
         extra = sorted(set(frame[dim].dropna()) - wanted)
         if extra:
             raise CbsError(
@@ -593,13 +596,7 @@ def check_answer(query: Query, meta: TableMeta, frame: pd.DataFrame) -> None:
                 f"{' …' if len(extra) > 5 else ''}, which were not asked for (it ignored part "
                 "of the filter); nothing was stored. Run `vib check`, or try again later."
             )
-    absent_dims = [d for d in meta.dimension_names() if d not in frame.columns]
-    if absent_dims and len(frame):
-        raise CbsError(
-            f"{query.table}: the answer lacks the dimension column(s) {', '.join(absent_dims)}; "
-            "nothing was stored."
-        )
-    dims = [d for d in meta.dimension_names() if d in frame.columns]
+    dims = meta.dimension_names()
     if dims and len(frame):
         dup = frame.duplicated(subset=dims)
         if dup.any():
@@ -618,21 +615,12 @@ def check_answer(query: Query, meta: TableMeta, frame: pd.DataFrame) -> None:
                     "--refresh to fetch the metadata anew."
                 )
     for dim, prefixes in query.prefixes:
-        if dim not in frame.columns:
-            raise CbsError(f"{query.table}: the answer has no column {dim}; nothing was stored.")
         values = frame[dim].dropna()
         bad = sorted({v for v in values if not str(v).startswith(tuple(prefixes))})
         if bad:
             raise CbsError(
                 f"{query.table}: the server answered rows for {dim} {', '.join(bad[:5])}, "
                 f"outside the asked {', '.join(prefixes)}; nothing was stored."
-            )
-    if query.measures:
-        absent = [m for m in query.measures if m not in frame.columns]
-        if absent:
-            raise CbsError(
-                f"{query.table}: the answer lacks the measure(s) {', '.join(absent)}; nothing "
-                "was stored."
             )
 
 

@@ -254,9 +254,14 @@ def sidecar(path: Path) -> Path:
     return path.with_name(path.name + ".manifest.json")
 
 
+def companion_path(path: Path, name: str) -> Path:
+    """``maps/x.csv``, ``name`` -> ``maps/x_<name>.csv`` (a companion table beside it)."""
+    return path.with_name(f"{path.stem}_{name}{path.suffix}")
+
+
 def national_path(path: Path) -> Path:
     """``maps/x.csv`` -> ``maps/x_nederland.csv``."""
-    return path.with_name(f"{path.stem}_nederland{path.suffix}")
+    return companion_path(path, "nederland")
 
 
 # --- one writer per kind of output ------------------------------------------------------------
@@ -285,7 +290,7 @@ def _table_files(
         return {path: table_bytes(frame, ".xlsx", {**companions, "bronnen": bronnen})}
     files = {path: table_bytes(frame, suffix)}
     for name, comp in companions.items():
-        files[path.with_name(f"{path.stem}_{name}{path.suffix}")] = table_bytes(comp, suffix)
+        files[companion_path(path, name)] = table_bytes(comp, suffix)
     return files
 
 
@@ -355,11 +360,6 @@ def write_estimate(
     geometry = _shapes_for(result, est.table["gemeentecode"], path)
     companions = {"nederland": est.national} if path.suffix.lower() != ".gpkg" else {}
     files = _table_files(path, est.table, companions, rec, geometry)
-    if path.suffix.lower() in (".csv", ".parquet"):
-        files = {
-            (national_path(path) if p.name.endswith(f"_nederland{path.suffix}") else p): b
-            for p, b in files.items()
-        }
     write_bundle(files, sidecar(path), rec)
     return [*files, sidecar(path)]
 

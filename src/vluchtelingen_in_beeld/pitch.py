@@ -141,10 +141,7 @@ def render_page(result: YearResult, code: str, index_href: str | None = "index.h
     nat = est.national.iloc[0]
     reg = res.regions.frame.loc[code]
     prov = res.totals("provincie").set_index("code").loc[reg["provincie_code"]]
-    shapes = None
-    if res.shapes is not None:
-        shapes = res.shapes.frame.copy()
-        shapes["naam"] = est.table.set_index("gemeentecode")["gemeentenaam"].reindex(shapes.index)
+    shapes = res.shapes.frame if res.shapes is not None else None
     amr = res.totals("arbeidsmarktregio").set_index("code").loc[reg["arbeidsmarktregio_code"]]
     naam = str(row["gemeentenaam"])
     n_total = len(res.ranking.table)

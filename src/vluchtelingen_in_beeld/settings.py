@@ -51,6 +51,19 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name}={raw!r} is not a whole number; set it to e.g. 3.") from None
 
 
+def snapshot_source(name: str, digest: str) -> str:
+    """The source string of a snapshot: its name and checksum (store key, provenance)."""
+    return f"snapshot:{name}@{digest}"
+
+
+def snapshot_label(source: str) -> str:
+    """What outputs call the snapshot of a :func:`snapshot_source`; ``""`` for live CBS."""
+    if not source.startswith("snapshot:"):
+        return ""
+    name, _, digest = source.removeprefix("snapshot:").partition("@")
+    return f"{name} (sha256 {digest})" if digest else name
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything that decides where data comes from and where it goes."""

@@ -24,7 +24,7 @@ from vluchtelingen_in_beeld._impl.client import fetch_endpoint
 from vluchtelingen_in_beeld._impl.server import ReplayServer, check_snapshot
 from vluchtelingen_in_beeld.cbs import Session, get_metadata
 from vluchtelingen_in_beeld.errors import ConfigError, SnapshotError
-from vluchtelingen_in_beeld.settings import Settings
+from vluchtelingen_in_beeld.settings import Settings, snapshot_label, snapshot_source
 from vluchtelingen_in_beeld.tables import period_key
 
 #: A boundary file of a year, as `vib snapshot save --boundary-year` writes it.
@@ -110,12 +110,12 @@ def snapshot_settings(settings: Settings, folder: Path) -> Settings:
     tables = [p for p in sorted(folder.iterdir()) if (p / "TableInfos.json").is_file()]
     files = [f for t in tables for f in t.glob("*.json")]
     digest = folder_digest(files, folder)
-    label = f"{folder.name} (sha256 {digest})"
+    source = snapshot_source(folder.name, digest)
     warnings = tuple(snapshot_warnings(folder).items())
     out = settings.with_(
-        source=f"snapshot:{folder.name}@{digest}",
+        source=source,
         snapshot_dir=folder.resolve(),
-        snapshot_label=label,
+        snapshot_label=snapshot_label(source),
         snapshot_warnings=warnings,
     )
     geo = find_geo_folder(folder)

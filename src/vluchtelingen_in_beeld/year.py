@@ -75,7 +75,7 @@ class Shapes:
     """Checked gemeente boundaries of a year and their simplified geometry (RD New)."""
 
     boundaries: Boundaries
-    frame: gpd.GeoDataFrame  # index statcode
+    frame: gpd.GeoDataFrame  # index statcode; columns geometry, naam
     tolerance: float
 
 
@@ -138,12 +138,16 @@ class YearResult:
 
     def names(self) -> GemeenteNames:
         """Name resolver over the gemeenten of the year."""
-        t = self.estimate.table
-        return GemeenteNames(dict(zip(t["gemeentecode"], t["gemeentenaam"], strict=True)))
+        return _names(self.estimate)
 
     def gemeente_name(self, code: str) -> str:
         """The name of one gemeente of the year."""
         return str(self.estimate.table.set_index("gemeentecode").at[code, "gemeentenaam"])
+
+
+def _names(est: Estimate) -> GemeenteNames:
+    t = est.table
+    return GemeenteNames(dict(zip(t["gemeentecode"], t["gemeentenaam"], strict=True)))
 
 
 def prepare_card(
@@ -217,7 +221,9 @@ def load_shapes(
 
     codes = list(est.table["gemeentecode"])
     bnd = load_boundaries(session, est.year, codes, boundary_year=boundary_year, path=boundaries)
-    return Shapes(bnd, simplify(bnd.frame, tolerance), tolerance)
+    frame = simplify(bnd.frame, tolerance)
+    frame["naam"] = est.table.set_index("gemeentecode")["gemeentenaam"].reindex(frame.index)
+    return Shapes(bnd, frame, tolerance)
 
 
 def build_year(
@@ -258,9 +264,7 @@ def build_year(
         )
         estimate, inputs = estimate_inputs(session, year, the_card)
     est = estimate
-    names = GemeenteNames(
-        dict(zip(est.table["gemeentecode"], est.table["gemeentenaam"], strict=True))
-    )
+    names = _names(est)
     constraints = Constraints(
         n=n,
         max_per_provincie=max_per_provincie,
