@@ -34,18 +34,17 @@ def main() -> None:
         index=codes,
         columns=[g.name for g in card.groups],
     )
-    factor = pd.Series(1.0, index=codes)
     times = []
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        d = simulate(w, card, factor)
+        d, _ = simulate(w, card)
         d.percentiles()
         d.region_sums(
             pd.Series([f"R{i % 12}" for i in range(args.gemeenten)], index=codes, name="r")
         )
         times.append(time.perf_counter() - t0)
     tracemalloc.start()
-    d = simulate(w, card, factor)
+    d, _ = simulate(w, card)
     d.percentiles()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

@@ -144,11 +144,12 @@ def test_fetch_then_offline_and_tables(cli, statline):
     assert "0 extract(s) fetched, 2 from the local store" in r.output
     r = cli("tables")
     # what the two filters select from the raw snapshot rows: the card's six groups born
-    # abroad in 10 age bands + the age total, and the all-origins total; gemeenten, NL01
+    # abroad in the 11 age bands 15-20 .. 65-70 (18 to the AOW age, 67) + the age total, and
+    # the all-origins total; gemeenten, NL01
     # and (for the total) the 12 provincie rows
     raw = json.loads((statline / "85458NED" / "TypedDataSet.json").read_text("utf-8"))
     groups = {"H008533", "H008597", "H008633", "H008634", "H008747", "H008753"}
-    ages = {f"7{i:02d}00" for i in range(4, 14)} | {"10000"}
+    ages = {f"7{i:02d}00" for i in range(4, 15)} | {"10000"}
     pop = sum(
         r["Perioden"] == "2025JJ00"
         and r["Herkomstland"] in groups
@@ -216,8 +217,12 @@ def test_scenarios_and_contact_share(cli, tmp_path, statline):
         outs[scen] = pd.read_csv(out)
     a, b = outs["plan2005"], outs["resultaat2005"]
     assert (a["contacten"] - a["werkzoekend"] * 0.5).abs().max() < 1e-6
-    assert ((b["plaatsingen"] / a["plaatsingen"]) - 0.58 / 0.20).abs().max() < 1e-9
+    # the plan: 20% of contacts placed; the result: contact -> intake (0.356) -> 0.582 placed
+    assert ((b["plaatsingen"] / a["plaatsingen"]) - 0.356 * 0.582 / 0.20).abs().max() < 1e-9
+    assert (b["intakes"] - b["contacten"] * 0.356).abs().max() < 1e-6
+    assert a["intakes"].isna().all()  # the plan has no intake step
     assert (b["kosten_eur"] - b["plaatsingen"] * 2500).abs().max() < 1e-6
+    assert (b["plaatsingen_per_jaar"] * 3 - b["plaatsingen"]).abs().max() < 1e-6
 
 
 def test_rank_and_regions_commands(cli, tmp_path, statline):

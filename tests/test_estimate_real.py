@@ -28,8 +28,11 @@ def test_84910_target_population_equals_raw_rows(session, statline):
     est = estimate_year(session, 2019, card)
     raw = json.loads((statline / "84910NED" / "TypedDataSet.json").read_text())
     keys = {g.key: g.name for g in card.groups}
-    bands = {f"7{i:02d}00" for i in range(4, 14)}  # 70400 .. 71300: 15 to 65
-    expected: dict[tuple[str, str], int] = {}
+    # 18 to the AOW age of 2019 (66 years and 4 months): 2/5 of 15-20 (70400), all of
+    # 20-25 .. 60-65 (70500 .. 71300), (1 + 4/12)/5 of 65-70 (71400)
+    bands = {f"7{i:02d}00": 1.0 for i in range(5, 14)}
+    bands |= {"70400": 2 / 5, "71400": (1 + 4 / 12) / 5}
+    expected: dict[tuple[str, str], float] = {}
     for r in raw:
         if (
             r["Geslacht"] == "T001038"
@@ -39,11 +42,12 @@ def test_84910_target_population_equals_raw_rows(session, statline):
             and r["Migratieachtergrond"] in keys
         ):
             k = (r["RegioS"].strip(), keys[r["Migratieachtergrond"]])
-            expected[k] = expected.get(k, 0) + r["BevolkingOp1Januari_1"]
+            share = bands[r["Leeftijd"]] * r["BevolkingOp1Januari_1"]
+            expected[k] = expected.get(k, 0) + share
     t = est.table.set_index("gemeentecode")
     assert sorted(t.index) == ["GM0363", "GM0518"]
     for (code, group), value in expected.items():
-        assert t.loc[code, f"doelgroep_{group}"] == value
+        assert t.loc[code, f"doelgroep_{group}"] == pytest.approx(value, rel=1e-12)
     assert t.loc["GM0518", "gemeentenaam"] == "'s-Gravenhage"
     assert any("trendbreuk" in n for n in est.notes)
 

@@ -65,10 +65,41 @@ def test_defaults_follow_method_md():
     assert c.job_seeking.assumption
     assert c.route_a.value == 0.15
     assert c.scenarios["plan2005"].placement_rate.value == 0.20
-    assert c.scenarios["resultaat2005"].placement_rate.value == 0.58
-    assert c.cost_per_placement.value == 2500
-    assert (c.age_min, c.age_max, c.birthplace) == (15, 65, "buitenland")
+    res = c.scenarios["resultaat2005"]
+    assert res.placement_rate.value == pytest.approx(2327 / 4000, abs=5e-4)
+    assert (res.intake_rate.low, res.intake_rate.high) == pytest.approx((4000 / 12500, 4000 / 10000))
+    assert res.route_a_share.value == pytest.approx(1807 / 2327, abs=5e-4)
+    assert c.cost_per_placement.value == 2500 and "2006" in c.price_basis
+    assert c.period_years == 3
+    assert (c.age_min, c.age_max, c.birthplace) == (18, None, "buitenland")
     assert c.draws == 2000
+    # a register figure: +-2 percentage points (issue "definitions")
+    for g in c.groups:
+        assert (g.ei.high - g.ei.low) == pytest.approx(0.04)
+
+
+@pytest.mark.parametrize("name", shipped_cards())
+def test_shipped_cards_count_18_to_aow_age(name):
+    """Every shipped card counts from 18 (end of compulsory education) to the AOW age of
+    the reference year: 67 for 2024-2027, 66 and 10 months in 2023."""
+    c = load_card(name)
+    assert c.age_min == 18 and c.age_max is None, name
+    assert c.age_source and "AOW" in c.age_source
+    for year in (2024, 2025, 2026, 2027):
+        assert c.ages(year) == (18, 67), (name, year)
+    assert c.ages(2023) == pytest.approx((18, 66 + 10 / 12), abs=1e-3)
+    assert c.ages_label(2025) == "van 18 jaar tot 67 jaar (de AOW-leeftijd van 2025)"
+    # what W, EI and s cover is written down on every shipped card
+    for term in ("doelgroep", "economisch_zelfstandig", "werkzoekend", "plaatsing"):
+        assert len(c.definitions.get(term, "")) > 40, (name, term)
+    assert "86136NED" in c.definitions["economisch_zelfstandig"]
+    assert "studenten" in c.definitions["economisch_zelfstandig"]
+    assert "Aanname" in c.definitions["werkzoekend"] or "aanname" in c.definitions["werkzoekend"]
+
+
+def test_aow_year_missing_is_a_clear_error():
+    with pytest.raises(MethodCardError, match="no AOW age for 2040"):
+        load_card().ages(2040)
 
 
 def test_extends_by_path_and_checksum(tmp_path):

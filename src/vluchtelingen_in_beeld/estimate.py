@@ -31,6 +31,9 @@ CENTRAL_COLUMNS = (
     "werkzoekend_per_1000",
     "contacten",
     "plaatsingen",
+    "plaatsingen_per_jaar",
+    "plaatsingen_route_a",
+    "plaatsingen_route_b",
     "kosten_eur",
 )
 
@@ -69,14 +72,49 @@ def job_seeking(n: pd.DataFrame, s: float) -> pd.DataFrame:
     return n * s
 
 
-def local_factor(b: pd.Series, b_nl: float, beta: float) -> pd.Series:
-    """Step 4. ``(B[m] / B[NL]) ** β``; B = bijstand per 1,000 inhabitants (85984NED).
+def rest_bijstand_rate(
+    bijstand_per_1000: pd.Series,
+    inwoners: pd.Series,
+    w: pd.Series,
+    n: pd.Series,
+    q: float,
+) -> tuple[pd.Series, float, list[str]]:
+    """Step 4a. Bijstand per inhabitant of the *rest* of the population, per gemeente and NL.
+
+    ``R[m] = (B[m] − q · N[m]) / (inwoners[m] − W[m])`` with ``B[m]`` the bijstand count
+    (KWB's rate per 1,000 times the inhabitants), ``W`` the target group, ``N`` its not
+    economically independent part and ``q`` the share of those on bijstand (card:
+    ``local.target_bijstand_share``). The target group's own bijstand is taken out, so a
+    gemeente with more refugees does not get a higher factor for that reason alone (their
+    concentration is already in ``W``). ``R[NL]`` is the same over the sum of the gemeenten.
+    Where ``q · N`` would take out more than 90% of a gemeente's bijstand, ``R`` is floored
+    at 10% of its overall rate, and the gemeenten are named in the returned notes.
+    """
+    b = bijstand_per_1000.astype(float) / 1000.0 * inwoners.astype(float)
+    own = q * n.astype(float)
+    rest_b = (b - own).clip(lower=0.1 * b)
+    floored = sorted(b.index[(b - own) < 0.1 * b])
+    rest = rest_b / (inwoners.astype(float) - w.astype(float))
+    rest_nl = float((b.sum() - own.sum()) / (inwoners.astype(float).sum() - w.sum()))
+    notes = []
+    if floored:
+        notes.append(
+            f"Lokale factor: in {len(floored)} gemeente(n) zou de geschatte bijstand van de "
+            f"doelgroep meer dan 90% van alle bijstand zijn ({', '.join(floored[:8])}"
+            f"{' …' if len(floored) > 8 else ''}); daar telt 10% van de bijstand als die van "
+            "de rest van de bevolking."
+        )
+    return rest, rest_nl, notes
+
+
+def local_factor(rest: pd.Series, rest_nl: float, beta: float) -> pd.Series:
+    """Step 4b. ``(R[m] / R[NL]) ** β``, R from :func:`rest_bijstand_rate` (85984NED etc.).
 
     ``β = 0`` gives 1 everywhere (off).
     """
     if beta == 0:
-        return pd.Series(1.0, index=b.index)
-    return (b.astype(float) / b_nl) ** beta
+        return pd.Series(1.0, index=rest.index)
+    return (rest.astype(float) / rest_nl) ** beta
 
 
 def routes(j: pd.Series, share_a: float) -> tuple[pd.Series, pd.Series]:
@@ -85,20 +123,51 @@ def routes(j: pd.Series, share_a: float) -> tuple[pd.Series, pd.Series]:
 
 
 def outreach(
-    j: pd.Series, contact_share: float, placement_rate: float, cost_per_placement: float
+    j: pd.Series,
+    contact_share: float,
+    placement_rate: float,
+    cost_per_placement: float,
+    *,
+    intake_rate: float | None = None,
+    route_a_share: float | None = None,
+    period_years: float = 3.0,
 ) -> pd.DataFrame:
-    """Step 6. contacts = ``J · c``; placements = contacts · p; cost = placements · €.
+    """Step 6. The programme's funnel over a period of ``period_years``.
 
-    ``p`` = 0.20 (plan2005) or 0.58 (resultaat2005), € = 2,500 per placement (Banenoffensief).
+    contacts = ``J · c``; intakes = contacts · i (when the scenario has an intake step);
+    placements = (intakes or contacts) · p; route A / B = placements · a / (1 − a);
+    per year = placements / period; cost = placements · € (in the source's prices).
+    Banenoffensief 2006–2008: i = 4,000 / 10,000–12,500, p = 2,327 / 4,000 per intake,
+    a = 1,807 / 2,327; the 2005 plan: p = 0.20 per contact; € 2,500 per placement.
     """
     contacts = j * contact_share
-    placements = contacts * placement_rate
+    intakes = contacts * intake_rate if intake_rate is not None else contacts * np.nan
+    placements = (contacts if intake_rate is None else intakes) * placement_rate
+    share_a = route_a_share if route_a_share is not None else np.nan
     return pd.DataFrame(
         {
             "contacten": contacts,
+            "intakes": intakes,
             "plaatsingen": placements,
+            "plaatsingen_per_jaar": placements / period_years,
+            "plaatsingen_route_a": placements * share_a,
+            "plaatsingen_route_b": placements * (1.0 - share_a),
             "kosten_eur": placements * cost_per_placement,
         }
+    )
+
+
+def scenario_outreach(j: pd.Series, card: MethodCard, name: str) -> pd.DataFrame:
+    """:func:`outreach` with the card's central values for scenario ``name``."""
+    sc = card.scenarios[name]
+    return outreach(
+        j,
+        card.contact_share.value,
+        sc.placement_rate.value,
+        card.cost_per_placement.value,
+        intake_rate=sc.intake_rate.value if sc.intake_rate else None,
+        route_a_share=sc.route_a_share.value if sc.route_a_share else None,
+        period_years=card.period_years,
     )
 
 
@@ -165,33 +234,63 @@ class Draws:
         return pd.Series(counts / score_draws.shape[0], index=self.codes, name="kans_top_n")
 
 
+@dataclass(frozen=True)
+class LocalData:
+    """What the local factor reads: bijstand counts and inhabitants per gemeente."""
+
+    bijstand: pd.Series
+    inwoners: pd.Series
+
+    @classmethod
+    def of(cls, inputs: Any) -> LocalData | None:
+        """From gathered inputs (``None`` when the card does not use bijstand)."""
+        if inputs.bijstand_per_1000 is None:
+            return None
+        inw = inputs.inwoners.astype(float)
+        return cls(inputs.bijstand_per_1000.astype(float) / 1000.0 * inw, inw)
+
+
 def simulate(
-    w: pd.DataFrame,
-    card: MethodCard,
-    factor: pd.Series,
-    b: pd.Series | None = None,
-    b_nl: float | None = None,
-) -> Draws:
+    w: pd.DataFrame, card: MethodCard, local: LocalData | None = None
+) -> tuple[Draws, dict[str, np.ndarray]]:
     """Seeded Monte Carlo of ``J`` over every card parameter that has a range.
 
-    ``J[d,m] = s[d] · f[d,m] · Σ_g W[m,g] · (1 − EI[d,g])``; same seed, same numbers.
+    ``J[d,m] = s[d] · f[d,m] · N[d,m]`` with ``N[d,m] = Σ_g W[m,g] · (1 − EI[d,g])`` and
+    ``f[d,m] = (R[d,m] / R[d,NL]) ** β[d]`` the local factor of :func:`rest_bijstand_rate`
+    with that draw's ``N`` and ``q``. Same seed, same numbers. Also returns, per outreach
+    scenario, the draws of the multiplier from ``J`` to placements over the period
+    (contact share × intake rate × placement rate), from a stream of their own.
     """
     rng = np.random.default_rng(card.seed)
     n = card.draws
     groups = list(w.columns)
     by_name = {g.name: g for g in card.groups}
-    ei = np.column_stack([sample_rate(by_name[g].ei, n, rng, card.distribution) for g in groups])
-    s = sample_rate(card.job_seeking, n, rng, card.distribution)
-    beta = sample_rate(card.beta, n, rng, card.distribution)
+    dist = card.distribution
+    ei = np.column_stack([sample_rate(by_name[g].ei, n, rng, dist) for g in groups])
+    s = sample_rate(card.job_seeking, n, rng, dist)
+    beta = sample_rate(card.beta, n, rng, dist)
+    q = sample_rate(card.target_bijstand_share, n, rng, dist)
     wm = w.to_numpy(dtype=float)  # gemeenten × groups
-    j = (1.0 - ei) @ wm.T  # draws × gemeenten
-    j *= s[:, None]
-    if b is not None and b_nl is not None and (card.beta.has_range or card.beta.value != 0):
-        ratio = b.reindex(w.index).to_numpy(dtype=float) / b_nl
-        j *= np.power(ratio[None, :], beta[:, None])
-    else:
-        j *= factor.reindex(w.index).to_numpy(dtype=float)[None, :]
-    return Draws(w.index, j, {"ei": ei, "s": s, "beta": beta}, card.seed)
+    n_draws = (1.0 - ei) @ wm.T  # draws × gemeenten
+    j = n_draws * s[:, None]
+    if local is not None and (card.beta.has_range or card.beta.value != 0):
+        b = local.bijstand.reindex(w.index).to_numpy(dtype=float)
+        inw = local.inwoners.reindex(w.index).to_numpy(dtype=float)
+        w_tot = wm.sum(axis=1)
+        own = q[:, None] * n_draws
+        rest = np.maximum(b[None, :] - own, 0.1 * b[None, :]) / (inw - w_tot)[None, :]
+        rest_nl = (b.sum() - own.sum(axis=1)) / (inw.sum() - w_tot.sum())
+        j *= np.power(rest / rest_nl[:, None], beta[:, None])
+    draws = Draws(w.index, j, {"ei": ei, "s": s, "beta": beta, "q": q}, card.seed)
+    orng = np.random.default_rng([card.seed, 6])
+    c = sample_rate(card.contact_share, n, orng, dist)
+    funnels = {}
+    for name, sc in card.scenarios.items():
+        mult = c * sample_rate(sc.placement_rate, n, orng, dist)
+        if sc.intake_rate is not None:
+            mult = mult * sample_rate(sc.intake_rate, n, orng, dist)
+        funnels[name] = mult
+    return draws, funnels
 
 
 # --- the whole estimate -----------------------------------------------------------------------
@@ -215,32 +314,151 @@ class Estimate:
     bijstand_table: str | None = None
     #: why this year, when the tool chose it (latest with the card's inputs); else empty
     year_note: str = ""
-    #: scenario name -> contacten, plaatsingen, kosten_eur per gemeente (index gemeentecode)
+    #: scenario name -> the funnel per gemeente over the period (index gemeentecode)
     scenarios: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: scenario name -> draws of placements per job-seeker over the period
+    funnels: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the local factor per gemeente (1 everywhere when β = 0)
+    local: pd.Series | None = None
+    #: :func:`sensitivity`: every parameter with a range at its bounds
+    sensitivity: pd.DataFrame | None = None
+
+    def placements_interval(self, scenario: str, code: str | None = None) -> tuple[float, ...]:
+        """p10, p50, p90 of placements over the period, for one gemeente or the Netherlands.
+
+        Within each draw: that draw's ``J`` times that draw's funnel.
+        """
+        if code is None:
+            j = self.draws.j.sum(axis=1)
+        else:
+            j = self.draws.j[:, self.draws.codes.get_loc(code)]
+        p = np.percentile(j * self.funnels[scenario], (10, 50, 90))
+        return float(p[0]), float(p[1]), float(p[2])
 
 
-def estimate(inputs: Any, card: MethodCard) -> Estimate:
-    """Run the method on gathered inputs; one row per gemeente with data that year."""
-    codes = inputs.inwoners.index
-    w = target_population(inputs.population, inputs.weights)
-    w = w.reindex(index=codes, columns=[g.name for g in card.groups])
+@dataclass
+class Central:
+    """Steps 2–4 at the card's central values: N and J per gemeente and group, the factor."""
+
+    n: pd.DataFrame
+    j_groups: pd.DataFrame
+    factor: pd.Series
+    notes: list[str]
+
+    @property
+    def j(self) -> pd.Series:
+        """J per gemeente (missing where a group is missing)."""
+        return self.j_groups.sum(axis=1, min_count=self.j_groups.shape[1])
+
+
+def central(w: pd.DataFrame, card: MethodCard, local: LocalData | None) -> Central:
+    """Steps 2–4 on the target population ``w`` (gemeenten × groups) at central values."""
     ei = pd.Series({g.name: g.ei.value for g in card.groups})
     n = not_independent(w, ei)
     j_groups = job_seeking(n, card.job_seeking.value)
-    if inputs.bijstand_per_1000 is not None:
-        factor = local_factor(
-            inputs.bijstand_per_1000, inputs.bijstand_nl_per_1000, card.beta.value
+    notes: list[str] = []
+    if local is not None:
+        rest, rest_nl, notes = rest_bijstand_rate(
+            local.bijstand / local.inwoners * 1000.0,
+            local.inwoners,
+            w.sum(axis=1),
+            n.sum(axis=1),
+            card.target_bijstand_share.value,
         )
+        factor = local_factor(rest, rest_nl, card.beta.value)
     else:
-        factor = pd.Series(1.0, index=codes)
-    j_groups = j_groups.mul(factor, axis=0)
-    j = j_groups.sum(axis=1, min_count=len(card.groups))
+        factor = pd.Series(1.0, index=w.index)
+    return Central(n, j_groups.mul(factor, axis=0), factor, notes)
+
+
+#: Columns of the sensitivity table.
+SENSITIVITY_COLUMNS = (
+    "parameter",
+    "bron",
+    "aanname",
+    "laag",
+    "centraal",
+    "hoog",
+    "werkzoekend_laag",
+    "werkzoekend_centraal",
+    "werkzoekend_hoog",
+    "top_wissels_laag",
+    "top_wissels_hoog",
+    "plaatsingen_laag",
+    "plaatsingen_centraal",
+    "plaatsingen_hoog",
+)
+
+
+def sensitivity(
+    w: pd.DataFrame, card: MethodCard, local: LocalData | None, top: int = 11
+) -> pd.DataFrame:
+    """One parameter at a time at its low and high bound, everything else central.
+
+    For every card parameter with a range: the national J, how many of the ``top``
+    gemeenten with the most job-seekers drop out of that top, and the national placements
+    over the period in the card's scenario. The local-factor parameters only count when
+    the card uses the factor (β ≠ 0 or a range on β).
+    """
+    uses_local = local is not None and (card.beta.value != 0 or card.beta.has_range)
+
+    def run(c: MethodCard) -> tuple[float, set[str], float]:
+        j = central(w, c, local).j
+        placed = scenario_outreach(j, c, c.scenario)["plaatsingen"].sum()
+        return float(j.sum()), set(j.nlargest(top).index), float(placed)
+
+    base_j, base_top, base_placed = run(card)
+    rows = []
+    for name, rate in card.rates().items():
+        if not rate.has_range:
+            continue
+        if name in ("beta", "target_bijstand_share") and not uses_local:
+            continue
+        scen = name.partition(".")[2]
+        if scen in card.scenarios and scen != card.scenario:
+            continue  # another scenario's parameter does not move this one's placements
+        lo = run(card.with_value(name, rate.low))
+        hi = run(card.with_value(name, rate.high))
+        rows.append(
+            {
+                "parameter": name,
+                "bron": rate.source,
+                "aanname": rate.assumption,
+                "laag": rate.low,
+                "centraal": rate.value,
+                "hoog": rate.high,
+                "werkzoekend_laag": lo[0],
+                "werkzoekend_centraal": base_j,
+                "werkzoekend_hoog": hi[0],
+                "top_wissels_laag": len(base_top - lo[1]),
+                "top_wissels_hoog": len(base_top - hi[1]),
+                "plaatsingen_laag": lo[2],
+                "plaatsingen_centraal": base_placed,
+                "plaatsingen_hoog": hi[2],
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
+    spread = (out["werkzoekend_hoog"] - out["werkzoekend_laag"]).abs()
+    placed = (out["plaatsingen_hoog"] - out["plaatsingen_laag"]).abs()
+    order = np.lexsort((-placed.to_numpy(), -spread.to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
+
+
+def estimate(inputs: Any, card: MethodCard, *, top: int = 11) -> Estimate:
+    """Run the method on gathered inputs; one row per gemeente with data that year.
+
+    ``top``: the size of the top whose changes the sensitivity table counts.
+    """
+    codes = inputs.inwoners.index
+    w = target_population(inputs.population, inputs.weights)
+    w = w.reindex(index=codes, columns=[g.name for g in card.groups])
+    local = LocalData.of(inputs)
+    mid = central(w, card, local)
+    n, j_groups, factor, j = mid.n, mid.j_groups, mid.factor, mid.j
+    notes = [*inputs.notes, *mid.notes]
     route_a, route_b = routes(j, card.route_a.value)
-    scen = card.scenarios[card.scenario]
-    out = outreach(
-        j, card.contact_share.value, scen.placement_rate.value, card.cost_per_placement.value
-    )
-    draws = simulate(w, card, factor, inputs.bijstand_per_1000, inputs.bijstand_nl_per_1000)
+    out = scenario_outreach(j, card, card.scenario)
+    draws, funnels = simulate(w, card, local)
     pct = draws.percentiles()
 
     table = pd.DataFrame(index=codes)
@@ -271,12 +489,7 @@ def estimate(inputs: Any, card: MethodCard) -> Estimate:
     national = pd.DataFrame([nat], columns=table.columns)
 
     checks = _national_checks(inputs, card)
-    scenarios = {
-        name: outreach(
-            j, card.contact_share.value, sc.placement_rate.value, card.cost_per_placement.value
-        )
-        for name, sc in card.scenarios.items()
-    }
+    scenarios = {name: scenario_outreach(j, card, name) for name in card.scenarios}
     return Estimate(
         year=inputs.year,
         card=card,
@@ -284,11 +497,14 @@ def estimate(inputs: Any, card: MethodCard) -> Estimate:
         national=national,
         draws=draws,
         checks=checks,
-        notes=list(inputs.notes),
+        notes=notes,
         provenance=inputs.provenance(),
         provincie_inwoners=getattr(inputs, "provincie_inwoners", None),
         bijstand_table=getattr(inputs, "bijstand_table", None),
         scenarios=scenarios,
+        funnels=funnels,
+        local=factor.rename("lokale_factor"),
+        sensitivity=sensitivity(w, card, local, top),
     )
 
 

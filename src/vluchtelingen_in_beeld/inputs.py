@@ -133,11 +133,12 @@ def _population_queries(
         bands = age_bands(meta.titles(spec.age_dim))
         if not bands:
             raise MetadataError(f"{meta.table} has no age bands in {spec.age_dim}.")
-        weights = age_weights(bands, card.age_min, card.age_max)
+        age_min, age_max = card.ages(year)
+        weights = age_weights(bands, age_min, age_max)
         partial = {k: w for k, w in weights.items() if w < 1}
         if partial:
             notes.append(
-                f"Leeftijd {card.age_min:g}–{card.age_max:g}: "
+                f"Leeftijd {card.ages_label(year)}: "
                 + ", ".join(f"band {k} telt voor {w:.0%}" for k, w in sorted(partial.items()))
                 + " (pro rata binnen de 5-jaarsklasse)."
             )
@@ -200,7 +201,7 @@ def _coverage_problem(
             continue
     hint = f" Years where this card works: {', '.join(works)}." if works else ""
     return DataCoverageError(
-        f"{meta.table} has no figures by {ages} ({card.age_min:g} to {card.age_max:g} years) "
+        f"{meta.table} has no figures by {ages} ({card.ages_label(year)}) "
         f"for 1 January {year} for: {', '.join(what)} ({len(missing)} gemeente/group/age "
         f"combinations missing).{hint} Or use a method card covering all ages "
         "(age_min = 0, age_max = 120), which uses CBS's age total."
@@ -495,7 +496,7 @@ def target_growth(
         try:
             then = gather(session, plain, base, explain=False)
             now = now if now is not None else gather(session, plain, year)
-            basis = f"doelgroep {card.age_min:g}–{card.age_max:g} jaar"
+            basis = f"doelgroep {card.ages_label(year)}"
         except DataCoverageError:
             every = replace(plain, age_min=0.0, age_max=float(MAX_AGE))
             now = gather(session, every, year, explain=False)

@@ -526,7 +526,9 @@ def map_for(
         highlight=highlight,
         highlight_label=label,
         title=METRICS[metric][0],
-        footer=source_lines(sources, result.card, boundaries=bnd.provenance, notes=notes),
+        footer=source_lines(
+            sources, result.card, year=result.year, boundaries=bnd.provenance, notes=notes
+        ),
         warning=result.origin.warning,
     )
     record = {

@@ -32,14 +32,32 @@ _KEY_PATTERN = re.compile(r"^(H\d{6}|\d{7}|T\d{6})$")
 
 #: Allowed keys per section; anything else is a typo the user should hear about.
 _SCHEMA: dict[str, set[str]] = {
-    "": {"extends", "card", "population", "groups", "rates", "local", "outreach", "uncertainty"},
+    "": {
+        "extends",
+        "card",
+        "definitions",
+        "population",
+        "groups",
+        "rates",
+        "local",
+        "outreach",
+        "uncertainty",
+    },
     "card": {"name", "version", "description", "warning"},
-    "population": {"groups", "birthplace", "age_min", "age_max", "source"},
+    "definitions": set(),  # free: term -> Dutch definition
+    "population": {"groups", "birthplace", "age_min", "age_max", "age_source", "aow_age", "source"},
     "group": {"key", "label", "ei"},
     "rates": {"job_seeking", "route_a"},
-    "local": {"beta"},
-    "outreach": {"scenario", "contact_share", "cost_per_placement", "scenarios"},
-    "scenario": {"label", "placement_rate"},
+    "local": {"beta", "target_bijstand_share"},
+    "outreach": {
+        "scenario",
+        "contact_share",
+        "cost_per_placement",
+        "price_basis",
+        "period_years",
+        "scenarios",
+    },
+    "scenario": {"label", "placement_rate", "intake_rate", "route_a_share"},
     "uncertainty": {"draws", "seed", "distribution"},
     "rate": {"value", "low", "high", "source", "assumption"},
 }
@@ -79,11 +97,27 @@ class Group:
 
 @dataclass(frozen=True)
 class Scenario:
-    """An outreach scenario."""
+    """An outreach scenario: the funnel contacts → (intakes →) placements, over the period.
+
+    With ``intake_rate`` the funnel has an intake step and ``placement_rate`` is placements
+    per intake; without it, ``placement_rate`` is placements per contact. ``route_a_share``
+    splits the placements into route A (paid work) and route B (internship, work experience).
+    """
 
     name: str
     label: str
     placement_rate: Rate
+    intake_rate: Rate | None = None
+    route_a_share: Rate | None = None
+
+    def rates(self) -> dict[str, Rate]:
+        """The scenario's own parameters by name."""
+        out = {"placement_rate": self.placement_rate}
+        if self.intake_rate is not None:
+            out["intake_rate"] = self.intake_rate
+        if self.route_a_share is not None:
+            out["route_a_share"] = self.route_a_share
+        return out
 
 
 @dataclass(frozen=True)
@@ -97,7 +131,8 @@ class MethodCard:
     groups: tuple[Group, ...]
     birthplace: str
     age_min: float
-    age_max: float
+    #: exclusive upper age; ``None`` means the AOW age of the reference year (``aow_age``)
+    age_max: float | None
     population_source: str
     job_seeking: Rate
     route_a: Rate
@@ -111,6 +146,15 @@ class MethodCard:
     distribution: str
     origin: str = ""
     data: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: reference year -> AOW age in years (for ``age_max = "aow"``)
+    aow_age: dict[int, float] = field(default_factory=dict)
+    age_source: str = ""
+    #: term -> Dutch definition (what W, EI, s, the local factor and a placement cover)
+    definitions: dict[str, str] = field(default_factory=dict)
+    #: share of the target group's not economically independent people on bijstand
+    target_bijstand_share: Rate = Rate(0.0, 0.0, 0.0)
+    period_years: float = 3.0
+    price_basis: str = ""
 
     @property
     def checksum(self) -> str:
@@ -121,7 +165,30 @@ class MethodCard:
     @property
     def all_ages(self) -> bool:
         """Whether the card covers every age (then CBS's age total is used)."""
-        return self.age_min <= 0 and self.age_max >= MAX_AGE
+        return self.age_max is not None and self.age_min <= 0 and self.age_max >= MAX_AGE
+
+    def ages(self, year: int) -> tuple[float, float]:
+        """``[age_min, age_max)`` for the reference date 1 January ``year``.
+
+        With ``age_max = "aow"`` the upper bound is the AOW age of that year, from the card's
+        ``aow_age`` table (67 for 2024–2027).
+        """
+        if self.age_max is not None:
+            return self.age_min, self.age_max
+        if year not in self.aow_age:
+            known = ", ".join(str(y) for y in sorted(self.aow_age)) or "(none)"
+            raise MethodCardError(
+                f"Method card {self.origin}: age_max = \"aow\" but population.aow_age has no "
+                f"AOW age for {year} (it has {known}). Add it (the SVB publishes it five years "
+                "ahead), or set age_max to a number."
+            )
+        return self.age_min, self.aow_age[year]
+
+    def ages_label(self, year: int) -> str:
+        """``van 18 jaar tot 67 jaar (de AOW-leeftijd van 2025)`` for what users read."""
+        lo, hi = self.ages(year)
+        aow = f" (de AOW-leeftijd van {year})" if self.age_max is None else ""
+        return f"van {fmt_age(lo)} tot {fmt_age(hi)}{aow}"
 
     def rates(self) -> dict[str, Rate]:
         """Every parameter by a readable name (for ``vib method show`` and provenance)."""
@@ -131,12 +198,37 @@ class MethodCard:
                 "job_seeking": self.job_seeking,
                 "route_a": self.route_a,
                 "beta": self.beta,
+                "target_bijstand_share": self.target_bijstand_share,
                 "contact_share": self.contact_share,
                 "cost_per_placement": self.cost_per_placement,
             }
         )
-        out.update({f"placement_rate.{s.name}": s.placement_rate for s in self.scenarios.values()})
+        for sc in self.scenarios.values():
+            out.update({f"{k}.{sc.name}": r for k, r in sc.rates().items()})
         return out
+
+    def with_value(self, name: str, value: float) -> MethodCard:
+        """This card with the central value of parameter ``name`` (a :meth:`rates` key) moved.
+
+        The range stays; used to recompute the estimate at a parameter's bound.
+        """
+        from dataclasses import replace
+
+        def moved(r: Rate) -> Rate:
+            return replace(r, value=value, low=min(r.low, value), high=max(r.high, value))
+
+        head, _, tail = name.partition(".")
+        if head == "ei":
+            groups = tuple(replace(g, ei=moved(g.ei)) if g.name == tail else g for g in self.groups)
+            return replace(self, groups=groups)
+        if tail and tail in self.scenarios:
+            sc = self.scenarios[tail]
+            field_rate = getattr(sc, head)
+            scen = {**self.scenarios, tail: replace(sc, **{head: moved(field_rate)})}
+            return replace(self, scenarios=scen)
+        if name in self.rates():
+            return replace(self, **{name: moved(getattr(self, name))})
+        raise KeyError(name)
 
     def summary(self) -> dict[str, Any]:
         """What an output's provenance records of the card."""
@@ -147,9 +239,22 @@ class MethodCard:
             "sha256": self.checksum,
             "groups": [g.name for g in self.groups],
             "birthplace": self.birthplace,
-            "ages": [self.age_min, self.age_max],
+            "ages": [self.age_min, "aow" if self.age_max is None else self.age_max],
+            "age_source": self.age_source,
+            "definitions": dict(self.definitions),
+            "outreach_period_years": self.period_years,
+            "price_basis": self.price_basis,
             "warning": self.warning,
         }
+
+
+def fmt_age(x: float) -> str:
+    """``67`` -> ``"67 jaar"``; ``66.8333`` -> ``"66 jaar en 10 maanden"``."""
+    whole = int(x)
+    months = round((x - whole) * 12)
+    if months == 12:
+        whole, months = whole + 1, 0
+    return f"{whole} jaar" + (f" en {months} maanden" if months else "")
 
 
 def shipped_cards() -> list[str]:
@@ -367,23 +472,57 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
     if len({g.key for g in groups}) != len(groups):
         p.add("population.groups", "two groups share a CBS key; each group must be counted once")
 
-    ages = {}
-    for k, default in (("age_min", 15), ("age_max", 65)):
+    ages: dict[str, float | None] = {}
+    aow_age: dict[int, float] = {}
+    raw_aow = _table(p, "population.aow_age", pop.get("aow_age", {}))
+    for y, v in raw_aow.items():
+        ok_year = str(y).isdigit() and 1900 < int(y) < 2200
+        if (
+            isinstance(v, list)
+            and len(v) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+            and 0 <= v[1] < 12
+        ):
+            v = v[0] + v[1] / 12  # [years, months]
+        ok_age = isinstance(v, (int, float)) and not isinstance(v, bool) and 60 <= v <= 75
+        if not (ok_year and ok_age):
+            p.add(
+                f"population.aow_age.{y}",
+                f"needs a year and an age, in years or [years, months], got {v!r}",
+            )
+            continue
+        aow_age[int(y)] = float(v)
+    for k, default in (("age_min", 18), ("age_max", "aow")):
         v = pop.get(k, default)
+        if k == "age_max" and v == "aow":
+            ages[k] = None
+            if not aow_age:
+                p.add(
+                    "population.age_max",
+                    '"aow" needs the AOW age per year in population.aow_age '
+                    "(e.g. aow_age = { 2025 = 67 })",
+                )
+            continue
         if not isinstance(v, (int, float)) or isinstance(v, bool):
-            p.add(f"population.{k}", f"must be a number of years, got {v!r}")
-            v = default
+            hint = ' or "aow"' if k == "age_max" else ""
+            p.add(f"population.{k}", f"must be a number of years{hint}, got {v!r}")
+            v = 18 if k == "age_min" else 67
         ages[k] = float(v)
-    if ages["age_min"] < 0 or ages["age_max"] > 999 or ages["age_min"] >= ages["age_max"]:
+    age_min = float(ages["age_min"] or 0.0)
+    age_max = ages["age_max"]
+    upper = age_max if age_max is not None else min(aow_age.values(), default=MAX_AGE)
+    if age_min < 0 or upper > 999 or age_min >= upper:
         p.add(
             "population",
-            f"ages {ages['age_min']:g}–{ages['age_max']:g} are not a valid band: need "
+            f"ages {age_min:g}–{upper:g} are not a valid band: need "
             "0 <= age_min < age_max (age_max is exclusive: 65 means up to and including 64)",
         )
-    elif ages["age_min"] >= MAX_AGE:
-        p.add(
-            "population.age_min", f"{ages['age_min']:g} is beyond the data (CBS's last band is 95+)"
-        )
+    elif age_min >= MAX_AGE:
+        p.add("population.age_min", f"{age_min:g} is beyond the data (CBS's last band is 95+)")
+    definitions = _table(p, "definitions", data.get("definitions", {}))
+    for term, text in definitions.items():
+        if not isinstance(text, str) or not text.strip():
+            p.add(f"definitions.{term}", f"must be a non-empty text, got {text!r:.40}")
 
     rates = _table(p, "rates", data.get("rates", {}))
     _check_keys(p, "rates", rates, "rates")
@@ -396,10 +535,15 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
     for sname, s in raw_scen.items():
         s = _table(p, f"outreach.scenarios.{sname}", s)
         _check_keys(p, f"outreach.scenarios.{sname}", s, "scenario")
+        where = f"outreach.scenarios.{sname}"
         scenarios[sname] = Scenario(
             sname,
             str(s.get("label", sname)),
-            _rate(p, f"outreach.scenarios.{sname}.placement_rate", s.get("placement_rate")),
+            _rate(p, f"{where}.placement_rate", s.get("placement_rate")),
+            _rate(p, f"{where}.intake_rate", s["intake_rate"]) if "intake_rate" in s else None,
+            _rate(p, f"{where}.route_a_share", s["route_a_share"])
+            if "route_a_share" in s
+            else None,
         )
     scenario = str(out.get("scenario", "plan2005"))
     if scenario not in scenarios:
@@ -419,6 +563,10 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
         p.add("uncertainty.seed", f"must be a whole number >= 0, got {seed!r}")
         seed = 0
+    period = out.get("period_years", 3)
+    if not isinstance(period, (int, float)) or isinstance(period, bool) or not 0 < period <= 20:
+        p.add("outreach.period_years", f"must be a number of years from 0 to 20, got {period!r}")
+        period = 3
     dist = unc.get("distribution", "triangular")
     if not isinstance(dist, str) or dist not in ("triangular", "uniform"):
         p.add("uncertainty.distribution", f"{dist!r} is not 'triangular' or 'uniform'")
@@ -430,12 +578,20 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
         warning=str(card.get("warning", "")),
         groups=tuple(groups),
         birthplace=str(birthplace),
-        age_min=ages["age_min"],
-        age_max=ages["age_max"],
+        age_min=age_min,
+        age_max=age_max,
+        aow_age=aow_age,
+        age_source=str(pop.get("age_source", "")),
+        definitions={str(k): str(v) for k, v in definitions.items()},
         population_source=str(pop.get("source", "")),
         job_seeking=_rate(p, "rates.job_seeking", rates.get("job_seeking")),
         route_a=_rate(p, "rates.route_a", rates.get("route_a")),
         beta=_rate(p, "local.beta", local.get("beta", 0.0), unit=False, upper=5.0),
+        target_bijstand_share=_rate(
+            p, "local.target_bijstand_share", local.get("target_bijstand_share", 0.0)
+        ),
+        period_years=float(period),
+        price_basis=str(out.get("price_basis", "")),
         scenario=scenario,
         scenarios=scenarios,
         contact_share=_rate(p, "outreach.contact_share", out.get("contact_share")),
@@ -461,11 +617,21 @@ def describe(c: MethodCard) -> list[str]:
     if c.warning:
         lines.append(f"  LET OP: {c.warning}")
     lines.append(f"  groups: {', '.join(f'{g.name} ({g.key})' for g in c.groups)}")
-    lines.append(f"  birthplace: {c.birthplace}; ages {c.age_min:g} to {c.age_max:g} (exclusive)")
+    upper = "the AOW age of the year" if c.age_max is None else f"{c.age_max:g}"
+    lines.append(f"  birthplace: {c.birthplace}; ages {c.age_min:g} to {upper} (exclusive)")
+    if c.age_max is None:
+        lines.append(
+            "  AOW age: " + ", ".join(f"{y}: {fmt_age(a)}" for y, a in sorted(c.aow_age.items()))
+        )
+    for term, text in c.definitions.items():
+        lines.append(f"  {term}: {text}")
     for name, r in c.rates().items():
         flag = "  [assumption]" if r.assumption else ""
         lines.append(f"  {name:30} {r.describe():22} {r.source}{flag}")
-    lines.append(f"  scenario: {c.scenario}; draws {c.draws}, seed {c.seed}, {c.distribution}")
+    lines.append(
+        f"  scenario: {c.scenario}, over {c.period_years:g} years, costs in {c.price_basis or '?'}; "
+        f"draws {c.draws}, seed {c.seed}, {c.distribution}"
+    )
     lines.append(f"Shipped cards: {', '.join(shipped_cards())}")
     return lines
 

@@ -40,6 +40,7 @@ def record(
     }
     if card is not None:
         out["method_card"] = card.summary()
+        out["definitions"] = dict(card.definitions)
         out["parameters"] = {
             k: {
                 "value": r.value,
@@ -64,14 +65,51 @@ def record(
     return out
 
 
+def definition_lines(card: Any, year: int | None, *, full: bool = False) -> list[str]:
+    """What the numbers count, in Dutch: one line (maps), or each definition (pages).
+
+    From the card's ``[definitions]``, with the ages of the reference year.
+    """
+    ages = card.ages_label(year) if year is not None else ""
+    s = card.job_seeking
+    short = (
+        f"Geteld: doelgroep {ages}, {card.birthplace} geboren, herkomst "
+        f"{', '.join(g.label for g in card.groups)}; min wie economisch zelfstandig is "
+        f"(CBS 86136NED, gemeten zonder scholieren en studenten); daarvan werkzoekend: "
+        f"aandeel s = {s.describe()}"
+        + (" (aanname)" if s.assumption else "")
+        + ". Plaatsing = baan, stage of werkervaringsplaats."
+    )
+    if not full:
+        return [short]
+    labels = {
+        "doelgroep": "Doelgroep",
+        "economisch_zelfstandig": "Economisch zelfstandig",
+        "werkzoekend": "Werkzoekend",
+        "lokaal": "Lokale factor",
+        "plaatsing": "Plaatsing",
+    }
+    lines = [short]
+    for term, text in card.definitions.items():
+        lines.append(f"{labels.get(term, term)}: {text}")
+    if card.age_source:
+        lines.append(f"Leeftijdsgrenzen: {card.age_source}")
+    return lines
+
+
 def source_lines(
     sources: Sequence[Mapping[str, Any]],
     card: Any = None,
     *,
+    year: int | None = None,
     boundaries: Mapping[str, Any] | None = None,
     notes: Sequence[str] = (),
+    full: bool = False,
 ) -> list[str]:
-    """Dutch lines saying where the numbers come from (for maps and pages)."""
+    """Dutch lines saying where the numbers come from and what they count.
+
+    ``full``: every definition of the card on its own line (pages); else one line (maps).
+    """
     tables: dict[str, set[str]] = {}
     titles: dict[str, str] = {}
     for s in sources:
@@ -96,6 +134,7 @@ def source_lines(
             f"{card.draws} trekkingen, seed {card.seed}; vluchtelingen-in-beeld {__version__}, "
             f"gemaakt {datetime.now(UTC).date().isoformat()}."
         )
+        lines.extend(definition_lines(card, year, full=full))
     lines.extend(notes)
     return lines
 
@@ -105,6 +144,8 @@ def page_sources(result: YearResult) -> list[str]:
     return source_lines(
         result.sources(),
         result.card,
+        year=result.year,
         boundaries=result.shapes.boundaries.provenance if result.shapes else None,
         notes=result.notes,
+        full=True,
     )
