@@ -67,7 +67,9 @@ def test_defaults_follow_method_md():
     assert c.scenarios["plan2005"].placement_rate.value == 0.20
     res = c.scenarios["resultaat2005"]
     assert res.placement_rate.value == pytest.approx(2327 / 4000, abs=5e-4)
-    assert (res.intake_rate.low, res.intake_rate.high) == pytest.approx((4000 / 12500, 4000 / 10000))
+    assert (res.intake_rate.low, res.intake_rate.high) == pytest.approx(
+        (4000 / 12500, 4000 / 10000)
+    )
     assert res.route_a_share.value == pytest.approx(1807 / 2327, abs=5e-4)
     assert c.cost_per_placement.value == 2500 and "2006" in c.price_basis
     assert c.period_years == 3

@@ -272,58 +272,83 @@ def estimate(year: int | None, out: Path | None, method_card: str | None, draws:
 
 @main.command()
 @year_option
-@click.option("--n", "n", type=int, default=11, show_default=True, help="How many to select.")
-@click.option("--weights", default="volume=0.5,concentratie=0.3,groei=0.2", show_default=True,
-              help="Criterion weights.")
-@click.option("--max-per-provincie", default="3", show_default=True,
-              help="At most this many per provincie ('none' for no cap).")
-@click.option("--max-per-regio", type=int, default=None,
-              help="At most this many per arbeidsmarktregio.")
-@click.option("--min-klein", type=int, default=0, show_default=True,
-              help="At least this many small gemeenten.")
-@click.option("--klein-onder", type=float, default=50_000, show_default=True,
-              help="Inhabitants below which a gemeente counts as small.")
+@click.option("--n", "n", type=int, default=None, help="How many to select (card: 11).")
+@click.option("--max-per-provincie", default=None,
+              help="At most this many per provincie ('none': no cap; card: 2).")
+@click.option("--max-per-regio", default=None,
+              help="At most this many per arbeidsmarktregio ('none': no cap; card: 1).")
+@click.option("--min-per-landsdeel", default=None,
+              help="At least this many per landsdeel ('none': off; card: 1).")
+@click.option("--min-klein", default=None,
+              help="At least this many small gemeenten ('none': off; card: 2).")
+@click.option("--klein-onder", type=float, default=None,
+              help="Inhabitants below which a gemeente is small (card: 100,000).")
+@click.option("--max-groot", default=None,
+              help="At most this many large gemeenten ('none': off; card: 4).")
+@click.option("--groot-boven", type=float, default=None,
+              help="Inhabitants above which a gemeente is large (card: 200,000).")
+@click.option("--budget", type=float, default=None,
+              help="Budget in euro: pilots cost a fixed amount plus the cost per trajectory.")
 @click.option("--include", multiple=True,
               help="Gemeente (name or code) that must be selected; repeatable.")
 @click.option("--exclude", multiple=True,
               help="Gemeente (name or code) never to select; repeatable.")
 @click.option("--compare", type=click.Choice(["2009"]), default=None,
-              help="Show where a reference selection stands.")
+              help="Show the 2009 selection under today's data.")
 @model_options
 @out_option
 @data_options
 @handles_errors
 def rank(year: int | None, compare: str | None, out: Path | None, method_card: str | None,
-         max_per_provincie: str, **kw: Any) -> None:
-    """Rank gemeenten and select candidate voortrekkersgemeenten, with a reason for each.
+         **kw: Any) -> None:
+    """Select voortrekkersgemeenten that reach the most people; rank all, with reasons.
 
-    Score = weighted percentile ranks of volume, concentration and two-year growth; the
-    selection respects every cap and minimum, and refuses an impossible combination.
+    An exact integer programme maximises the trajectories pilots can fill under the card's
+    constraints (each overridable here); it prices every constraint and re-solves per
+    Monte Carlo draw for kans_geselecteerd. An impossible combination is refused.
 
     Example: vib rank --year 2025 --snapshot ../shared/data/statline --n 11 --compare 2009
     """
+    from vluchtelingen_in_beeld.fmt import nl_prob
     from vluchtelingen_in_beeld.output import check_table_path, write_ranking
     from vluchtelingen_in_beeld.year import build_year
 
     out = _checked_out(out)
-    choice = {k: kw.pop(k) for k in ("n", "weights", "max_per_regio", "min_klein", "klein_onder",
-                                     "include", "exclude", "draws", "seed")}
+    selection: dict[str, Any] = {}
+    for k in ("max_per_provincie", "max_per_regio", "min_per_landsdeel", "min_klein",
+              "max_groot"):
+        if kw[k] is not None:
+            selection[k] = _cap(kw[k])
+        kw.pop(k)
+    for k, key in (("klein_onder", "klein_onder"), ("groot_boven", "groot_boven"),
+                   ("budget", "budget_eur")):
+        if kw[k] is not None:
+            selection[key] = kw[k]
+        kw.pop(k)
+    choice = {k: kw.pop(k) for k in ("n", "include", "exclude", "draws", "seed")}
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
     with _session(kw) as session:
-        result = build_year(session, year, method_card, max_per_provincie=_cap(max_per_provincie),
-                            shapes=gpkg, **choice)
+        result = build_year(session, year, method_card, selection=selection, shapes=gpkg,
+                            **choice)
         out = out or check_table_path(Path("maps") / f"rangorde_{result.year}.csv")
         written = write_ranking(result, out, compare=compare is not None)
-    n = result.ranking.constraints.n
-    click.echo(f"Selected {n} of {len(result.ranking.table)} gemeenten ({result.year}):")
-    for r in result.ranking.selected.itertuples():
-        click.echo(f"  {r.rang:>3}. {r.gemeentenaam:<28} {r.provincie:<15} score {r.score:.3f}  "
-                   f"P(top {n}) {r.kans_top_n:.0%}")
+    ranking = result.ranking
+    click.echo(f"Selected {ranking.constraints.n} of {len(ranking.table)} gemeenten "
+               f"({result.year}); expected trajectories {ranking.objective:,.0f}:")
+    for r in ranking.selected.itertuples():
+        click.echo(f"  {r.rang:>3}. {r.gemeentenaam:<26} {r.provincie:<14} value {r.waarde:5.1f}"
+                   f"  P(selected) {nl_prob(r.kans_geselecteerd)}")
+    for r in ranking.prices.itertuples():
+        click.echo(f"  price of {r.beperking:<18} {r.prijs:7.1f} trajectories ({r.omschrijving})")
     if compare:
         click.echo("2009 reference, today:")
         for c in result.comparison_2009().itertuples():
-            mark = "selected" if c.geselecteerd else "not selected"
-            click.echo(f"  {c.gemeente_2009:<28} rank {c.rang:>3}  {mark}")
+            if c.soort == "lid":
+                mark = "selected" if c.geselecteerd else "not selected"
+                click.echo(f"  {c.gemeente_2009:<28} rank {c.rang:>3}  {mark}  "
+                           f"P(selected) {nl_prob(c.kans_geselecteerd)}")
+            else:
+                click.echo(f"  {c.gemeente_2009}: {c.waarde:,.1f}. {c.toelichting}")
     _report(result, written)
 
 
@@ -415,14 +440,15 @@ def map_command(year: int | None, out: Path | None, png: Path | None, tiles: boo
 @year_option
 @click.option("--top", type=int, default=None, help="Pages for the N selected candidates.")
 @click.option("--all", "all_", is_flag=True, help="A page for every gemeente.")
-@click.option("--n", "n", type=int, default=11, show_default=True, help="Size of the selection.")
+@click.option("--n", "n", type=int, default=None, help="Size of the selection (card: 11).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Folder for the pages (default maps/pitch_<year>).")
 @boundary_options
 @model_options
 @data_options
 @handles_errors
-def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: bool, n: int,
+def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: bool,
+          n: int | None,
           out: Path | None, boundaries: Path | None, boundary_year: int | None,
           method_card: str | None, draws: int | None, seed: int | None,
           **kw: Any) -> None:
@@ -449,7 +475,7 @@ def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: b
 
 @main.command()
 @year_option
-@click.option("--n", "n", type=int, default=11, show_default=True, help="Size of the selection.")
+@click.option("--n", "n", type=int, default=None, help="Size of the selection (card: 11).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder (default maps/<year>); replaced as a whole at the end, so it "
               "must be new, empty or an earlier run's.")
@@ -459,7 +485,7 @@ def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: b
 @model_options
 @data_options
 @handles_errors
-def run(year: int | None, n: int, out: Path | None, force: bool, boundaries: Path | None,
+def run(year: int | None, n: int | None, out: Path | None, force: bool, boundaries: Path | None,
         boundary_year: int | None, method_card: str | None, draws: int | None, seed: int | None,
         **kw: Any) -> None:
     """Run everything for a year: fetch, estimate, rank, regions, maps, pitch pages, index.

@@ -250,16 +250,125 @@ class LocalData:
         return cls(inputs.bijstand_per_1000.astype(float) / 1000.0 * inw, inw)
 
 
+@dataclass(frozen=True)
+class Variation:
+    """Local variation of ``J`` around the national rates: a log-normal gemeente factor.
+
+    ``log factor[m] = σ_amr · η[region of m] + σ_gm · ξ[m] − σ²/2`` (mean 1), with ``η`` and
+    ``ξ`` standard normal per draw. ``source`` says where the sizes come from.
+    """
+
+    sd_amr: float
+    sd_gemeente: float
+    source: str
+    #: gemeentecode -> arbeidsmarktregio code (None: no regional component)
+    amr: pd.Series | None = None
+    n: int = 0
+
+    @property
+    def sd(self) -> float:
+        """The total spread on the log scale."""
+        return float(np.hypot(self.sd_amr, self.sd_gemeente))
+
+    def record(self) -> dict[str, Any]:
+        """What the manifest reports."""
+        return {
+            "sd_log": round(self.sd, 4),
+            "sd_arbeidsmarktregio": round(self.sd_amr, 4),
+            "sd_gemeente": round(self.sd_gemeente, 4),
+            "gemeenten": self.n,
+            "source": self.source,
+        }
+
+
+def residual_spread(
+    bijstand_per_1000: pd.Series,
+    non_european_share: pd.Series,
+    inwoners: pd.Series,
+    amr: pd.Series | None,
+) -> tuple[float, float, int]:
+    """Spread of log bijstand per 1,000 that composition and size do not explain.
+
+    OLS of ``log B[m]`` on the share of non-European-born residents and ``log inwoners``;
+    the residuals are split into an arbeidsmarktregio and a gemeente component by the
+    one-way random-effects method of moments (between and within mean squares). Returns
+    ``(σ_amr, σ_gemeente, gemeenten used)``; gemeenten with no bijstand are left out.
+    """
+    frame = pd.concat(
+        {
+            "b": bijstand_per_1000.astype(float),
+            "x": non_european_share.astype(float),
+            "n": inwoners.astype(float),
+        },
+        axis=1,
+    ).dropna()
+    frame = frame[(frame["b"] > 0) & (frame["n"] > 0)]
+    if len(frame) < 10:
+        raise ValueError(f"only {len(frame)} gemeenten with bijstand and composition")
+    y = np.log(frame["b"].to_numpy())
+    x = np.column_stack([np.ones(len(frame)), frame["x"], np.log(frame["n"])])
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    e = pd.Series(y - x @ coef, index=frame.index)
+    total = float(np.sqrt((e**2).sum() / (len(e) - x.shape[1])))
+    if amr is None:
+        return 0.0, total, len(e)
+    groups = amr.reindex(e.index)
+    e, groups = e[groups.notna()], groups[groups.notna()]
+    sizes = groups.value_counts()
+    k, n = len(sizes), len(e)
+    if k < 2 or n <= k:
+        return 0.0, total, len(e)
+    means = e.groupby(groups).mean()
+    msb = float((sizes * (means - e.mean()) ** 2).sum() / (k - 1))
+    msw = float(((e - groups.map(means)) ** 2).sum() / (n - k))
+    n0 = (n - float((sizes**2).sum()) / n) / (k - 1)
+    var_amr = max(0.0, (msb - msw) / n0)
+    return float(np.sqrt(var_amr)), float(np.sqrt(msw)), n
+
+
+def variation_for(inputs: Any, card: MethodCard, amr: pd.Series | None) -> Variation | None:
+    """The local variation of a year: from the data where it can be, else the card's."""
+    fallback = card.local_sd.value
+    b = getattr(inputs, "bijstand_per_1000", None)
+    x = getattr(inputs, "non_european_share", None)
+    if card.local_from_data and b is not None and x is not None:
+        try:
+            sd_amr, sd_gm, n = residual_spread(b, x, inputs.inwoners, amr)
+        except ValueError as exc:
+            reason = str(exc)
+        else:
+            return Variation(
+                sd_amr,
+                sd_gm,
+                f"restspreiding van log bijstand per 1.000 na aandeel buiten Europa geborenen "
+                f"en omvang ({inputs.bijstand_table}, {inputs.table.table}), {n} gemeenten",
+                amr,
+                n,
+            )
+    else:
+        reason = "geen bijstand of herkomst buiten Europa in de gegevens"
+    if fallback <= 0:
+        return None
+    return Variation(0.0, fallback, f"methodekaart (local_sd): {reason}", None, 0)
+
+
 def simulate(
-    w: pd.DataFrame, card: MethodCard, local: LocalData | None = None
+    w: pd.DataFrame,
+    card: MethodCard,
+    local: LocalData | None = None,
+    variation: Variation | None = None,
 ) -> tuple[Draws, dict[str, np.ndarray]]:
     """Seeded Monte Carlo of ``J`` over every card parameter that has a range.
 
-    ``J[d,m] = s[d] · f[d,m] · N[d,m]`` with ``N[d,m] = Σ_g W[m,g] · (1 − EI[d,g])`` and
+    ``J[d,m] = s[d] · f[d,m] · L[d,m] · N[d,m]`` with ``N[d,m] = Σ_g W[m,g] · (1 − EI[d,g])``,
     ``f[d,m] = (R[d,m] / R[d,NL]) ** β[d]`` the local factor of :func:`rest_bijstand_rate`
-    with that draw's ``N`` and ``q``. Same seed, same numbers. Also returns, per outreach
-    scenario, the draws of the multiplier from ``J`` to placements over the period
-    (contact share × intake rate × placement rate), from a stream of their own.
+    with that draw's ``N`` and ``q``, and ``L`` the log-normal local variation
+    (:class:`Variation`). Then binomial noise (``card.binomial``): ``J`` of the ``W``
+    people, by its normal approximation with a fixed standard normal per cell, never below
+    0 (so more people never gives fewer job-seekers in a draw). Same seed, same numbers.
+    Also returns, per outreach scenario, the draws of the multiplier from ``J`` to
+    placements over the period (contact share × intake rate × placement rate), from a
+    stream of their own.
     """
     rng = np.random.default_rng(card.seed)
     n = card.draws
@@ -281,7 +390,22 @@ def simulate(
         rest = np.maximum(b[None, :] - own, 0.1 * b[None, :]) / (inw - w_tot)[None, :]
         rest_nl = (b.sum() - own.sum(axis=1)) / (inw.sum() - w_tot.sum())
         j *= np.power(rest / rest_nl[:, None], beta[:, None])
-    draws = Draws(w.index, j, {"ei": ei, "s": s, "beta": beta, "q": q}, card.seed)
+    params = {"ei": ei, "s": s, "beta": beta, "q": q}
+    if variation is not None and variation.sd > 0:
+        lrng = np.random.default_rng([card.seed, 12])
+        log_f = variation.sd_gemeente * lrng.standard_normal(j.shape)
+        if variation.amr is not None and variation.sd_amr > 0:
+            cats = pd.Categorical(variation.amr.reindex(w.index).fillna("?"))
+            eta = lrng.standard_normal((n, len(cats.categories)))
+            log_f += variation.sd_amr * eta[:, cats.codes]
+        j *= np.exp(log_f - variation.sd**2 / 2)
+    if card.binomial:
+        brng = np.random.default_rng([card.seed, 13])
+        z = brng.standard_normal(j.shape)
+        people = np.maximum(wm.sum(axis=1), 1e-9)[None, :]
+        p = np.clip(j / people, 0.0, 1.0)
+        j = np.maximum(j + z * np.sqrt(j * (1.0 - p)), 0.0)
+    draws = Draws(w.index, j, params, card.seed)
     orng = np.random.default_rng([card.seed, 6])
     c = sample_rate(card.contact_share, n, orng, dist)
     funnels = {}
@@ -322,6 +446,8 @@ class Estimate:
     local: pd.Series | None = None
     #: :func:`sensitivity`: every parameter with a range at its bounds
     sensitivity: pd.DataFrame | None = None
+    #: the local variation in the draws (None: national rates only)
+    variation: Variation | None = None
 
     def placements_interval(self, scenario: str, code: str | None = None) -> tuple[float, ...]:
         """p10, p50, p90 of placements over the period, for one gemeente or the Netherlands.
@@ -374,6 +500,7 @@ def central(w: pd.DataFrame, card: MethodCard, local: LocalData | None) -> Centr
 #: Columns of the sensitivity table.
 SENSITIVITY_COLUMNS = (
     "parameter",
+    "werkt_op",
     "bron",
     "aanname",
     "laag",
@@ -388,6 +515,21 @@ SENSITIVITY_COLUMNS = (
     "plaatsingen_centraal",
     "plaatsingen_hoog",
 )
+
+
+def _acts_on(name: str) -> str:
+    """What a parameter moves, in Dutch (the sensitivity table's ``werkt_op``)."""
+    if name in ("local_sd",):
+        return "onzekerheid (spreiding tussen gemeenten in de doorrekeningen)"
+    if name in ("capacity", "region_reach"):
+        return "selectie van voortrekkersgemeenten"
+    if (
+        name in ("contact_share", "cost_per_placement")
+        or "." in name
+        and not name.startswith("ei.")
+    ):
+        return "scenario (contacten, plaatsingen)"
+    return "schatting"
 
 
 def sensitivity(
@@ -422,6 +564,7 @@ def sensitivity(
         rows.append(
             {
                 "parameter": name,
+                "werkt_op": _acts_on(name),
                 "bron": rate.source,
                 "aanname": rate.assumption,
                 "laag": rate.low,
@@ -444,10 +587,14 @@ def sensitivity(
     return out.iloc[order].reset_index(drop=True)
 
 
-def estimate(inputs: Any, card: MethodCard, *, top: int = 11) -> Estimate:
+def estimate(
+    inputs: Any, card: MethodCard, *, amr: pd.Series | None = None, top: int | None = None
+) -> Estimate:
     """Run the method on gathered inputs; one row per gemeente with data that year.
 
-    ``top``: the size of the top whose changes the sensitivity table counts.
+    ``amr``: gemeentecode -> arbeidsmarktregio, for the regional component of the local
+    variation. ``top``: the size of the top the sensitivity table counts (default: the
+    card's number of pilots).
     """
     codes = inputs.inwoners.index
     w = target_population(inputs.population, inputs.weights)
@@ -458,7 +605,8 @@ def estimate(inputs: Any, card: MethodCard, *, top: int = 11) -> Estimate:
     notes = [*inputs.notes, *mid.notes]
     route_a, route_b = routes(j, card.route_a.value)
     out = scenario_outreach(j, card, card.scenario)
-    draws, funnels = simulate(w, card, local)
+    variation = variation_for(inputs, card, amr)
+    draws, funnels = simulate(w, card, local, variation)
     pct = draws.percentiles()
 
     table = pd.DataFrame(index=codes)
@@ -504,7 +652,8 @@ def estimate(inputs: Any, card: MethodCard, *, top: int = 11) -> Estimate:
         scenarios=scenarios,
         funnels=funnels,
         local=factor.rename("lokale_factor"),
-        sensitivity=sensitivity(w, card, local, top),
+        sensitivity=sensitivity(w, card, local, top or card.selection.n.value or 11),
+        variation=variation,
     )
 
 

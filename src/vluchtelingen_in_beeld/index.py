@@ -9,12 +9,47 @@ import html
 from datetime import UTC, datetime
 from typing import Any
 
-from vluchtelingen_in_beeld.fmt import nl_dec, nl_int, nl_pct
+from vluchtelingen_in_beeld.fmt import nl_about, nl_dec, nl_pct, nl_prob
 from vluchtelingen_in_beeld.year import YearResult
 
 
 def _e(x: Any) -> str:
     return html.escape(str(x))
+
+
+def sensitivity_table(result: YearResult) -> str:
+    """The sensitivity table as HTML: each parameter with a range at its low and high bound."""
+    sens = result.estimate.sensitivity
+    if sens is None or not len(sens):
+        return "<p>Geen parameters met een bereik.</p>"
+    n = result.ranking.constraints.n
+    rows = "".join(
+        f"<tr><td>{_e(r.parameter)}{' (aanname)' if r.aanname else ''}</td>"
+        f"<td>{_e(r.werkt_op)}</td>"
+        f"<td class='n'>{nl_dec(r.laag, 3)} – {nl_dec(r.hoog, 3)}</td>"
+        f"<td class='n'>{nl_about(r.werkzoekend_laag)} – {nl_about(r.werkzoekend_hoog)}</td>"
+        f"<td class='n'>{r.top_wissels_laag} / {r.top_wissels_hoog}</td>"
+        f"<td class='n'>{nl_about(r.plaatsingen_laag)} – {nl_about(r.plaatsingen_hoog)}</td></tr>"
+        for r in sens.itertuples()
+    )
+    return (
+        "<table><thead><tr><th>Parameter</th><th>Werkt op</th><th>Laag – hoog</th>"
+        "<th>Werkzoekend in NL</th>"
+        f"<th>Uit de top {n} (laag / hoog)</th><th>Plaatsingen ({_e(result.card.scenario)})</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+        f"<p class='noot'>Eén parameter tegelijk op zijn grens, de rest centraal "
+        f"(werkzoekend centraal {nl_about(sens['werkzoekend_centraal'].iloc[0])}). 'Uit de "
+        f"top': hoeveel van de {n} gemeenten met de meeste werkzoekenden eruit vallen.</p>"
+    )
+
+
+def coverage(result: YearResult) -> tuple[float, float, float]:
+    """(job-seekers in the selected gemeenten, in their arbeidsmarktregio's, national)."""
+    t = result.ranking.table
+    sel = t[t["geselecteerd"]]
+    nat = float(result.estimate.national.iloc[0]["werkzoekend"])
+    regions = t[t["arbeidsmarktregio_code"].isin(sel["arbeidsmarktregio_code"])]
+    return float(sel["werkzoekend"].sum()), float(regions["werkzoekend"].sum()), nat
 
 
 def index_page(
@@ -23,7 +58,7 @@ def index_page(
     pages: list[tuple[str, str, str]],
     sources: list[str],
 ) -> str:
-    """The overview: the selection with reasons, and a link to every output.
+    """The overview: the selection with reasons, coverage, prices, sensitivity, links.
 
     ``maps``: (title, level, html, png) paths; ``pages``: (code, name, path) of the pitch
     pages; ``sources``: the Dutch source lines.
@@ -31,17 +66,40 @@ def index_page(
     warning = result.origin.warning
     comparison = result.comparison_2009()
     est = result.estimate
+    ranking = result.ranking
     nat = est.national.iloc[0]
-    sel = result.ranking.selected.set_index("gemeentecode")
+    sel = ranking.selected.set_index("gemeentecode")
     page_of = {code: rel for code, _, rel in pages}
     rows = "".join(
         f"<tr><td class='n'>{int(r.rang)}</td>"
         f"<td><a href='{_e(page_of[code])}'>{_e(r.gemeentenaam)}</a></td>"
-        f"<td>{_e(r.provincie)}</td><td class='n'>{nl_int(r.werkzoekend)}</td>"
-        f"<td class='n'>{nl_dec(r.werkzoekend_per_1000)}</td>"
-        f"<td class='n'>{nl_dec(r.score, 3)}</td>"
-        f"<td class='n'>{nl_pct(r.kans_top_n)}</td><td class='reden'>{_e(r.reden)}</td></tr>"
+        f"<td>{_e(r.provincie)}</td><td>{_e(r.landsdeel)}</td>"
+        f"<td class='n'>{nl_about(r.werkzoekend)}</td>"
+        f"<td class='n'>{nl_dec(r.waarde, 1)}</td>"
+        f"<td class='n'>{nl_prob(r.kans_geselecteerd)}</td><td class='reden'>{_e(r.reden)}</td>"
+        "</tr>"
         for code, r in sel.iterrows()
+    )
+    in_sel, in_regions, national = coverage(result)
+    cover = (
+        f"<p>De {len(sel)} gemeenten hebben samen naar schatting {nl_about(in_sel)} "
+        f"werkzoekende vluchtelingen ({nl_pct(in_sel / national)} van Nederland); hun "
+        f"arbeidsmarktregio's samen {nl_about(in_regions)} ({nl_pct(in_regions / national)}). "
+        f"De pilots vullen naar verwachting {nl_about(ranking.objective)} trajecten "
+        f"({_e(ranking.params['capacity'])} per pilot).</p>"
+    )
+    prices = "".join(
+        f"<tr><td>{_e(r.omschrijving)}</td><td class='reden'>{_e(r.reden)}</td>"
+        f"<td class='n'>{nl_dec(r.prijs, 1)}</td>"
+        f"<td class='reden'>{_e(r.erin_zonder) or '–'}</td></tr>"
+        for r in ranking.prices.itertuples()
+    )
+    var = est.variation
+    local = (
+        f"Lokale spreiding in de doorrekeningen: {nl_dec(var.sd, 2)} op logschaal "
+        f"({_e(var.source)})."
+        if var is not None
+        else "Geen lokale spreiding in de doorrekeningen."
     )
     map_links = "".join(
         f"<li><a href='{_e(h)}'>{_e(t)} ({_e(level)})</a> · <a href='{_e(p)}'>PNG</a></li>"
@@ -51,7 +109,9 @@ def index_page(
     tables = [
         (f"tabellen/schatting_{y}.csv", "Schatting per gemeente (met p10–p90)"),
         (f"tabellen/schatting_{y}_nederland.csv", "Schatting Nederland"),
-        (f"tabellen/rangorde_{y}.csv", "Rangorde met criteria en redenen"),
+        (f"tabellen/gevoeligheid_{y}.csv", "Gevoeligheid: elke parameter op zijn grenzen"),
+        (f"tabellen/rangorde_{y}.csv", "Rangorde met waarde, kans en reden"),
+        (f"tabellen/prijzen_beperkingen_{y}.csv", "Prijs van elke eis"),
         (f"tabellen/vergelijking_2009_{y}.csv", "De voortrekkersgemeenten van 2009, nu"),
         (f"tabellen/regio_provincie_{y}.csv", "Per provincie"),
         (f"tabellen/regio_arbeidsmarktregio_{y}.csv", "Per arbeidsmarktregio"),
@@ -64,13 +124,20 @@ def index_page(
     warn = f"<div class='waarschuwing'>{_e(warning)}</div>" if warning else ""
     ref = ""
     if comparison is not None and len(comparison):
+        members = comparison[comparison["soort"] == "lid"]
         items = "".join(
-            f"<li>{_e(c.gemeente_2009)}: nu rang {int(c.rang)}"
-            f"{' (geselecteerd)' if c.geselecteerd else ''}"
+            f"<li>{_e(c.gemeente_2009)}: nu rang {int(c.rang)}, waarde {nl_dec(c.waarde, 1)}, "
+            f"kans gekozen {nl_prob(c.kans_geselecteerd)}"
+            f"{' (gekozen)' if c.geselecteerd else ''}"
             f"{'. ' + _e(c.toelichting) if c.toelichting else ''}</li>"
-            for c in comparison.itertuples()
+            for c in members.itertuples()
         )
-        ref = f"<h2>De voortrekkersgemeenten van 2009, nu</h2><ul>{items}</ul>"
+        summary = "".join(
+            f"<li><strong>{_e(c.gemeente_2009)}: {nl_dec(c.waarde, 1)}</strong> trajecten. "
+            f"{_e(c.toelichting)}</li>"
+            for c in comparison[comparison["soort"] != "lid"].itertuples()
+        )
+        ref = f"<h2>De voortrekkersgemeenten van 2009, nu</h2><ul>{summary}</ul><ul>{items}</ul>"
     src = "".join(f"<li>{_e(s)}</li>" for s in sources)
     made = datetime.now(UTC).isoformat(timespec="minutes")
     return f"""<!DOCTYPE html>
@@ -88,20 +155,30 @@ th, td {{ text-align: left; padding: 4px 6px; border-bottom: 1px solid #e0e0e0;
   vertical-align: top; }}
 td.n {{ text-align: right; white-space: nowrap; }} td.reden {{ font-size: 12px; color: #444; }}
 .waarschuwing {{ border: 2px solid #8a1c1c; color: #8a1c1c; padding: .5em .8em; }}
-.bronnen {{ font-size: 12px; color: #444; }}
+.bronnen, .noot {{ font-size: 12px; color: #444; }}
 </style>
 </head>
 <body>
 <h1>Vluchtelingen in beeld {y}</h1>
-<p>Naar schatting {nl_int(nat["werkzoekend"])} werkzoekende vluchtelingen in Nederland
-(p10–p90 {nl_int(nat["werkzoekend_p10"])}–{nl_int(nat["werkzoekend_p90"])}), verdeeld over
+<p>Naar schatting {nl_about(nat["werkzoekend"])} werkzoekende vluchtelingen in Nederland
+(p10–p90 {nl_about(nat["werkzoekend_p10"])}–{nl_about(nat["werkzoekend_p90"])}), verdeeld over
 {len(est.table)} gemeenten. Methodekaart {_e(est.card.name)} {_e(est.card.version)}.
 Gemaakt {made} (UTC).</p>
 {warn}
 <h2>Voorgestelde voortrekkersgemeenten</h2>
-<table><thead><tr><th>Rang</th><th>Gemeente</th><th>Provincie</th><th>Werkzoekend</th>
-<th>Per 1.000</th><th>Score</th><th>Kans top {result.ranking.constraints.n}</th><th>Reden</th>
+<table id="selectie"><thead><tr><th>Rang</th><th>Gemeente</th><th>Provincie</th>
+<th>Landsdeel</th><th>Werkzoekend</th><th>Trajecten</th><th>Kans gekozen</th><th>Reden</th>
 </tr></thead><tbody>{rows}</tbody></table>
+<h2>Dekking</h2>
+<div id="dekking">{cover}</div>
+<h2>Prijs van elke eis</h2>
+<table id="prijzen"><thead><tr><th>Eis</th><th>Waarom</th><th>Prijs (trajecten)</th>
+<th>Zonder deze eis erbij</th></tr></thead><tbody>{prices}</tbody></table>
+<p class="noot">De prijs is wat de selectie aan verwachte trajecten verliest door de eis
+(opnieuw opgelost zonder de eis). Bij het aantal pilots: wat één pilot extra zou opleveren.
+{local}</p>
+<h2>Welke aanname doet ertoe?</h2>
+<div id="gevoeligheid">{sensitivity_table(result)}</div>
 {ref}
 <h2>Kaarten</h2><ul>{map_links}</ul>
 <h2>Tabellen</h2><ul>{table_links}</ul>

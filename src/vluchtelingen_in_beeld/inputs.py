@@ -93,6 +93,8 @@ class Inputs:
     bijstand_table: str | None = None
     #: provincie code -> inhabitants from the population table's own provincie rows (PV..)
     provincie_inwoners: pd.Series | None = None
+    #: gemeentecode -> share of inhabitants born abroad with an origin outside Europe
+    non_european_share: pd.Series | None = None
     notes: list[str] = field(default_factory=list)
     extracts: list[Extract] = field(default_factory=list)
 
@@ -315,9 +317,52 @@ def gather(session: Session, card: MethodCard, year: int, *, explain: bool = Tru
         notes=notes,
         extracts=[pop_x, total_x],
     )
+    if spec is not T.POPULATION_OLD and card.local_from_data:
+        _add_non_european(session, inputs, spec, meta, year)
     if card.beta.value != 0 or card.beta.has_range:
         _add_bijstand(session, inputs, year)
+    elif card.local_from_data and inputs.non_european_share is not None:
+        try:
+            _add_bijstand(session, inputs, year)
+        except (DataCoverageError, MetadataError) as exc:
+            inputs.notes.append(
+                f"Lokale spreiding uit de kaart (local_sd), niet uit de gegevens: {exc}"
+            )
     return inputs
+
+
+def _add_non_european(
+    session: Session, inputs: Inputs, spec: T.TableSpec, meta: TableMeta, year: int
+) -> None:
+    """Share of inhabitants born abroad with an origin outside Europe, per gemeente.
+
+    It explains part of the spread of bijstand between gemeenten; the rest (the residual)
+    sets the size of the local variation in the Monte Carlo.
+    """
+    assert spec.origin_dim and spec.birth_dim and spec.age_dim and spec.sex_dim
+    if T.HERKOMST_BUITEN_EUROPA not in meta.titles(spec.origin_dim):
+        inputs.notes.append(
+            f"{meta.table} heeft geen herkomst 'Buiten Europa': lokale spreiding uit de kaart."
+        )
+        return
+    q = Query.make(
+        meta.table,
+        keys={
+            spec.sex_dim: [T.GESLACHT_TOTAAL],
+            "Perioden": [T.period_key(year)],
+            spec.origin_dim: [T.HERKOMST_BUITEN_EUROPA],
+            spec.birth_dim: [T.GEBOORTELAND_BUITENLAND],
+            spec.age_dim: [T.LEEFTIJD_TOTAAL],
+        },
+        prefixes={spec.region_dim: [T.GEMEENTE_PREFIX]},
+        measures=[T.resolve_measure(meta.properties, spec.measure("bevolking").path)],
+    )
+    x = fetch(session, q)
+    f = x.frame.set_index(spec.region_dim)[q.measures[0]].astype("Float64")
+    share = (f.reindex(inputs.inwoners.index) / inputs.inwoners).astype(float)
+    share.index.name = "gemeentecode"
+    inputs.non_european_share = share.rename("aandeel_buiten_europa")
+    inputs.extracts.append(x)
 
 
 @dataclass(frozen=True)
@@ -444,7 +489,8 @@ class Growth:
 
     year: int
     base_year: int
-    #: gemeentecode -> W[t] / W[t-2] - 1; missing where W[t-2] is missing or zero
+    #: gemeentecode -> W[t] − W[t-2], people (not percent: a relative growth favours small
+    #: bases such as a new reception centre); missing where W[t-2] is missing
     values: pd.Series | None
     basis: str
     notes: list[str] = field(default_factory=list)
@@ -466,7 +512,7 @@ def _group_sum(inputs: Inputs) -> pd.Series:
 def target_growth(
     session: Session, card: MethodCard, year: int, now: Inputs | None = None
 ) -> Growth:
-    """Growth of ``W`` (the card's target population) from 1 January ``year - 2`` to ``year``.
+    """Absolute growth of ``W`` (the card's target population), ``year - 2`` to ``year``.
 
     Uses the card's ages when both years have age bands; otherwise all ages of the card's
     groups in both years (and says so). Across the 2022 series break, or when the earlier
@@ -475,7 +521,9 @@ def target_growth(
     earlier year is gathered without the probe requests that explain a failure.
     """
     base = year - 2
-    plain = replace(card, beta=Rate(0.0, 0.0, 0.0, "niet gebruikt voor groei"))
+    plain = replace(
+        card, beta=Rate(0.0, 0.0, 0.0, "niet gebruikt voor groei"), local_from_data=False
+    )
     try:
         spec_now, spec_base = T.population_table_for(year), T.population_table_for(base)
     except VibError as exc:
@@ -509,7 +557,7 @@ def target_growth(
     except (MetadataError, DataCoverageError) as exc:
         return Growth(year, base, None, "", [f"Groei {base}–{year} niet beschikbaar: {exc}"])
     w_now, w_then = _group_sum(now), _group_sum(then).reindex(now.inwoners.index)
-    growth = (w_now / w_then.where(w_then > 0) - 1.0).astype(float).rename("groei")
+    growth = (w_now - w_then).astype(float).rename("groei")
     new = sorted(set(now.inwoners.index) - set(then.inwoners.index))
     if new:
         notes.append(

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from vluchtelingen_in_beeld.errors import ConfigError, did_you_mean
-from vluchtelingen_in_beeld.fmt import nl_dec, nl_int, nl_pct, nl_range
+from vluchtelingen_in_beeld.fmt import nl_dec, nl_int, nl_pct, nl_prob, nl_range
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -53,9 +53,9 @@ METRICS: dict[str, tuple[str, str]] = {
     "plaatsingen": ("Plaatsingen in het scenario", "int"),
     "kosten_eur": ("Kosten in het scenario (euro)", "int"),
     "inwoners": ("Inwoners", "int"),
-    "score": ("Score voortrekkersgemeente (0–1)", "score"),
-    "kans_top_n": ("Kans op een plaats in de top", "pct"),
-    "groei": ("Groei van de doelgroep in twee jaar", "pct"),
+    "waarde": ("Verwachte trajecten van een pilot hier", "dec"),
+    "kans_geselecteerd": ("Kans gekozen als voortrekkersgemeente", "prob"),
+    "groei": ("Groei van de doelgroep in twee jaar (personen)", "int"),
 }
 LEVEL_LABELS = {
     "gemeente": "gemeenten",
@@ -72,8 +72,8 @@ def fmt_value(value: Any, kind: str) -> str:
         return nl_int(value)
     if kind == "pct":
         return nl_pct(value, signed=False)
-    if kind == "score":
-        return nl_dec(value, 3)
+    if kind == "prob":
+        return nl_prob(value)
     return nl_dec(value, 1)
 
 
@@ -467,8 +467,8 @@ def map_values(result: YearResult, level: str) -> pd.DataFrame:
     if level == "gemeente":
         t = result.estimate.table.set_index("gemeentecode")
         r = result.ranking.table.set_index("gemeentecode")
-        extra = [c for c in ("score", "kans_top_n", "groei", "rang", "provincie", "geselecteerd")
-                 if c in r.columns]  # fmt: skip
+        wanted = ("waarde", "kans_geselecteerd", "groei", "rang", "provincie", "geselecteerd")
+        extra = [c for c in wanted if c in r.columns]
         return t.join(r[extra]).rename(columns={"gemeentenaam": "naam"})
     return result.totals(level).set_index("code")
 

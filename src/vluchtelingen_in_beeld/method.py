@@ -41,6 +41,7 @@ _SCHEMA: dict[str, set[str]] = {
         "rates",
         "local",
         "outreach",
+        "selection",
         "uncertainty",
     },
     "card": {"name", "version", "description", "warning"},
@@ -58,7 +59,23 @@ _SCHEMA: dict[str, set[str]] = {
         "scenarios",
     },
     "scenario": {"label", "placement_rate", "intake_rate", "route_a_share"},
-    "uncertainty": {"draws", "seed", "distribution"},
+    "uncertainty": {"draws", "seed", "distribution", "local_sd", "local_from_data", "binomial"},
+    "selection": {
+        "n",
+        "capacity",
+        "region_reach",
+        "resolve_draws",
+        "max_per_provincie",
+        "max_per_regio",
+        "min_per_landsdeel",
+        "min_klein",
+        "max_groot",
+        "budget_eur",
+        "pilot_cost_eur",
+        "include",
+        "exclude",
+    },
+    "limit": {"value", "reason", "below", "above"},
     "rate": {"value", "low", "high", "source", "assumption"},
 }
 
@@ -121,6 +138,43 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class Limit:
+    """A selection constraint from the card: its number (``None``: off), why, a threshold."""
+
+    value: int | None
+    reason: str = ""
+    #: inhabitants: the ``below`` of ``min_klein`` or the ``above`` of ``max_groot``
+    threshold: float | None = None
+
+
+#: The selection's constraints, in the order outputs list them.
+LIMITS = (
+    "max_per_provincie",
+    "max_per_regio",
+    "min_per_landsdeel",
+    "min_klein",
+    "max_groot",
+    "budget_eur",
+)
+
+
+@dataclass(frozen=True)
+class SelectionCard:
+    """How voortrekkersgemeenten are chosen (see :mod:`.rank`)."""
+
+    n: Limit = Limit(11)
+    #: K: trajectories a pilot gemeente can fill
+    capacity: Rate = Rate(64.0, 64.0, 64.0)
+    #: ρ: share of the rest of the arbeidsmarktregio a pilot reaches
+    region_reach: Rate = Rate(0.0, 0.0, 0.0)
+    resolve_draws: int = 500
+    limits: dict[str, Limit] = field(default_factory=dict)
+    pilot_cost_eur: Rate = Rate(0.0, 0.0, 0.0)
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class MethodCard:
     """A validated method card."""
 
@@ -155,6 +209,13 @@ class MethodCard:
     target_bijstand_share: Rate = Rate(0.0, 0.0, 0.0)
     period_years: float = 3.0
     price_basis: str = ""
+    selection: SelectionCard = SelectionCard()
+    #: log-scale spread of J between gemeenten when the data cannot give it
+    local_sd: Rate = Rate(0.0, 0.0, 0.0)
+    #: estimate the local spread from the residual spread of bijstand (KWB, 85458NED)
+    local_from_data: bool = True
+    #: binomial noise on small counts in the Monte Carlo
+    binomial: bool = True
 
     @property
     def checksum(self) -> str:
@@ -178,7 +239,7 @@ class MethodCard:
         if year not in self.aow_age:
             known = ", ".join(str(y) for y in sorted(self.aow_age)) or "(none)"
             raise MethodCardError(
-                f"Method card {self.origin}: age_max = \"aow\" but population.aow_age has no "
+                f'Method card {self.origin}: age_max = "aow" but population.aow_age has no '
                 f"AOW age for {year} (it has {known}). Add it (the SVB publishes it five years "
                 "ahead), or set age_max to a number."
             )
@@ -201,6 +262,9 @@ class MethodCard:
                 "target_bijstand_share": self.target_bijstand_share,
                 "contact_share": self.contact_share,
                 "cost_per_placement": self.cost_per_placement,
+                "local_sd": self.local_sd,
+                "capacity": self.selection.capacity,
+                "region_reach": self.selection.region_reach,
             }
         )
         for sc in self.scenarios.values():
@@ -208,7 +272,7 @@ class MethodCard:
         return out
 
     def with_value(self, name: str, value: float) -> MethodCard:
-        """This card with the central value of parameter ``name`` (a :meth:`rates` key) moved.
+        """The card with the central value of parameter ``name`` (a :meth:`rates` key) moved.
 
         The range stays; used to recompute the estimate at a parameter's bound.
         """
@@ -223,11 +287,14 @@ class MethodCard:
             return replace(self, groups=groups)
         if tail and tail in self.scenarios:
             sc = self.scenarios[tail]
-            field_rate = getattr(sc, head)
-            scen = {**self.scenarios, tail: replace(sc, **{head: moved(field_rate)})}
-            return replace(self, scenarios=scen)
+            one: dict[str, Any] = {head: moved(getattr(sc, head))}
+            return replace(self, scenarios={**self.scenarios, tail: replace(sc, **one)})
+        if name in ("capacity", "region_reach"):
+            part: dict[str, Any] = {name: moved(getattr(self.selection, name))}
+            return replace(self, selection=replace(self.selection, **part))
         if name in self.rates():
-            return replace(self, **{name: moved(getattr(self, name))})
+            changes: dict[str, Any] = {name: moved(getattr(self, name))}
+            return replace(self, **changes)
         raise KeyError(name)
 
     def summary(self) -> dict[str, Any]:
@@ -571,6 +638,13 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
     if not isinstance(dist, str) or dist not in ("triangular", "uniform"):
         p.add("uncertainty.distribution", f"{dist!r} is not 'triangular' or 'uniform'")
 
+    local_from_data = unc.get("local_from_data", True)
+    binomial = unc.get("binomial", True)
+    for k, v in (("local_from_data", local_from_data), ("binomial", binomial)):
+        if not isinstance(v, bool):
+            p.add(f"uncertainty.{k}", f"must be true or false, got {v!r}")
+    selection = _selection(p, data.get("selection", {}))
+
     result = MethodCard(
         name=str(card.get("name", Path(origin).stem)),
         version=str(card.get("version", "")),
@@ -601,11 +675,78 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
         draws=int(draws),
         seed=int(seed),
         distribution=str(dist),
+        selection=selection,
+        local_sd=_rate(p, "uncertainty.local_sd", unc.get("local_sd", 0.0), unit=False, upper=3.0),
+        local_from_data=bool(local_from_data),
+        binomial=bool(binomial),
         origin=origin,
         data=data,
     )
     p.raise_if_any()
     return result
+
+
+def _whole(p: _Problems, where: str, v: Any, lo: int, hi: int) -> int | None:
+    if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+        p.add(where, f"must be a whole number from {lo} to {hi}, got {v!r}")
+        return None
+    return v
+
+
+def _limit(p: _Problems, where: str, raw: Any, *, upper: int) -> Limit:
+    """``{ value = 2, reason = "…" }``; ``value = false`` (or 0 for a maximum) is off."""
+    if not isinstance(raw, dict):
+        raw = {"value": raw}
+    _check_keys(p, where, raw, "limit")
+    v = raw.get("value")
+    threshold = raw.get("below", raw.get("above"))
+    if threshold is not None and (
+        not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or threshold <= 0
+    ):
+        p.add(where, f"below/above must be a number of inhabitants above 0, got {threshold!r}")
+        threshold = None
+    if v is False or v is None:
+        return Limit(None, str(raw.get("reason", "")), threshold)
+    value = _whole(p, f"{where}.value", v, 0, upper)
+    return Limit(value, str(raw.get("reason", "")), None if threshold is None else float(threshold))
+
+
+def _selection(p: _Problems, raw: Any) -> SelectionCard:
+    sel = _table(p, "selection", raw)
+    _check_keys(p, "selection", sel, "selection")
+    n = _limit(p, "selection.n", sel.get("n", 11), upper=400)
+    if n.value is None or n.value < 1:
+        p.add("selection.n", "needs at least 1 pilot gemeente")
+        n = Limit(11, n.reason)
+    limits = {}
+    for name in LIMITS:
+        upper = 10**12 if name == "budget_eur" else 400
+        lim = _limit(p, f"selection.{name}", sel.get(name, False), upper=upper)
+        if name in ("min_klein", "max_groot") and lim.value is not None and lim.threshold is None:
+            key = "below" if name == "min_klein" else "above"
+            p.add(f"selection.{name}", f"needs '{key}', a number of inhabitants")
+        limits[name] = lim
+    draws = sel.get("resolve_draws", 500)
+    resolve = _whole(p, "selection.resolve_draws", draws, 200, 5000) or 500
+    codes: dict[str, tuple[str, ...]] = {}
+    for key in ("include", "exclude"):
+        v = sel.get(key, [])
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            p.add(f"selection.{key}", f"must be a list of gemeente names or codes, got {v!r:.40}")
+            v = []
+        codes[key] = tuple(v)
+    return SelectionCard(
+        n=n,
+        capacity=_rate(p, "selection.capacity", sel.get("capacity", 64), unit=False),
+        region_reach=_rate(p, "selection.region_reach", sel.get("region_reach", 0.0)),
+        resolve_draws=resolve,
+        limits=limits,
+        pilot_cost_eur=_rate(
+            p, "selection.pilot_cost_eur", sel.get("pilot_cost_eur", 0.0), unit=False
+        ),
+        include=codes["include"],
+        exclude=codes["exclude"],
+    )
 
 
 def describe(c: MethodCard) -> list[str]:
@@ -629,9 +770,19 @@ def describe(c: MethodCard) -> list[str]:
         flag = "  [assumption]" if r.assumption else ""
         lines.append(f"  {name:30} {r.describe():22} {r.source}{flag}")
     lines.append(
-        f"  scenario: {c.scenario}, over {c.period_years:g} years, costs in {c.price_basis or '?'}; "
+        f"  scenario: {c.scenario}, over {c.period_years:g} years, "
+        f"costs in {c.price_basis or '?'}; "
         f"draws {c.draws}, seed {c.seed}, {c.distribution}"
     )
+    sel = c.selection
+    lines.append(
+        f"  selection: {sel.n.value} pilots ({sel.n.reason}); re-solved over "
+        f"{sel.resolve_draws} draws"
+    )
+    for name, lim in sel.limits.items():
+        if lim.value is not None:
+            at = f" (threshold {lim.threshold:,.0f} inhabitants)" if lim.threshold else ""
+            lines.append(f"    {name} = {lim.value}{at}: {lim.reason}")
     lines.append(f"Shipped cards: {', '.join(shipped_cards())}")
     return lines
 

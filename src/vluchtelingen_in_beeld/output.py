@@ -351,6 +351,10 @@ def write_estimate(
             "rows": len(est.table),
             "year_choice": est.year_note or "given with --year",
             "bijstand_table": est.bijstand_table,
+            "local_variation": est.variation.record() if est.variation else None,
+            "sensitivity": est.sensitivity.to_dict("records")
+            if est.sensitivity is not None
+            else None,
             "national_checks": est.checks,
             "columns_note": "werkzoekend = centrale parameters; p10/p50/p90 uit de Monte Carlo; "
             "de aanname 'job_seeking' (s) is niet uit een publieke bron en moet lokaal worden "
@@ -358,7 +362,11 @@ def write_estimate(
         },
     )
     geometry = _shapes_for(result, est.table["gemeentecode"], path)
-    companions = {"nederland": est.national} if path.suffix.lower() != ".gpkg" else {}
+    companions: dict[str, pd.DataFrame] = {}
+    if path.suffix.lower() != ".gpkg":
+        companions["nederland"] = est.national
+        if est.sensitivity is not None:
+            companions["gevoeligheid"] = est.sensitivity
     files = _table_files(path, est.table, companions, rec, geometry)
     write_bundle(files, sidecar(path), rec)
     return [*files, sidecar(path)]
@@ -393,12 +401,18 @@ def write_ranking(result: YearResult, path: Path, *, compare: bool = False) -> l
         "ranking",
         len(ranking.table),
         {
-            "weights": ranking.weights,
-            "constraints": vars(ranking.constraints),
+            "constraints": ranking.constraints.record(),
+            "objective": ranking.objective,
+            "selection": ranking.params,
+            "local_variation": result.estimate.variation.record()
+            if result.estimate.variation
+            else None,
             "growth_basis": result.growth.basis,
         },
     )
-    companions = {"vergelijking_2009": result.comparison_2009()} if compare else {}
+    companions = {"prijzen": ranking.prices}
+    if compare:
+        companions["vergelijking_2009"] = result.comparison_2009()
     geometry = _shapes_for(result, ranking.table["gemeentecode"], path)
     files = _table_files(path, ranking.table, companions, rec, geometry)
     write_bundle(files, sidecar(path), rec)
@@ -638,10 +652,13 @@ def _build_run(result: YearResult, root: Path, progress: Any, hook: Any) -> dict
     assert result.shapes is not None
     _put(root, f"tabellen/schatting_{y}.csv", table_bytes(est.table, ".csv"))
     _put(root, f"tabellen/schatting_{y}_nederland.csv", table_bytes(est.national, ".csv"))
+    if est.sensitivity is not None:
+        _put(root, f"tabellen/gevoeligheid_{y}.csv", table_bytes(est.sensitivity, ".csv"))
     hook("estimate")
 
     progress(2, RUN_STEPS[1])
     _put(root, f"tabellen/rangorde_{y}.csv", table_bytes(ranking.table, ".csv"))
+    _put(root, f"tabellen/prijzen_beperkingen_{y}.csv", table_bytes(ranking.prices, ".csv"))
     comparison = result.comparison_2009()
     _put(root, f"tabellen/vergelijking_2009_{y}.csv", table_bytes(comparison, ".csv"))
     geo = result.shapes.boundaries.frame.geometry
@@ -690,10 +707,12 @@ def _build_run(result: YearResult, root: Path, progress: Any, hook: Any) -> dict
         len(est.table),
         {
             "bijstand_table": est.bijstand_table,
+            "local_variation": est.variation.record() if est.variation else None,
             "parameters": {
                 "n": ranking.constraints.n,
-                "weights": ranking.weights,
-                "constraints": vars(ranking.constraints),
+                "constraints": ranking.constraints.record(),
+                "objective": ranking.objective,
+                "selection": ranking.params,
                 "draws": result.card.draws,
                 "seed": result.card.seed,
                 "scenario": result.card.scenario,

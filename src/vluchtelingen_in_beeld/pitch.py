@@ -13,7 +13,15 @@ import html
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from vluchtelingen_in_beeld.fmt import nl_dec, nl_eur, nl_int, nl_pct, nl_range
+from vluchtelingen_in_beeld.fmt import (
+    nl_about,
+    nl_about_eur,
+    nl_about_range,
+    nl_dec,
+    nl_int,
+    nl_pct,
+    nl_prob,
+)
 from vluchtelingen_in_beeld.names import normalise
 from vluchtelingen_in_beeld.provenance import page_sources
 
@@ -115,25 +123,96 @@ td.n, th.n { text-align: right; white-space: nowrap; }
 .bronnen { font-size: 8pt; color: #444; }
 .bronnen li { margin: 0.5mm 0; }
 .noot { font-size: 8.5pt; color: #555; }
+ul.noot { padding-left: 4mm; margin: 0; }
+.klein { font-size: 8pt; color: #555; }
 nav { font-size: 9pt; margin-bottom: 3mm; }
 @media print { nav { display: none; } body { padding: 0; } h2 { break-after: avoid; }
   table, .kolommen { break-inside: avoid; } }
 """
 
 
-def _scenario_rows(result: YearResult, code: str) -> list[tuple[str, float, float, float]]:
-    """(label, contacts, placements, cost) per outreach scenario, as the estimate made them."""
+def _fig(text: str) -> str:
+    """A shown figure, marked so that tests can check its rounding."""
+    return f'<span class="getal">{text}</span>'
+
+
+def _scenario_rows(result: YearResult, code: str) -> str:
+    """Table rows per outreach scenario: the funnel over the period and per year.
+
+    Placements carry their p10–p90 from the Monte Carlo (that draw's J times that draw's
+    funnel); every figure is rounded to what the inputs support.
+    """
+    est, card = result.estimate, result.card
+    years = card.period_years
     rows = []
-    for name, frame in result.estimate.scenarios.items():
-        scen = result.card.scenarios[name]
+    for name, frame in est.scenarios.items():
+        sc = card.scenarios[name]
         out = frame.loc[code]
-        label = f"{name} ({nl_pct(scen.placement_rate.value)} geplaatst)"
-        rows.append((label, out["contacten"], out["plaatsingen"], out["kosten_eur"]))
-    return rows
+        lo, _, hi = est.placements_interval(name, code)
+        intakes = _fig(nl_about(out["intakes"])) if sc.intake_rate is not None else "–"
+        rows.append(
+            f"<tr><td>{_e(sc.label)}</td>"
+            f"<td class='n'>{_fig(nl_about(out['contacten']))}</td>"
+            f"<td class='n'>{intakes}</td>"
+            f"<td class='n'>{_fig(nl_about(out['plaatsingen']))}<br><span class='klein'>"
+            f"({_fig(nl_about_range(lo, hi))})</span></td>"
+            f"<td class='n'>{_fig(nl_about(out['plaatsingen'] / years))}</td>"
+            f"<td class='n'>{_fig(nl_about_eur(out['kosten_eur']))}</td></tr>"
+        )
+    return "".join(rows)
+
+
+def range_text(result: YearResult) -> str:
+    """Where the p10–p90 range comes from, in plain Dutch (the same for every page)."""
+    card = result.card
+    s = card.job_seeking
+    sens = result.estimate.sensitivity
+    share = ""
+    if sens is not None and len(sens):
+        span = (sens["werkzoekend_hoog"] - sens["werkzoekend_laag"]).abs()
+        js = span[sens["parameter"] == "job_seeking"]
+        if len(js) and span.sum() > 0:
+            share = (
+                f" Van de parameters verschuift s het landelijke totaal verreweg het meest "
+                f"({_fig(nl_pct(float(js.iloc[0]) / float(span.sum())))} van de uitslag van "
+                f"alle parameters samen)."
+            )
+    var = result.estimate.variation
+    local = (
+        f" Daarbij komt lokale spreiding: gemeenten wijken van het landelijke patroon af, "
+        f"op logschaal ongeveer {_fig(nl_dec(var.sd, 1))} (uit de restspreiding van de "
+        f"bijstand tussen gemeenten), en toeval bij kleine aantallen."
+        if var is not None and var.sd > 0
+        else " Lokale afwijkingen van het landelijke patroon zitten er niet in."
+    )
+    return (
+        f"Het bereik komt vooral uit de <strong>aanname</strong> s: welk deel van wie niet "
+        f"economisch zelfstandig is beschikbaar is voor werk ({_e(s.describe())}; geen "
+        f"publieke bron, kalibreer met lokale gegevens). De aandelen economisch "
+        f"zelfstandigen komen uit CBS 86136NED en zijn tot op ongeveer 2 procentpunt "
+        f"bekend.{share}{local}"
+    )
+
+
+NOT_SEEN = (
+    "Herkomst is bij wie in het buitenland is geboren het eigen geboorteland (CBS): "
+    "Afghanen geboren in Iran of Pakistan, of Syriërs geboren in Turkije of Libanon, tellen "
+    "bij die landen en vallen hier buiten.",
+    "De groep Iran omvat ook studenten en kennismigranten; dat telt in gemeenten als Delft, "
+    "Eindhoven en Groningen.",
+    "Bewoners van asielzoekerscentra (azc) tellen mee in de bevolking; wie daar nog op "
+    "een beslissing wacht, mag vaak nog niet of beperkt werken.",
+    "Het is geen telling van UWV of de bijstand: wie al werk zoekt via UWV of de gemeente, "
+    "zit er net zo goed in als wie nog niet in beeld is.",
+)
 
 
 def render_page(result: YearResult, code: str, index_href: str | None = "index.html") -> str:
-    """The pitch page of one gemeente as HTML (everything from the year's result)."""
+    """The pitch page of one gemeente as HTML (everything from the year's result).
+
+    Every figure is rounded to two significant digits (:func:`~.fmt.nl_about`); chances are
+    never shown as certain (:func:`~.fmt.nl_prob`). The page fits two A4 pages in print.
+    """
     res = result
     est, card = res.estimate, res.estimate.card
     row = est.table.set_index("gemeentecode").loc[code]
@@ -146,47 +225,43 @@ def render_page(result: YearResult, code: str, index_href: str | None = "index.h
     naam = str(row["gemeentenaam"])
     n_total = len(res.ranking.table)
     n_sel = res.ranking.constraints.n
+    ages = card.ages_label(est.year)
+    groups_text = ", ".join(g.label for g in card.groups)
 
     lead = (
-        f"In {_e(naam)} wonen naar schatting <strong>{nl_int(row['werkzoekend'])}</strong> "
-        f"werkzoekende vluchtelingen: waarschijnlijk tussen {nl_int(row['werkzoekend_p10'])} en "
-        f"{nl_int(row['werkzoekend_p90'])} (in 8 van de 10 doorrekeningen ligt het aantal in dit "
-        f"bereik). Dat is {nl_dec(row['werkzoekend_per_1000'])} per 1.000 inwoners, tegen "
-        f"{nl_dec(nat['werkzoekend_per_1000'])} in heel Nederland."
+        f"In {_e(naam)} wonen naar schatting <strong>{_fig(nl_about(row['werkzoekend']))}"
+        f"</strong> vluchtelingen uit {_e(groups_text)}, {_e(ages)}, die geen inkomen uit "
+        f"eigen werk hebben en beschikbaar zijn voor werk. Dit is een schatting uit "
+        f"CBS-bevolkingscijfers met landelijke aandelen, geen telling van UWV of de "
+        f"bijstand. Waarschijnlijk ligt het aantal tussen "
+        f"{_fig(nl_about_range(row['werkzoekend_p10'], row['werkzoekend_p90']))} (8 van de 10 "
+        f"doorrekeningen). Dat is {_fig(nl_about(row['werkzoekend_per_1000'], count=False))} "
+        f"per 1.000 inwoners, tegen {_fig(nl_about(nat['werkzoekend_per_1000'], count=False))} "
+        f"in heel Nederland."
     )
     status = "een van de" if rk["geselecteerd"] else "niet bij de"
     rank_text = (
         f"{_e(naam)} staat op plaats {int(rk['rang'])} van {n_total} en is {status} {n_sel} "
-        f"voorgestelde voortrekkersgemeenten (score {nl_dec(rk['score'], 3)}; kans op de top "
-        f"{n_sel} in de doorrekeningen: {nl_pct(rk['kans_top_n'])})."
+        f"voorgestelde voortrekkersgemeenten. Een pilot hier vult naar verwachting "
+        f"{_fig(nl_about(rk['waarde']))} van de {_fig(nl_about(card.selection.capacity.value))} "
+        f"trajecten per pilot. Kans om gekozen te worden als de selectie in elke "
+        f"doorrekening opnieuw wordt gemaakt: {_fig(nl_prob(rk['kans_geselecteerd']))}."
     )
     groups = "".join(
-        f"<tr><td>{_e(g.label)}</td><td class='n'>{nl_int(row[f'doelgroep_{g.name}'])}</td>"
-        f"<td class='n'>{nl_int(row[f'werkzoekend_{g.name}'])}</td></tr>"
+        f"<tr><td>{_e(g.label)}</td>"
+        f"<td class='n'>{_fig(nl_about(row[f'doelgroep_{g.name}']))}</td>"
+        f"<td class='n'>{_fig(nl_about(row[f'werkzoekend_{g.name}']))}</td></tr>"
         for g in card.groups
     )
     compare = "".join(
-        f"<tr><td>{_e(label)}</td><td class='n'>{nl_int(v['werkzoekend'])}</td>"
-        f"<td class='n'>{nl_range(v['werkzoekend_p10'], v['werkzoekend_p90'])}</td>"
-        f"<td class='n'>{nl_dec(v['werkzoekend_per_1000'])}</td></tr>"
+        f"<tr><td>{_e(label)}</td><td class='n'>{_fig(nl_about(v['werkzoekend']))}</td>"
+        f"<td class='n'>{_fig(nl_about_range(v['werkzoekend_p10'], v['werkzoekend_p90']))}</td>"
+        f"<td class='n'>{_fig(nl_about(v['werkzoekend_per_1000'], count=False))}</td></tr>"
         for label, v in (
             (f"Gemeente {naam}", row),
             (f"Arbeidsmarktregio {amr['naam']}", amr),
             (f"Provincie {prov['naam']}", prov),
             ("Nederland", nat),
-        )
-    )
-    scen = "".join(
-        f"<tr><td>{_e(label)}</td><td class='n'>{nl_int(c)}</td><td class='n'>{nl_int(p)}</td>"
-        f"<td class='n'>{nl_eur(k)}</td></tr>"
-        for label, c, p, k in _scenario_rows(res, code)
-    )
-    crit = "".join(
-        f"<tr><td>{_e(label)}</td><td class='n'>{nl_dec(rk[f'bijdrage_{c}'], 3)}</td></tr>"
-        for c, label in (
-            ("volume", "Aantal (volume)"),
-            ("concentratie", "Per 1.000 inwoners (concentratie)"),
-            ("groei", "Groei van de doelgroep in twee jaar"),
         )
     )
     mini = (
@@ -199,7 +274,8 @@ def render_page(result: YearResult, code: str, index_href: str | None = "index.h
     nav = f'<nav><a href="{_e(index_href)}">← Overzicht</a></nav>' if index_href else ""
     sources = "".join(f"<li>{_e(s)}</li>" for s in page_sources(res))
     made = datetime.now(UTC).date().isoformat()
-    contact = nl_pct(card.contact_share.value)
+    years = f"{card.period_years:g}"
+    not_seen = "".join(f"<li>{_e(x)}</li>" for x in NOT_SEEN)
     return f"""<!DOCTYPE html>
 <html lang="nl">
 <head>
@@ -214,14 +290,13 @@ def render_page(result: YearResult, code: str, index_href: str | None = "index.h
 <p class="sub">Werkzoekende vluchtelingen op 1 januari {est.year} · gemeentecode {_e(code)} ·
 provincie {_e(reg["provincie"])} · arbeidsmarktregio {_e(reg["arbeidsmarktregio"])}</p>
 {warning}
-<p class="lead">{lead}</p>
+<p class="lead" id="definitie">{lead}</p>
+<p class="noot" id="bereik">{range_text(res)}</p>
 <div class="kolommen">
 <div>
-<h2>Plaats in de rangorde</h2>
+<h2>Plaats in de selectie</h2>
 <p>{rank_text}</p>
 <p class="noot">{_e(rk["reden"])}</p>
-<table><thead><tr><th>Criterium</th><th class="n">Bijdrage aan de score</th></tr></thead>
-<tbody>{crit}</tbody></table>
 </div>
 <div>
 <h2>Ligging</h2>
@@ -236,18 +311,24 @@ provincie {_e(reg["provincie"])} · arbeidsmarktregio {_e(reg["arbeidsmarktregio
 <h2>Naar herkomst</h2>
 <table><thead><tr><th>Herkomstgroep</th><th class="n">Doelgroep</th>
 <th class="n">Werkzoekend</th></tr></thead><tbody>{groups}</tbody></table>
-<p class="noot">Doelgroep: {card.age_min:g} tot {card.age_max:g} jaar, geboren:
-{_e(card.birthplace)}.</p>
+<p class="noot">Doelgroep: {_e(ages)}, geboren: {_e(card.birthplace)}. Aandelen
+economisch zelfstandig: CBS 86136NED.</p>
 </div>
 <div>
-<h2>Wat een aanpak kan opleveren</h2>
-<table><thead><tr><th>Scenario</th><th class="n">Contacten</th><th class="n">Plaatsingen</th>
-<th class="n">Kosten</th></tr></thead><tbody>{scen}</tbody></table>
-<p class="noot">Bij contact met {contact} van de werkzoekenden; plaatsingskansen en kosten
-(€ {nl_int(card.cost_per_placement.value)} per plaatsing) uit het Banenoffensief
-Vluchtelingen 2005.</p>
+<h2>Wat deze schatting niet ziet</h2>
+<ul class="noot">{not_seen}</ul>
 </div>
 </div>
+<h2>Wat een aanpak kan opleveren, in {years} jaar</h2>
+<table><thead><tr><th>Scenario</th><th class="n">Contacten</th><th class="n">Intakes</th>
+<th class="n">Plaatsingen in {years} jaar (bereik)</th><th class="n">Per jaar</th>
+<th class="n">Kosten</th></tr></thead><tbody>{_scenario_rows(res, code)}</tbody></table>
+<p class="noot" id="scenario">Over een periode van {years} jaar, zoals het Banenoffensief
+Vluchtelingen (2006–2008), en per jaar. Contact met {_fig(nl_pct(card.contact_share.value))}
+van de werkzoekenden in die periode is een aanname ({_e(card.contact_share.describe())}).
+Een plaatsing = baan, stage of werkervaringsplaats van minstens 6 maanden. Kosten:
+€ {nl_int(card.cost_per_placement.value)} per plaatsing, in {_e(card.price_basis)} (niet
+geïndexeerd). Getallen afgerond op twee cijfers.</p>
 <h2>Bronnen en methode</h2>
 <ul class="bronnen">{sources}
 <li>Gemaakt op {made}. Dit is een schatting met onzekerheid, geen telling.</li></ul>

@@ -1,21 +1,32 @@
-"""Ranking candidate voortrekkersgemeenten: transparent scores, a constrained selection, reasons.
+"""Choosing voortrekkersgemeenten: an exact selection that maximises what pilots can fill.
 
-Score (``method.md``, "Ranking"): ``0.5 · pct(J) + 0.3 · pct(J per 1,000) + 0.2 · pct(growth
-of W over two years)``, where ``pct`` is the percentile rank among the gemeenten (0–1].
-Each criterion's contribution is a column of its own. When a criterion is missing for a
-gemeente (growth of a gemeente that did not exist two years ago), the weights of the other
-criteria are scaled up so that the score stays on the same 0–1 scale; the reason says so.
+**Value.** A pilot gemeente fills trajectories from its reachable pool of job-seekers, up to
+its capacity: ``V[m] = K · (1 − exp(−c · P[m] / K))`` with ``P[m] = J[m] + ρ · (J of the
+rest of m's arbeidsmarktregio)`` (reach into the region, "verankering in de regio"), ``K``
+the capacity per pilot and ``c`` the contact share. ``V`` is computed in every Monte Carlo
+draw (that draw's ``J``, ``c``, ``K`` and ``ρ``) and averaged. Every parameter is in the
+method card (``[selection]``) with its source and range.
 
-Selection is greedy by score, so that every decision can be explained: a gemeente is taken
-unless a constraint forbids it, and before taking it an exact feasibility check (a small
-integer programme) makes sure the remaining constraints (a minimum number of small
-gemeenten) can still be met. An impossible set of constraints is refused with the reason.
+**Selection.** An integer programme (``scipy.optimize.milp``, HiGHS) picks ``n`` gemeenten
+with the largest total expected value under the card's constraints: at most k per provincie
+and per arbeidsmarktregio, at least one per landsdeel, a size mix, gemeenten forced in or
+out, optionally a budget. Before solving, a gemeente is dropped when ``n`` (or its caps')
+gemeenten of exactly the same provincie, arbeidsmarktregio, landsdeel and size class have a
+higher value: swapping it for one of them keeps every constraint and raises the objective, so
+this never changes the optimum (it is not done with a budget, whose costs differ).
+
+**Price, rank, reasons, chance.** The price of a constraint is the objective the selection
+loses because of it (re-solved without it). The selected gemeenten rank first, by value;
+the rest follow by the value they would add. Each gemeente gets one Dutch reason, naming
+the constraint that keeps a strong gemeente out or brings a weaker one in.
+``kans_geselecteerd`` is the share of draws in which the gemeente is selected when the
+programme is solved again with that draw's values (at least 200 draws).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -23,368 +34,354 @@ import pandas as pd
 
 from vluchtelingen_in_beeld.errors import (
     ConfigError,
-    InfeasibleError,  # noqa: F401
+    InfeasibleError,
     VibError,
-    did_you_mean,
 )
-from vluchtelingen_in_beeld.fmt import nl_dec, nl_int, nl_pct, nl_range
+from vluchtelingen_in_beeld.estimate import sample_rate
+from vluchtelingen_in_beeld.fmt import nl_about, nl_int, nl_prob
+from vluchtelingen_in_beeld.method import LIMITS, MethodCard
 
-CRITERIA = ("volume", "concentratie", "groei")
-CRITERION_LABELS = {
-    "volume": "aantal werkzoekende vluchtelingen",
-    "concentratie": "aantal per 1.000 inwoners",
-    "groei": "groei van de doelgroep in twee jaar",
-}
-DEFAULT_WEIGHTS: dict[str, float] = {"volume": 0.5, "concentratie": 0.3, "groei": 0.2}
-
-
-def parse_weights(text: str | Mapping[str, float] | None) -> dict[str, float]:
-    """``"volume=0.5,concentratie=0.3,groei=0.2"`` -> dict; unnamed criteria get 0."""
-    if text is None:
-        return dict(DEFAULT_WEIGHTS)
-    items: list[tuple[str, float]] = []
-    if isinstance(text, Mapping):
-        items = [(str(k), float(v)) for k, v in text.items()]
-    else:
-        for part in str(text).split(","):
-            if not part.strip():
-                continue
-            if "=" not in part:
-                raise ConfigError(
-                    f"--weights: {part.strip()!r} is not name=value; e.g. "
-                    "--weights volume=0.5,concentratie=0.3,groei=0.2"
-                )
-            key, raw = part.split("=", 1)
-            try:
-                items.append((key.strip(), float(raw)))
-            except ValueError:
-                raise ConfigError(f"--weights: {raw.strip()!r} is not a number.") from None
-    weights = dict.fromkeys(CRITERIA, 0.0)
-    for name, value in items:
-        if name not in CRITERIA:
-            raise ConfigError(
-                f"--weights: unknown criterion {name!r}.{did_you_mean(name, CRITERIA)} "
-                f"Criteria: {', '.join(CRITERIA)}."
-            )
-        if not np.isfinite(value) or value < 0:
-            raise ConfigError(f"--weights: {name} must be 0 or more, got {value}.")
-        weights[name] = float(value)
-    if sum(weights.values()) <= 0:
-        raise ConfigError("--weights: at least one weight must be above 0.")
-    return weights
-
-
-def percentile_rank(values: pd.Series) -> pd.Series:
-    """Percentile rank among the non-missing values, in (0, 1]; missing stays missing.
-
-    Ties share their average rank. The largest value gets 1.
-    """
-    return values.astype(float).rank(pct=True, method="average")
-
-
-def contributions(values: pd.DataFrame, weights: Mapping[str, float]) -> pd.DataFrame:
-    """Per criterion ``weight · percentile rank``, and ``score`` their sum.
-
-    ``values`` has one column per criterion. Where a criterion is missing, the others are
-    scaled by ``Σ weights / Σ available weights`` (column ``herschaald`` is True there).
-    """
-    w = pd.Series({c: float(weights.get(c, 0.0)) for c in CRITERIA})
-    pct = pd.DataFrame({c: percentile_rank(values[c]) for c in CRITERIA}, index=values.index)
-    available = pct.notna().mul(w, axis=1).sum(axis=1)
-    scale = (w.sum() / available).where(available > 0)
-    out = pct.fillna(0.0).mul(w, axis=1).mul(scale, axis=0)
-    out.columns = [f"bijdrage_{c}" for c in CRITERIA]
-    out["score"] = out.sum(axis=1, min_count=1).where(available > 0)
-    out["herschaald"] = pct[[c for c in CRITERIA if w[c] > 0]].isna().any(axis=1)
-    return out
-
-
-def _row_pct(x: np.ndarray) -> np.ndarray:
-    """Percentile rank of each row's values across columns (draws × gemeenten)."""
-    order = np.argsort(x, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    rows = np.arange(x.shape[0])[:, None]
-    ranks[rows, order] = np.arange(1, x.shape[1] + 1)[None, :]
-    out: np.ndarray = ranks / x.shape[1]
-    return out
-
-
-def score_draws(
-    j_draws: np.ndarray, inwoners: np.ndarray, growth: np.ndarray, weights: Mapping[str, float]
-) -> np.ndarray:
-    """Scores per Monte Carlo draw (draws × gemeenten), same formula as :func:`contributions`.
-
-    Volume and concentration are ranked within each draw; growth is data, not drawn.
-    """
-    w = np.array([weights.get(c, 0.0) for c in CRITERIA], dtype=float)
-    g_ok = np.isfinite(growth)
-    g_pct = np.zeros_like(growth, dtype=float)
-    if g_ok.any():
-        g_pct[g_ok] = pd.Series(growth[g_ok]).rank(pct=True, method="average").to_numpy()
-    vol = _row_pct(j_draws)
-    conc = _row_pct(j_draws / inwoners[None, :])
-    available = w[0] + w[1] + w[2] * g_ok
-    scale = np.where(available > 0, w.sum() / np.where(available > 0, available, 1), 0)
-    scores: np.ndarray = (w[0] * vol + w[1] * conc + (w[2] * g_pct)[None, :]) * scale[None, :]
-    return scores
+#: The region columns a candidate frame needs.
+REGION_COLUMNS = (
+    "provincie_code",
+    "provincie",
+    "arbeidsmarktregio_code",
+    "arbeidsmarktregio",
+    "landsdeel_code",
+    "landsdeel",
+)
 
 
 @dataclass(frozen=True)
 class Constraints:
-    """What the selection must respect."""
+    """What the selection must respect (``None``: that constraint is off)."""
 
     n: int = 11
-    max_per_provincie: int | None = 3
-    max_per_regio: int | None = None
-    min_klein: int = 0
-    klein_onder: float = 50_000
+    max_per_provincie: int | None = 2
+    max_per_regio: int | None = 1
+    min_per_landsdeel: int | None = 1
+    min_klein: int | None = 2
+    klein_onder: float = 100_000
+    max_groot: int | None = 4
+    groot_boven: float = 200_000
+    budget_eur: float | None = None
+    pilot_cost_eur: float = 0.0
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    #: constraint name -> why (from the card)
+    reasons: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_card(cls, card: MethodCard, **overrides: Any) -> Constraints:
+        """The card's constraints, with ``overrides`` (a value of ``None`` switches off)."""
+        sel = card.selection
+        lim = sel.limits
+        base: dict[str, Any] = {
+            "n": sel.n.value or 11,
+            "max_per_provincie": lim["max_per_provincie"].value,
+            "max_per_regio": lim["max_per_regio"].value,
+            "min_per_landsdeel": lim["min_per_landsdeel"].value,
+            "min_klein": lim["min_klein"].value,
+            "klein_onder": lim["min_klein"].threshold or 100_000,
+            "max_groot": lim["max_groot"].value,
+            "groot_boven": lim["max_groot"].threshold or 200_000,
+            "budget_eur": lim["budget_eur"].value or None,
+            "pilot_cost_eur": sel.pilot_cost_eur.value,
+            "include": sel.include,
+            "exclude": sel.exclude,
+        }
+        reasons = {k: v.reason for k, v in lim.items()}
+        reasons["n"] = sel.n.reason
+        reasons.update(include="vastgezet", exclude="uitgesloten")
+        known = {f.name for f in fields(cls)} - {"reasons"}
+        for k in overrides:
+            if k not in known:
+                raise ConfigError(f"Unknown selection setting {k!r}; known: {sorted(known)}.")
+        base.update(overrides)
+        for k, why in (("include", "opgegeven met --include"), ("exclude", "met --exclude")):
+            if overrides.get(k):
+                reasons[k] = why
+        return cls(**base, reasons=reasons)
 
     def check(self) -> None:
         """Reject nonsensical numbers before any work."""
         if self.n < 1:
             raise ConfigError(f"--n must be at least 1, got {self.n}.")
-        for name, v in (
-            ("--max-per-provincie", self.max_per_provincie),
-            ("--max-per-regio", self.max_per_regio),
-        ):
+        for name in ("max_per_provincie", "max_per_regio", "max_groot"):
+            v = getattr(self, name)
+            if v is not None and v < 0:
+                raise ConfigError(f"{name} must be 0 or more (or off), got {v}.")
+        for name in ("max_per_provincie", "max_per_regio"):
+            v = getattr(self, name)
             if v is not None and v < 1:
-                raise ConfigError(f"{name} must be at least 1 (or left out), got {v}.")
-        if self.min_klein < 0:
-            raise ConfigError(f"--min-klein must be 0 or more, got {self.min_klein}.")
-        if self.klein_onder <= 0:
-            raise ConfigError(f"--klein-onder must be above 0, got {self.klein_onder}.")
+                raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {v}.")
+        for name in ("min_per_landsdeel", "min_klein"):
+            v = getattr(self, name)
+            if v is not None and v < 0:
+                raise ConfigError(f"{name} must be 0 or more, got {v}.")
+        if self.klein_onder <= 0 or self.groot_boven <= 0:
+            raise ConfigError("The size thresholds must be above 0 inhabitants.")
+        if self.budget_eur is not None and self.budget_eur <= 0:
+            raise ConfigError(f"The budget must be above 0 euro (or off), got {self.budget_eur}.")
         both = sorted(set(self.include) & set(self.exclude))
         if both:
             raise InfeasibleError(f"{', '.join(both)} is both included and excluded; choose one.")
 
+    def active(self) -> list[str]:
+        """The names of the constraints that are on (``n`` is always on)."""
+        out = [k for k in LIMITS if getattr(self, k) not in (None, 0)]
+        out += [k for k in ("include", "exclude") if getattr(self, k)]
+        return out
 
-@dataclass
-class Selection:
-    """The chosen gemeenten in order, and why every other one was passed over."""
+    def without(self, name: str) -> Constraints:
+        """These constraints with ``name`` switched off."""
+        off: dict[str, Any] = {name: () if name in ("include", "exclude") else None}
+        return replace(self, **off)
 
-    chosen: list[str]
-    passed_over: dict[str, str] = field(default_factory=dict)
+    def describe(self, name: str) -> str:
+        """A constraint in Dutch words: ``hoogstens 2 per provincie``."""
+        v = getattr(self, name) if name != "n" else self.n
+        return {
+            "n": f"{v} voortrekkersgemeenten",
+            "max_per_provincie": f"hoogstens {v} per provincie",
+            "max_per_regio": f"hoogstens {v} per arbeidsmarktregio",
+            "min_per_landsdeel": f"minstens {v} per landsdeel",
+            "min_klein": f"minstens {v} onder {nl_int(self.klein_onder)} inwoners",
+            "max_groot": f"hoogstens {v} boven {nl_int(self.groot_boven)} inwoners",
+            "budget_eur": f"budget € {nl_int(v)}",
+            "include": f"vastgezet: {', '.join(self.include)}",
+            "exclude": f"uitgesloten: {', '.join(self.exclude)}",
+        }[name]
+
+    def record(self) -> dict[str, Any]:
+        """For the manifest."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "reasons"}
+        out["reasons"] = dict(self.reasons)
+        return out
 
 
-def _groups(frame: pd.DataFrame, c: Constraints) -> list[tuple[str, str, int]]:
-    out: list[tuple[str, str, int]] = []
-    if c.max_per_provincie is not None:
-        out.append(("provincie_code", "provincie", c.max_per_provincie))
-    if c.max_per_regio is not None:
-        out.append(("arbeidsmarktregio_code", "arbeidsmarktregio", c.max_per_regio))
+# --- values ----------------------------------------------------------------------------------
+
+
+def pilot_value(p: np.ndarray, capacity: np.ndarray, contact: np.ndarray) -> np.ndarray:
+    """``V = K · (1 − exp(−c · P / K))``: grows with the pool ``P``, saturates at ``K``."""
+    out: np.ndarray = capacity * -np.expm1(-contact * p / capacity)
     return out
 
 
-def _feasible(frame: pd.DataFrame, c: Constraints, fixed_in: set[str], fixed_out: set[str]) -> bool:
-    """Whether some selection of ``c.n`` gemeenten meets every constraint (exact, via HiGHS)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
+def reach(j: np.ndarray, amr: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """``P = J + ρ · (J of the rest of the arbeidsmarktregio)``, per draw (rows).
 
-    codes = list(frame.index)
-    m = len(codes)
-    lb = np.array([1.0 if x in fixed_in else 0.0 for x in codes])
-    ub = np.array([0.0 if x in fixed_out else 1.0 for x in codes])
-    if (lb > ub).any():
-        return False
-    rows: list[np.ndarray] = [np.ones(m)]
-    lo: list[float] = [c.n]
-    hi: list[float] = [c.n]
-    for col, _, cap in _groups(frame, c):
-        for _, members in frame.groupby(col).groups.items():
-            row = np.zeros(m)
-            row[frame.index.get_indexer(members)] = 1.0
-            rows.append(row)
+    ``j``: draws × gemeenten; ``amr``: region index per gemeente; ``rho``: per draw.
+    """
+    onehot = np.zeros((j.shape[1], int(amr.max()) + 1))
+    onehot[np.arange(j.shape[1]), amr] = 1.0
+    region_sum = (j @ onehot)[:, amr]
+    out: np.ndarray = j + rho[:, None] * (region_sum - j)
+    return out
+
+
+def value_draws(est: Any, frame: pd.DataFrame, card: MethodCard) -> np.ndarray:
+    """``V[d, m]`` for every Monte Carlo draw of the estimate (draws × ``frame``'s rows)."""
+    j = est.draws.j[:, est.draws.codes.get_indexer(frame.index)]
+    n = j.shape[0]
+    rng = np.random.default_rng([card.seed, 21])
+    k = sample_rate(card.selection.capacity, n, rng, card.distribution)
+    rho = sample_rate(card.selection.region_reach, n, rng, card.distribution)
+    contact = sample_rate(card.contact_share, n, rng, card.distribution)
+    amr = pd.Categorical(frame["arbeidsmarktregio_code"]).codes.astype(int)
+    return pilot_value(reach(j, amr, rho), k[:, None], contact[:, None])
+
+
+# --- the integer programme --------------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    """The candidates and constraint rows of one selection, built once and solved often."""
+
+    frame: pd.DataFrame  # index gemeentecode; REGION_COLUMNS, gemeentenaam, inwoners
+    c: Constraints
+    rows: np.ndarray = field(init=False, repr=False)
+    lo: np.ndarray = field(init=False, repr=False)
+    hi: np.ndarray = field(init=False, repr=False)
+    #: (constraint name, group label) per row
+    labels: list[tuple[str, str]] = field(init=False, repr=False)
+    classes: np.ndarray = field(init=False, repr=False)
+    keep_per_class: int = field(init=False)
+    lb: np.ndarray = field(init=False, repr=False)
+    ub: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        f, c = self.frame, self.c
+        m = len(f)
+        rows: list[np.ndarray] = [np.ones(m)]
+        lo: list[float] = [c.n]
+        hi: list[float] = [c.n]
+        labels = [("n", "")]
+
+        def per_group(name: str, code: str, label: str, low: float, high: float) -> None:
+            for key, members in f.groupby(code).groups.items():
+                row = np.zeros(m)
+                row[f.index.get_indexer(members)] = 1.0
+                rows.append(row)
+                lo.append(low)
+                hi.append(high)
+                labels.append((name, str(f.loc[members[0], label]) if len(members) else key))
+
+        if c.max_per_provincie is not None:
+            per_group("max_per_provincie", "provincie_code", "provincie", 0, c.max_per_provincie)
+        if c.max_per_regio is not None:
+            per_group(
+                "max_per_regio", "arbeidsmarktregio_code", "arbeidsmarktregio", 0, c.max_per_regio
+            )
+        if c.min_per_landsdeel:
+            per_group("min_per_landsdeel", "landsdeel_code", "landsdeel", c.min_per_landsdeel, m)
+        small = (f["inwoners"] < c.klein_onder).to_numpy()
+        large = (f["inwoners"] > c.groot_boven).to_numpy()
+        if c.min_klein:
+            rows.append(small.astype(float))
+            lo.append(c.min_klein)
+            hi.append(m)
+            labels.append(("min_klein", ""))
+        if c.max_groot is not None:
+            rows.append(large.astype(float))
             lo.append(0)
-            hi.append(cap)
-    if c.min_klein:
-        rows.append((frame["inwoners"] < c.klein_onder).to_numpy(dtype=float))
-        lo.append(c.min_klein)
-        hi.append(np.inf)
-    res = milp(
-        np.zeros(m),
-        integrality=np.ones(m),
-        bounds=Bounds(lb, ub),
-        constraints=LinearConstraint(np.vstack(rows), lo, hi),
-        options={"time_limit": 20},
-    )
-    return bool(res.status == 0)
+            hi.append(c.max_groot)
+            labels.append(("max_groot", ""))
+        self.rows, self.lo, self.hi, self.labels = (
+            np.vstack(rows),
+            np.array(lo),
+            np.array(hi),
+            labels,
+        )
+        self.lb = f.index.isin(c.include).astype(float)
+        self.ub = (~f.index.isin(c.exclude)).astype(float)
+        key = (
+            f["provincie_code"].astype(str)
+            + "|"
+            + f["arbeidsmarktregio_code"].astype(str)
+            + "|"
+            + f["landsdeel_code"].astype(str)
+            + "|"
+            + pd.Series(small.astype(int) - large.astype(int), index=f.index).astype(str)
+        )
+        self.classes = pd.Categorical(key).codes.astype(int)
+        caps = [c.n, c.max_per_provincie, c.max_per_regio]
+        self.keep_per_class = min(v for v in caps if v is not None)
+
+    def _pruned(self, values: np.ndarray) -> np.ndarray:
+        """Indices of the candidates that can be in an optimum (see the module docstring)."""
+        if self.c.budget_eur is not None:
+            return np.arange(len(values))
+        order = np.lexsort((-values, self.classes))
+        cls = self.classes[order]
+        start = np.r_[0, np.flatnonzero(np.diff(cls)) + 1]
+        rank_in_class = np.arange(len(cls)) - np.repeat(start, np.diff(np.r_[start, len(cls)]))
+        keep = np.zeros(len(values), dtype=bool)
+        keep[order[rank_in_class < self.keep_per_class]] = True
+        keep |= self.lb > 0
+        keep &= self.ub > 0
+        return np.flatnonzero(keep)
+
+    def solve(self, values: np.ndarray, cost_per_value: float = 0.0) -> tuple[np.ndarray, float]:
+        """(indices selected, objective) for per-gemeente ``values``; raises if infeasible.
+
+        The LP relaxation is solved first: when its optimum is integral (almost always with
+        these group constraints) it is the integer optimum; otherwise the integer
+        programme is solved by branch and bound. Both by HiGHS.
+        """
+        from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+        idx = self._pruned(values)
+        rows, lo, hi = self.rows[:, idx], self.lo, self.hi
+        if self.c.budget_eur is not None:
+            cost = self.c.pilot_cost_eur + cost_per_value * values[idx]
+            rows = np.vstack([rows, cost])
+            lo, hi = np.r_[lo, 0.0], np.r_[hi, self.c.budget_eur]
+        lb, ub = self.lb[idx], self.ub[idx]
+        lp = linprog(
+            -values[idx],
+            A_ub=np.vstack([rows, -rows]),
+            b_ub=np.r_[hi, -lo],
+            bounds=np.column_stack([lb, ub]),
+            method="highs",
+        )
+        if lp.status == 2:
+            raise InfeasibleError("no selection meets the constraints")
+        x = lp.x if lp.status == 0 else None
+        if x is None or np.abs(x - np.round(x)).max() > 1e-7:
+            res = milp(
+                -values[idx],
+                integrality=np.ones(len(idx)),
+                bounds=Bounds(lb, ub),
+                constraints=LinearConstraint(rows, lo, hi),
+                options={"time_limit": 30},
+            )
+            if res.status != 0 or res.x is None:
+                raise InfeasibleError("no selection meets the constraints")
+            x = res.x
+        chosen = idx[np.flatnonzero(x > 0.5)]
+        return chosen, float(values[chosen].sum())
 
 
-def _why_infeasible(frame: pd.DataFrame, c: Constraints) -> str:
-    """A plain explanation of why no selection exists (first reason found)."""
+def _feasible(frame: pd.DataFrame, c: Constraints) -> bool:
+    try:
+        Problem(frame, c).solve(np.ones(len(frame)))
+    except InfeasibleError:
+        return False
+    return True
+
+
+def why_infeasible(frame: pd.DataFrame, c: Constraints) -> str:
+    """Which constraint makes the selection impossible, in words (an English message)."""
     eligible = frame.drop(index=[x for x in c.exclude if x in frame.index])
-    small = eligible["inwoners"] < c.klein_onder
     if len(c.include) > c.n:
         return f"{len(c.include)} gemeenten are forced in with --include but --n is {c.n}."
     if len(eligible) < c.n:
-        if c.exclude:
-            return f"only {len(eligible)} gemeenten are left after --exclude, fewer than --n {c.n}."
-        return f"there are only {len(frame)} gemeenten, fewer than --n {c.n}."
-    for col, label, cap in _groups(frame, c):
+        return f"only {len(eligible)} gemeenten are left, fewer than --n {c.n}."
+    for name, col, label in (
+        ("max_per_provincie", "provincie_code", "provincie"),
+        ("max_per_regio", "arbeidsmarktregio_code", "arbeidsmarktregio"),
+    ):
+        cap = getattr(c, name)
+        if cap is None:
+            continue
         counts = eligible.groupby(col).size()
         most = int(np.minimum(counts, cap).sum())
         if most < c.n:
             return (
-                f"at most {cap} per {label} over {len(counts)} {label}s allows at most {most} "
-                f"gemeenten, fewer than --n {c.n}. Raise the cap or lower --n."
+                f"{name} = {cap}: at most {cap} per {label} over {len(counts)} {label}s allows "
+                f"at most {most} gemeenten, fewer than --n {c.n}. Raise the cap or lower --n."
             )
-        forced = frame.loc[list(c.include)].groupby(col).size()
-        over = forced[forced > cap]
-        if len(over):
-            name = frame.loc[frame[col] == over.index[0], label].iloc[0]
-            return (
-                f"--include forces {int(over.iloc[0])} gemeenten from {label} {name}, more than "
-                f"the cap of {cap}."
-            )
-    if c.min_klein > c.n:
-        return f"--min-klein {c.min_klein} is more than --n {c.n}."
-    if int(small.sum()) < c.min_klein:
+    culprits = [k for k in c.active() if _feasible(frame, c.without(k))]
+    if culprits:
+        said = "; ".join(f"{k} ({c.describe(k)}: {c.reasons.get(k, '')})" for k in culprits)
         return (
-            f"only {int(small.sum())} eligible gemeenten have fewer than "
-            f"{nl_int(c.klein_onder)} inwoners, fewer than --min-klein {c.min_klein}."
-        )
-    room = c.n - sum(1 for x in c.include if frame.at[x, "inwoners"] >= c.klein_onder)
-    if room < c.min_klein:
-        return (
-            f"--include fills {c.n - room} of the {c.n} places with large gemeenten, leaving "
-            f"{room} for the {c.min_klein} small ones --min-klein asks for."
+            f"without {' or '.join(culprits)} a selection exists: {said}. Loosen "
+            f"{'it' if len(culprits) == 1 else 'one of them'} in the card or on the command "
+            "line."
         )
     return "the constraints together leave no possible selection; loosen one of them."
 
 
-def select(frame: pd.DataFrame, c: Constraints) -> Selection:
-    """Greedy selection by ``score`` under ``c``; ``frame`` is indexed by gemeentecode.
-
-    Needs columns ``score``, ``inwoners``, ``provincie_code``, ``provincie``,
-    ``arbeidsmarktregio_code``, ``arbeidsmarktregio``, ``gemeentenaam``.
-    """
-    c.check()
-    unknown = [x for x in (*c.include, *c.exclude) if x not in frame.index]
-    if unknown:
-        raise ConfigError(f"Not among the ranked gemeenten: {', '.join(unknown)}.")
-    fixed_in, fixed_out = set(c.include), set(c.exclude)
-    if not _feasible(frame, c, fixed_in, fixed_out):
-        raise InfeasibleError(
-            f"No selection of {c.n} gemeenten is possible: {_why_infeasible(frame, c)}"
-        )
-    order = frame.sort_values(["score", "inwoners"], ascending=[False, False], na_position="last")
-    chosen = [x for x in order.index if x in fixed_in]
-    passed: dict[str, str] = {x: "Uitgesloten met --exclude." for x in c.exclude}
-    groups = _groups(frame, c)
-    for code in order.index:
-        if len(chosen) >= c.n:
-            break
-        if code in fixed_in or code in fixed_out:
-            continue
-        row = frame.loc[code]
-        full = None
-        for col, label, cap in groups:
-            same = [x for x in chosen if frame.at[x, col] == row[col]]
-            if len(same) >= cap:
-                names = ", ".join(str(frame.at[x, "gemeentenaam"]) for x in same)
-                full = (
-                    f"Niet gekozen: {label} {row[label]} heeft al {cap} gekozen "
-                    f"gemeenten ({names})."
-                )
-                break
-        if full:
-            passed[code] = full
-            fixed_out.add(code)
-            continue
-        if not _feasible(frame, c, set(chosen) | {code}, fixed_out):
-            small_now = sum(1 for x in chosen if frame.at[x, "inwoners"] < c.klein_onder)
-            if c.min_klein and row["inwoners"] >= c.klein_onder:
-                passed[code] = (
-                    f"Niet gekozen: de overige plaatsen zijn nodig voor kleine gemeenten (onder "
-                    f"{nl_int(c.klein_onder)} inwoners; {c.min_klein} gevraagd, "
-                    f"{small_now} gekozen)."
-                )
-            else:
-                passed[code] = (
-                    "Niet gekozen: met deze gemeente kunnen de beperkingen niet meer "
-                    "allemaal kloppen."
-                )
-            fixed_out.add(code)
-            continue
-        chosen.append(code)
-    if len(chosen) < c.n:  # pragma: no cover - the feasibility check rules this out
-        raise InfeasibleError(f"Only {len(chosen)} of {c.n} gemeenten could be selected.")
-    return Selection(chosen=chosen, passed_over=passed)
-
-
-def _strongest(row: pd.Series, weights: Mapping[str, float]) -> tuple[str, float]:
-    """The weighted criterion where the gemeente ranks highest, and its percentile rank."""
-    pct = {
-        c: row[f"bijdrage_{c}"] / weights[c]
-        for c in CRITERIA
-        if weights.get(c, 0) > 0 and not (c == "groei" and pd.isna(row.get("groei")))
-    }
-    best = max(pct, key=lambda k: (round(pct[k], 9), -CRITERIA.index(k)))
-    return best, pct[best]
-
-
-def _value_text(row: pd.Series, criterion: str) -> str:
-    if criterion == "volume":
-        return nl_int(row["werkzoekend"])
-    if criterion == "concentratie":
-        return nl_dec(row["werkzoekend_per_1000"]) + " per 1.000"
-    return nl_pct(row.get("groei"), signed=True)
-
-
-def reason_selected(
-    row: pd.Series,
-    place: int,
-    c: Constraints,
-    weights: Mapping[str, float],
-    included: bool,
-    runner_up: pd.Series | None,
-) -> str:
-    """One Dutch sentence: why this gemeente is in."""
-    head = f"Gekozen als nummer {place} van {c.n} met score {nl_dec(row['score'], 3)}"
-    if runner_up is not None:
-        head += (
-            f" (de hoogste niet gekozen gemeente, {runner_up['gemeentenaam']}, heeft "
-            f"{nl_dec(runner_up['score'], 3)})"
-        )
-    text = (
-        f"{head}: naar schatting {nl_int(row['werkzoekend'])} werkzoekende vluchtelingen "
-        f"(p10–p90 {nl_range(row['werkzoekend_p10'], row['werkzoekend_p90'])}), "
-        f"{nl_dec(row['werkzoekend_per_1000'])} per 1.000 inwoners"
-    )
-    if pd.notna(row.get("groei")):
-        text += f", groei {nl_pct(row['groei'], signed=True)} in twee jaar"
-    best, pct = _strongest(row, weights)
-    text += f"; sterkste punt: {CRITERION_LABELS[best]} (hoger dan {nl_pct(pct)} van de gemeenten)"
-    if included:
-        text += "; vastgezet met --include"
-    if c.min_klein and row["inwoners"] < c.klein_onder:
-        text += f"; telt als kleine gemeente (onder {nl_int(c.klein_onder)} inwoners)"
-    if row.get("herschaald"):
-        text += "; groei onbekend, score op de andere criteria"
-    return text + "."
-
-
-def reason_not_selected(row: pd.Series, last: pd.Series) -> str:
-    """One Dutch sentence for a gemeente below the cut: how far, and on which criterion."""
-    gaps = {c: last[f"bijdrage_{c}"] - row[f"bijdrage_{c}"] for c in CRITERIA}
-    worst = max(gaps, key=lambda k: gaps[k])
-    return (
-        f"Niet gekozen: score {nl_dec(row['score'], 3)} tegen {nl_dec(last['score'], 3)} voor "
-        f"{last['gemeentenaam']}, de laatst gekozen gemeente; het verschil zit vooral in "
-        f"{CRITERION_LABELS[worst]} ({_value_text(row, worst)} tegen {_value_text(last, worst)})."
-    )
+# --- the ranking ---------------------------------------------------------------------------
 
 
 @dataclass
 class Ranking:
-    """The ranked table (contract columns first) and how it was made."""
+    """The selection, a rank and value for every gemeente, prices and how they were made."""
 
     year: int
     table: pd.DataFrame
-    weights: dict[str, float]
     constraints: Constraints
+    objective: float
+    prices: pd.DataFrame
+    params: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    #: the candidates in rank order (regions, inhabitants) and their expected values
+    frame: pd.DataFrame | None = field(default=None, repr=False)
+    values: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def selected(self) -> pd.DataFrame:
@@ -398,12 +395,181 @@ CONTRACT = [
     "gemeentenaam",
     "provincie",
     "arbeidsmarktregio",
-    "score",
-    *[f"bijdrage_{c}" for c in CRITERIA],
-    "kans_top_n",
+    "landsdeel",
     "geselecteerd",
+    "waarde",
+    "kans_geselecteerd",
     "reden",
 ]
+EXTRA = [
+    "waarde_p10",
+    "waarde_p90",
+    "bereik",
+    "werkzoekend",
+    "werkzoekend_p10",
+    "werkzoekend_p90",
+    "werkzoekend_per_1000",
+    "groei",
+    "inwoners",
+    "provincie_code",
+    "arbeidsmarktregio_code",
+    "landsdeel_code",
+    "dankzij",
+    "buiten_door",
+]
+
+
+def selection_chance(problem: Problem, draw_values: np.ndarray) -> np.ndarray:
+    """Share of draws in which each gemeente is selected when the programme is re-solved."""
+    counts = np.zeros(draw_values.shape[1])
+    for v in draw_values:
+        chosen, _ = problem.solve(v)
+        counts[chosen] += 1
+    out: np.ndarray = counts / len(draw_values)
+    return out
+
+
+def _prices(
+    frame: pd.DataFrame, c: Constraints, values: np.ndarray, objective: float, chosen: set[str]
+) -> tuple[pd.DataFrame, dict[str, set[str]], dict[str, set[str]]]:
+    """Objective lost to each active constraint (re-solved without it); who moves in, out."""
+    rows = []
+    moved_in: dict[str, set[str]] = {}
+    moved_out: dict[str, set[str]] = {}
+    codes = frame.index
+    for name in c.active():
+        try:
+            idx, obj = Problem(frame, c.without(name)).solve(values)
+        except InfeasibleError:  # pragma: no cover - dropping a constraint cannot hurt
+            continue
+        now = set(codes[idx])
+        moved_in[name] = now - chosen
+        moved_out[name] = chosen - now
+        rows.append(
+            {
+                "beperking": name,
+                "omschrijving": c.describe(name),
+                "reden": c.reasons.get(name, ""),
+                "prijs": obj - objective,
+                "prijs_pct": (obj - objective) / objective if objective else np.nan,
+                "bindend": obj - objective > 1e-6 * max(objective, 1.0),
+                "erin_zonder": ", ".join(frame.loc[sorted(now - chosen), "gemeentenaam"]),
+                "eruit_zonder": ", ".join(frame.loc[sorted(chosen - now), "gemeentenaam"]),
+            }
+        )
+    try:
+        _, more = Problem(frame, replace(c, n=c.n + 1)).solve(values)
+        rows.append(
+            {
+                "beperking": "n",
+                "omschrijving": c.describe("n"),
+                "reden": c.reasons.get("n", ""),
+                "prijs": more - objective,
+                "prijs_pct": (more - objective) / objective if objective else np.nan,
+                "bindend": True,
+                "erin_zonder": "",
+                "eruit_zonder": "",
+            }
+        )
+    except InfeasibleError:
+        pass
+    return pd.DataFrame(rows), moved_in, moved_out
+
+
+def _full_group(r: pd.Series, sel: pd.DataFrame, c: Constraints) -> tuple[str, str] | None:
+    """The cap that is full for ``r``'s region or size in the selection ``sel``, in words."""
+    for name, code, label in (
+        ("max_per_regio", "arbeidsmarktregio_code", "arbeidsmarktregio"),
+        ("max_per_provincie", "provincie_code", "provincie"),
+    ):
+        cap = getattr(c, name)
+        same = sel[sel[code] == r[code]]
+        if cap is not None and len(same) >= cap:
+            names = ", ".join(same["gemeentenaam"])
+            return (
+                name,
+                f"{label} {r[label]} heeft al {len(same)} gekozen ({names}; {c.describe(name)})",
+            )
+    if c.max_groot is not None and r["inwoners"] > c.groot_boven:
+        large = sel[sel["inwoners"] > c.groot_boven]
+        if len(large) >= c.max_groot:
+            names = ", ".join(large["gemeentenaam"])
+            return "max_groot", f"er zijn al {len(large)} grote gemeenten gekozen ({names})"
+    return None
+
+
+def _reasons(
+    t: pd.DataFrame,
+    c: Constraints,
+    moved: tuple[dict[str, set[str]], dict[str, set[str]]],
+    chosen: list[str],
+    capacity: float,
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """One Dutch line per gemeente, and which constraint brought it in or kept it out.
+
+    A selected gemeente that leaves the selection when a constraint is dropped is in
+    because of that constraint; one left out that enters is kept out by it.
+    """
+    moved_in, moved_out = moved
+    chosen_set = set(chosen)
+    on_merit = [x for x in chosen if x not in c.include]
+    weakest = t.loc[on_merit].sort_values("waarde").iloc[0] if on_merit else None
+    reasons: dict[str, str] = {}
+    thanks: dict[str, str] = {}
+    out_by: dict[str, str] = {}
+    brought_in: dict[str, str] = {}
+    for name, outs in moved_out.items():
+        for code in sorted(outs):
+            brought_in.setdefault(code, name)
+    sel = t.loc[chosen]
+    for code, r in t.iterrows():
+        kans = nl_prob(r["kans_geselecteerd"])
+        if code in chosen_set:
+            text = (
+                f"Gekozen: naar schatting {nl_about(r['werkzoekend'])} werkzoekenden, met de "
+                f"regio erbij {nl_about(r['bereik'])} binnen bereik; een pilot vult naar "
+                f"verwachting {nl_about(r['waarde'])} van de {nl_about(capacity)} trajecten "
+                f"(kans gekozen {kans})"
+            )
+            if code in c.include:
+                text += "; vastgezet"
+            elif code in brought_in:
+                name = brought_in[code]
+                text += f"; dankzij de eis {c.describe(name)}"
+                thanks[code] = name
+            reasons[code] = text + "."
+            continue
+        if code in c.exclude:
+            reasons[code] = "Niet gekozen: uitgesloten."
+            out_by[code] = "exclude"
+            continue
+        full = _full_group(r, sel, c)
+        single = next((k for k, ins in moved_in.items() if code in ins), None)
+        better = weakest is not None and r["waarde"] > weakest["waarde"] + 1e-9
+        if full is not None or single is not None or better:
+            if full is not None:
+                name, why = full
+            elif single is not None:
+                name, why = single, f"de eis {c.describe(single)}"
+            else:
+                name, why = (
+                    "combinatie",
+                    "de eisen samen (zonder een ervan alleen komt ze er niet in)",
+                )
+            reasons[code] = (
+                f"Niet gekozen, ondanks waarde {nl_about(r['waarde'])} trajecten: {why}; "
+                f"kans gekozen {kans}."
+            )
+            out_by[code] = name
+        elif weakest is not None:
+            reasons[code] = (
+                f"Niet gekozen: waarde {nl_about(r['waarde'])} trajecten tegen "
+                f"{nl_about(weakest['waarde'])} voor {weakest['gemeentenaam']}, de laagste "
+                f"gekozen gemeente; kans gekozen {kans}."
+            )
+        else:  # pragma: no cover - a selection always has members
+            reasons[code] = "Niet gekozen."
+    return pd.Series(reasons), pd.Series(thanks, dtype=object), pd.Series(out_by, dtype=object)
 
 
 def rank(
@@ -411,80 +577,66 @@ def rank(
     regions_frame: pd.DataFrame,
     growth: pd.Series | None,
     *,
-    weights: Mapping[str, float] | None = None,
-    constraints: Constraints = Constraints(),
+    constraints: Constraints | None = None,
 ) -> Ranking:
-    """Score, select and explain. ``est`` is an :class:`~.estimate.Estimate`."""
-    weights = parse_weights(weights)
-    notes: list[str] = []
+    """Select, rank and explain. ``est`` is an :class:`~.estimate.Estimate`."""
+    card: MethodCard = est.card
+    c = constraints or Constraints.from_card(card)
+    c.check()
     t = est.table.set_index("gemeentecode")
     t = t.join(regions_frame.drop(columns=["gemeentenaam"], errors="ignore"), how="left")
-    lost = t.index[t["provincie_code"].isna()]
+    lost = t.index[t[list(REGION_COLUMNS)].isna().any(axis=1)]
     if len(lost):
-        raise VibError(f"{len(lost)} gemeenten have no provincie: {', '.join(lost[:10])}.")
+        raise VibError(f"{len(lost)} gemeenten have no region: {', '.join(lost[:10])}.")
+    unknown = [x for x in (*c.include, *c.exclude) if x not in t.index]
+    if unknown:
+        raise ConfigError(f"Not among the gemeenten of {est.year}: {', '.join(unknown)}.")
     t["groei"] = growth.reindex(t.index) if growth is not None else np.nan
-    if growth is None and weights["groei"] > 0:
-        notes.append("Groei niet beschikbaar: de score gebruikt alleen volume en concentratie.")
-    values = pd.DataFrame(
-        {
-            "volume": t["werkzoekend"],
-            "concentratie": t["werkzoekend_per_1000"],
-            "groei": t["groei"].replace([np.inf, -np.inf], np.nan),
-        }
-    )
-    t = t.join(contributions(values, weights))
-    if t["score"].isna().any():
-        bad = t.index[t["score"].isna()]
-        raise VibError(f"No score for {len(bad)} gemeenten (no estimate): {', '.join(bad[:10])}.")
+    draws = value_draws(est, t, card)
+    values = draws.mean(axis=0)
+    problem = Problem(t, c)
+    try:
+        idx, objective = problem.solve(values)
+    except InfeasibleError:
+        raise InfeasibleError(
+            f"No selection of {c.n} gemeenten is possible: {why_infeasible(t, c)}"
+        ) from None
+    chosen = list(t.index[idx])
+    resolve = min(card.selection.resolve_draws, len(draws))
+    t["kans_geselecteerd"] = selection_chance(problem, draws[:resolve])
+    t["waarde"] = values
+    t["waarde_p10"], t["waarde_p90"] = np.percentile(draws, (10, 90), axis=0)
+    amr = pd.Categorical(t["arbeidsmarktregio_code"]).codes.astype(int)
+    rho = np.array([card.selection.region_reach.value])
+    t["bereik"] = reach(t["werkzoekend"].to_numpy(dtype=float)[None, :], amr, rho)[0]
+    prices, moved_in, moved_out = _prices(t, c, values, objective, set(chosen))
 
-    sel = select(t, constraints)
-    draws = est.draws
-    sd = score_draws(
-        draws.j,
-        t["inwoners"].reindex(draws.codes).to_numpy(dtype=float),
-        values["groei"].reindex(draws.codes).to_numpy(dtype=float),
-        weights,
-    )
-    t["kans_top_n"] = draws.top_n_probability(sd, constraints.n).reindex(t.index)
-
-    t = t.sort_values(["score", "inwoners"], ascending=[False, False])
+    t["geselecteerd"] = t.index.isin(chosen)
+    t = t.sort_values(["geselecteerd", "waarde", "inwoners"], ascending=[False, False, False])
     t["rang"] = np.arange(1, len(t) + 1)
-    t["geselecteerd"] = t.index.isin(sel.chosen)
-    place = {
-        code: i + 1 for i, code in enumerate(sorted(sel.chosen, key=lambda x: t.at[x, "rang"]))
-    }
-    on_merit = [c for c in sel.chosen if c not in constraints.include]
-    last = t.loc[on_merit].sort_values("rang").iloc[-1] if on_merit else None
-    rest = t[~t["geselecteerd"] & ~t.index.isin(constraints.exclude)]
-    runner_up = rest.iloc[0] if len(rest) else None
-    reasons = {}
-    for code, row in t.iterrows():
-        if code in place:
-            reasons[code] = reason_selected(
-                row, place[code], constraints, weights, code in constraints.include, runner_up
-            )
-        elif code in sel.passed_over:
-            reasons[code] = sel.passed_over[code]
-        elif last is None:
-            reasons[code] = "Niet gekozen: alle plaatsen zijn vastgezet met --include."
-        else:
-            reasons[code] = reason_not_selected(row, last)
-    t["reden"] = pd.Series(reasons)
+    reasons, thanks, out_by = _reasons(
+        t, c, (moved_in, moved_out), chosen, card.selection.capacity.value
+    )
+    t["reden"] = reasons
+    t["dankzij"] = thanks.reindex(t.index)
+    t["buiten_door"] = out_by.reindex(t.index)
     t.index.name = "gemeentecode"
-    t = t.reset_index()
-    extra = [
-        "werkzoekend",
-        "werkzoekend_p10",
-        "werkzoekend_p90",
-        "werkzoekend_per_1000",
-        "groei",
-        "inwoners",
-        "provincie_code",
-        "arbeidsmarktregio_code",
-        "herschaald",
+    table = t.reset_index()[CONTRACT + EXTRA].reset_index(drop=True)
+    notes = [
+        f"Selectie: {c.n} gemeenten met de hoogste verwachte waarde "
+        f"V = K(1 − e^(−cP/K)) over {len(draws)} doorrekeningen (K = "
+        f"{card.selection.capacity.describe()}, ρ = {card.selection.region_reach.describe()}, "
+        f"c = {card.contact_share.describe()}); kans_geselecteerd over {resolve} opnieuw "
+        "opgeloste doorrekeningen."
     ]
-    table = t[CONTRACT + extra].reset_index(drop=True)
-    return Ranking(est.year, table, weights, constraints, notes)
+    params = {
+        "capacity": card.selection.capacity.describe(),
+        "region_reach": card.selection.region_reach.describe(),
+        "contact_share": card.contact_share.describe(),
+        "draws": len(draws),
+        "resolve_draws": resolve,
+    }
+    return Ranking(est.year, table, c, objective, prices, params, notes, t, t["waarde"].to_numpy())
 
 
 # --- the 2009 reference --------------------------------------------------------------------
@@ -525,12 +677,99 @@ REFERENCE_2009: tuple[Reference, ...] = (
 )
 
 
+def reference_breaks(frame: pd.DataFrame, codes: Sequence[str], c: Constraints) -> list[str]:
+    """Which of the constraints ``c`` a list of gemeenten breaks, in Dutch, one per item."""
+    sel = frame.loc[list(codes)]
+    out = []
+    if len(sel) != c.n:
+        out.append(f"{len(sel)} gemeenten in plaats van {c.n}")
+    for name, col, label in (
+        ("max_per_provincie", "provincie", "provincie"),
+        ("max_per_regio", "arbeidsmarktregio", "arbeidsmarktregio"),
+    ):
+        cap = getattr(c, name)
+        if cap is None:
+            continue
+        counts = sel.groupby(col).size()
+        for region, k in counts[counts > cap].items():
+            out.append(f"{k} in {label} {region} ({c.describe(name)})")
+    if c.min_per_landsdeel:
+        counts = sel.groupby("landsdeel").size().reindex(frame["landsdeel"].unique(), fill_value=0)
+        for region, k in counts[counts < c.min_per_landsdeel].sort_index().items():
+            out.append(f"{k} in landsdeel {region} ({c.describe('min_per_landsdeel')})")
+    small = int((sel["inwoners"] < c.klein_onder).sum())
+    if c.min_klein and small < c.min_klein:
+        out.append(f"{small} kleine gemeenten ({c.describe('min_klein')})")
+    large = int((sel["inwoners"] > c.groot_boven).sum())
+    if c.max_groot is not None and large > c.max_groot:
+        out.append(f"{large} grote gemeenten ({c.describe('max_groot')})")
+    return out
+
+
+def satisfied_by(frame: pd.DataFrame, codes: Sequence[str], c: Constraints) -> Constraints:
+    """``c`` loosened just enough for the list ``codes`` to meet it (same size, no forcing)."""
+    sel = frame.loc[list(codes)]
+
+    def most(col: str) -> int:
+        return int(sel.groupby(col).size().max())
+
+    landsdelen = (
+        sel.groupby("landsdeel_code").size().reindex(frame["landsdeel_code"].unique(), fill_value=0)
+    )
+    small = int((sel["inwoners"] < c.klein_onder).sum())
+    large = int((sel["inwoners"] > c.groot_boven).sum())
+    return replace(
+        c,
+        n=len(sel),
+        max_per_provincie=None
+        if c.max_per_provincie is None
+        else max(c.max_per_provincie, most("provincie_code")),
+        max_per_regio=None
+        if c.max_per_regio is None
+        else max(c.max_per_regio, most("arbeidsmarktregio_code")),
+        min_per_landsdeel=None
+        if not c.min_per_landsdeel
+        else min(c.min_per_landsdeel, int(landsdelen.min())) or None,
+        min_klein=None if not c.min_klein else min(c.min_klein, small) or None,
+        max_groot=None if c.max_groot is None else max(c.max_groot, large),
+        budget_eur=None,
+        include=(),
+        exclude=(),
+    )
+
+
+COMPARISON_COLUMNS = [
+    "soort",
+    "gemeente_2009",
+    "gemeentecode",
+    "gemeentenaam",
+    "rang",
+    "waarde",
+    "kans_geselecteerd",
+    "geselecteerd",
+    "werkzoekend",
+    "provincie",
+    "arbeidsmarktregio",
+    "landsdeel",
+    "toelichting",
+]
+
+
 def compare_reference(
     ranking: Ranking, reference: Sequence[Reference] = REFERENCE_2009
 ) -> pd.DataFrame:
-    """Where each reference gemeente stands in ``ranking``."""
+    """The 2009 list under today's data: its members, value, regret and broken defaults.
+
+    Rows of ``soort`` "lid": each member's rank, value and ``kans_geselecteerd`` today.
+    Then "lijst 2009" (its objective, and which default constraints it breaks), "optimum"
+    (the best selection under the constraints the 2009 list itself satisfies), "spijt" (the
+    difference, never negative) and "selectie" (today's selection under the defaults).
+    """
     t = ranking.table.set_index("gemeentecode")
+    frame = ranking.frame
+    assert frame is not None and ranking.values is not None
     rows = []
+    codes: list[str] = []
     for ref in reference:
         missing = [c for c in ref.codes_now if c not in t.index]
         if missing:
@@ -540,19 +779,64 @@ def compare_reference(
             )
         for code in ref.codes_now:
             r = t.loc[code]
+            codes.append(code)
             rows.append(
                 {
+                    "soort": "lid",
                     "gemeente_2009": ref.name_2009,
                     "gemeentecode": code,
                     "gemeentenaam": r["gemeentenaam"],
                     "rang": int(r["rang"]),
-                    "score": r["score"],
-                    "kans_top_n": r["kans_top_n"],
+                    "waarde": r["waarde"],
+                    "kans_geselecteerd": r["kans_geselecteerd"],
                     "geselecteerd": bool(r["geselecteerd"]),
                     "werkzoekend": r["werkzoekend"],
-                    "werkzoekend_per_1000": r["werkzoekend_per_1000"],
                     "provincie": r["provincie"],
+                    "arbeidsmarktregio": r["arbeidsmarktregio"],
+                    "landsdeel": r["landsdeel"],
                     "toelichting": ref.note,
                 }
             )
-    return pd.DataFrame(rows)
+    c = ranking.constraints
+    values = pd.Series(ranking.values, index=frame.index)
+    own = float(values.loc[codes].sum())
+    breaks = reference_breaks(frame, codes, c)
+    loose = satisfied_by(frame, codes, c)
+    idx, best = Problem(frame, loose).solve(values.to_numpy())
+    best_names = ", ".join(frame.iloc[sorted(idx)]["gemeentenaam"])
+    kept = [
+        k for k in ("max_per_provincie", "max_per_regio", "min_per_landsdeel") if getattr(loose, k)
+    ]
+    kept += [k for k in ("min_klein", "max_groot") if getattr(loose, k) is not None]
+    summary = [
+        (
+            "lijst 2009",
+            "Waarde van de lijst van 2009",
+            own,
+            "Breekt de standaardeisen: " + "; ".join(breaks) + "."
+            if breaks
+            else "Breekt geen standaardeis.",
+        ),
+        (
+            "optimum",
+            "Optimum onder de eisen die de lijst van 2009 zelf haalt",
+            best,
+            f"Eisen: {', '.join(loose.describe(k) for k in kept) or 'geen'}; "
+            f"gekozen: {best_names}.",
+        ),
+        (
+            "spijt",
+            "Spijt: optimum min lijst 2009",
+            max(best - own, 0.0),
+            f"{nl_about(max(best - own, 0.0))} trajecten minder dan mogelijk onder dezelfde eisen.",
+        ),
+        (
+            "selectie",
+            "Selectie met de standaardeisen",
+            ranking.objective,
+            f"Eisen: {', '.join(c.describe(k) for k in ['n', *c.active()])}.",
+        ),
+    ]
+    for soort, label, value, text in summary:
+        rows.append({"soort": soort, "gemeente_2009": label, "waarde": value, "toelichting": text})
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)

@@ -37,7 +37,7 @@ def run_all(
     out: Path,
     *,
     card: Any = None,
-    n: int = 11,
+    n: int | None = None,
     draws: int | None = None,
     seed: int | None = None,
     boundaries: Path | None = None,

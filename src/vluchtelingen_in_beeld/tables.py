@@ -23,6 +23,8 @@ from vluchtelingen_in_beeld.errors import ConfigError, MetadataError, did_you_me
 GESLACHT_TOTAAL = "T001038"
 LEEFTIJD_TOTAAL = "10000"
 HERKOMST_TOTAAL = "T001040"
+#: 85458NED Herkomstland "Buiten Europa" (all origins outside Europe)
+HERKOMST_BUITEN_EUROPA = "H008859"
 GEBOORTELAND_TOTAAL = "T001638"
 GEBOORTELAND_NEDERLAND = "A051735"
 GEBOORTELAND_BUITENLAND = "A051736"

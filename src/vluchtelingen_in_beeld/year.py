@@ -24,7 +24,7 @@ from vluchtelingen_in_beeld.estimate import Estimate, estimate
 from vluchtelingen_in_beeld.inputs import Growth, Inputs, gather, latest_year, target_growth
 from vluchtelingen_in_beeld.method import DRAWS_RANGE, MethodCard, Rate, load_card
 from vluchtelingen_in_beeld.names import GemeenteNames
-from vluchtelingen_in_beeld.rank import Constraints, Ranking, compare_reference, parse_weights, rank
+from vluchtelingen_in_beeld.rank import Constraints, Ranking, compare_reference, rank
 from vluchtelingen_in_beeld.regions import Regions, level_columns, load_regions, region_totals
 from vluchtelingen_in_beeld.settings import Settings
 
@@ -192,20 +192,25 @@ def prepare_card(
 
 def estimate_inputs(
     session: Session, year: int | None, card: MethodCard
-) -> tuple[Estimate, Inputs]:
-    """Gather the inputs of ``year`` and estimate.
+) -> tuple[Estimate, Inputs, Regions]:
+    """Gather the inputs of ``year``, its regions, and estimate.
 
-    ``year`` ``None``: the latest with the card's inputs; the estimate's notes say so.
+    ``year`` ``None``: the latest with the card's inputs; the estimate's notes say so. The
+    regions give the local variation its arbeidsmarktregio component.
     """
+    note = ""
     if year is None:
         choice = latest_year(session, card)
         assert choice.inputs is not None
-        est = estimate(choice.inputs, card)
-        est.notes.insert(0, choice.note)
-        est.year_note = choice.note
-        return est, choice.inputs
-    inputs = gather(session, card, year)
-    return estimate(inputs, card), inputs
+        inputs, note = choice.inputs, choice.note
+    else:
+        inputs = gather(session, card, year)
+    regions = load_regions(session, inputs.year, inputs.inwoners.index)
+    est = estimate(inputs, card, amr=regions.membership("arbeidsmarktregio"))
+    if note:
+        est.notes.insert(0, note)
+        est.year_note = note
+    return est, inputs, regions
 
 
 def load_shapes(
@@ -236,52 +241,53 @@ def build_year(
     seed: int | None = None,
     scenario: str | None = None,
     contact_share: float | None = None,
-    weights: str | Mapping[str, float] | None = None,
-    n: int = 11,
-    max_per_provincie: int | None = 3,
-    max_per_regio: int | None = None,
-    min_klein: int = 0,
-    klein_onder: float = 50_000,
+    n: int | None = None,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    selection: Mapping[str, Any] | None = None,
     shapes: bool = False,
     boundaries: Path | None = None,
     boundary_year: int | None = None,
     tolerance: float = 100.0,
 ) -> YearResult:
-    """Everything for one year: estimate, regions, growth, ranking (and shapes if asked).
+    """Everything for one year: estimate, regions, growth, selection (and shapes if asked).
 
     Every option is checked before anything is fetched. ``year`` ``None`` takes the latest
     year with the card's inputs. ``estimate`` reuses an estimate made before (its year and
-    card win). ``include``/``exclude`` take names or codes (see :mod:`.names`).
+    card win). ``n``, ``include``, ``exclude`` and ``selection`` (constraint name -> value,
+    ``None`` switches it off; see :class:`~.rank.Constraints`) override the card's
+    ``[selection]``; ``include``/``exclude`` take names or codes (see :mod:`.names`).
     """
-    w = parse_weights(weights)
-    Constraints(n, max_per_provincie, max_per_regio, min_klein, klein_onder).check()
-    inputs: Inputs | None = None
-    if estimate is None:
+    overrides = dict(selection or {})
+    if n is not None:
+        overrides["n"] = n
+    the_card = estimate.card if estimate is not None else None
+    if the_card is None:
         the_card = prepare_card(
             card, draws=draws, seed=seed, scenario=scenario, contact_share=contact_share
         )
-        estimate, inputs = estimate_inputs(session, year, the_card)
+    Constraints.from_card(the_card, **overrides).check()
+    inputs: Inputs | None = None
+    regions: Regions | None = None
+    if estimate is None:
+        estimate, inputs, regions = estimate_inputs(session, year, the_card)
     est = estimate
     names = _names(est)
-    constraints = Constraints(
-        n=n,
-        max_per_provincie=max_per_provincie,
-        max_per_regio=max_per_regio,
-        min_klein=min_klein,
-        klein_onder=klein_onder,
-        include=tuple(names.resolve_all(include)),
-        exclude=tuple(names.resolve_all(exclude)),
-    )
+    if include:
+        overrides["include"] = tuple(names.resolve_all(include))
+    if exclude:
+        overrides["exclude"] = tuple(names.resolve_all(exclude))
+    card_codes = {
+        k: tuple(names.resolve_all(getattr(est.card.selection, k)))
+        for k in ("include", "exclude")
+        if getattr(est.card.selection, k) and k not in overrides
+    }
+    constraints = Constraints.from_card(est.card, **card_codes, **overrides)
     constraints.check()
-    regions = load_regions(session, est.year, est.table["gemeentecode"])
-    growth = (
-        target_growth(session, est.card, est.year, now=inputs)
-        if w["groei"] > 0
-        else Growth(est.year, est.year - 2, None, "", ["Groei niet gebruikt (gewicht 0)."])
-    )
-    ranking = rank(est, regions.frame, growth.values, weights=w, constraints=constraints)
+    if regions is None:
+        regions = load_regions(session, est.year, est.table["gemeentecode"])
+    growth = target_growth(session, est.card, est.year, now=inputs)
+    ranking = rank(est, regions.frame, growth.values, constraints=constraints)
     result = YearResult(
         year=est.year,
         card=est.card,
