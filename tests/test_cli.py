@@ -71,7 +71,7 @@ def test_estimate_writes_table_national_and_manifest(cli, tmp_path, statline, ex
     estimate_2025(cli, statline, out, 200)
     if ext == ".xlsx":
         sheets = pd.read_excel(out, sheet_name=None)
-        assert set(sheets) == {"gemeenten", "nederland", "bronnen"}
+        assert set(sheets) == {"gemeenten", "nederland", "gevoeligheid", "bronnen"}
         frame = sheets["gemeenten"]
     else:
         frame = pd.read_csv(out) if ext == ".csv" else pd.read_parquet(out)
@@ -81,7 +81,10 @@ def test_estimate_writes_table_national_and_manifest(cli, tmp_path, statline, ex
     manifest = json.loads((tmp_path / f"s{ext}.manifest.json").read_text())
     assert manifest["method_card"]["name"] == "standaard"
     assert manifest["uncertainty"]["draws"] == 200
-    assert {s["table"] for s in manifest["sources"]} == {"85458NED"}
+    # population; bijstand and Gebieden for the size of the local variation
+    assert {s["table"] for s in manifest["sources"]} == {"85458NED", "85984NED", "86059NED"}
+    assert manifest["local_variation"]["sd_log"] > 0
+    assert {r["parameter"] for r in manifest["sensitivity"]} >= {"job_seeking", "ei.syrie"}
     assert "NOT CBS figures" in manifest["snapshot"]["warnings"]["85458NED"]
     from vluchtelingen_in_beeld.store import sha256_file
 
@@ -139,9 +142,10 @@ def test_unreachable_cbs_suggests_offline(cli):
 
 def test_fetch_then_offline_and_tables(cli, statline):
     r = cli("fetch", "--year", "2025", "--snapshot", str(statline))
-    assert r.exit_code == 0 and "2 extract(s) fetched" in r.output
+    # the card's groups, the totals, the non-European-born and the bijstand (local spread)
+    assert r.exit_code == 0 and "4 extract(s) fetched" in r.output
     r = cli("fetch", "--year", "2025", "--snapshot", str(statline))
-    assert "0 extract(s) fetched, 2 from the local store" in r.output
+    assert "0 extract(s) fetched, 4 from the local store" in r.output
     r = cli("tables")
     # what the two filters select from the raw snapshot rows: the card's six groups born
     # abroad in the 11 age bands 15-20 .. 65-70 (18 to the AOW age, 67) + the age total, and
@@ -167,7 +171,18 @@ def test_fetch_then_offline_and_tables(cli, statline):
         for r in raw
     )
     assert tot == 342 + 1 + 12
-    assert re.search(rf"85458NED .* 2 extract\(s\), {pop + tot:,} rows", r.output), r.output
+    # and the gemeenten's inhabitants born abroad with an origin outside Europe
+    non_eu = sum(
+        r["Perioden"] == "2025JJ00"
+        and r["Herkomstland"] == "H008859"
+        and r["Geboorteland"] == "A051736"
+        and r["Leeftijd"] == "10000"
+        and r["RegioS"][:2] == "GM"
+        for r in raw
+    )
+    assert non_eu == 342
+    rows = pop + tot + non_eu
+    assert re.search(rf"85458NED .* 3 extract\(s\), {rows:,} rows", r.output), r.output
 
 
 def test_method_commands(cli, tmp_path):
@@ -185,20 +200,20 @@ def test_method_commands(cli, tmp_path):
 def test_snapshot_save_then_serve_it(cli, tmp_path, statline):
     snap = tmp_path / "snap"
 
-    def save(table, *extra):
-        return cli(
-            "snapshot", "save", table, "--to", str(snap), "--snapshot", str(statline), *extra
-        )
+    def save(table, *extra, to=snap):
+        return cli("snapshot", "save", table, "--to", str(to), "--snapshot", str(statline), *extra)
 
     r = save("85458NED", "--year", "2025")
     assert r.exit_code == 0, r.output
-    r = save("85984NED", "--filter", "startswith(WijkenEnBuurten,'NL')")
+    r = save("85984NED", "--filter", "startswith(WijkenEnBuurten,'NL')", to=tmp_path / "nl")
     assert r.exit_code == 0, r.output
+    assert len(json.loads((tmp_path / "nl" / "85984NED" / "TypedDataSet.json").read_text())) == 1
+    # the bijstand and the regions size the local variation of the estimate
+    assert save("85984NED").exit_code == 0 and save("86059NED").exit_code == 0
     names = sorted(p.name for p in (snap / "85458NED").iterdir())
     assert "TypedDataSet.json" in names and "UntypedDataSet.json" not in names
     rows = json.loads((snap / "85458NED" / "TypedDataSet.json").read_text())
     assert {r["Perioden"] for r in rows} == {"2025JJ00"}
-    assert len(json.loads((snap / "85984NED" / "TypedDataSet.json").read_text())) == 1
     # the saved snapshot serves the same estimate as the original, through the same code path
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     estimate_2025(cli, snap, a, 100)
@@ -206,7 +221,7 @@ def test_snapshot_save_then_serve_it(cli, tmp_path, statline):
     pd.testing.assert_frame_equal(pd.read_csv(a), pd.read_csv(b))
     r = save("85755NED", "--year", "2025")
     assert r.exit_code == 1 and "no time dimension" in r.output
-    assert sorted(p.name for p in snap.iterdir()) == ["85458NED", "85984NED"]  # no partial folder
+    assert sorted(p.name for p in snap.iterdir()) == ["85458NED", "85984NED", "86059NED"]
 
 
 def test_scenarios_and_contact_share(cli, tmp_path, statline):
@@ -247,7 +262,7 @@ def test_rank_and_regions_commands(cli, tmp_path, statline):
     import openpyxl
 
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["gemeenten", "vergelijking_2009", "bronnen"]
+    assert book.sheetnames == ["gemeenten", "prijzen", "vergelijking_2009", "bronnen"]
     manifest = json.loads((tmp_path / "r.xlsx.manifest.json").read_text())
     assert manifest["kind"] == "ranking" and manifest["constraints"]["include"] == ["GM0518"]
     assert manifest["snapshot"]["warnings"]
@@ -263,7 +278,7 @@ def test_rank_and_regions_commands(cli, tmp_path, statline):
         "--out",
         str(tmp_path / "x.csv"),
     )
-    assert bad.exit_code == 1 and "at most 36" in bad.output
+    assert bad.exit_code == 1 and "at most 24" in bad.output
     assert not (tmp_path / "x.csv").exists()
     amb = cli(
         "rank",

@@ -115,4 +115,4 @@ def test_lokaal_uses_bijstand(session, est2025):
     t, base = lok.table.set_index("gemeentecode"), est2025.table.set_index("gemeentecode")
     assert not np.allclose(t["werkzoekend"], base["werkzoekend"])
     assert (t["doelgroep"] == base["doelgroep"]).all()
-    assert {p["table"] for p in lok.provenance} == {"85458NED", "85984NED"}
+    assert {p["table"] for p in lok.provenance} == {"85458NED", "85984NED", "86059NED"}

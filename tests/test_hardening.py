@@ -273,7 +273,7 @@ def test_map_out_an_existing_folder(tmp_path, statline):
     [
         (("rank", "--max-per-provincie", "0"), "--max-per-provincie must be at least 1"),
         (("rank", "--max-per-regio", "0"), "--max-per-regio must be at least 1"),
-        (("rank", "--n", "400"), "there are only 342 gemeenten, fewer than --n 400"),
+        (("rank", "--n", "400"), "only 342 gemeenten are left, fewer than --n 400"),
         (("pitch", "--top", "20"), "--top 20 asks for more pages than the 11 selected"),
         (("estimate", "--draws", "1"), "1 is not in the range 100<=x<=200000"),
     ],

@@ -49,9 +49,10 @@ def test_kill_mid_fetch(statline, tmp_path):
         server.faults.clear()
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
-        assert f"{2 - n_extracts_before} extract(s) fetched" in done.stdout
+        # population by group, totals, non-European-born, bijstand
+        assert f"{4 - n_extracts_before} extract(s) fetched" in done.stdout
         assert store.incomplete() == []
-        assert sorted(e.manifest["kind"] for e in store.entries()).count("extract") == 2
+        assert sorted(e.manifest["kind"] for e in store.entries()).count("extract") == 4
 
 
 def test_leftovers_of_a_dead_writer_are_cleaned(tmp_path):

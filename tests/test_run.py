@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -68,7 +69,11 @@ def test_full_output_folder_and_manifest_matches_disk(run_out):
     assert len([f for f in files if f.startswith("kaarten/") and f.endswith(".html")]) == 4
     assert len([f for f in files if f.startswith("kaarten/") and f.endswith(".png")]) == 4
     assert len([f for f in files if f.startswith("pitch/")]) == 11
-    assert len([f for f in files if f.startswith("tabellen/")]) == 9  # 7 CSV, 2 GeoPackage
+    assert len([f for f in files if f.startswith("tabellen/")]) == 11  # 9 CSV, 2 GeoPackage
+    assert {"tabellen/gevoeligheid_2025.csv", "tabellen/prijzen_beperkingen_2025.csv"} <= set(files)
+    assert manifest["local_variation"]["sd_log"] > 0
+    assert manifest["parameters"]["constraints"]["max_per_regio"] == 1
+    assert manifest["parameters"]["objective"] > 0
     assert manifest["snapshot"]["warnings"]
     assert manifest["versions"]["vluchtelingen-in-beeld"]
     assert manifest["parameters"]["n"] == 11 and manifest["parameters"]["draws"] == 300
@@ -206,10 +211,15 @@ def test_browser_index_and_pitch_page(run_out):
     with offline_page() as (page, log):
         page.goto(index.as_uri())
         assert page.locator("h1").inner_text().startswith("Vluchtelingen in beeld")
-        assert page.locator("tbody tr").count() == 11
+        assert page.locator("#selectie tbody tr").count() == 11
+        prices = pd.read_csv(run_out / "tabellen" / "prijzen_beperkingen_2025.csv")
+        assert page.locator("#prijzen tbody tr").count() == len(prices) >= 5
+        sens = pd.read_csv(run_out / "tabellen" / "gevoeligheid_2025.csv")
+        assert page.locator("#gevoeligheid tbody tr").count() == len(sens) >= 8
+        assert "werkzoekende vluchtelingen" in page.locator("#dekking").inner_text()
         assert page.locator(".waarschuwing").is_visible()
         page.screenshot(path=str(artifact("index.png")), full_page=True)
-        page.locator("tbody tr a").first.click()
+        page.locator("#selectie tbody tr a").first.click()
         page.wait_for_load_state()
         assert "/pitch/" in page.url
         assert page.locator("svg.minikaart path.doel").count() == 1
@@ -222,7 +232,8 @@ def test_browser_index_and_pitch_page(run_out):
         for text in (
             "Vergelijking",
             "Naar herkomst",
-            "Wat een aanpak kan opleveren",
+            "Wat een aanpak kan opleveren, in 3 jaar",
+            "Wat deze schatting niet ziet",
             "Bronnen en methode",
         ):
             assert page.get_by_text(text, exact=True).is_visible()
@@ -261,7 +272,7 @@ def test_pitch_command_names_and_top(tmp_path, statline):
     assert len(pages) == 4
     page = (out / "GM0518-s-gravenhage.html").read_text()
     assert "&#x27;s-Gravenhage" in page or "'s-Gravenhage" in page
-    assert "TEST SNAPSHOT" in page and "plan2005" in page and "resultaat2005" in page
+    assert "TEST SNAPSHOT" in page and "Planning 2005" in page and "Resultaat 2006-2008" in page
     manifest = json.loads((out / "pitch_2025.manifest.json").read_text())
     assert set(manifest["outputs"]) == set(pages)
     bad = CliRunner().invoke(

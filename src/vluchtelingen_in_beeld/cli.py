@@ -17,7 +17,6 @@ from vluchtelingen_in_beeld import __version__
 from vluchtelingen_in_beeld._impl.clikit import (
     CONTEXT,
     SCHEMES,
-    _cap,
     _checked_out,
     _file,
     _report,
@@ -27,6 +26,8 @@ from vluchtelingen_in_beeld._impl.clikit import (
     handles_errors,
     model_options,
     out_option,
+    selection_options,
+    selection_overrides,
     year_option,
 )
 
@@ -273,22 +274,7 @@ def estimate(year: int | None, out: Path | None, method_card: str | None, draws:
 @main.command()
 @year_option
 @click.option("--n", "n", type=int, default=None, help="How many to select (card: 11).")
-@click.option("--max-per-provincie", default=None,
-              help="At most this many per provincie ('none': no cap; card: 2).")
-@click.option("--max-per-regio", default=None,
-              help="At most this many per arbeidsmarktregio ('none': no cap; card: 1).")
-@click.option("--min-per-landsdeel", default=None,
-              help="At least this many per landsdeel ('none': off; card: 1).")
-@click.option("--min-klein", default=None,
-              help="At least this many small gemeenten ('none': off; card: 2).")
-@click.option("--klein-onder", type=float, default=None,
-              help="Inhabitants below which a gemeente is small (card: 100,000).")
-@click.option("--max-groot", default=None,
-              help="At most this many large gemeenten ('none': off; card: 4).")
-@click.option("--groot-boven", type=float, default=None,
-              help="Inhabitants above which a gemeente is large (card: 200,000).")
-@click.option("--budget", type=float, default=None,
-              help="Budget in euro: pilots cost a fixed amount plus the cost per trajectory.")
+@selection_options
 @click.option("--include", multiple=True,
               help="Gemeente (name or code) that must be selected; repeatable.")
 @click.option("--exclude", multiple=True,
@@ -314,17 +300,7 @@ def rank(year: int | None, compare: str | None, out: Path | None, method_card: s
     from vluchtelingen_in_beeld.year import build_year
 
     out = _checked_out(out)
-    selection: dict[str, Any] = {}
-    for k in ("max_per_provincie", "max_per_regio", "min_per_landsdeel", "min_klein",
-              "max_groot"):
-        if kw[k] is not None:
-            selection[k] = _cap(kw[k])
-        kw.pop(k)
-    for k, key in (("klein_onder", "klein_onder"), ("groot_boven", "groot_boven"),
-                   ("budget", "budget_eur")):
-        if kw[k] is not None:
-            selection[key] = kw[k]
-        kw.pop(k)
+    selection = selection_overrides(kw)
     choice = {k: kw.pop(k) for k in ("n", "include", "exclude", "draws", "seed")}
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
     with _session(kw) as session:

@@ -19,6 +19,7 @@ from vluchtelingen_in_beeld.cbs import Extract, Query, Session, TableMeta, fetch
 from vluchtelingen_in_beeld.errors import (
     DataCoverageError,
     MetadataError,
+    OfflineMissError,
     UnknownTableError,
     VibError,
 )
@@ -430,6 +431,9 @@ def _add_bijstand(session: Session, inputs: Inputs, year: int) -> None:
             meta = get_metadata(session, table)
         except UnknownTableError:
             skipped.append(f"{table} ({kwb_year}): niet gepubliceerd")
+            continue
+        except OfflineMissError:
+            skipped.append(f"{table} ({kwb_year}): niet in de lokale opslag (--offline)")
             continue
         try:
             inw = T.resolve_measure(meta.properties, spec.measure("inwoners").path)

@@ -48,7 +48,7 @@ def _e(x: Any) -> str:
 # --- the small map -----------------------------------------------------------------------
 
 
-def mini_map_svg(shapes: gpd.GeoDataFrame, code: str, width: int = 320, height: int = 260) -> str:
+def mini_map_svg(shapes: gpd.GeoDataFrame, code: str, width: int = 300, height: int = 200) -> str:
     """Inline SVG: the gemeente in colour among its neighbours (RD New coordinates)."""
     import shapely
 
@@ -106,7 +106,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-se
 h1 { font-size: 19pt; margin: 0 0 2mm; }
 h2 { font-size: 12pt; margin: 5mm 0 2mm; color: #08306b; border-bottom: 1px solid #c6dbef; }
 .sub { color: #555; margin: 0 0 3mm; }
-.lead { font-size: 12pt; background: #f2f7fc; border-left: 4px solid #08306b; padding: 3mm 4mm;
+.lead { font-size: 11pt; background: #f2f7fc; border-left: 4px solid #08306b; padding: 3mm 4mm;
   margin: 0 0 3mm; }
 .kolommen { display: flex; gap: 6mm; align-items: flex-start; }
 .kolommen > div { flex: 1 1 0; }
@@ -120,8 +120,8 @@ td.n, th.n { text-align: right; white-space: nowrap; }
   paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .waarschuwing { border: 2px solid #8a1c1c; color: #8a1c1c; padding: 2mm 3mm; font-size: 8.5pt;
   margin: 0 0 3mm; }
-.bronnen { font-size: 8pt; color: #444; }
-.bronnen li { margin: 0.5mm 0; }
+.bronnen { font-size: 7pt; color: #444; padding-left: 4mm; }
+.bronnen li { margin: 0; }
 .noot { font-size: 8.5pt; color: #555; }
 ul.noot { padding-left: 4mm; margin: 0; }
 .klein { font-size: 8pt; color: #555; }

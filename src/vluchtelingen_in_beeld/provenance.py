@@ -89,8 +89,11 @@ def definition_lines(card: Any, year: int | None, *, full: bool = False) -> list
         "lokaal": "Lokale factor",
         "plaatsing": "Plaatsing",
     }
-    lines = [short]
+    lines = []
+    local_on = card.beta.value != 0 or card.beta.has_range
     for term, text in card.definitions.items():
+        if term == "lokaal" and not local_on:
+            continue  # the card does not use the local factor
         lines.append(f"{labels.get(term, term)}: {text}")
     if card.age_source:
         lines.append(f"Leeftijdsgrenzen: {card.age_source}")

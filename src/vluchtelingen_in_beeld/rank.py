@@ -2,8 +2,9 @@
 
 **Value.** A pilot gemeente fills trajectories from its reachable pool of job-seekers, up to
 its capacity: ``V[m] = K · (1 − exp(−c · P[m] / K))`` with ``P[m] = J[m] + ρ · (J of the
-rest of m's arbeidsmarktregio)`` (reach into the region, "verankering in de regio"), ``K``
-the capacity per pilot and ``c`` the contact share. ``V`` is computed in every Monte Carlo
+rest of m's arbeidsmarktregio)`` (reach into the region, "verankering in de regio"; each
+neighbour counted up to m's own number, see :func:`reach`), ``K`` the capacity per pilot
+and ``c`` the contact share. ``V`` is computed in every Monte Carlo
 draw (that draw's ``J``, ``c``, ``K`` and ``ρ``) and averaged. Every parameter is in the
 method card (``[selection]``) with its source and range.
 
@@ -170,14 +171,23 @@ def pilot_value(p: np.ndarray, capacity: np.ndarray, contact: np.ndarray) -> np.
 
 
 def reach(j: np.ndarray, amr: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """``P = J + ρ · (J of the rest of the arbeidsmarktregio)``, per draw (rows).
+    """``P[m] = J[m] + ρ · Σ_k min(J[k], J[m])`` over the other gemeenten k of m's region.
 
+    A pilot reaches a share ρ of the job-seekers of the rest of its arbeidsmarktregio, but
+    of each neighbour no more than its own number: the larger pool carries the region, a
+    small gemeente does not carry its city. This keeps the selection monotone: raising one
+    gemeente's job-seekers raises its own reach at least as much as any neighbour's, so
+    (with at most one pilot per arbeidsmarktregio) it never lowers its chance.
     ``j``: draws × gemeenten; ``amr``: region index per gemeente; ``rho``: per draw.
     """
-    onehot = np.zeros((j.shape[1], int(amr.max()) + 1))
-    onehot[np.arange(j.shape[1]), amr] = 1.0
-    region_sum = (j @ onehot)[:, amr]
-    out: np.ndarray = j + rho[:, None] * (region_sum - j)
+    out = j.astype(float).copy()
+    for region in np.unique(amr):
+        cols = np.flatnonzero(amr == region)
+        if len(cols) < 2:
+            continue
+        sub = j[:, cols]  # draws × members
+        pair = np.minimum(sub[:, :, None], sub[:, None, :]).sum(axis=1) - sub
+        out[:, cols] += rho[:, None] * pair
     return out
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from vluchtelingen_in_beeld.cbs import Session
-from vluchtelingen_in_beeld.errors import ConfigError
+from vluchtelingen_in_beeld.errors import ConfigError, DataCoverageError, OfflineMissError
 from vluchtelingen_in_beeld.estimate import Estimate, estimate
 from vluchtelingen_in_beeld.inputs import Growth, Inputs, gather, latest_year, target_growth
 from vluchtelingen_in_beeld.method import DRAWS_RANGE, MethodCard, Rate, load_card
@@ -192,8 +192,8 @@ def prepare_card(
 
 def estimate_inputs(
     session: Session, year: int | None, card: MethodCard
-) -> tuple[Estimate, Inputs, Regions]:
-    """Gather the inputs of ``year``, its regions, and estimate.
+) -> tuple[Estimate, Inputs, Regions | None]:
+    """Gather the inputs of ``year``, its regions (``None`` if not available), and estimate.
 
     ``year`` ``None``: the latest with the card's inputs; the estimate's notes say so. The
     regions give the local variation its arbeidsmarktregio component.
@@ -205,8 +205,18 @@ def estimate_inputs(
         inputs, note = choice.inputs, choice.note
     else:
         inputs = gather(session, card, year)
-    regions = load_regions(session, inputs.year, inputs.inwoners.index)
-    est = estimate(inputs, card, amr=regions.membership("arbeidsmarktregio"))
+    regions: Regions | None
+    try:
+        regions = load_regions(session, inputs.year, inputs.inwoners.index)
+    except (DataCoverageError, OfflineMissError) as exc:
+        regions = None  # the estimate can do without; a ranking cannot (it asks again)
+        inputs.notes.append(
+            f"Lokale spreiding zonder component per arbeidsmarktregio: {exc}".rstrip(".") + "."
+        )
+    amr = regions.membership("arbeidsmarktregio") if regions is not None else None
+    est = estimate(inputs, card, amr=amr)
+    if regions is not None:
+        est.provenance.extend(regions.provenance())  # the regional component's source
     if note:
         est.notes.insert(0, note)
         est.year_note = note

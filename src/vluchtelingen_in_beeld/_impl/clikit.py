@@ -56,6 +56,47 @@ model_options = _apply(
                  help="Monte Carlo draws, 100 to 200,000 (overrides the card)."),
     click.option("--seed", type=int, default=None, help="Random seed (overrides the card)."),
 )
+#: --option -> (Constraints field, kind): "cap" takes a number or 'none', "num" a number
+SELECTION_FLAGS = {
+    "max_per_provincie": ("max_per_provincie", "cap"),
+    "max_per_regio": ("max_per_regio", "cap"),
+    "min_per_landsdeel": ("min_per_landsdeel", "cap"),
+    "min_klein": ("min_klein", "cap"),
+    "max_groot": ("max_groot", "cap"),
+    "klein_onder": ("klein_onder", "num"),
+    "groot_boven": ("groot_boven", "num"),
+    "budget": ("budget_eur", "num"),
+}
+selection_options = _apply(
+    click.option("--max-per-provincie", default=None,
+                 help="At most this many per provincie ('none': no cap; card: 2)."),
+    click.option("--max-per-regio", default=None,
+                 help="At most this many per arbeidsmarktregio ('none': no cap; card: 1)."),
+    click.option("--min-per-landsdeel", default=None,
+                 help="At least this many per landsdeel ('none': off; card: 1)."),
+    click.option("--min-klein", default=None,
+                 help="At least this many small gemeenten ('none': off; card: 2)."),
+    click.option("--klein-onder", type=float, default=None,
+                 help="Inhabitants below which a gemeente is small (card: 100,000)."),
+    click.option("--max-groot", default=None,
+                 help="At most this many large gemeenten ('none': off; card: 4)."),
+    click.option("--groot-boven", type=float, default=None,
+                 help="Inhabitants above which a gemeente is large (card: 200,000)."),
+    click.option("--budget", type=float, default=None,
+                 help="Budget in euro: pilots cost a fixed amount plus the cost per trajectory."),
+)
+
+
+def selection_overrides(kw: dict[str, Any]) -> dict[str, Any]:
+    """Take the selection options out of ``kw``: the ones given, as Constraints fields."""
+    out: dict[str, Any] = {}
+    for flag, (name, kind) in SELECTION_FLAGS.items():
+        value = kw.pop(flag)
+        if value is not None:
+            out[name] = _cap(value) if kind == "cap" else value
+    return out
+
+
 year_option = click.option(
     "--year",
     type=int,

@@ -1,0 +1,160 @@
+"""What is counted: the local factor without the target group's own bijstand, the
+sensitivity table against a direct recomputation, the rounding rule, and the pitch page."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vluchtelingen_in_beeld.estimate import estimate, target_population
+from vluchtelingen_in_beeld.fmt import nl_about, nl_prob, round_sig
+from vluchtelingen_in_beeld.inputs import gather
+from vluchtelingen_in_beeld.method import load_card
+from vluchtelingen_in_beeld.pitch import render_page
+from vluchtelingen_in_beeld.year import estimate_inputs
+
+from .browser import artifact, offline_page
+
+
+def doubled(inputs, code: str, card):
+    """``inputs`` with gemeente ``code``'s target group doubled, and with it its
+    inhabitants and the bijstand those extra people bring at the card's own rates:
+    (1 - EI) of them are not independent, q of those on bijstand."""
+    pop = inputs.population.copy()
+    rows = pop["gemeentecode"] == code
+    w_before = target_population(pop[rows], inputs.weights)
+    pop.loc[rows, "bevolking"] = pop.loc[rows, "bevolking"] * 2
+    ei = {g.name: g.ei.value for g in card.groups}
+    extra_w = float(w_before.sum(axis=1).iloc[0])
+    extra_n = float(sum(w_before[g].iloc[0] * (1 - ei[g]) for g in w_before.columns))
+    inw = inputs.inwoners.astype(float).copy()
+    rate = inputs.bijstand_per_1000.copy()
+    count = rate[code] / 1000 * inw[code] + card.target_bijstand_share.value * extra_n
+    inw[code] += extra_w
+    rate[code] = count / inw[code] * 1000
+    return replace(inputs, population=pop, inwoners=inw, bijstand_per_1000=rate)
+
+
+def test_doubling_a_target_group_does_not_raise_its_local_factor(shared_session):
+    """Amsterdam with twice the refugees (and the bijstand they bring): its local factor
+    stays where it was. Bijstand per inhabitant including the group would rise, so a
+    factor built on it (the old one) would count the concentration twice."""
+    card = replace(load_card("lokaal"), draws=100)
+    inputs = gather(shared_session, card, 2025)
+    code = "GM0363"
+    before = estimate(inputs, card)
+    more = doubled(inputs, code, card)
+    after = estimate(more, card)
+    assert after.local[code] <= before.local[code] + 1e-9
+    assert after.local[code] == pytest.approx(before.local[code], rel=1e-9)
+    # ... while the target group and the plain bijstand rate did go up
+    t0, t1 = before.table.set_index("gemeentecode"), after.table.set_index("gemeentecode")
+    assert t1.at[code, "doelgroep"] == pytest.approx(2 * t0.at[code, "doelgroep"])
+    naive_before = inputs.bijstand_per_1000[code] / inputs.bijstand_nl_per_1000
+    naive_after = more.bijstand_per_1000[code] / inputs.bijstand_nl_per_1000
+    assert naive_after > naive_before * 1.05
+    assert any("Kerncijfers" in n for n in before.notes)
+
+
+def test_sensitivity_matches_a_direct_recomputation(shared_session):
+    card = replace(load_card(), draws=100)
+    est, inputs, regions = estimate_inputs(shared_session, 2025, card)
+    sens = est.sensitivity.set_index("parameter")
+    with_range = {k for k, r in card.rates().items() if r.has_range}
+    with_range -= {"beta", "target_bijstand_share"}  # the standard card has no local factor
+    with_range -= {k for k in with_range if k.endswith(".resultaat2005")}  # not its scenario
+    assert set(sens.index) == with_range
+    amr = regions.membership("arbeidsmarktregio")
+    base = estimate(inputs, card, amr=amr).table.set_index("gemeentecode")
+    top = set(base["werkzoekend"].nlargest(11).index)
+    for name in ("job_seeking", "ei.syrie", "contact_share"):
+        rate = card.rates()[name]
+        for side, value in (("laag", rate.low), ("hoog", rate.high)):
+            again = estimate(inputs, card.with_value(name, value), amr=amr).table
+            again = again.set_index("gemeentecode")
+            assert sens.at[name, f"werkzoekend_{side}"] == pytest.approx(again["werkzoekend"].sum())
+            assert sens.at[name, f"plaatsingen_{side}"] == pytest.approx(again["plaatsingen"].sum())
+            dropped = len(top - set(again["werkzoekend"].nlargest(11).index))
+            assert sens.at[name, f"top_wissels_{side}"] == dropped
+    # s moves the national total by its whole range; EI of Syria by far less
+    s = sens.loc["job_seeking"]
+    assert s["werkzoekend_hoog"] / s["werkzoekend_laag"] == pytest.approx(0.70 / 0.40)
+    assert sens.index[0] == "job_seeking"
+
+
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [(1040, "1.000"), (885, "890"), (1195, "1.200"), (7661, "7.700"), (151, "150"),
+     (7.26, "7"), (0.4, "minder dan 1"), (0, "0"), (99.6, "100")],
+)  # fmt: skip
+def test_rounding_rule(x, text):
+    assert nl_about(x) == text
+    assert round_sig(377_028) == 380_000
+
+
+@pytest.mark.parametrize(
+    ("p", "text"), [(1.0, "> 99%"), (0.995, "> 99%"), (0.0, "< 1%"), (0.004, "< 1%"), (0.5, "50%")]
+)
+def test_chances_are_never_certain(p, text):
+    assert nl_prob(p) == text
+
+
+def significant(token: str) -> int:
+    digits = re.sub(r"\D", "", token).lstrip("0").rstrip("0")
+    return len(digits)
+
+
+def test_pitch_page_says_what_it_shows(rank2025):
+    code = "GM0014"
+    page = render_page(rank2025, code)
+    body = page.split("<body>", 1)[1]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+    lead = re.search(r'<p class="lead" id="definitie">(.*?)</p>', page, re.S).group(1)
+    assert "geen telling van UWV of de bijstand" in lead
+    assert "van 18 jaar tot 67 jaar" in lead
+    rng = re.search(r'<p class="noot" id="bereik">(.*?)</p>', page, re.S).group(1)
+    assert "aanname" in rng and "86136NED" in rng and "s:" in re.sub(r"<[^>]+>", "", rng)
+    assert "Wat deze schatting niet ziet" in text and "azc" in text and "Pakistan" in text
+    assert "in 3 jaar" in text and "Per jaar" in text
+    assert "plaatsing = baan, stage of werkervaringsplaats" in text
+    assert "prijzen van 2006-2008" in text
+    assert "100%" not in text
+    assert not re.search(r"(?<![\d,.])0%", text)
+    figures = re.findall(r'<span class="getal">(.*?)</span>', page)
+    assert len(figures) > 25
+    for fig in figures:
+        for token in re.findall(r"\d[\d.,]*", fig):
+            assert significant(token) <= 2, fig
+    # the unrounded central estimate is not on the page
+    row = rank2025.estimate.table.set_index("gemeentecode").loc[code]
+    raw = f"{row['werkzoekend']:,.0f}".replace(",", ".")
+    if significant(raw) > 2:
+        assert raw not in text
+
+
+def test_pitch_page_prints_on_two_a4_pages_at_most(rank2025, tmp_path):
+    page_file = tmp_path / "p.html"
+    page_file.write_text(render_page(rank2025, "GM0363", index_href=None), encoding="utf-8")
+    with offline_page() as (page, log):
+        page.goto(page_file.as_uri())
+        pdf = page.pdf(format="A4", print_background=True)
+        artifact("pitch-amsterdam.pdf").write_bytes(pdf)
+    assert 1 <= len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) <= 2
+    assert log.errors == [] and log.blocked == []
+
+
+def test_local_variation_is_from_the_data_and_reported(est2025):
+    var = est2025.variation
+    assert var is not None and var.n > 300
+    assert 0.15 < var.sd < 0.6
+    assert var.sd_amr > 0 and var.sd_gemeente > 0
+    assert "85984NED" in var.source
+    # local variation widens a gemeente's interval beyond the national rates alone
+    t = est2025.table.set_index("gemeentecode")
+    width = (t["werkzoekend_p90"] - t["werkzoekend_p10"]) / t["werkzoekend"]
+    assert width.std() > 0.01  # no longer the same +-15% everywhere
+    assert np.isfinite(width).all() and isinstance(est2025.table, pd.DataFrame)
