@@ -288,3 +288,19 @@ def test_any_card_is_a_clear_error_or_a_valid_card(edits):
         assert all(math.isfinite(x) for x in (rate.value, rate.low, rate.high))
         assert rate.low <= rate.value <= rate.high
     assert 100 <= card.draws <= 200_000 and card.groups
+
+
+def test_method_md_states_what_w_ei_and_s_cover():
+    """The repository's method description says the same as the card."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "method.md").read_text("utf-8")
+    for needle in (
+        "**18**",
+        "AOW age of the reference year",
+        "excluding pupils and students",
+        "**assumption**",
+        "rest of the\npopulation",
+        "2006–2008 prices",
+    ):
+        assert needle in text, needle
