@@ -271,3 +271,22 @@ def test_boundary_files_geopackage_and_topojson(tmp_path, shared_data):
     assert len(t) == 342 and t.index.str.startswith("GM").all()
     with pytest.raises(ConfigError, match="does not exist"):
         read_boundary_file(tmp_path / "nope.geojson")
+
+
+def test_own_fisher_jenks_equals_mapclassify():
+    """The run's default classes are computed without importing mapclassify; they must be
+    mapclassify's own Fisher-Jenks breaks (random skewed data, no ties)."""
+    import warnings
+
+    import mapclassify
+
+    from vluchtelingen_in_beeld.maps import fisher_jenks_bins
+
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        n, k = int(rng.integers(6, 150)), int(rng.integers(2, 8))
+        x = rng.lognormal(3, 1.2, n)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = np.asarray(mapclassify.FisherJenks(x, k=k).bins)
+        assert np.allclose(fisher_jenks_bins(x, k), expected), (n, k)

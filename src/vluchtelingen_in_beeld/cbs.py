@@ -30,6 +30,7 @@ from vluchtelingen_in_beeld.errors import (
     OfflineMissError,
     StoreError,
     TooManyRowsError,
+    UnknownTableError,
     did_you_mean,
 )
 from vluchtelingen_in_beeld.settings import Settings, snapshot_label
@@ -330,13 +331,47 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+#: How long "this table does not exist" is believed before CBS is asked again: CBS
+#: publishes a new edition (a Kerncijfers wijken en buurten year) without notice.
+ABSENT_HOURS = 24
+
+
+def _absent(session: Session, table: str, key: str) -> UnknownTableError | None:
+    """The stored answer that ``table`` does not exist, if it is recent (any age offline)."""
+    settings = session.settings
+    if settings.refresh:
+        return None
+    entry = session.store.read(table, "absent-" + key)
+    if entry is None:
+        return None
+    try:
+        said = json.loads(entry.file("absent.json").read_text("utf-8"))
+        checked = datetime.fromisoformat(said["checked_at"])
+    except (ValueError, KeyError, TypeError, OSError):
+        return None
+    age = (datetime.now(UTC) - checked).total_seconds() / 3600
+    if age > ABSENT_HOURS and not settings.offline:
+        return None
+    return UnknownTableError(
+        f"{said.get('message', table + ' does not exist')} (answer of {said['checked_at']}; "
+        "--refresh asks again)"
+    )
+
+
 def get_metadata(session: Session, table: str) -> TableMeta:
-    """A table's metadata: from memory, the store, or CBS (then stored)."""
+    """A table's metadata: from memory, the store, or CBS (then stored).
+
+    That a table does not exist (an edition CBS has not published yet) is stored too, and
+    believed for :data:`ABSENT_HOURS`, so a warm run asks CBS nothing.
+    """
     table = table.upper()
     settings = session.settings
     if table in session._meta:
         return session._meta[table]
     key = hashlib.sha256(f"{settings.source}|{table}|meta".encode()).hexdigest()[:20]
+    gone = _absent(session, table, key)
+    if gone is not None:
+        raise gone
     entry = None if settings.refresh else session.store.read(table, "meta-" + key)
     meta = None
     if entry is not None:
@@ -356,7 +391,16 @@ def get_metadata(session: Session, table: str) -> TableMeta:
                 f"{settings.snapshot_label or settings.source}, and --offline forbids fetching "
                 f"it. {_fill_hint(settings)}"
             )
-        listing = fetch_endpoint(settings, table, "")
+        try:
+            listing = fetch_endpoint(settings, table, "")
+        except UnknownTableError as exc:
+            session.store.write(
+                table,
+                "absent-" + key,
+                {"absent.json": json.dumps({"message": str(exc), "checked_at": _now()}).encode()},
+                {"kind": "absent", "source": settings.source, "fetched_at": _now()},
+            )
+            raise
         names = [str(item.get("name")) for item in listing]
         if not {"TableInfos", "DataProperties"} <= set(names):
             raise CbsError(

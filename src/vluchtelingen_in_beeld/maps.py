@@ -138,12 +138,44 @@ def check_scheme(scheme: str, k: int) -> None:
         raise ConfigError(f"--k must be between 1 and 9 classes, got {k}.")
 
 
+def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of the ``k`` classes with the least within-class sum of squares.
+
+    Fisher's exact dynamic programme on the sorted values, as mapclassify's
+    ``FisherJenks`` (same optimum), vectorised over the start of the last class:
+    ``O(k · n²)`` array work, milliseconds for 342 gemeenten, and no mapclassify import.
+    """
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    s1 = np.r_[0.0, np.cumsum(x)]
+    s2 = np.r_[0.0, np.cumsum(x * x)]
+    i = np.arange(n)[:, None]  # start of a class
+    j = np.arange(n)[None, :]  # its end (inclusive)
+    length = (j - i + 1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cost = s2[j + 1] - s2[i] - (s1[j + 1] - s1[i]) ** 2 / length
+    cost = np.where(j >= i, cost, np.inf)
+    best = cost[0].copy()  # one class covering x[0..j]
+    starts = []
+    for _ in range(1, k):
+        prev = np.r_[np.inf, best[:-1]]  # classes so far end just before i
+        total = prev[:, None] + cost
+        arg = np.argmin(total, axis=0)
+        best = total[arg, np.arange(n)]
+        starts.append(arg)
+    ends = [n - 1]
+    for arg in reversed(starts):
+        ends.append(int(arg[ends[-1]]) - 1)
+    return np.asarray(x[sorted(e for e in ends if e >= 0)])
+
+
 def classify(
     values: pd.Series, scheme: str = "fisher_jenks", k: int = 5, kind: str = "dec"
 ) -> Classes:
-    """Classes of ``values`` (missing stays missing: class -1)."""
-    import mapclassify
+    """Classes of ``values`` (missing stays missing: class -1).
 
+    Fisher-Jenks (the default) is computed here; other schemes come from mapclassify.
+    """
     check_scheme(scheme, k)
     v = values.astype(float).replace([np.inf, -np.inf], np.nan)
     present = v.dropna()
@@ -153,9 +185,16 @@ def classify(
     k_eff = max(1, min(k, distinct))
     if k_eff == 1:
         bins = np.array([present.max()])
+    elif scheme == "fisher_jenks":
+        bins = fisher_jenks_bins(present.to_numpy(), k_eff)
     elif scheme == "headtail_breaks":
+        import mapclassify
+
+        bins = np.asarray(mapclassify.HeadTailBreaks(present.to_numpy()).bins)
         bins = np.asarray(mapclassify.HeadTailBreaks(present.to_numpy()).bins)
     else:
+        import mapclassify
+
         with warnings.catch_warnings():  # "Numba not installed": the pure version is fine here
             warnings.simplefilter("ignore", UserWarning)
             classifier = mapclassify.classify(present.to_numpy(), scheme=scheme, k=k_eff)

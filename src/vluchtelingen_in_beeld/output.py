@@ -620,7 +620,6 @@ def _render_maps(result: YearResult) -> list[tuple[str, bytes, bytes]]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    import mapclassify  # noqa: F401 - loaded once, before forking
     import matplotlib
 
     matplotlib.use("Agg")

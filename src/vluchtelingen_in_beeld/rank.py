@@ -429,13 +429,45 @@ EXTRA = [
 ]
 
 
-def selection_chance(problem: Problem, draw_values: np.ndarray) -> np.ndarray:
-    """Share of draws in which each gemeente is selected when the programme is re-solved."""
+_CHANCE: tuple[Problem, np.ndarray] | None = None  # what a forked worker re-solves
+
+
+def _solve_rows(bounds: tuple[int, int]) -> np.ndarray:
+    """Selection counts over draws ``bounds`` of :data:`_CHANCE` (in a worker or here)."""
+    assert _CHANCE is not None
+    problem, draw_values = _CHANCE
     counts = np.zeros(draw_values.shape[1])
-    for v in draw_values:
+    for v in draw_values[bounds[0] : bounds[1]]:
         chosen, _ = problem.solve(v)
         counts[chosen] += 1
-    out: np.ndarray = counts / len(draw_values)
+    return counts
+
+
+def selection_chance(problem: Problem, draw_values: np.ndarray) -> np.ndarray:
+    """Share of draws in which each gemeente is selected when the programme is re-solved.
+
+    The draws are split over two forked workers where the platform can fork and has two
+    cores (each solve is independent and CPU-bound); else they are solved here in turn.
+    """
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _CHANCE
+    n = len(draw_values)
+    _CHANCE = (problem, draw_values)
+    try:
+        can_fork = "fork" in multiprocessing.get_all_start_methods()
+        if not can_fork or (os.cpu_count() or 1) < 2 or n < 100:
+            counts = _solve_rows((0, n))
+        else:
+            halves = [(0, n // 2), (n // 2, n)]
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+                counts = sum(pool.map(_solve_rows, halves), np.zeros(draw_values.shape[1]))
+    finally:
+        _CHANCE = None
+    out: np.ndarray = counts / n
     return out
 
 
@@ -553,9 +585,9 @@ def _reasons(
             reasons[code] = "Niet gekozen: uitgesloten."
             out_by[code] = "exclude"
             continue
-        full = _full_group(r, sel, c)
         single = next((k for k, ins in moved_in.items() if code in ins), None)
         better = weakest is not None and r["waarde"] > weakest["waarde"] + 1e-9
+        full = _full_group(r, sel, c) if better or single is not None else None
         if full is not None or single is not None or better:
             if full is not None:
                 name, why = full
