@@ -99,9 +99,9 @@ class Constraints:
             if k not in known:
                 raise ConfigError(f"Unknown selection setting {k!r}; known: {sorted(known)}.")
         base.update(overrides)
-        for k, why in (("include", "opgegeven met --include"), ("exclude", "met --exclude")):
-            if overrides.get(k):
-                reasons[k] = why
+        for k in overrides:
+            if k in LIMITS or k == "n":
+                reasons[k] = "opgegeven bij het aanroepen, niet uit de methodekaart"
         return cls(**base, reasons=reasons)
 
     def check(self) -> None:
@@ -212,6 +212,8 @@ class Problem:
 
     frame: pd.DataFrame  # index gemeentecode; REGION_COLUMNS, gemeentenaam, inwoners
     c: Constraints
+    #: with a budget: a pilot costs ``c.pilot_cost_eur`` plus this per trajectory it fills
+    cost_per_value: float = 0.0
     rows: np.ndarray = field(init=False, repr=False)
     lo: np.ndarray = field(init=False, repr=False)
     hi: np.ndarray = field(init=False, repr=False)
@@ -294,7 +296,9 @@ class Problem:
         keep &= self.ub > 0
         return np.flatnonzero(keep)
 
-    def solve(self, values: np.ndarray, cost_per_value: float = 0.0) -> tuple[np.ndarray, float]:
+    def solve(
+        self, values: np.ndarray, cost_per_value: float | None = None
+    ) -> tuple[np.ndarray, float]:
         """(indices selected, objective) for per-gemeente ``values``; raises if infeasible.
 
         The LP relaxation is solved first: when its optimum is integral (almost always with
@@ -306,7 +310,8 @@ class Problem:
         idx = self._pruned(values)
         rows, lo, hi = self.rows[:, idx], self.lo, self.hi
         if self.c.budget_eur is not None:
-            cost = self.c.pilot_cost_eur + cost_per_value * values[idx]
+            per = self.cost_per_value if cost_per_value is None else cost_per_value
+            cost = self.c.pilot_cost_eur + per * values[idx]
             rows = np.vstack([rows, cost])
             lo, hi = np.r_[lo, 0.0], np.r_[hi, self.c.budget_eur]
         lb, ub = self.lb[idx], self.ub[idx]
@@ -335,16 +340,28 @@ class Problem:
         return chosen, float(values[chosen].sum())
 
 
-def _feasible(frame: pd.DataFrame, c: Constraints) -> bool:
+def _feasible(
+    frame: pd.DataFrame, c: Constraints, values: np.ndarray, cost_per_value: float
+) -> bool:
     try:
-        Problem(frame, c).solve(np.ones(len(frame)))
+        Problem(frame, c, cost_per_value).solve(values)
     except InfeasibleError:
         return False
     return True
 
 
-def why_infeasible(frame: pd.DataFrame, c: Constraints) -> str:
-    """Which constraint makes the selection impossible, in words (an English message)."""
+def why_infeasible(
+    frame: pd.DataFrame,
+    c: Constraints,
+    values: np.ndarray | None = None,
+    cost_per_value: float = 0.0,
+) -> str:
+    """Which constraint makes the selection impossible, in words (an English message).
+
+    ``values`` (default all 1) and ``cost_per_value`` matter only for a budget.
+    """
+    if values is None:
+        values = np.ones(len(frame))
     eligible = frame.drop(index=[x for x in c.exclude if x in frame.index])
     if len(c.include) > c.n:
         return f"{len(c.include)} gemeenten are forced in with --include but --n is {c.n}."
@@ -364,7 +381,7 @@ def why_infeasible(frame: pd.DataFrame, c: Constraints) -> str:
                 f"{name} = {cap}: at most {cap} per {label} over {len(counts)} {label}s allows "
                 f"at most {most} gemeenten, fewer than --n {c.n}. Raise the cap or lower --n."
             )
-    culprits = [k for k in c.active() if _feasible(frame, c.without(k))]
+    culprits = [k for k in c.active() if _feasible(frame, c.without(k), values, cost_per_value)]
     if culprits:
         said = "; ".join(f"{k} ({c.describe(k)}: {c.reasons.get(k, '')})" for k in culprits)
         return (
@@ -472,16 +489,17 @@ def selection_chance(problem: Problem, draw_values: np.ndarray) -> np.ndarray:
 
 
 def _prices(
-    frame: pd.DataFrame, c: Constraints, values: np.ndarray, objective: float, chosen: set[str]
+    problem: Problem, values: np.ndarray, objective: float, chosen: set[str]
 ) -> tuple[pd.DataFrame, dict[str, set[str]], dict[str, set[str]]]:
     """Objective lost to each active constraint (re-solved without it); who moves in, out."""
+    frame, c = problem.frame, problem.c
     rows = []
     moved_in: dict[str, set[str]] = {}
     moved_out: dict[str, set[str]] = {}
     codes = frame.index
     for name in c.active():
         try:
-            idx, obj = Problem(frame, c.without(name)).solve(values)
+            idx, obj = Problem(frame, c.without(name), problem.cost_per_value).solve(values)
         except InfeasibleError:  # pragma: no cover - dropping a constraint cannot hurt
             continue
         now = set(codes[idx])
@@ -492,15 +510,15 @@ def _prices(
                 "beperking": name,
                 "omschrijving": c.describe(name),
                 "reden": c.reasons.get(name, ""),
-                "prijs": obj - objective,
-                "prijs_pct": (obj - objective) / objective if objective else np.nan,
+                "prijs": max(obj - objective, 0.0),  # never below 0 but for solver tolerance
+                "prijs_pct": max(obj - objective, 0.0) / objective if objective else np.nan,
                 "bindend": obj - objective > 1e-6 * max(objective, 1.0),
                 "erin_zonder": ", ".join(frame.loc[sorted(now - chosen), "gemeentenaam"]),
                 "eruit_zonder": ", ".join(frame.loc[sorted(chosen - now), "gemeentenaam"]),
             }
         )
     try:
-        _, more = Problem(frame, replace(c, n=c.n + 1)).solve(values)
+        _, more = Problem(frame, replace(c, n=c.n + 1), problem.cost_per_value).solve(values)
         rows.append(
             {
                 "beperking": "n",
@@ -636,12 +654,13 @@ def rank(
     t["groei"] = growth.reindex(t.index) if growth is not None else np.nan
     draws = value_draws(est, t, card)
     values = draws.mean(axis=0)
-    problem = Problem(t, c)
+    problem = Problem(t, c, card.cost_per_placement.value)
     try:
         idx, objective = problem.solve(values)
     except InfeasibleError:
         raise InfeasibleError(
-            f"No selection of {c.n} gemeenten is possible: {why_infeasible(t, c)}"
+            f"No selection of {c.n} gemeenten is possible: "
+            f"{why_infeasible(t, c, values, problem.cost_per_value)}"
         ) from None
     chosen = list(t.index[idx])
     resolve = min(card.selection.resolve_draws, len(draws))
@@ -651,7 +670,7 @@ def rank(
     amr = pd.Categorical(t["arbeidsmarktregio_code"]).codes.astype(int)
     rho = np.array([card.selection.region_reach.value])
     t["bereik"] = reach(t["werkzoekend"].to_numpy(dtype=float)[None, :], amr, rho)[0]
-    prices, moved_in, moved_out = _prices(t, c, values, objective, set(chosen))
+    prices, moved_in, moved_out = _prices(problem, values, objective, set(chosen))
 
     t["geselecteerd"] = t.index.isin(chosen)
     t = t.sort_values(["geselecteerd", "waarde", "inwoners"], ascending=[False, False, False])
