@@ -65,9 +65,10 @@ def test_sensitivity_matches_a_direct_recomputation(shared_session):
     est, inputs, regions = estimate_inputs(shared_session, 2025, card)
     sens = est.sensitivity.set_index("parameter")
     with_range = {k for k, r in card.rates().items() if r.has_range}
-    with_range -= {"beta", "target_bijstand_share"}  # the standard card has no local factor
-    with_range -= {k for k in with_range if k.endswith(".resultaat2005")}  # not its scenario
-    assert set(sens.index) == with_range
+    assert set(sens.index) == with_range  # every parameter with a range, each once
+    assert len(sens) == len(with_range)
+    assert sens.at["intake_rate.resultaat2005", "scenario"] == "resultaat2005"
+    assert "staat uit" in sens.at["target_bijstand_share", "werkt_op"]
     amr = regions.membership("arbeidsmarktregio")
     base = estimate(inputs, card, amr=amr).table.set_index("gemeentecode")
     top = set(base["werkzoekend"].nlargest(11).index)

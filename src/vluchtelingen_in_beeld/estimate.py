@@ -501,6 +501,7 @@ def central(w: pd.DataFrame, card: MethodCard, local: LocalData | None) -> Centr
 SENSITIVITY_COLUMNS = (
     "parameter",
     "werkt_op",
+    "scenario",
     "bron",
     "aanname",
     "laag",
@@ -517,8 +518,11 @@ SENSITIVITY_COLUMNS = (
 )
 
 
-def _acts_on(name: str) -> str:
+def _acts_on(name: str, card: MethodCard) -> str:
     """What a parameter moves, in Dutch (the sensitivity table's ``werkt_op``)."""
+    if name in ("beta", "target_bijstand_share"):
+        on = card.beta.value != 0 or card.beta.has_range
+        return "lokale factor" + ("" if on else " (staat uit: β = 0)")
     if name in ("local_sd",):
         return "onzekerheid (spreiding tussen gemeenten in de doorrekeningen)"
     if name in ("capacity", "region_reach"):
@@ -539,32 +543,30 @@ def sensitivity(
 
     For every card parameter with a range: the national J, how many of the ``top``
     gemeenten with the most job-seekers drop out of that top, and the national placements
-    over the period in the card's scenario. The local-factor parameters only count when
-    the card uses the factor (β ≠ 0 or a range on β).
+    over the period (in the parameter's own scenario, else the card's). A parameter that
+    moves nothing here (the local factor's ``q`` with β = 0, the selection's ``K``) is
+    listed with what it does act on, and its unchanged figures.
     """
-    uses_local = local is not None and (card.beta.value != 0 or card.beta.has_range)
 
-    def run(c: MethodCard) -> tuple[float, set[str], float]:
+    def run(c: MethodCard, scenario: str) -> tuple[float, set[str], float]:
         j = central(w, c, local).j
-        placed = scenario_outreach(j, c, c.scenario)["plaatsingen"].sum()
+        placed = scenario_outreach(j, c, scenario)["plaatsingen"].sum()
         return float(j.sum()), set(j.nlargest(top).index), float(placed)
 
-    base_j, base_top, base_placed = run(card)
     rows = []
     for name, rate in card.rates().items():
         if not rate.has_range:
             continue
-        if name in ("beta", "target_bijstand_share") and not uses_local:
-            continue
         scen = name.partition(".")[2]
-        if scen in card.scenarios and scen != card.scenario:
-            continue  # another scenario's parameter does not move this one's placements
-        lo = run(card.with_value(name, rate.low))
-        hi = run(card.with_value(name, rate.high))
+        scenario = scen if scen in card.scenarios else card.scenario
+        base_j, base_top, base_placed = run(card, scenario)
+        lo = run(card.with_value(name, rate.low), scenario)
+        hi = run(card.with_value(name, rate.high), scenario)
         rows.append(
             {
                 "parameter": name,
-                "werkt_op": _acts_on(name),
+                "werkt_op": _acts_on(name, card),
+                "scenario": scenario,
                 "bron": rate.source,
                 "aanname": rate.assumption,
                 "laag": rate.low,

@@ -29,13 +29,14 @@ def sensitivity_table(result: YearResult) -> str:
         f"<td class='n'>{nl_dec(r.laag, 3)} – {nl_dec(r.hoog, 3)}</td>"
         f"<td class='n'>{nl_about(r.werkzoekend_laag)} – {nl_about(r.werkzoekend_hoog)}</td>"
         f"<td class='n'>{r.top_wissels_laag} / {r.top_wissels_hoog}</td>"
-        f"<td class='n'>{nl_about(r.plaatsingen_laag)} – {nl_about(r.plaatsingen_hoog)}</td></tr>"
+        f"<td class='n'>{nl_about(r.plaatsingen_laag)} – {nl_about(r.plaatsingen_hoog)}"
+        f" ({_e(r.scenario)})</td></tr>"
         for r in sens.itertuples()
     )
     return (
         "<table><thead><tr><th>Parameter</th><th>Werkt op</th><th>Laag – hoog</th>"
         "<th>Werkzoekend in NL</th>"
-        f"<th>Uit de top {n} (laag / hoog)</th><th>Plaatsingen ({_e(result.card.scenario)})</th>"
+        f"<th>Uit de top {n} (laag / hoog)</th><th>Plaatsingen in de periode</th>"
         f"</tr></thead><tbody>{rows}</tbody></table>"
         f"<p class='noot'>Eén parameter tegelijk op zijn grens, de rest centraal "
         f"(werkzoekend centraal {nl_about(sens['werkzoekend_centraal'].iloc[0])}). 'Uit de "
