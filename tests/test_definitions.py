@@ -159,3 +159,12 @@ def test_local_variation_is_from_the_data_and_reported(est2025):
     width = (t["werkzoekend_p90"] - t["werkzoekend_p10"]) / t["werkzoekend"]
     assert width.std() > 0.01  # no longer the same +-15% everywhere
     assert np.isfinite(width).all() and isinstance(est2025.table, pd.DataFrame)
+
+
+def test_small_numbers_read_as_words_not_as_false_precision():
+    from vluchtelingen_in_beeld.fmt import nl_about_between, nl_about_range
+
+    assert nl_about_range(0.3, 4.6) == "0–5"
+    assert nl_about_between(0.3, 4.6) == "0 en 5"
+    assert nl_about_range(0.1, 0.6) == "minder dan 1"
+    assert nl_about_between(885, 1195) == "890 en 1.200"

@@ -84,8 +84,16 @@ def nl_about(x: Any, missing: str = "onbekend", *, count: bool = True) -> str:
 
 
 def nl_about_range(lo: Any, hi: Any) -> str:
-    """``(885, 1195)`` -> ``"890–1.200"``."""
-    return f"{nl_about(lo)}–{nl_about(hi)}"
+    """``(885, 1195)`` -> ``"890–1.200"``; a lower end below 1 is ``0`` (``"0–5"``)."""
+    return nl_about_between(lo, hi, "–")
+
+
+def nl_about_between(lo: Any, hi: Any, sep: str = " en ") -> str:
+    """``(885, 1195)`` -> ``"890 en 1.200"`` (for "tussen … en …")."""
+    if not _missing(hi) and 0 <= float(hi) < 1:
+        return "minder dan 1"
+    low = "0" if not _missing(lo) and 0 <= float(lo) < 1 else nl_about(lo)
+    return f"{low}{sep}{nl_about(hi)}"
 
 
 def nl_about_eur(x: Any, missing: str = "onbekend") -> str:

@@ -77,7 +77,8 @@ def index_page(
         f"<td>{_e(r.provincie)}</td><td>{_e(r.landsdeel)}</td>"
         f"<td class='n'>{nl_about(r.werkzoekend)}</td>"
         f"<td class='n'>{nl_dec(r.waarde, 1)}</td>"
-        f"<td class='n'>{nl_prob(r.kans_geselecteerd)}</td><td class='reden'>{_e(r.reden)}</td>"
+        f"<td class='n'>{_e(nl_prob(r.kans_geselecteerd))}</td>"
+        f"<td class='reden'>{_e(r.reden)}</td>"
         "</tr>"
         for code, r in sel.iterrows()
     )
@@ -128,7 +129,7 @@ def index_page(
         members = comparison[comparison["soort"] == "lid"]
         items = "".join(
             f"<li>{_e(c.gemeente_2009)}: nu rang {int(c.rang)}, waarde {nl_dec(c.waarde, 1)}, "
-            f"kans gekozen {nl_prob(c.kans_geselecteerd)}"
+            f"kans gekozen {_e(nl_prob(c.kans_geselecteerd))}"
             f"{' (gekozen)' if c.geselecteerd else ''}"
             f"{'. ' + _e(c.toelichting) if c.toelichting else ''}</li>"
             for c in members.itertuples()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from vluchtelingen_in_beeld.fmt import (
     nl_about,
+    nl_about_between,
     nl_about_eur,
     nl_about_range,
     nl_dec,
@@ -131,9 +132,17 @@ nav { font-size: 9pt; margin-bottom: 3mm; }
 """
 
 
+def _rate(r: Any) -> str:
+    """A card parameter the Dutch way: ``0,55 (0,4–0,7)``."""
+    central = nl_dec(r.value, 2)
+    if r.high > r.low:
+        return f"{central} ({nl_dec(r.low, 2)}–{nl_dec(r.high, 2)})"
+    return central
+
+
 def _fig(text: str) -> str:
-    """A shown figure, marked so that tests can check its rounding."""
-    return f'<span class="getal">{text}</span>'
+    """A shown figure (escaped), marked so that tests can check its rounding."""
+    return f'<span class="getal">{html.escape(text)}</span>'
 
 
 def _scenario_rows(result: YearResult, code: str) -> str:
@@ -187,7 +196,7 @@ def range_text(result: YearResult) -> str:
     )
     return (
         f"Het bereik komt vooral uit de <strong>aanname</strong> s: welk deel van wie niet "
-        f"economisch zelfstandig is beschikbaar is voor werk ({_e(s.describe())}; geen "
+        f"economisch zelfstandig is beschikbaar is voor werk ({_rate(s)}; geen "
         f"publieke bron, kalibreer met lokale gegevens). De aandelen economisch "
         f"zelfstandigen komen uit CBS 86136NED en zijn tot op ongeveer 2 procentpunt "
         f"bekend.{share}{local}"
@@ -234,7 +243,7 @@ def render_page(result: YearResult, code: str, index_href: str | None = "index.h
         f"eigen werk hebben en beschikbaar zijn voor werk. Dit is een schatting uit "
         f"CBS-bevolkingscijfers met landelijke aandelen, geen telling van UWV of de "
         f"bijstand. Waarschijnlijk ligt het aantal tussen "
-        f"{_fig(nl_about_range(row['werkzoekend_p10'], row['werkzoekend_p90']))} (8 van de 10 "
+        f"{_fig(nl_about_between(row['werkzoekend_p10'], row['werkzoekend_p90']))} (8 van de 10 "
         f"doorrekeningen). Dat is {_fig(nl_about(row['werkzoekend_per_1000'], count=False))} "
         f"per 1.000 inwoners, tegen {_fig(nl_about(nat['werkzoekend_per_1000'], count=False))} "
         f"in heel Nederland."
@@ -325,7 +334,7 @@ economisch zelfstandig: CBS 86136NED.</p>
 <th class="n">Kosten</th></tr></thead><tbody>{_scenario_rows(res, code)}</tbody></table>
 <p class="noot" id="scenario">Over een periode van {years} jaar, zoals het Banenoffensief
 Vluchtelingen (2006–2008), en per jaar. Contact met {_fig(nl_pct(card.contact_share.value))}
-van de werkzoekenden in die periode is een aanname ({_e(card.contact_share.describe())}).
+van de werkzoekenden in die periode is een aanname ({_rate(card.contact_share)}).
 Een plaatsing = baan, stage of werkervaringsplaats van minstens 6 maanden. Kosten:
 € {nl_int(card.cost_per_placement.value)} per plaatsing, in {_e(card.price_basis)} (niet
 geïndexeerd). Getallen afgerond op twee cijfers.</p>
