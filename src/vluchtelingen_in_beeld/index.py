@@ -76,7 +76,7 @@ def index_page(
         f"<td><a href='{_e(page_of[code])}'>{_e(r.gemeentenaam)}</a></td>"
         f"<td>{_e(r.provincie)}</td><td>{_e(r.landsdeel)}</td>"
         f"<td class='n'>{nl_about(r.werkzoekend)}</td>"
-        f"<td class='n'>{nl_dec(r.waarde, 1)}</td>"
+        f"<td class='n'>{nl_about(r.waarde)}</td>"
         f"<td class='n'>{_e(nl_prob(r.kans_geselecteerd))}</td>"
         f"<td class='reden'>{_e(r.reden)}</td>"
         "</tr>"
@@ -92,7 +92,7 @@ def index_page(
     )
     prices = "".join(
         f"<tr><td>{_e(r.omschrijving)}</td><td class='reden'>{_e(r.reden)}</td>"
-        f"<td class='n'>{nl_dec(r.prijs, 1)}</td>"
+        f"<td class='n'>{nl_about(r.prijs, count=False)}</td>"
         f"<td class='reden'>{_e(r.erin_zonder) or '–'}</td></tr>"
         for r in ranking.prices.itertuples()
     )
@@ -128,14 +128,14 @@ def index_page(
     if comparison is not None and len(comparison):
         members = comparison[comparison["soort"] == "lid"]
         items = "".join(
-            f"<li>{_e(c.gemeente_2009)}: nu rang {int(c.rang)}, waarde {nl_dec(c.waarde, 1)}, "
+            f"<li>{_e(c.gemeente_2009)}: nu rang {int(c.rang)}, waarde {nl_about(c.waarde)}, "
             f"kans gekozen {_e(nl_prob(c.kans_geselecteerd))}"
             f"{' (gekozen)' if c.geselecteerd else ''}"
             f"{'. ' + _e(c.toelichting) if c.toelichting else ''}</li>"
             for c in members.itertuples()
         )
         summary = "".join(
-            f"<li><strong>{_e(c.gemeente_2009)}: {nl_dec(c.waarde, 1)}</strong> trajecten. "
+            f"<li><strong>{_e(c.gemeente_2009)}: {nl_about(c.waarde)}</strong> trajecten. "
             f"{_e(c.toelichting)}</li>"
             for c in comparison[comparison["soort"] != "lid"].itertuples()
         )
