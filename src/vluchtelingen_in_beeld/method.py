@@ -30,6 +30,17 @@ DRAWS_RANGE = (100, 200_000)
 MAX_AGE = 120
 _KEY_PATTERN = re.compile(r"^(H\d{6}|\d{7}|T\d{6})$")
 
+#: The selection's constraints, in the order outputs list them.
+LIMITS = (
+    "max_per_provincie",
+    "max_per_regio",
+    "min_per_landsdeel",
+    "min_klein",
+    "max_groot",
+    "budget_eur",
+)
+
+
 #: Allowed keys per section; anything else is a typo the user should hear about.
 _SCHEMA: dict[str, set[str]] = {
     "": {
@@ -65,12 +76,7 @@ _SCHEMA: dict[str, set[str]] = {
         "capacity",
         "region_reach",
         "resolve_draws",
-        "max_per_provincie",
-        "max_per_regio",
-        "min_per_landsdeel",
-        "min_klein",
-        "max_groot",
-        "budget_eur",
+        *LIMITS,
         "pilot_cost_eur",
         "include",
         "exclude",
@@ -145,17 +151,6 @@ class Limit:
     reason: str = ""
     #: inhabitants: the ``below`` of ``min_klein`` or the ``above`` of ``max_groot``
     threshold: float | None = None
-
-
-#: The selection's constraints, in the order outputs list them.
-LIMITS = (
-    "max_per_provincie",
-    "max_per_regio",
-    "min_per_landsdeel",
-    "min_klein",
-    "max_groot",
-    "budget_eur",
-)
 
 
 @dataclass(frozen=True)

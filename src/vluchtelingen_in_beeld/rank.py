@@ -42,6 +42,12 @@ from vluchtelingen_in_beeld.estimate import sample_rate
 from vluchtelingen_in_beeld.fmt import nl_about, nl_int, nl_prob
 from vluchtelingen_in_beeld.method import LIMITS, MethodCard
 
+#: The caps per region: (constraint, code column, name column).
+CAPS = (
+    ("max_per_provincie", "provincie_code", "provincie"),
+    ("max_per_regio", "arbeidsmarktregio_code", "arbeidsmarktregio"),
+)
+
 #: The region columns a candidate frame needs.
 REGION_COLUMNS = (
     "provincie_code",
@@ -217,8 +223,6 @@ class Problem:
     rows: np.ndarray = field(init=False, repr=False)
     lo: np.ndarray = field(init=False, repr=False)
     hi: np.ndarray = field(init=False, repr=False)
-    #: (constraint name, group label) per row
-    labels: list[tuple[str, str]] = field(init=False, repr=False)
     classes: np.ndarray = field(init=False, repr=False)
     keep_per_class: int = field(init=False)
     lb: np.ndarray = field(init=False, repr=False)
@@ -230,43 +234,31 @@ class Problem:
         rows: list[np.ndarray] = [np.ones(m)]
         lo: list[float] = [c.n]
         hi: list[float] = [c.n]
-        labels = [("n", "")]
 
-        def per_group(name: str, code: str, label: str, low: float, high: float) -> None:
-            for key, members in f.groupby(code).groups.items():
+        def per_group(code: str, low: float, high: float) -> None:
+            for members in f.groupby(code).groups.values():
                 row = np.zeros(m)
                 row[f.index.get_indexer(members)] = 1.0
                 rows.append(row)
                 lo.append(low)
                 hi.append(high)
-                labels.append((name, str(f.loc[members[0], label]) if len(members) else key))
 
-        if c.max_per_provincie is not None:
-            per_group("max_per_provincie", "provincie_code", "provincie", 0, c.max_per_provincie)
-        if c.max_per_regio is not None:
-            per_group(
-                "max_per_regio", "arbeidsmarktregio_code", "arbeidsmarktregio", 0, c.max_per_regio
-            )
+        for name, code, _ in CAPS:
+            if getattr(c, name) is not None:
+                per_group(code, 0, getattr(c, name))
         if c.min_per_landsdeel:
-            per_group("min_per_landsdeel", "landsdeel_code", "landsdeel", c.min_per_landsdeel, m)
+            per_group("landsdeel_code", c.min_per_landsdeel, m)
         small = (f["inwoners"] < c.klein_onder).to_numpy()
         large = (f["inwoners"] > c.groot_boven).to_numpy()
         if c.min_klein:
             rows.append(small.astype(float))
             lo.append(c.min_klein)
             hi.append(m)
-            labels.append(("min_klein", ""))
         if c.max_groot is not None:
             rows.append(large.astype(float))
             lo.append(0)
             hi.append(c.max_groot)
-            labels.append(("max_groot", ""))
-        self.rows, self.lo, self.hi, self.labels = (
-            np.vstack(rows),
-            np.array(lo),
-            np.array(hi),
-            labels,
-        )
+        self.rows, self.lo, self.hi = np.vstack(rows), np.array(lo), np.array(hi)
         self.lb = f.index.isin(c.include).astype(float)
         self.ub = (~f.index.isin(c.exclude)).astype(float)
         key = (
@@ -367,10 +359,7 @@ def why_infeasible(
         return f"{len(c.include)} gemeenten are forced in with --include but --n is {c.n}."
     if len(eligible) < c.n:
         return f"only {len(eligible)} gemeenten are left, fewer than --n {c.n}."
-    for name, col, label in (
-        ("max_per_provincie", "provincie_code", "provincie"),
-        ("max_per_regio", "arbeidsmarktregio_code", "arbeidsmarktregio"),
-    ):
+    for name, col, label in CAPS:
         cap = getattr(c, name)
         if cap is None:
             continue
@@ -538,10 +527,7 @@ def _prices(
 
 def _full_group(r: pd.Series, sel: pd.DataFrame, c: Constraints) -> tuple[str, str] | None:
     """The cap that is full for ``r``'s region or size in the selection ``sel``, in words."""
-    for name, code, label in (
-        ("max_per_regio", "arbeidsmarktregio_code", "arbeidsmarktregio"),
-        ("max_per_provincie", "provincie_code", "provincie"),
-    ):
+    for name, code, label in reversed(CAPS):  # the smaller region first
         cap = getattr(c, name)
         same = sel[sel[code] == r[code]]
         if cap is not None and len(same) >= cap:
@@ -744,16 +730,14 @@ def reference_breaks(frame: pd.DataFrame, codes: Sequence[str], c: Constraints) 
     out = []
     if len(sel) != c.n:
         out.append(f"{len(sel)} gemeenten in plaats van {c.n}")
-    for name, col, label in (
-        ("max_per_provincie", "provincie", "provincie"),
-        ("max_per_regio", "arbeidsmarktregio", "arbeidsmarktregio"),
-    ):
+    for name, code, label in CAPS:
         cap = getattr(c, name)
         if cap is None:
             continue
-        counts = sel.groupby(col).size()
+        counts = sel.groupby(code).size()
+        names = sel.groupby(code)[label].first()
         for region, k in counts[counts > cap].items():
-            out.append(f"{k} in {label} {region} ({c.describe(name)})")
+            out.append(f"{k} in {label} {names[region]} ({c.describe(name)})")
     if c.min_per_landsdeel:
         counts = sel.groupby("landsdeel").size().reindex(frame["landsdeel"].unique(), fill_value=0)
         for region, k in counts[counts < c.min_per_landsdeel].sort_index().items():
