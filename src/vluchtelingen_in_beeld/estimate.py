@@ -90,12 +90,12 @@ def rest_bijstand_rate(
     Where ``q · N`` would take out more than 90% of a gemeente's bijstand, ``R`` is floored
     at 10% of its overall rate, and the gemeenten are named in the returned notes.
     """
-    b = bijstand_per_1000.astype(float) / 1000.0 * inwoners.astype(float)
+    inw = inwoners.astype(float)
+    b = bijstand_per_1000.astype(float) / 1000.0 * inw
     own = q * n.astype(float)
-    rest_b = (b - own).clip(lower=0.1 * b)
+    values, rest_nl = rest_rates(b.to_numpy(), own.to_numpy(), inw.to_numpy(), w.to_numpy(float))
+    rest = pd.Series(values, index=b.index)
     floored = sorted(b.index[(b - own) < 0.1 * b])
-    rest = rest_b / (inwoners.astype(float) - w.astype(float))
-    rest_nl = float((b.sum() - own.sum()) / (inwoners.astype(float).sum() - w.sum()))
     notes = []
     if floored:
         notes.append(
@@ -104,7 +104,20 @@ def rest_bijstand_rate(
             f"{' …' if len(floored) > 8 else ''}); daar telt 10% van de bijstand als die van "
             "de rest van de bevolking."
         )
-    return rest, rest_nl, notes
+    return rest, float(rest_nl), notes
+
+
+def rest_rates(
+    b: np.ndarray, own: np.ndarray, inwoners: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, Any]:
+    """The arithmetic of :func:`rest_bijstand_rate` on arrays: ``(R[m], R[NL])``.
+
+    ``b``, ``inwoners`` and ``w`` per gemeente; ``own`` (= q · N) per gemeente, or draws ×
+    gemeenten in the Monte Carlo (then ``R[NL]`` is one per draw).
+    """
+    rest = np.maximum(b - own, 0.1 * b) / (inwoners - w)
+    rest_nl = (b.sum() - own.sum(axis=-1)) / (inwoners.sum() - w.sum())
+    return rest, rest_nl
 
 
 def local_factor(rest: pd.Series, rest_nl: float, beta: float) -> pd.Series:
@@ -227,27 +240,21 @@ class Draws:
         p10, p50, p90 = np.percentile(tot, (10, 50, 90))
         return {"werkzoekend_p10": p10, "werkzoekend_p50": p50, "werkzoekend_p90": p90}
 
-    def top_n_probability(self, score_draws: np.ndarray, n: int) -> pd.Series:
-        """P(gemeente among the top ``n``) for per-draw scores (draws × gemeenten)."""
-        order = np.argsort(-score_draws, axis=1, kind="stable")[:, :n]
-        counts = np.bincount(order.ravel(), minlength=len(self.codes))
-        return pd.Series(counts / score_draws.shape[0], index=self.codes, name="kans_top_n")
-
 
 @dataclass(frozen=True)
 class LocalData:
-    """What the local factor reads: bijstand counts and inhabitants per gemeente."""
+    """What the local factor reads: bijstand per 1,000 and inhabitants per gemeente."""
 
-    bijstand: pd.Series
+    bijstand_per_1000: pd.Series
     inwoners: pd.Series
 
     @classmethod
-    def of(cls, inputs: Any) -> LocalData | None:
-        """From gathered inputs (``None`` when the card does not use bijstand)."""
-        if inputs.bijstand_per_1000 is None:
+    def of(cls, inputs: Any, card: MethodCard) -> LocalData | None:
+        """From gathered inputs; ``None`` when the card does not use the factor (β = 0)."""
+        uses = card.beta.value != 0 or card.beta.has_range
+        if inputs.bijstand_per_1000 is None or not uses:
             return None
-        inw = inputs.inwoners.astype(float)
-        return cls(inputs.bijstand_per_1000.astype(float) / 1000.0 * inw, inw)
+        return cls(inputs.bijstand_per_1000.astype(float), inputs.inwoners.astype(float))
 
 
 @dataclass(frozen=True)
@@ -382,13 +389,10 @@ def simulate(
     wm = w.to_numpy(dtype=float)  # gemeenten × groups
     n_draws = (1.0 - ei) @ wm.T  # draws × gemeenten
     j = n_draws * s[:, None]
-    if local is not None and (card.beta.has_range or card.beta.value != 0):
-        b = local.bijstand.reindex(w.index).to_numpy(dtype=float)
+    if local is not None:
         inw = local.inwoners.reindex(w.index).to_numpy(dtype=float)
-        w_tot = wm.sum(axis=1)
-        own = q[:, None] * n_draws
-        rest = np.maximum(b[None, :] - own, 0.1 * b[None, :]) / (inw - w_tot)[None, :]
-        rest_nl = (b.sum() - own.sum(axis=1)) / (inw.sum() - w_tot.sum())
+        b = local.bijstand_per_1000.reindex(w.index).to_numpy(dtype=float) / 1000.0 * inw
+        rest, rest_nl = rest_rates(b, q[:, None] * n_draws, inw, wm.sum(axis=1))
         j *= np.power(rest / rest_nl[:, None], beta[:, None])
     params = {"ei": ei, "s": s, "beta": beta, "q": q}
     if variation is not None and variation.sd > 0:
@@ -485,7 +489,7 @@ def central(w: pd.DataFrame, card: MethodCard, local: LocalData | None) -> Centr
     notes: list[str] = []
     if local is not None:
         rest, rest_nl, notes = rest_bijstand_rate(
-            local.bijstand / local.inwoners * 1000.0,
+            local.bijstand_per_1000,
             local.inwoners,
             w.sum(axis=1),
             n.sum(axis=1),
@@ -554,12 +558,15 @@ def sensitivity(
         return float(j.sum()), set(j.nlargest(top).index), float(placed)
 
     rows = []
+    bases: dict[str, tuple[float, set[str], float]] = {}  # the central run per scenario
     for name, rate in card.rates().items():
         if not rate.has_range:
             continue
         scen = name.partition(".")[2]
         scenario = scen if scen in card.scenarios else card.scenario
-        base_j, base_top, base_placed = run(card, scenario)
+        if scenario not in bases:
+            bases[scenario] = run(card, scenario)
+        base_j, base_top, base_placed = bases[scenario]
         lo = run(card.with_value(name, rate.low), scenario)
         hi = run(card.with_value(name, rate.high), scenario)
         rows.append(
@@ -601,12 +608,12 @@ def estimate(
     codes = inputs.inwoners.index
     w = target_population(inputs.population, inputs.weights)
     w = w.reindex(index=codes, columns=[g.name for g in card.groups])
-    local = LocalData.of(inputs)
+    local = LocalData.of(inputs, card)
     mid = central(w, card, local)
     n, j_groups, factor, j = mid.n, mid.j_groups, mid.factor, mid.j
     notes = [*inputs.notes, *mid.notes]
     route_a, route_b = routes(j, card.route_a.value)
-    out = scenario_outreach(j, card, card.scenario)
+    scenarios = {name: scenario_outreach(j, card, name) for name in card.scenarios}
     variation = variation_for(inputs, card, amr)
     draws, funnels = simulate(w, card, local, variation)
     pct = draws.percentiles()
@@ -625,7 +632,7 @@ def estimate(
     for g in card.groups:
         table[f"doelgroep_{g.name}"] = w[g.name]
         table[f"werkzoekend_{g.name}"] = j_groups[g.name]
-    table = table.join(out)
+    table = table.join(scenarios[card.scenario])
     table.index.name = "gemeentecode"
     table = table.reset_index()
 
@@ -639,7 +646,6 @@ def estimate(
     national = pd.DataFrame([nat], columns=table.columns)
 
     checks = _national_checks(inputs, card)
-    scenarios = {name: scenario_outreach(j, card, name) for name in card.scenarios}
     return Estimate(
         year=inputs.year,
         card=card,

@@ -38,13 +38,6 @@ def nl_pct(x: Any, digits: int = 0, signed: bool = False, missing: str = "onbeke
     return s + "%"
 
 
-def nl_eur(x: Any, missing: str = "onbekend") -> str:
-    """``1234567`` -> ``"€ 1.234.567"``."""
-    if _missing(x):
-        return missing
-    return "€ " + nl_int(x)
-
-
 def nl_range(lo: Any, hi: Any) -> str:
     """``(1200, 3400)`` -> ``"1.200–3.400"``."""
     return f"{nl_int(lo)}–{nl_int(hi)}"
