@@ -106,3 +106,11 @@ def nl_prob(x: Any, missing: str = "onbekend") -> str:
     if v > 0.99:
         return "> 99%"
     return nl_pct(v)
+
+
+def nl_rate(rate: Any) -> str:
+    """A card parameter (``value``, ``low``, ``high``) the Dutch way: ``0,55 (0,40–0,70)``."""
+    central = nl_dec(rate.value, 2)
+    if rate.high > rate.low:
+        return f"{central} ({nl_dec(rate.low, 2)}–{nl_dec(rate.high, 2)})"
+    return central

@@ -22,6 +22,7 @@ from vluchtelingen_in_beeld.fmt import (
     nl_int,
     nl_pct,
     nl_prob,
+    nl_rate,
 )
 from vluchtelingen_in_beeld.names import normalise
 from vluchtelingen_in_beeld.provenance import page_sources
@@ -132,14 +133,6 @@ nav { font-size: 9pt; margin-bottom: 3mm; }
 """
 
 
-def _rate(r: Any) -> str:
-    """A card parameter the Dutch way: ``0,55 (0,4–0,7)``."""
-    central = nl_dec(r.value, 2)
-    if r.high > r.low:
-        return f"{central} ({nl_dec(r.low, 2)}–{nl_dec(r.high, 2)})"
-    return central
-
-
 def _fig(text: str) -> str:
     """A shown figure (escaped), marked so that tests can check its rounding."""
     return f'<span class="getal">{html.escape(text)}</span>'
@@ -196,7 +189,7 @@ def range_text(result: YearResult) -> str:
     )
     return (
         f"Het bereik komt vooral uit de <strong>aanname</strong> s: welk deel van wie niet "
-        f"economisch zelfstandig is beschikbaar is voor werk ({_rate(s)}; geen "
+        f"economisch zelfstandig is beschikbaar is voor werk ({nl_rate(s)}; geen "
         f"publieke bron, kalibreer met lokale gegevens). De aandelen economisch "
         f"zelfstandigen komen uit CBS 86136NED en zijn tot op ongeveer 2 procentpunt "
         f"bekend.{share}{local}"
@@ -334,7 +327,7 @@ economisch zelfstandig: CBS 86136NED.</p>
 <th class="n">Kosten</th></tr></thead><tbody>{_scenario_rows(res, code)}</tbody></table>
 <p class="noot" id="scenario">Over een periode van {years} jaar, zoals het Banenoffensief
 Vluchtelingen (2006–2008), en per jaar. Contact met {_fig(nl_pct(card.contact_share.value))}
-van de werkzoekenden in die periode is een aanname ({_rate(card.contact_share)}).
+van de werkzoekenden in die periode is een aanname ({nl_rate(card.contact_share)}).
 Een plaatsing = baan, stage of werkervaringsplaats van minstens 6 maanden. Kosten:
 € {nl_int(card.cost_per_placement.value)} per plaatsing, in {_e(card.price_basis)} (niet
 geïndexeerd). Getallen afgerond op twee cijfers.</p>

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vluchtelingen_in_beeld import __version__
-from vluchtelingen_in_beeld.fmt import nl_dec
+from vluchtelingen_in_beeld.fmt import nl_rate
 from vluchtelingen_in_beeld.year import Origin, YearResult
 
 TOOL_NAME = "vluchtelingen-in-beeld"
@@ -77,7 +77,7 @@ def definition_lines(card: Any, year: int | None, *, full: bool = False) -> list
         f"Geteld: doelgroep {ages}, {card.birthplace} geboren, herkomst "
         f"{', '.join(g.label for g in card.groups)}; min wie economisch zelfstandig is "
         f"(CBS 86136NED, gemeten zonder scholieren en studenten); daarvan werkzoekend: "
-        f"aandeel s = {nl_dec(s.value, 2)} ({nl_dec(s.low, 2)}–{nl_dec(s.high, 2)})"
+        f"aandeel s = {nl_rate(s)}"
         + (" (aanname)" if s.assumption else "")
         + ". Plaatsing = baan, stage of werkervaringsplaats."
     )
