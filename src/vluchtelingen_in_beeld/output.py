@@ -617,10 +617,9 @@ def _render_maps(result: YearResult) -> list[tuple[str, bytes, bytes]]:
     Workers are forked after the heavy libraries are loaded, so they start at once and
     share the year's result; where fork is not available, the maps are drawn here in turn.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     import matplotlib
+
+    from vluchtelingen_in_beeld._impl.forking import fork_map
 
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
@@ -628,11 +627,7 @@ def _render_maps(result: YearResult) -> list[tuple[str, bytes, bytes]]:
     global _RUN_RESULT
     _RUN_RESULT = result
     try:
-        if "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
-            return [_one_map(i) for i in range(len(RUN_MAPS))]
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
-            return list(pool.map(_one_map, range(len(RUN_MAPS))))
+        return fork_map(_one_map, range(len(RUN_MAPS)))
     finally:
         _RUN_RESULT = None
 

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vluchtelingen_in_beeld._impl.forking import fork_map
 from vluchtelingen_in_beeld.errors import (
     ConfigError,
     InfeasibleError,
@@ -455,22 +456,12 @@ def selection_chance(problem: Problem, draw_values: np.ndarray) -> np.ndarray:
     The draws are split over two forked workers where the platform can fork and has two
     cores (each solve is independent and CPU-bound); else they are solved here in turn.
     """
-    import multiprocessing
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
     global _CHANCE
     n = len(draw_values)
     _CHANCE = (problem, draw_values)
     try:
-        can_fork = "fork" in multiprocessing.get_all_start_methods()
-        if not can_fork or (os.cpu_count() or 1) < 2 or n < 100:
-            counts = _solve_rows((0, n))
-        else:
-            halves = [(0, n // 2), (n // 2, n)]
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
-                counts = sum(pool.map(_solve_rows, halves), np.zeros(draw_values.shape[1]))
+        parts = [(0, n // 2), (n // 2, n)] if n >= 100 else [(0, n)]
+        counts = sum(fork_map(_solve_rows, parts), np.zeros(draw_values.shape[1]))
     finally:
         _CHANCE = None
     out: np.ndarray = counts / n
