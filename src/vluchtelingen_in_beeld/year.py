@@ -271,11 +271,13 @@ def build_year(
     overrides = dict(selection or {})
     if n is not None:
         overrides["n"] = n
-    the_card = estimate.card if estimate is not None else None
-    if the_card is None:
-        the_card = prepare_card(
+    the_card = (
+        estimate.card
+        if estimate is not None
+        else prepare_card(
             card, draws=draws, seed=seed, scenario=scenario, contact_share=contact_share
         )
+    )
     Constraints.from_card(the_card, **overrides).check()
     inputs: Inputs | None = None
     regions: Regions | None = None
