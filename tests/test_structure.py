@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "src" / "vluchtelingen_in_beeld"
 
 STAGES = {
-    "base": ["errors", "fmt", "settings", "_impl.odata_filter", "_impl.forking"],
+    "base": ["errors", "fmt", "settings", "_impl.odata_filter", "_impl.forking", "_impl.highs"],
     "access": ["_impl.client", "_impl.pdok", "_impl.server", "store", "tables", "cbs", "snapshot"],
     "clean": ["method", "inputs", "names", "regions", "check"],
     "estimate": ["estimate"],
