@@ -128,10 +128,91 @@ def test_html_colours_missing_class_legend_and_escaping():
     assert "L.geoJson" in out or "L.geoJSON" in out
 
 
-def test_png_is_an_image():
-    data, classes = square_map(highlight=["GM0003"])
+def _donut_and_pair() -> gpd.GeoDataFrame:
+    """GM0001 a 10 km square with a 6 km hole whose ring runs the same way as the outside
+    (so a non-zero fill fills it unless the rings are oriented); GM0002 two squares."""
+    outer = [(0, 0), (10_000, 0), (10_000, 10_000), (0, 10_000)]
+    inner = [(2_000, 2_000), (8_000, 2_000), (8_000, 8_000), (2_000, 8_000)]
+    donut = shapely.Polygon(outer, [inner])
+    assert shapely.is_ccw(donut.exterior) == shapely.is_ccw(donut.interiors[0])
+    pair = shapely.MultiPolygon([box(20_000, 0, 24_000, 4_000), box(26_000, 6_000, 30_000, 10_000)])
+    frame = squares().iloc[:2].copy()
+    frame["geometry"] = gpd.GeoSeries([donut, pair], index=frame.index, crs=28992)
+    return frame.set_geometry("geometry").set_crs(28992, allow_override=True)
+
+
+def _pixels(png: bytes, colour: str) -> np.ndarray:
+    """(row, col) of the pixels within 12 of ``colour`` in each channel."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(BytesIO(png)).convert("RGB")).astype(int)
+    want = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+    return np.argwhere(np.abs(rgb - want).max(axis=2) <= 12)
+
+
+def test_geojson_keeps_holes_and_parts_rounded_and_oriented():
+    """The HTML's geometries are the shapes (to 5 decimals), exteriors counter-clockwise and
+    holes clockwise as RFC 7946 asks, one MultiPolygon per area."""
+    from shapely.geometry import shape
+
+    from vluchtelingen_in_beeld.maps import _geojson_geometries
+
+    frame = _donut_and_pair()
+    wgs = shapely.transform(frame.geometry.values, lambda xy: xy / 1e5 + [5.1234567, 52.0])
+    out = _geojson_geometries(wgs)
+    assert [g["type"] for g in out] == ["MultiPolygon", "MultiPolygon"]
+    for got, want in zip(out, wgs, strict=True):
+        back = shape(got)
+        assert back.hausdorff_distance(want) < 1e-5
+        assert back.area == pytest.approx(want.area, rel=1e-3)
+        for polygon in back.geoms:
+            assert shapely.is_ccw(polygon.exterior)
+            assert not any(shapely.is_ccw(ring) for ring in polygon.interiors)
+    assert len(out[0]["coordinates"][0]) == 2  # the donut: exterior and hole
+    assert len(out[1]["coordinates"]) == 2  # the pair: two polygons
+    first = out[0]["coordinates"][0][0][0]
+    assert first == [round(v, 5) for v in first] and first[0] != 5.1234567
+
+
+def test_png_draws_holes_parts_outline_and_footer():
+    """The PNG is drawn from our own paths and a Pillow footer: a hole stays empty, both parts
+    of a multipolygon are filled, the outline is drawn, and the footer's lines (in the warning's
+    red and the footer's grey) sit below the map and travel in the file's text chunks."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from vluchtelingen_in_beeld.maps import FOOTER_COLOUR, OUTLINE_COLOUR, WARNING_COLOUR
+
+    data, classes = square_map(highlight=["GM0002"])
+    data.frame = _donut_and_pair()
+    classes = classify(data.frame["value"], "equal_interval", 2, "int")
     png = render_png(data, classes, dpi=60)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+    image = Image.open(BytesIO(png))
+    assert image.size == (round(8.27 * 60), round(10.5 * 60))
+    donut = _pixels(png, classes.colour_of("GM0001"))
+    pair = _pixels(png, classes.colour_of("GM0002"))
+    assert len(donut) > 500 and len(pair) > 500
+    (top, left), (bottom, right) = donut.min(axis=0), donut.max(axis=0)
+    centre = np.asarray(image.convert("RGB"))[(top + bottom) // 2, (left + right) // 2]
+    assert centre.tolist() == [255, 255, 255], "the hole was filled"
+    # the pair: two blocks of fill, with white between them along the diagonal
+    cols = np.unique(pair[:, 1])
+    assert cols.max() - cols.min() > 1.3 * (right - left) * 0.6
+    assert len(_pixels(png, OUTLINE_COLOUR)) > 100
+    # below the map: the warning's line in red, then the footer's in grey
+    warning_rows = _pixels(png, WARNING_COLOUR)[:, 0]
+    footer_rows = _pixels(png, FOOTER_COLOUR)[:, 0]
+    footer_rows = footer_rows[footer_rows > bottom]
+    assert len(warning_rows) > 20 and len(footer_rows) > 20
+    assert warning_rows.min() > bottom and warning_rows.max() < footer_rows.max()
+    assert image.text["Source"].splitlines() == [
+        "LET OP: TEST SNAPSHOT & niet echt",
+        f"Bron: test {EVIL}",
+    ]
+    assert image.text["Title"] == "Werkzoekende vluchtelingen (schatting)"
 
 
 def test_simplify_keeps_neighbours_together(geo_folder):

@@ -20,7 +20,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -495,8 +495,8 @@ RUN_STEPS = (
     "CBS-gegevens ophalen en schatten",
     "rangorde",
     "regio's",
-    "kaarten (HTML en PNG)",
     "pitchpagina's",
+    "kaarten (HTML en PNG)",
     "overzicht en manifest",
 )
 #: (metric, level, highlight the selection)
@@ -516,7 +516,7 @@ _PACKAGES = (
     "folium",
     "mapclassify",
     "matplotlib",
-    "scipy",
+    "highspy",
     "XStatic-Leaflet",
 )
 
@@ -575,8 +575,9 @@ def write_run(
     Built in a staging folder beside ``out`` and swapped in at the end, so an interrupted
     run leaves the previous folder as it was. ``progress(i, text)`` is called at the start
     of steps 2–6 (step 1 is :func:`~.year.build_year`), ``hook(name)`` after each (tests use
-    it to interrupt). Returns relative path -> sha256 of every file. The caller checks
-    ``out`` first (:func:`check_output_folder`).
+    it to interrupt). The maps are drawn on the other core from the start (see
+    :func:`_maps_in_background`) and collected at step 5. Returns relative path -> sha256 of
+    every file. The caller checks ``out`` first (:func:`check_output_folder`).
     """
     import shutil
     import uuid
@@ -611,23 +612,24 @@ def _one_map(i: int) -> tuple[str, bytes, bytes]:
     return m.data.title, m.html().encode("utf-8"), m.png()
 
 
-def _render_maps(result: YearResult) -> list[tuple[str, bytes, bytes]]:
-    """The run's maps, two at a time where the platform can fork (the work is CPU-bound).
+@contextlib.contextmanager
+def _maps_in_background(
+    result: YearResult,
+) -> Iterator[Callable[[], list[tuple[str, bytes, bytes]]]]:
+    """Start drawing the run's maps on the other core; yield a function that waits for them.
 
-    Workers are forked after the heavy libraries are loaded, so they start at once and
-    share the year's result; where fork is not available, the maps are drawn here in turn.
+    The maps are most of a run's CPU and need nothing the other outputs make, so they are
+    drawn by two forked workers while this process writes the tables and pages (where the
+    platform cannot fork, they are drawn here when asked for). Workers are forked after the
+    year is built, so they share it and start at once.
     """
-    import matplotlib
-
-    from vluchtelingen_in_beeld._impl.forking import fork_map
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
+    from vluchtelingen_in_beeld._impl.forking import forked
 
     global _RUN_RESULT
     _RUN_RESULT = result
     try:
-        return fork_map(_one_map, range(len(RUN_MAPS)))
+        with forked(_one_map, range(len(RUN_MAPS))) as maps:
+            yield maps
     finally:
         _RUN_RESULT = None
 
@@ -644,48 +646,49 @@ def _build_run(result: YearResult, root: Path, progress: Any, hook: Any) -> dict
 
     y, est, ranking = result.year, result.estimate, result.ranking
     assert result.shapes is not None
-    _put(root, f"tabellen/schatting_{y}.csv", table_bytes(est.table, ".csv"))
-    _put(root, f"tabellen/schatting_{y}_nederland.csv", table_bytes(est.national, ".csv"))
-    if est.sensitivity is not None:
-        _put(root, f"tabellen/gevoeligheid_{y}.csv", table_bytes(est.sensitivity, ".csv"))
-    hook("estimate")
+    with _maps_in_background(result) as drawn:  # the other core draws the maps meanwhile
+        _put(root, f"tabellen/schatting_{y}.csv", table_bytes(est.table, ".csv"))
+        _put(root, f"tabellen/schatting_{y}_nederland.csv", table_bytes(est.national, ".csv"))
+        if est.sensitivity is not None:
+            _put(root, f"tabellen/gevoeligheid_{y}.csv", table_bytes(est.sensitivity, ".csv"))
+        hook("estimate")
 
-    progress(2, RUN_STEPS[1])
-    _put(root, f"tabellen/rangorde_{y}.csv", table_bytes(ranking.table, ".csv"))
-    _put(root, f"tabellen/prijzen_beperkingen_{y}.csv", table_bytes(ranking.prices, ".csv"))
-    comparison = result.comparison_2009()
-    _put(root, f"tabellen/vergelijking_2009_{y}.csv", table_bytes(comparison, ".csv"))
-    geo = result.shapes.boundaries.frame.geometry
-    base = _year_record(result, "run-layer", len(est.table), {})
-    for name, frame in ((f"schatting_{y}", est.table), (f"rangorde_{y}", ranking.table)):
-        codes = frame["gemeentecode"].to_numpy()
-        _put(root, f"tabellen/{name}.gpkg", gpkg_bytes(frame, geo.reindex(codes), name, base))
-    hook("rank")
+        progress(2, RUN_STEPS[1])
+        _put(root, f"tabellen/rangorde_{y}.csv", table_bytes(ranking.table, ".csv"))
+        _put(root, f"tabellen/prijzen_beperkingen_{y}.csv", table_bytes(ranking.prices, ".csv"))
+        comparison = result.comparison_2009()
+        _put(root, f"tabellen/vergelijking_2009_{y}.csv", table_bytes(comparison, ".csv"))
+        geo = result.shapes.boundaries.frame.geometry
+        base = _year_record(result, "run-layer", len(est.table), {})
+        for name, frame in ((f"schatting_{y}", est.table), (f"rangorde_{y}", ranking.table)):
+            codes = frame["gemeentecode"].to_numpy()
+            _put(root, f"tabellen/{name}.gpkg", gpkg_bytes(frame, geo.reindex(codes), name, base))
+        hook("rank")
 
-    progress(3, RUN_STEPS[2])
-    for level in RUN_LEVELS:
-        _put(root, f"tabellen/regio_{level}_{y}.csv", table_bytes(result.totals(level), ".csv"))
-    hook("regions")
+        progress(3, RUN_STEPS[2])
+        for level in RUN_LEVELS:
+            _put(root, f"tabellen/regio_{level}_{y}.csv", table_bytes(result.totals(level), ".csv"))
+        hook("regions")
 
-    progress(4, RUN_STEPS[3])
-    maps = []
-    for (metric, level, _), (title, html_bytes, png_bytes) in zip(
-        RUN_MAPS, _render_maps(result), strict=True
-    ):
-        stem = f"kaarten/{metric}_{level}_{y}"
-        _put(root, f"{stem}.html", html_bytes)
-        _put(root, f"{stem}.png", png_bytes)
-        maps.append((title, level, f"{stem}.html", f"{stem}.png"))
-    hook("maps")
+        progress(4, RUN_STEPS[3])
+        pages = []
+        for code in ranking.selected["gemeentecode"]:
+            name = result.gemeente_name(code)
+            rel = f"pitch/{page_name(code, name)}"
+            _put(root, rel, render_page(result, code, index_href="../index.html").encode("utf-8"))
+            pages.append((code, name, rel))
+        hook("pitch")
 
-    progress(5, RUN_STEPS[4])
-    pages = []
-    for code in ranking.selected["gemeentecode"]:
-        name = result.gemeente_name(code)
-        rel = f"pitch/{page_name(code, name)}"
-        _put(root, rel, render_page(result, code, index_href="../index.html").encode("utf-8"))
-        pages.append((code, name, rel))
-    hook("pitch")
+        progress(5, RUN_STEPS[4])
+        maps = []
+        for (metric, level, _), (title, html_bytes, png_bytes) in zip(
+            RUN_MAPS, drawn(), strict=True
+        ):
+            stem = f"kaarten/{metric}_{level}_{y}"
+            _put(root, f"{stem}.html", html_bytes)
+            _put(root, f"{stem}.png", png_bytes)
+            maps.append((title, level, f"{stem}.html", f"{stem}.png"))
+        hook("maps")
 
     progress(6, RUN_STEPS[5])
     sources = page_sources(result)
