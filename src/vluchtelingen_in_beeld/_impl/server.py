@@ -494,7 +494,7 @@ class ReplayServer:
     def start(self) -> ReplayServer:
         """Start serving in a daemon thread."""
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
         self._thread.start()
         return self
