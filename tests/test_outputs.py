@@ -1,7 +1,8 @@
 """Outputs of a year built once: GeoPackages QGIS can open, and one source of truth.
 
 The run's tables are the same as the single commands' tables for the same seed and draws:
-each is written from one :class:`~vluchtelingen_in_beeld.year.YearResult`.
+each is written from one :class:`~vluchtelingen_in_beeld.year.YearResult`. And they are the
+same as a reference version's, run from git on the same snapshot.
 """
 
 from __future__ import annotations
@@ -84,18 +85,70 @@ def test_run_tables_are_the_single_commands_tables(statline, tmp_path, env):
         assert info["features"] == 342 and info["crs"] == "EPSG:28992"
 
 
-def test_reference_tables_if_given(statline, tmp_path, env):
-    """With $VIB_REFERENCE_RUN (a run folder made by an earlier version, same seed and
-    draws), the tables must match within floating-point tolerance."""
+#: The version whose tables a run must reproduce (same seed and draws). Move it, with the
+#: reason in the commit message, only when a change is meant to alter the numbers; the last
+#: was the selection and definitions of issues 12 and 14.
+REFERENCE_COMMIT = "3b8b1cc"
+
+
+def _reference_run(statline: Path, tmp_path: Path) -> Path:
+    """A run of :data:`REFERENCE_COMMIT`'s code on the same snapshot, in its own store."""
+    import os
+    import subprocess
+    import sys
+    import tarfile
+
+    repo = Path(__file__).resolve().parents[1]
+    known = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "-e", f"{REFERENCE_COMMIT}^{{commit}}"],
+        capture_output=True,
+    )
+    if known.returncode != 0:
+        pytest.skip(f"commit {REFERENCE_COMMIT} is not in this checkout (a shallow clone?)")
+    archive = tmp_path / "ref.tar"
+    subprocess.run(
+        ["git", "-C", str(repo), "archive", "-o", str(archive), REFERENCE_COMMIT, "src"],
+        check=True,
+    )
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path / "ref", filter="data")
+    src = tmp_path / "ref" / "src"
+    out = tmp_path / "ref_run"
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import vluchtelingen_in_beeld as v; "
+        "assert v.__file__.startswith(sys.argv[1]), v.__file__; "
+        "from vluchtelingen_in_beeld.cli import main; "
+        "main(sys.argv[2:], prog_name='vib')"
+    )
+    args = ["run", "--snapshot", str(statline), "--draws", "300", "--out", str(out)]
+    env = {**os.environ, "VIB_DATA_DIR": str(tmp_path / "ref_store")}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(src), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return out
+
+
+def test_run_tables_match_the_reference_version(statline, tmp_path, env):
+    """`vib run` writes the same tables as the reference version for the same seed and draws.
+
+    The reference is :data:`REFERENCE_COMMIT`'s code, run here from git, or the run folder
+    in ``$VIB_REFERENCE_RUN`` (one made by any earlier version, with ``--draws 300``).
+    """
     import os
 
-    ref = os.environ.get("VIB_REFERENCE_RUN")
-    if not ref:
-        pytest.skip("set VIB_REFERENCE_RUN to compare with an earlier version's run")
+    given = os.environ.get("VIB_REFERENCE_RUN")
+    ref = Path(given) if given else _reference_run(statline, tmp_path)
     out = tmp_path / "now"
     r = cli("run", "--snapshot", str(statline), "--draws", "300", "--out", str(out), env=env)
     assert r.exit_code == 0, r.output
-    for old in sorted((Path(ref) / "tabellen").glob("*.csv")):
+    tables = sorted((ref / "tabellen").glob("*.csv"))
+    assert len(tables) >= 9, [t.name for t in tables]
+    for old in tables:
         pd.testing.assert_frame_equal(
             pd.read_csv(out / "tabellen" / old.name), pd.read_csv(old), rtol=1e-9
         )
