@@ -128,6 +128,19 @@ def test_html_colours_missing_class_legend_and_escaping():
     assert "L.geoJson" in out or "L.geoJSON" in out
 
 
+def test_template_syntax_in_texts_is_shown_not_run():
+    """A CBS text with Jinja syntax is text: ``{{ 7*7 }}`` is not evaluated to 49 and an
+    unbalanced ``{% endfor %}`` does not break the page (branca compiles what it is given)."""
+    data, classes = square_map()
+    data.warning = "let op {{ 7*7 }} en {% endfor %}"
+    data.title = "Kaart {{ this }}"
+    data.footer = ["Bron: {% raw %}x"]
+    out = render_html(data, classes)
+    assert "let op {{ 7*7 }} en {% endfor %}" in out and "let op 49" not in out
+    assert "<title>Kaart {{ this }}</title>" in out
+    assert "Bron: {% raw %}x" in out
+
+
 def _donut_and_pair() -> gpd.GeoDataFrame:
     """GM0001 a 10 km square with a 6 km hole whose ring runs the same way as the outside
     (so a non-zero fill fills it unless the rings are oriented); GM0002 two squares."""
