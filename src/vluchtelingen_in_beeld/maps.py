@@ -358,7 +358,7 @@ def _verbatim(markup: str) -> Any:
     from branca.element import Element
 
     element = Element("{{ this.markup }}")
-    element.markup = markup
+    element.markup = markup  # type: ignore[attr-defined]  # read by the template
     return element
 
 
