@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -187,6 +188,23 @@ def test_geojson_keeps_holes_and_parts_rounded_and_oriented():
     assert len(out[1]["coordinates"]) == 2  # the pair: two polygons
     first = out[0]["coordinates"][0][0][0]
     assert first == [round(v, 5) for v in first] and first[0] != 5.1234567
+
+
+def test_footer_lines_fit_and_keep_every_character():
+    """The PNG footer's lines: each fits the width in the font, paragraphs stay apart, and a
+    word wider than a line (a path, a checksum) is cut, not lost or left sticking out."""
+    from matplotlib import get_data_path
+    from PIL import ImageFont
+
+    from vluchtelingen_in_beeld.maps import _footer_lines
+
+    font = ImageFont.truetype(str(Path(get_data_path()) / "fonts/ttf/DejaVuSans.ttf"), 12.5)
+    text = "Bron: CBS 85458NED en " + "a1b2c3" * 40 + " einde\n\nTweede alinea, kort."
+    lines = _footer_lines(text, font, 300)
+    assert all(font.getlength(line) <= 300 for line in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "").replace("\n", "")
+    assert lines[-2:] == ["", "Tweede alinea, kort."]
+    assert len(lines) > 5 and all(lines[:-2])
 
 
 def test_png_draws_holes_parts_outline_and_footer():

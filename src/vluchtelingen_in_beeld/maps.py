@@ -448,12 +448,28 @@ FOOTER_COLOUR = "#333333"
 WARNING_COLOUR = "#8a1c1c"  # as the HTML's .vib-warning
 
 
+def _fitting_pieces(words: list[str], font: Any, width_px: float) -> list[str]:
+    """``words``, any too wide for a line (a path, a checksum) cut into pieces that fit."""
+    out: list[str] = []
+    for word in words:
+        while len(word) > 1 and font.getlength(word) > width_px:
+            lo, hi = 1, len(word) - 1  # the longest prefix that fits (at least one character)
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                lo, hi = (mid, hi) if font.getlength(word[:mid]) <= width_px else (lo, mid - 1)
+            out.append(word[:lo])
+            word = word[lo:]
+        if word:
+            out.append(word)
+    return out
+
+
 def _footer_lines(text: str, font: Any, width_px: float) -> list[str]:
     """``text`` broken into lines that fit ``width_px`` in ``font`` (paragraphs kept)."""
     out: list[str] = []
     for paragraph in text.splitlines():
         line = ""
-        for word in paragraph.split():
+        for word in _fitting_pieces(paragraph.split(), font, width_px):
             candidate = f"{line} {word}" if line else word
             if line and font.getlength(candidate) > width_px:
                 out.append(line)
@@ -505,7 +521,7 @@ def render_png(data: MapData, classes: Classes, dpi: int = 150) -> bytes:
         PathCollection(paths, facecolors=colours, edgecolors=BORDER_COLOUR, linewidths=0.3)
     )
     if data.highlight:
-        outline = [paths[i] for i in frame.index.get_indexer(data.highlight)]
+        outline = [paths[frame.index.get_loc(code)] for code in data.highlight]
         ax.add_collection(
             PathCollection(outline, facecolors="none", edgecolors=OUTLINE_COLOUR, linewidths=1.6)
         )
