@@ -466,16 +466,17 @@ def _fitting_pieces(words: list[str], font: Any, width_px: float) -> list[str]:
 
 def _footer_lines(text: str, font: Any, width_px: float) -> list[str]:
     """``text`` broken into lines that fit ``width_px`` in ``font`` (paragraphs kept)."""
+    space = font.getlength(" ")
     out: list[str] = []
     for paragraph in text.splitlines():
-        line = ""
+        line, used = "", 0.0
         for word in _fitting_pieces(paragraph.split(), font, width_px):
-            candidate = f"{line} {word}" if line else word
-            if line and font.getlength(candidate) > width_px:
+            width = font.getlength(word)
+            if line and used + space + width > width_px:
                 out.append(line)
-                line = word
+                line, used = word, width
             else:
-                line = candidate
+                line, used = (f"{line} {word}", used + space + width) if line else (word, width)
         out.append(line)
     return out
 
@@ -554,7 +555,9 @@ def render_png(data: MapData, classes: Classes, dpi: int = 150) -> bytes:
     fig.subplots_adjust(left=0.02, right=0.98, top=0.93, bottom=bottom)
     canvas.draw()  # type: ignore[no-untyped-call]
     rgba = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
-    image = Image.fromarray(np.asarray(rgba)[..., :3])
+    rows, cols = rgba.shape[:2]
+    image = Image.frombuffer("RGBA", (cols, rows), rgba, "raw", "RGBA", 0, 1)
+    image = image.convert("RGB")  # opaque: a third less to compress
     draw = ImageDraw.Draw(image)
     y = height_px - footer_px
     for line, colour in footer:
