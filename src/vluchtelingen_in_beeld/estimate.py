@@ -251,8 +251,7 @@ class LocalData:
     @classmethod
     def of(cls, inputs: Any, card: MethodCard) -> LocalData | None:
         """From gathered inputs; ``None`` when the card does not use the factor (β = 0)."""
-        uses = card.beta.value != 0 or card.beta.has_range
-        if inputs.bijstand_per_1000 is None or not uses:
+        if inputs.bijstand_per_1000 is None or not card.uses_local_factor:
             return None
         return cls(inputs.bijstand_per_1000.astype(float), inputs.inwoners.astype(float))
 
@@ -525,8 +524,7 @@ SENSITIVITY_COLUMNS = (
 def _acts_on(name: str, card: MethodCard) -> str:
     """What a parameter moves, in Dutch (the sensitivity table's ``werkt_op``)."""
     if name in ("beta", "target_bijstand_share"):
-        on = card.beta.value != 0 or card.beta.has_range
-        return "lokale factor" + ("" if on else " (staat uit: β = 0)")
+        return "lokale factor" + ("" if card.uses_local_factor else " (staat uit: β = 0)")
     if name in ("local_sd",):
         return "onzekerheid (spreiding tussen gemeenten in de doorrekeningen)"
     if name in ("capacity", "region_reach"):

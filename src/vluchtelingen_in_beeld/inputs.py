@@ -320,7 +320,7 @@ def gather(session: Session, card: MethodCard, year: int, *, explain: bool = Tru
     )
     if spec is not T.POPULATION_OLD and card.local_from_data:
         _add_non_european(session, inputs, spec, meta, year)
-    if card.beta.value != 0 or card.beta.has_range:
+    if card.uses_local_factor:
         _add_bijstand(session, inputs, year)
     elif card.local_from_data and inputs.non_european_share is not None:
         try:

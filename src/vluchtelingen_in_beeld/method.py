@@ -219,6 +219,11 @@ class MethodCard:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     @property
+    def uses_local_factor(self) -> bool:
+        """Whether the local factor ``(R[m]/R[NL])^β`` is on (β, or its range, not 0)."""
+        return self.beta.value != 0 or self.beta.has_range
+
+    @property
     def all_ages(self) -> bool:
         """Whether the card covers every age (then CBS's age total is used)."""
         return self.age_max is not None and self.age_min <= 0 and self.age_max >= MAX_AGE

@@ -91,9 +91,8 @@ def definition_lines(card: Any, year: int | None, *, full: bool = False) -> list
         "plaatsing": "Plaatsing",
     }
     lines = []
-    local_on = card.beta.value != 0 or card.beta.has_range
     for term, text in card.definitions.items():
-        if term == "lokaal" and not local_on:
+        if term == "lokaal" and not card.uses_local_factor:
             continue  # the card does not use the local factor
         lines.append(f"{labels.get(term, term)}: {text}")
     if card.age_source:
