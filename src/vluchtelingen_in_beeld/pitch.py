@@ -145,7 +145,6 @@ def _scenario_rows(result: YearResult, code: str) -> str:
     funnel); every figure is rounded to what the inputs support.
     """
     est, card = result.estimate, result.card
-    years = card.period_years
     rows = []
     for name, frame in est.scenarios.items():
         sc = card.scenarios[name]
@@ -158,7 +157,7 @@ def _scenario_rows(result: YearResult, code: str) -> str:
             f"<td class='n'>{intakes}</td>"
             f"<td class='n'>{_fig(nl_about(out['plaatsingen']))}<br><span class='klein'>"
             f"({_fig(nl_about_range(lo, hi))})</span></td>"
-            f"<td class='n'>{_fig(nl_about(out['plaatsingen'] / years))}</td>"
+            f"<td class='n'>{_fig(nl_about(out['plaatsingen_per_jaar']))}</td>"
             f"<td class='n'>{_fig(nl_about_eur(out['kosten_eur']))}</td></tr>"
         )
     return "".join(rows)
