@@ -452,6 +452,10 @@ class Estimate:
     #: the local variation in the draws (None: national rates only)
     variation: Variation | None = None
 
+    def variation_record(self) -> dict[str, Any] | None:
+        """The local variation for the manifest (``None``: national rates only)."""
+        return self.variation.record() if self.variation is not None else None
+
     def placements_interval(self, scenario: str, code: str | None = None) -> tuple[float, ...]:
         """p10, p50, p90 of placements over the period, for one gemeente or the Netherlands.
 

@@ -351,7 +351,7 @@ def write_estimate(
             "rows": len(est.table),
             "year_choice": est.year_note or "given with --year",
             "bijstand_table": est.bijstand_table,
-            "local_variation": est.variation.record() if est.variation else None,
+            "local_variation": est.variation_record(),
             "sensitivity": est.sensitivity.to_dict("records")
             if est.sensitivity is not None
             else None,
@@ -401,12 +401,8 @@ def write_ranking(result: YearResult, path: Path, *, compare: bool = False) -> l
         "ranking",
         len(ranking.table),
         {
-            "constraints": ranking.constraints.record(),
-            "objective": ranking.objective,
-            "selection": ranking.params,
-            "local_variation": result.estimate.variation.record()
-            if result.estimate.variation
-            else None,
+            **ranking.record(),
+            "local_variation": result.estimate.variation_record(),
             "growth_basis": result.growth.basis,
         },
     )
@@ -704,12 +700,10 @@ def _build_run(result: YearResult, root: Path, progress: Any, hook: Any) -> dict
         len(est.table),
         {
             "bijstand_table": est.bijstand_table,
-            "local_variation": est.variation.record() if est.variation else None,
+            "local_variation": est.variation_record(),
             "parameters": {
                 "n": ranking.constraints.n,
-                "constraints": ranking.constraints.record(),
-                "objective": ranking.objective,
-                "selection": ranking.params,
+                **ranking.record(),
                 "draws": result.card.draws,
                 "seed": result.card.seed,
                 "scenario": result.card.scenario,

@@ -405,6 +405,14 @@ class Ranking:
         """The selected gemeenten, in order of rank."""
         return self.table[self.table["geselecteerd"]]
 
+    def record(self) -> dict[str, Any]:
+        """How the selection was made, for the manifest."""
+        return {
+            "constraints": self.constraints.record(),
+            "objective": self.objective,
+            "selection": self.params,
+        }
+
 
 CONTRACT = [
     "rang",
