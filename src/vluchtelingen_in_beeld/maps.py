@@ -498,8 +498,9 @@ def render_png(data: MapData, classes: Classes, dpi: int = 150) -> bytes:
     from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
     width_px, height_px = (round(side * dpi) for side in PNG_SIZE_IN)
+    footer_size_px = FOOTER_PT * dpi / 72
     font = ImageFont.truetype(
-        str(Path(get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"), FOOTER_PT * dpi / 72
+        str(Path(get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"), footer_size_px
     )
     margin = 0.02 * width_px
     warning = [f"LET OP: {data.warning}"] if data.warning else []
@@ -509,7 +510,7 @@ def render_png(data: MapData, classes: Classes, dpi: int = 150) -> bytes:
         for paragraph in (warning, data.footer)
         for line in _footer_lines("\n".join(paragraph), font, width_px - 2 * margin)
     ]
-    line_px = 1.25 * FOOTER_PT * dpi / 72
+    line_px = 1.25 * footer_size_px
     footer_px = line_px * len(footer) + 0.01 * height_px
 
     frame = data.frame

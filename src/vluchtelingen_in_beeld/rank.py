@@ -467,6 +467,21 @@ def _prices(
     moved_in: dict[str, set[str]] = {}
     moved_out: dict[str, set[str]] = {}
     codes = frame.index
+
+    def row(name: str, price: float, binding: bool, came: set[str], went: set[str]) -> None:
+        rows.append(
+            {
+                "beperking": name,
+                "omschrijving": c.describe(name),
+                "reden": c.reasons.get(name, ""),
+                "prijs": price,
+                "prijs_pct": price / objective if objective else np.nan,
+                "bindend": binding,
+                "erin_zonder": ", ".join(frame.loc[sorted(came), "gemeentenaam"]),
+                "eruit_zonder": ", ".join(frame.loc[sorted(went), "gemeentenaam"]),
+            }
+        )
+
     for name in c.active():
         try:
             idx, obj = Problem(frame, c.without(name), problem.cost_per_value).solve(values)
@@ -475,32 +490,12 @@ def _prices(
         now = set(codes[idx])
         moved_in[name] = now - chosen
         moved_out[name] = chosen - now
-        rows.append(
-            {
-                "beperking": name,
-                "omschrijving": c.describe(name),
-                "reden": c.reasons.get(name, ""),
-                "prijs": max(obj - objective, 0.0),  # never below 0 but for solver tolerance
-                "prijs_pct": max(obj - objective, 0.0) / objective if objective else np.nan,
-                "bindend": obj - objective > 1e-6 * max(objective, 1.0),
-                "erin_zonder": ", ".join(frame.loc[sorted(now - chosen), "gemeentenaam"]),
-                "eruit_zonder": ", ".join(frame.loc[sorted(chosen - now), "gemeentenaam"]),
-            }
-        )
+        binding = obj - objective > 1e-6 * max(objective, 1.0)
+        price = max(obj - objective, 0.0)  # never below 0 but for solver tolerance
+        row(name, price, binding, now - chosen, chosen - now)
     try:
         _, more = Problem(frame, replace(c, n=c.n + 1), problem.cost_per_value).solve(values)
-        rows.append(
-            {
-                "beperking": "n",
-                "omschrijving": c.describe("n"),
-                "reden": c.reasons.get("n", ""),
-                "prijs": more - objective,
-                "prijs_pct": (more - objective) / objective if objective else np.nan,
-                "bindend": True,
-                "erin_zonder": "",
-                "eruit_zonder": "",
-            }
-        )
+        row("n", more - objective, True, set(), set())
     except InfeasibleError:
         pass
     return pd.DataFrame(rows), moved_in, moved_out
