@@ -23,7 +23,7 @@ STAGES = {
     "access": ["_impl.client", "_impl.pdok", "_impl.server", "store", "tables", "cbs", "snapshot"],
     "clean": ["method", "inputs", "names", "regions", "check"],
     "estimate": ["estimate"],
-    "rank": ["rank"],
+    "rank": ["selection", "rank", "reference"],
     "geography": ["geo", "year"],
     "render": ["provenance", "maps", "pitch", "index", "output"],
     "orchestration": ["api", "run", "cli", "_impl.clikit", "__main__", "__init__"],

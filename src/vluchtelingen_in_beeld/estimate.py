@@ -123,11 +123,28 @@ def rest_rates(
 def local_factor(rest: pd.Series, rest_nl: float, beta: float) -> pd.Series:
     """Step 4b. ``(R[m] / R[NL]) ** β``, R from :func:`rest_bijstand_rate` (85984NED etc.).
 
-    ``β = 0`` gives 1 everywhere (off).
+    ``β = 0`` gives 1 everywhere (off). A gemeente without a usable rate (no bijstand, or
+    none left once the target group's own is taken out: ``R <= 0`` or missing) gets 1: its
+    labour market is unknown, not perfect, so it keeps the national rates (the caller notes
+    it) instead of being set to 0 job-seekers.
     """
     if beta == 0:
         return pd.Series(1.0, index=rest.index)
-    return (rest.astype(float) / rest_nl) ** beta
+    r = rest.astype(float)
+    out = (r / rest_nl) ** beta
+    return out.where(r > 0, 1.0)
+
+
+def scale_to_total(j: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """The local factor scaled so that ``Σ_m J[m] · f[m]`` equals ``Σ_m J[m]``.
+
+    The factor moves job-seekers between gemeenten; the national rates set their number.
+    ``j`` and ``factor``: gemeenten, or draws × gemeenten (then one scale per draw).
+    """
+    weighted = (j * factor).sum(axis=-1, keepdims=True)
+    scale = np.divide(j.sum(axis=-1, keepdims=True), weighted, where=weighted > 0, out=np.ones_like(weighted))
+    out: np.ndarray = factor * scale
+    return out
 
 
 def routes(j: pd.Series, share_a: float) -> tuple[pd.Series, pd.Series]:
@@ -141,21 +158,24 @@ def outreach(
     placement_rate: float,
     cost_per_placement: float,
     *,
-    intake_rate: float | None = None,
+    reach_factor: float | None = None,
     route_a_share: float | None = None,
     period_years: float = 3.0,
 ) -> pd.DataFrame:
     """Step 6. The programme's funnel over a period of ``period_years``.
 
-    contacts = ``J · c``; intakes = contacts · i (when the scenario has an intake step);
-    placements = (intakes or contacts) · p; route A / B = placements · a / (1 − a);
+    contacts = ``J · c`` (planned); intakes ("gesprekken", the contacts realised) =
+    contacts · r when the scenario has a reach shortfall ``r``; placements = (intakes, or
+    the contacts when there is no shortfall) · p; route A / B = placements · a / (1 − a);
     per year = placements / period; cost = placements · € (in the source's prices).
-    Banenoffensief 2006–2008: i = 4,000 / 10,000–12,500, p = 2,327 / 4,000 per intake,
-    a = 1,807 / 2,327; the 2005 plan: p = 0.20 per contact; € 2,500 per placement.
+    Banenoffensief 2006–2008 (eindrapport, schema 1 and 2): r = 4,000 / 10,000–12,500
+    (0.32–0.40, a shortfall in reach, not a rate per contact), p = 1,659–2,327 / 4,000
+    per conversation (0.41–0.58), a = 1,139 / 1,659 – 1,807 / 2,327; the 2005 plan:
+    p = 0.20 per contact. Cost € 2,500–3,500 per placement, 2006–2008 prices.
     """
     contacts = j * contact_share
-    intakes = contacts * intake_rate if intake_rate is not None else contacts * np.nan
-    placements = (contacts if intake_rate is None else intakes) * placement_rate
+    intakes = contacts * reach_factor if reach_factor is not None else contacts * np.nan
+    placements = (contacts if reach_factor is None else intakes) * placement_rate
     share_a = route_a_share if route_a_share is not None else np.nan
     return pd.DataFrame(
         {
@@ -178,7 +198,7 @@ def scenario_outreach(j: pd.Series, card: MethodCard, name: str) -> pd.DataFrame
         card.contact_share.value,
         sc.placement_rate.value,
         card.cost_per_placement.value,
-        intake_rate=sc.intake_rate.value if sc.intake_rate else None,
+        reach_factor=sc.reach_factor.value if sc.reach_factor else None,
         route_a_share=sc.route_a_share.value if sc.route_a_share else None,
         period_years=card.period_years,
     )
@@ -363,7 +383,7 @@ def simulate(
     card: MethodCard,
     local: LocalData | None = None,
     variation: Variation | None = None,
-) -> tuple[Draws, dict[str, np.ndarray]]:
+) -> tuple[Draws, dict[str, Funnel]]:
     """Seeded Monte Carlo of ``J`` over every card parameter that has a range.
 
     ``J[d,m] = s[d] · f[d,m] · L[d,m] · N[d,m]`` with ``N[d,m] = Σ_g W[m,g] · (1 − EI[d,g])``,
@@ -372,9 +392,7 @@ def simulate(
     (:class:`Variation`). Then binomial noise (``card.binomial``): ``J`` of the ``W``
     people, by its normal approximation with a fixed standard normal per cell, never below
     0 (so more people never gives fewer job-seekers in a draw). Same seed, same numbers.
-    Also returns, per outreach scenario, the draws of the multiplier from ``J`` to
-    placements over the period (contact share × intake rate × placement rate), from a
-    stream of their own.
+    Also returns, per outreach scenario, the draws of its funnel (:func:`funnel_draws`).
     """
     rng = np.random.default_rng(card.seed)
     n = card.draws
@@ -392,7 +410,10 @@ def simulate(
         inw = local.inwoners.reindex(w.index).to_numpy(dtype=float)
         b = local.bijstand_per_1000.reindex(w.index).to_numpy(dtype=float) / 1000.0 * inw
         rest, rest_nl = rest_rates(b, q[:, None] * n_draws, inw, wm.sum(axis=1))
-        j *= np.power(rest / rest_nl[:, None], beta[:, None])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.power(rest / rest_nl[:, None], beta[:, None])
+        f = np.where(rest > 0, f, 1.0)  # no usable rate: national rates (see local_factor)
+        j *= scale_to_total(j, f)
     params = {"ei": ei, "s": s, "beta": beta, "q": q}
     if variation is not None and variation.sd > 0:
         lrng = np.random.default_rng([card.seed, 12])
@@ -409,15 +430,30 @@ def simulate(
         p = np.clip(j / people, 0.0, 1.0)
         j = np.maximum(j + z * np.sqrt(j * (1.0 - p)), 0.0)
     draws = Draws(w.index, j, params, card.seed)
-    orng = np.random.default_rng([card.seed, 6])
-    c = sample_rate(card.contact_share, n, orng, dist)
-    funnels = {}
+    return draws, funnel_draws(card, n)
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """Draws of one scenario's funnel per job-seeker over the period (one per draw)."""
+
+    #: conversations ("gesprekken") per job-seeker: contact share × reach shortfall
+    conversations: np.ndarray
+    #: placements (trajectories) per job-seeker: conversations × placements per conversation
+    placements: np.ndarray
+
+
+def funnel_draws(card: MethodCard, n: int) -> dict[str, Funnel]:
+    """Per outreach scenario, ``n`` draws of its funnel, from a random stream of their own."""
+    rng = np.random.default_rng([card.seed, 6])
+    dist = card.distribution
+    c = sample_rate(card.contact_share, n, rng, dist)
+    out = {}
     for name, sc in card.scenarios.items():
-        mult = c * sample_rate(sc.placement_rate, n, orng, dist)
-        if sc.intake_rate is not None:
-            mult = mult * sample_rate(sc.intake_rate, n, orng, dist)
-        funnels[name] = mult
-    return draws, funnels
+        p = sample_rate(sc.placement_rate, n, rng, dist)
+        conv = c * sample_rate(sc.reach_factor, n, rng, dist) if sc.reach_factor else c
+        out[name] = Funnel(conv, conv * p)
+    return out
 
 
 # --- the whole estimate -----------------------------------------------------------------------
@@ -443,12 +479,12 @@ class Estimate:
     year_note: str = ""
     #: scenario name -> the funnel per gemeente over the period (index gemeentecode)
     scenarios: dict[str, pd.DataFrame] = field(default_factory=dict)
-    #: scenario name -> draws of placements per job-seeker over the period
-    funnels: dict[str, np.ndarray] = field(default_factory=dict)
+    #: scenario name -> draws of its funnel per job-seeker over the period
+    funnels: dict[str, Funnel] = field(default_factory=dict)
     #: the local factor per gemeente (1 everywhere when β = 0)
     local: pd.Series | None = None
     #: :func:`sensitivity`: every parameter with a range at its bounds
-    sensitivity: pd.DataFrame | None = None
+    sensitivity: Sensitivity | None = None
     #: the local variation in the draws (None: national rates only)
     variation: Variation | None = None
 
@@ -465,7 +501,7 @@ class Estimate:
             j = self.draws.j.sum(axis=1)
         else:
             j = self.draws.j[:, self.draws.codes.get_loc(code)]
-        p = np.percentile(j * self.funnels[scenario], (10, 50, 90))
+        p = np.percentile(j * self.funnels[scenario].placements, (10, 50, 90))
         return float(p[0]), float(p[1]), float(p[2])
 
 
@@ -498,13 +534,29 @@ def central(w: pd.DataFrame, card: MethodCard, local: LocalData | None) -> Centr
             n.sum(axis=1),
             card.target_bijstand_share.value,
         )
-        factor = local_factor(rest, rest_nl, card.beta.value)
+        raw = local_factor(rest, rest_nl, card.beta.value)
+        j_raw = j_groups.sum(axis=1).to_numpy(dtype=float)
+        ok = np.isfinite(j_raw)
+        scaled = raw.to_numpy(dtype=float).copy()
+        scaled[ok] = scale_to_total(j_raw[ok], scaled[ok])
+        factor = pd.Series(scaled, index=raw.index)
+        unknown = sorted(rest.index[~(rest.astype(float) > 0)])
+        if unknown:
+            notes.append(
+                f"Lokale factor: {len(unknown)} gemeente(n) zonder bruikbaar bijstandscijfer "
+                f"({', '.join(unknown[:8])}{' …' if len(unknown) > 8 else ''}) houden de "
+                "landelijke aandelen (factor 1): geen gegevens, geen 0 werkzoekenden."
+            )
+        notes.append(
+            "Lokale factor herschaald zodat het landelijke totaal gelijk blijft: de factor "
+            "verschuift werkzoekenden tussen gemeenten, de landelijke aandelen bepalen hun aantal."
+        )
     else:
         factor = pd.Series(1.0, index=w.index)
     return Central(n, j_groups.mul(factor, axis=0), factor, notes)
 
 
-#: Columns of the sensitivity table.
+#: Columns of the sensitivity table (the ranking adds the selection picks that change).
 SENSITIVITY_COLUMNS = (
     "parameter",
     "werkt_op",
@@ -517,95 +569,113 @@ SENSITIVITY_COLUMNS = (
     "werkzoekend_laag",
     "werkzoekend_centraal",
     "werkzoekend_hoog",
-    "top_wissels_laag",
-    "top_wissels_hoog",
     "plaatsingen_laag",
     "plaatsingen_centraal",
     "plaatsingen_hoog",
 )
 
 
-def _acts_on(name: str, card: MethodCard) -> str:
+def _acts_on(name: str) -> str:
     """What a parameter moves, in Dutch (the sensitivity table's ``werkt_op``)."""
     if name in ("beta", "target_bijstand_share"):
-        return "lokale factor" + ("" if card.uses_local_factor else " (staat uit: β = 0)")
-    if name in ("local_sd",):
+        return "lokale factor"
+    if name == "local_sd":
         return "onzekerheid (spreiding tussen gemeenten in de doorrekeningen)"
-    if name in ("capacity", "region_reach"):
-        return "selectie van voortrekkersgemeenten"
-    if (
-        name in ("contact_share", "cost_per_placement")
-        or "." in name
-        and not name.startswith("ei.")
-    ):
+    if name == "region_reach":
+        return "selectie van voortrekkersgemeenten (bereik in de regio)"
+    if name == "cost_per_placement":
+        return "kosten"
+    if name == "contact_share" or "." in name and not name.startswith("ei."):
         return "scenario (contacten, plaatsingen)"
     return "schatting"
 
 
-def sensitivity(
-    w: pd.DataFrame, card: MethodCard, local: LocalData | None, top: int = 11
-) -> pd.DataFrame:
-    """One parameter at a time at its low and high bound, everything else central.
+def _unused(name: str, card: MethodCard, variation: Variation | None) -> bool:
+    """Whether the card does not use parameter ``name`` (then it has no sensitivity row)."""
+    if name in ("beta", "target_bijstand_share"):
+        return not card.uses_local_factor
+    if name == "local_sd":  # only the fallback when the data cannot give the spread
+        return variation is None or not variation.source.startswith("methodekaart")
+    return False
 
-    For every card parameter with a range: the national J, how many of the ``top``
-    gemeenten with the most job-seekers drop out of that top, and the national placements
-    over the period (in the parameter's own scenario, else the card's). A parameter that
-    moves nothing here (the local factor's ``q`` with β = 0, the selection's ``K``) is
-    listed with what it does act on, and its unchanged figures.
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """Each parameter at its bounds: the table, and central J per gemeente at each bound.
+
+    ``j[(parameter, "laag" | "hoog")]`` is J per gemeente (the estimate's order) with that
+    parameter at that bound and every other at its central value; ``j_central`` all central.
+    The ranking re-solves the selection on these to count the picks that change.
     """
 
-    def run(c: MethodCard, scenario: str) -> tuple[float, set[str], float]:
+    table: pd.DataFrame
+    j: dict[tuple[str, str], np.ndarray]
+    j_central: np.ndarray
+
+
+def sensitivity(
+    w: pd.DataFrame,
+    card: MethodCard,
+    local: LocalData | None,
+    variation: Variation | None = None,
+) -> Sensitivity:
+    """One parameter at a time at its low and high bound, everything else central.
+
+    For every card parameter with a range that the card uses (not the local factor's with
+    β = 0, not ``local_sd`` when the spread comes from the data): the national J and the
+    national placements over the period (in the parameter's own scenario, else the card's).
+    """
+
+    def run(c: MethodCard, scenario: str) -> tuple[np.ndarray, float]:
         j = central(w, c, local).j
         placed = scenario_outreach(j, c, scenario)["plaatsingen"].sum()
-        return float(j.sum()), set(j.nlargest(top).index), float(placed)
+        return j.to_numpy(dtype=float), float(placed)
 
     rows = []
-    bases: dict[str, tuple[float, set[str], float]] = {}  # the central run per scenario
+    bounds: dict[tuple[str, str], np.ndarray] = {}
+    bases: dict[str, tuple[np.ndarray, float]] = {}  # the central run per scenario
     for name, rate in card.rates().items():
-        if not rate.has_range:
+        if not rate.has_range or _unused(name, card, variation):
             continue
         scen = name.partition(".")[2]
         scenario = scen if scen in card.scenarios else card.scenario
         if scenario not in bases:
             bases[scenario] = run(card, scenario)
-        base_j, base_top, base_placed = bases[scenario]
+        base_j, base_placed = bases[scenario]
         lo = run(card.with_value(name, rate.low), scenario)
         hi = run(card.with_value(name, rate.high), scenario)
+        bounds[(name, "laag")], bounds[(name, "hoog")] = lo[0], hi[0]
         rows.append(
             {
                 "parameter": name,
-                "werkt_op": _acts_on(name, card),
+                "werkt_op": _acts_on(name),
                 "scenario": scenario,
                 "bron": rate.source,
                 "aanname": rate.assumption,
                 "laag": rate.low,
                 "centraal": rate.value,
                 "hoog": rate.high,
-                "werkzoekend_laag": lo[0],
-                "werkzoekend_centraal": base_j,
-                "werkzoekend_hoog": hi[0],
-                "top_wissels_laag": len(base_top - lo[1]),
-                "top_wissels_hoog": len(base_top - hi[1]),
-                "plaatsingen_laag": lo[2],
+                "werkzoekend_laag": float(np.nansum(lo[0])),
+                "werkzoekend_centraal": float(np.nansum(base_j)),
+                "werkzoekend_hoog": float(np.nansum(hi[0])),
+                "plaatsingen_laag": lo[1],
                 "plaatsingen_centraal": base_placed,
-                "plaatsingen_hoog": hi[2],
+                "plaatsingen_hoog": hi[1],
             }
         )
     out = pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
     spread = (out["werkzoekend_hoog"] - out["werkzoekend_laag"]).abs()
     placed = (out["plaatsingen_hoog"] - out["plaatsingen_laag"]).abs()
     order = np.lexsort((-placed.to_numpy(), -spread.to_numpy()))
-    return out.iloc[order].reset_index(drop=True)
+    j_central = bases[card.scenario][0] if card.scenario in bases else run(card, card.scenario)[0]
+    return Sensitivity(out.iloc[order].reset_index(drop=True), bounds, j_central)
 
 
-def estimate(
-    inputs: Any, card: MethodCard, *, amr: pd.Series | None = None, top: int | None = None
-) -> Estimate:
+def estimate(inputs: Any, card: MethodCard, *, amr: pd.Series | None = None) -> Estimate:
     """Run the method on gathered inputs; one row per gemeente with data that year.
 
     ``amr``: gemeentecode -> arbeidsmarktregio, for the regional component of the local
-    variation. ``top``: the size of the top the sensitivity table counts (default: the
-    card's number of pilots).
+    variation.
     """
     codes = inputs.inwoners.index
     w = target_population(inputs.population, inputs.weights)
@@ -662,7 +732,7 @@ def estimate(
         scenarios=scenarios,
         funnels=funnels,
         local=factor.rename("lokale_factor"),
-        sensitivity=sensitivity(w, card, local, top or card.selection.n.value or 11),
+        sensitivity=sensitivity(w, card, local, variation),
         variation=variation,
     )
 

@@ -9,7 +9,7 @@ import html
 from datetime import UTC, datetime
 from typing import Any
 
-from vluchtelingen_in_beeld.fmt import nl_about, nl_dec, nl_pct, nl_prob
+from vluchtelingen_in_beeld.fmt import nl_about, nl_about_range, nl_dec, nl_pct, nl_prob
 from vluchtelingen_in_beeld.year import YearResult
 
 
@@ -19,16 +19,25 @@ def _e(x: Any) -> str:
 
 def sensitivity_table(result: YearResult) -> str:
     """The sensitivity table as HTML: each parameter with a range at its low and high bound."""
-    sens = result.estimate.sensitivity
+    sens = result.ranking.sensitivity
+    if sens is None and result.estimate.sensitivity is not None:
+        sens = result.estimate.sensitivity.table
     if sens is None or not len(sens):
         return "<p>Geen parameters met een bereik.</p>"
     n = result.ranking.constraints.n
+
+    def picks(r: Any) -> str:
+        lo, hi = getattr(r, "selectie_wissels_laag", None), getattr(r, "selectie_wissels_hoog", None)
+        if lo is None or hi is None or lo != lo or hi != hi:
+            return "–"
+        return f"{int(lo)} / {int(hi)}"
+
     rows = "".join(
         f"<tr><td>{_e(r.parameter)}{' (aanname)' if r.aanname else ''}</td>"
         f"<td>{_e(r.werkt_op)}</td>"
         f"<td class='n'>{nl_dec(r.laag, 3)} – {nl_dec(r.hoog, 3)}</td>"
         f"<td class='n'>{nl_about(r.werkzoekend_laag)} – {nl_about(r.werkzoekend_hoog)}</td>"
-        f"<td class='n'>{r.top_wissels_laag} / {r.top_wissels_hoog}</td>"
+        f"<td class='n'>{picks(r)}</td>"
         f"<td class='n'>{nl_about(r.plaatsingen_laag)} – {nl_about(r.plaatsingen_hoog)}"
         f" ({_e(r.scenario)})</td></tr>"
         for r in sens.itertuples()
@@ -36,11 +45,14 @@ def sensitivity_table(result: YearResult) -> str:
     return (
         "<table><thead><tr><th>Parameter</th><th>Werkt op</th><th>Laag – hoog</th>"
         "<th>Werkzoekend in NL</th>"
-        f"<th>Uit de top {n} (laag / hoog)</th><th>Plaatsingen in de periode</th>"
+        f"<th>Andere keuzes in de selectie van {n} (laag / hoog)</th>"
+        "<th>Plaatsingen in de periode</th>"
         f"</tr></thead><tbody>{rows}</tbody></table>"
         f"<p class='noot'>Eén parameter tegelijk op zijn grens, de rest centraal "
-        f"(werkzoekend centraal {nl_about(sens['werkzoekend_centraal'].iloc[0])}). 'Uit de "
-        f"top': hoeveel van de {n} gemeenten met de meeste werkzoekenden eruit vallen.</p>"
+        f"(werkzoekend centraal {nl_about(sens['werkzoekend_centraal'].iloc[0])}). 'Andere "
+        f"keuzes': hoeveel van de {n} voortrekkersgemeenten een andere worden als de selectie "
+        "opnieuw wordt opgelost met de parameter op die grens (beide keren op centrale "
+        "waarden).</p>"
     )
 
 
@@ -48,9 +60,69 @@ def coverage(result: YearResult) -> tuple[float, float, float]:
     """(job-seekers in the selected gemeenten, in their arbeidsmarktregio's, national)."""
     t = result.ranking.table
     sel = t[t["geselecteerd"]]
-    nat = float(result.estimate.national.iloc[0]["werkzoekend"])
+    nat = float(t["werkzoekend"].sum())
     regions = t[t["arbeidsmarktregio_code"].isin(sel["arbeidsmarktregio_code"])]
     return float(sel["werkzoekend"].sum()), float(regions["werkzoekend"].sum()), nat
+
+
+def near_ties(result: YearResult) -> str:
+    """The core of the selection and its interchangeable places, as HTML."""
+    ranking = result.ranking
+    sel = ranking.selected
+    core = ranking.core
+    near = sel[sel["uitwisselbaar"].astype(bool)]
+    out = [
+        f"<p><strong>Kern ({len(core)} van {len(sel)}):</strong> "
+        + (_e(", ".join(core["gemeentenaam"])) or "geen")
+        + ". Zonder een van deze gemeenten bereikt de selectie duidelijk minder mensen.</p>"
+    ]
+    if len(near):
+        items = "".join(
+            f"<li>{_e(r.gemeentenaam)} of {_e(r.vervanger)}: verschil "
+            f"{nl_about(r.verlies_als_eruit)} in bereik (onzekerheid ± "
+            f"{nl_about(r.verschil_se, count=False)}); in "
+            f"{_e(nl_pct(r.doorrekeningen_eens))} van de doorrekeningen is "
+            f"{_e(r.gemeentenaam)} de betere keus.</li>"
+            for r in near.itertuples()
+        )
+        out.append(
+            "<p><strong>Uitwisselbare plaatsen</strong> (het verschil is kleiner dan de "
+            f"onzekerheid of dan 1% van het bereik):</p><ul>{items}</ul>"
+        )
+    else:
+        out.append("<p>Geen uitwisselbare plaatsen: elke gekozen gemeente is duidelijk de "
+                   "betere keus.</p>")
+    return "".join(out)
+
+
+def funnel_check(result: YearResult) -> str:
+    """The programme's own funnel for the selection against its target, as HTML."""
+    f = result.ranking.funnel
+    if f is None or not len(f):
+        return ""
+    card = result.card
+    rows = "".join(
+        f"<tr><td>{_e(r.omschrijving)}</td><td class='n'>{nl_about(r.gesprekken)}</td>"
+        f"<td class='n'>{nl_about(r.trajecten)} ({nl_about_range(r.trajecten_p10, r.trajecten_p90)})</td>"
+        f"<td class='n'>{nl_about(r.trajecten_in_doeljaren)} "
+        f"({nl_about_range(r.trajecten_in_doeljaren_p10, r.trajecten_in_doeljaren_p90)})</td></tr>"
+        for r in f.itertuples()
+    )
+    target = card.selection.target_trajectories
+    goal = (
+        f"Het doel was {nl_about(target.value)} trajecten in {card.selection.target_years:g} "
+        f"jaar voor het hele project, ook de landelijke verbreding in het tweede jaar "
+        f"({_e(target.source)}): een toets, niet waar de selectie op kiest."
+        if target.value
+        else ""
+    )
+    return (
+        "<table id='trajecten'><thead><tr><th>Scenario</th>"
+        f"<th>Gesprekken in {card.period_years:g} jaar</th>"
+        f"<th>Trajecten in {card.period_years:g} jaar (p10–p90)</th>"
+        f"<th>Trajecten in {card.selection.target_years:g} jaar (p10–p90)</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table><p class='noot'>{goal}</p>"
+    )
 
 
 def index_page(
@@ -76,23 +148,38 @@ def index_page(
         f"<td><a href='{_e(page_of[code])}'>{_e(r.gemeentenaam)}</a></td>"
         f"<td>{_e(r.provincie)}</td><td>{_e(r.landsdeel)}</td>"
         f"<td class='n'>{nl_about(r.werkzoekend)}</td>"
-        f"<td class='n'>{nl_about(r.waarde)}</td>"
+        f"<td class='n'>{nl_about(r.bereik)}</td>"
         f"<td class='n'>{_e(nl_prob(r.kans_geselecteerd))}</td>"
         f"<td class='reden'>{_e(r.reden)}</td>"
         "</tr>"
         for code, r in sel.iterrows()
     )
     in_sel, in_regions, national = coverage(result)
+    summary: dict[str, float] = (
+        dict(zip(ranking.summary["onderwerp"], ranking.summary["waarde"], strict=True))
+        if ranking.summary is not None
+        else {}
+    )
+    traj = summary.get("trajecten_in_doeljaren")
     cover = (
         f"<p>De {len(sel)} gemeenten hebben samen naar schatting {nl_about(in_sel)} "
-        f"werkzoekende vluchtelingen ({nl_pct(in_sel / national)} van Nederland); hun "
-        f"arbeidsmarktregio's samen {nl_about(in_regions)} ({nl_pct(in_regions / national)}). "
-        f"De pilots vullen naar verwachting {nl_about(ranking.objective)} trajecten "
-        f"({_e(ranking.params['capacity'])} per pilot).</p>"
+        f"werkzoekende vluchtelingen: <strong>{nl_pct(in_sel / national)}</strong> van "
+        f"Nederland; hun arbeidsmarktregio's samen {nl_about(in_regions)} "
+        f"(<strong>{nl_pct(in_regions / national)}</strong>). Met ρ = "
+        f"{_e(ranking.params['region_reach'])} van de rest van hun regio's bereiken de pilots "
+        f"naar schatting {nl_about(ranking.objective)} werkzoekenden "
+        f"({nl_pct(ranking.objective / national)}).</p>"
+        + (
+            f"<p>Volgens de trechter van de methodekaart geven de pilots in "
+            f"{result.card.selection.target_years:g} jaar naar verwachting "
+            f"{nl_about(traj)} trajecten.</p>"
+            if traj is not None
+            else ""
+        )
     )
     prices = "".join(
         f"<tr><td>{_e(r.omschrijving)}</td><td class='reden'>{_e(r.reden)}</td>"
-        f"<td class='n'>{nl_about(r.prijs, count=False)}</td>"
+        f"<td class='n'>{nl_about(r.prijs, count=False)} ({_e(nl_pct(r.prijs_pct))})</td>"
         f"<td class='reden'>{_e(r.erin_zonder) or '–'}</td></tr>"
         for r in ranking.prices.itertuples()
     )
@@ -112,7 +199,9 @@ def index_page(
         (f"tabellen/schatting_{y}.csv", "Schatting per gemeente (met p10–p90)"),
         (f"tabellen/schatting_{y}_nederland.csv", "Schatting Nederland"),
         (f"tabellen/gevoeligheid_{y}.csv", "Gevoeligheid: elke parameter op zijn grenzen"),
-        (f"tabellen/rangorde_{y}.csv", "Rangorde met waarde, kans en reden"),
+        (f"tabellen/rangorde_{y}.csv", "Rangorde met bereik, kans, vervangers en reden"),
+        (f"tabellen/selectie_{y}.csv", "De selectie samengevat: bereik, aandelen, trajecten"),
+        (f"tabellen/trajecten_{y}.csv", "Trajecten van de selectie per scenario, tegen het doel"),
         (f"tabellen/prijzen_beperkingen_{y}.csv", "Prijs van elke eis"),
         (f"tabellen/vergelijking_2009_{y}.csv", "De voortrekkersgemeenten van 2009, nu"),
         (f"tabellen/regio_provincie_{y}.csv", "Per provincie"),
@@ -128,14 +217,15 @@ def index_page(
     if comparison is not None and len(comparison):
         members = comparison[comparison["soort"] == "lid"]
         items = "".join(
-            f"<li>{_e(c.gemeente_2009)}: nu rang {int(c.rang)}, waarde {nl_about(c.waarde)}, "
+            f"<li>{_e(c.gemeente_2009)}: nu rang {int(c.rang)}, bereik {nl_about(c.bereik)}, "
             f"kans gekozen {_e(nl_prob(c.kans_geselecteerd))}"
             f"{' (gekozen)' if c.geselecteerd else ''}"
             f"{'. ' + _e(c.toelichting) if c.toelichting else ''}</li>"
             for c in members.itertuples()
         )
         summary = "".join(
-            f"<li><strong>{_e(c.gemeente_2009)}: {nl_about(c.waarde)}</strong> trajecten. "
+            f"<li><strong>{_e(c.gemeente_2009)}: {nl_about(c.bereik)}</strong> werkzoekenden "
+            "binnen bereik. "
             f"{_e(c.toelichting)}</li>"
             for c in comparison[comparison["soort"] != "lid"].itertuples()
         )
@@ -169,16 +259,23 @@ Gemaakt {made} (UTC).</p>
 {warn}
 <h2>Voorgestelde voortrekkersgemeenten</h2>
 <table id="selectie"><thead><tr><th>Rang</th><th>Gemeente</th><th>Provincie</th>
-<th>Landsdeel</th><th>Werkzoekend</th><th>Trajecten</th><th>Kans gekozen</th><th>Reden</th>
+<th>Landsdeel</th><th>Werkzoekend</th><th>Bereik</th><th>Kans gekozen</th><th>Reden</th>
 </tr></thead><tbody>{rows}</tbody></table>
+<p class="noot">Bereik: eigen werkzoekenden plus een deel ρ van de rest van de
+arbeidsmarktregio. Kans gekozen: in hoeveel van {ranking.params['resolve_draws']} opnieuw
+opgeloste doorrekeningen de gemeente erbij is.</p>
 <h2>Dekking</h2>
 <div id="dekking">{cover}</div>
+<h2>Vaste keuzes en bijna-gelijke</h2>
+<div id="kern">{near_ties(result)}</div>
+<h2>Trajecten: een toets op het doel</h2>
+<div id="toets">{funnel_check(result)}</div>
 <h2>Prijs van elke eis</h2>
-<table id="prijzen"><thead><tr><th>Eis</th><th>Waarom</th><th>Prijs (trajecten)</th>
+<table id="prijzen"><thead><tr><th>Eis</th><th>Waarom</th><th>Prijs (werkzoekenden binnen bereik)</th>
 <th>Zonder deze eis erbij</th></tr></thead><tbody>{prices}</tbody></table>
-<p class="noot">De prijs is wat de selectie aan verwachte trajecten verliest door de eis
-(opnieuw opgelost zonder de eis). Bij het aantal pilots: wat één pilot extra zou opleveren.
-{local}</p>
+<p class="noot">De prijs is hoeveel werkzoekenden de selectie meer zou bereiken zonder de eis
+(opnieuw opgelost zonder de eis), ook als aandeel van het bereik. Bij het aantal pilots: wat
+één pilot extra zou toevoegen. {local}</p>
 <h2>Welke aanname doet ertoe?</h2>
 <div id="gevoeligheid">{sensitivity_table(result)}</div>
 {ref}

@@ -55,7 +55,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "plaatsingen": ("Plaatsingen in het scenario", "int"),
     "kosten_eur": ("Kosten in het scenario (euro)", "int"),
     "inwoners": ("Inwoners", "int"),
-    "waarde": ("Verwachte trajecten van een pilot hier", "dec"),
+    "bereik": ("Werkzoekenden binnen bereik van een pilot hier", "int"),
     "kans_geselecteerd": ("Kans gekozen als voortrekkersgemeente", "prob"),
     "groei": ("Groei van de doelgroep in twee jaar (personen)", "int"),
 }
@@ -630,7 +630,7 @@ def map_values(result: YearResult, level: str) -> pd.DataFrame:
     if level == "gemeente":
         t = result.estimate.table.set_index("gemeentecode")
         r = result.ranking.table.set_index("gemeentecode")
-        wanted = ("waarde", "kans_geselecteerd", "groei", "rang", "provincie", "geselecteerd")
+        wanted = ("bereik", "kans_geselecteerd", "groei", "rang", "provincie", "geselecteerd")
         extra = [c for c in wanted if c in r.columns]
         return t.join(r[extra]).rename(columns={"gemeentenaam": "naam"})
     return result.totals(level).set_index("code")

@@ -37,8 +37,23 @@ LIMITS = (
     "min_per_landsdeel",
     "min_klein",
     "max_groot",
+    "min_pool",
     "budget_eur",
 )
+
+#: Keys of earlier card versions that mean something else now: key -> what to do instead.
+_RETIRED = {
+    "selection.capacity": (
+        "removed in card 3.0: a constant capacity per pilot made every mid-sized gemeente "
+        "worth the same. The selection now maximises the job-seekers the pilots reach "
+        "(selection.region_reach); delete the key"
+    ),
+    "scenario.intake_rate": (
+        "renamed reach_factor in card 3.0: the report's 4,000 conversations against "
+        "10,000-12,500 planned contacts are a shortfall in reach (it multiplies the contact "
+        "share), not a rate per contact; rename the key"
+    ),
+}
 
 
 #: Allowed keys per section; anything else is a typo the user should hear about.
@@ -69,15 +84,16 @@ _SCHEMA: dict[str, set[str]] = {
         "period_years",
         "scenarios",
     },
-    "scenario": {"label", "placement_rate", "intake_rate", "route_a_share"},
+    "scenario": {"label", "placement_rate", "reach_factor", "route_a_share"},
     "uncertainty": {"draws", "seed", "distribution", "local_sd", "local_from_data", "binomial"},
     "selection": {
         "n",
-        "capacity",
         "region_reach",
         "resolve_draws",
         *LIMITS,
         "pilot_cost_eur",
+        "target_trajectories",
+        "target_years",
         "include",
         "exclude",
     },
@@ -122,22 +138,24 @@ class Group:
 class Scenario:
     """An outreach scenario: the funnel contacts → (intakes →) placements, over the period.
 
-    With ``intake_rate`` the funnel has an intake step and ``placement_rate`` is placements
-    per intake; without it, ``placement_rate`` is placements per contact. ``route_a_share``
+    With ``reach_factor`` the planned contacts fall short of the plan by that factor (the
+    realised contacts, "gesprekken", are ``contacts · reach_factor``) and ``placement_rate``
+    is placements per conversation; without it, every planned contact is a conversation and
+    ``placement_rate`` is placements per contact. ``route_a_share``
     splits the placements into route A (paid work) and route B (internship, work experience).
     """
 
     name: str
     label: str
     placement_rate: Rate
-    intake_rate: Rate | None = None
+    reach_factor: Rate | None = None
     route_a_share: Rate | None = None
 
     def rates(self) -> dict[str, Rate]:
         """The scenario's own parameters by name."""
         out = {"placement_rate": self.placement_rate}
-        if self.intake_rate is not None:
-            out["intake_rate"] = self.intake_rate
+        if self.reach_factor is not None:
+            out["reach_factor"] = self.reach_factor
         if self.route_a_share is not None:
             out["route_a_share"] = self.route_a_share
         return out
@@ -158,8 +176,6 @@ class SelectionCard:
     """How voortrekkersgemeenten are chosen (see :mod:`.rank`)."""
 
     n: Limit = Limit(11)
-    #: K: trajectories a pilot gemeente can fill
-    capacity: Rate = Rate(64.0, 64.0, 64.0)
     #: ρ: share of the rest of the arbeidsmarktregio a pilot reaches
     region_reach: Rate = Rate(0.0, 0.0, 0.0)
     resolve_draws: int = 500
@@ -167,6 +183,10 @@ class SelectionCard:
     pilot_cost_eur: Rate = Rate(0.0, 0.0, 0.0)
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    #: the programme's target in trajectories (a check on the selection, not its objective)
+    target_trajectories: Rate = Rate(0.0, 0.0, 0.0)
+    #: the years the target covers
+    target_years: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -263,7 +283,6 @@ class MethodCard:
                 "contact_share": self.contact_share,
                 "cost_per_placement": self.cost_per_placement,
                 "local_sd": self.local_sd,
-                "capacity": self.selection.capacity,
                 "region_reach": self.selection.region_reach,
             }
         )
@@ -289,7 +308,7 @@ class MethodCard:
             sc = self.scenarios[tail]
             one: dict[str, Any] = {head: moved(getattr(sc, head))}
             return replace(self, scenarios={**self.scenarios, tail: replace(sc, **one)})
-        if name in ("capacity", "region_reach"):
+        if name == "region_reach":
             part: dict[str, Any] = {name: moved(getattr(self.selection, name))}
             return replace(self, selection=replace(self.selection, **part))
         if name in self.rates():
@@ -424,7 +443,10 @@ def _check_keys(p: _Problems, where: str, table: Any, schema: str) -> None:
         return
     allowed = _SCHEMA[schema]
     for key in table:
-        if key not in allowed:
+        retired = _RETIRED.get(f"{schema}.{key}")
+        if retired is not None:
+            p.add(f"{where}.{key}" if where else key, retired)
+        elif key not in allowed:
             p.add(
                 f"{where}.{key}" if where else key,
                 f"unknown key.{did_you_mean(key, allowed)} "
@@ -607,7 +629,7 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
             sname,
             str(s.get("label", sname)),
             _rate(p, f"{where}.placement_rate", s.get("placement_rate")),
-            _rate(p, f"{where}.intake_rate", s["intake_rate"]) if "intake_rate" in s else None,
+            _rate(p, f"{where}.reach_factor", s["reach_factor"]) if "reach_factor" in s else None,
             _rate(p, f"{where}.route_a_share", s["route_a_share"])
             if "route_a_share" in s
             else None,
@@ -720,12 +742,20 @@ def _selection(p: _Problems, raw: Any) -> SelectionCard:
         n = Limit(11, n.reason)
     limits = {}
     for name in LIMITS:
-        upper = 10**12 if name == "budget_eur" else 400
+        upper = {"budget_eur": 10**12, "min_pool": 10**6}.get(name, 400)
         lim = _limit(p, f"selection.{name}", sel.get(name, False), upper=upper)
         if name in ("min_klein", "max_groot") and lim.value is not None and lim.threshold is None:
             key = "below" if name == "min_klein" else "above"
             p.add(f"selection.{name}", f"needs '{key}', a number of inhabitants")
         limits[name] = lim
+    target_years = sel.get("target_years", 2)
+    if (
+        not isinstance(target_years, (int, float))
+        or isinstance(target_years, bool)
+        or not 0 < target_years <= 20
+    ):
+        p.add("selection.target_years", f"must be a number of years from 0 to 20, got {target_years!r}")
+        target_years = 2
     draws = sel.get("resolve_draws", 500)
     resolve = _whole(p, "selection.resolve_draws", draws, 200, 5000) or 500
     codes: dict[str, tuple[str, ...]] = {}
@@ -737,7 +767,6 @@ def _selection(p: _Problems, raw: Any) -> SelectionCard:
         codes[key] = tuple(v)
     return SelectionCard(
         n=n,
-        capacity=_rate(p, "selection.capacity", sel.get("capacity", 64), unit=False),
         region_reach=_rate(p, "selection.region_reach", sel.get("region_reach", 0.0)),
         resolve_draws=resolve,
         limits=limits,
@@ -746,6 +775,10 @@ def _selection(p: _Problems, raw: Any) -> SelectionCard:
         ),
         include=codes["include"],
         exclude=codes["exclude"],
+        target_trajectories=_rate(
+            p, "selection.target_trajectories", sel.get("target_trajectories", 0.0), unit=False
+        ),
+        target_years=float(target_years),
     )
 
 

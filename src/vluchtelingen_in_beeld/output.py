@@ -352,7 +352,7 @@ def write_estimate(
             "year_choice": est.year_note or "given with --year",
             "bijstand_table": est.bijstand_table,
             "local_variation": est.variation_record(),
-            "sensitivity": est.sensitivity.to_dict("records")
+            "sensitivity": est.sensitivity.table.to_dict("records")
             if est.sensitivity is not None
             else None,
             "national_checks": est.checks,
@@ -366,7 +366,7 @@ def write_estimate(
     if path.suffix.lower() != ".gpkg":
         companions["nederland"] = est.national
         if est.sensitivity is not None:
-            companions["gevoeligheid"] = est.sensitivity
+            companions["gevoeligheid"] = est.sensitivity.table
     files = _table_files(path, est.table, companions, rec, geometry)
     write_bundle(files, sidecar(path), rec)
     return [*files, sidecar(path)]
@@ -407,6 +407,12 @@ def write_ranking(result: YearResult, path: Path, *, compare: bool = False) -> l
         },
     )
     companions = {"prijzen": ranking.prices}
+    if ranking.summary is not None:
+        companions["samenvatting"] = ranking.summary
+    if ranking.funnel is not None:
+        companions["trajecten"] = ranking.funnel
+    if ranking.sensitivity is not None:
+        companions["gevoeligheid"] = ranking.sensitivity
     if compare:
         companions["vergelijking_2009"] = result.comparison_2009()
     geometry = _shapes_for(result, ranking.table["gemeentecode"], path)
@@ -645,13 +651,20 @@ def _build_run(result: YearResult, root: Path, progress: Any, hook: Any) -> dict
     with _maps_in_background(result) as drawn:  # the other core draws the maps meanwhile
         _put(root, f"tabellen/schatting_{y}.csv", table_bytes(est.table, ".csv"))
         _put(root, f"tabellen/schatting_{y}_nederland.csv", table_bytes(est.national, ".csv"))
-        if est.sensitivity is not None:
-            _put(root, f"tabellen/gevoeligheid_{y}.csv", table_bytes(est.sensitivity, ".csv"))
         hook("estimate")
 
         progress(2, RUN_STEPS[1])
         _put(root, f"tabellen/rangorde_{y}.csv", table_bytes(ranking.table, ".csv"))
         _put(root, f"tabellen/prijzen_beperkingen_{y}.csv", table_bytes(ranking.prices, ".csv"))
+        if ranking.summary is not None:
+            _put(root, f"tabellen/selectie_{y}.csv", table_bytes(ranking.summary, ".csv"))
+        if ranking.funnel is not None:
+            _put(root, f"tabellen/trajecten_{y}.csv", table_bytes(ranking.funnel, ".csv"))
+        sens = ranking.sensitivity
+        if sens is None and est.sensitivity is not None:
+            sens = est.sensitivity.table
+        if sens is not None:
+            _put(root, f"tabellen/gevoeligheid_{y}.csv", table_bytes(sens, ".csv"))
         comparison = result.comparison_2009()
         _put(root, f"tabellen/vergelijking_2009_{y}.csv", table_bytes(comparison, ".csv"))
         geo = result.shapes.boundaries.frame.geometry

@@ -29,6 +29,7 @@ from vluchtelingen_in_beeld.provenance import page_sources
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
 
     from vluchtelingen_in_beeld.year import YearResult
 
@@ -150,7 +151,7 @@ def _scenario_rows(result: YearResult, code: str) -> str:
         sc = card.scenarios[name]
         out = frame.loc[code]
         lo, _, hi = est.placements_interval(name, code)
-        intakes = _fig(nl_about(out["intakes"])) if sc.intake_rate is not None else "–"
+        intakes = _fig(nl_about(out["intakes"])) if sc.reach_factor is not None else "–"
         rows.append(
             f"<tr><td>{_e(sc.label)}</td>"
             f"<td class='n'>{_fig(nl_about(out['contacten']))}</td>"
@@ -167,7 +168,7 @@ def range_text(result: YearResult) -> str:
     """Where the p10–p90 range comes from, in plain Dutch (the same for every page)."""
     card = result.card
     s = card.job_seeking
-    sens = result.estimate.sensitivity
+    sens = result.estimate.sensitivity.table if result.estimate.sensitivity else None
     share = ""
     if sens is not None and len(sens):
         span = (sens["werkzoekend_hoog"] - sens["werkzoekend_laag"]).abs()
@@ -208,6 +209,38 @@ NOT_SEEN = (
 )
 
 
+def chance_text(rk: pd.Series) -> str:
+    """What ``kans_geselecteerd`` is and mostly reflects, in one or two plain sentences.
+
+    The chance is re-solved three ways (see :mod:`.rank`): with every uncertainty, with ρ
+    held at its centre, and with the job-seekers held at their mean; the one that leaves
+    the chance more uncertain is what it mostly reflects.
+    """
+    p = float(rk["kans_geselecteerd"])
+    head = (
+        f"Kans om gekozen te worden als de selectie in elke doorrekening opnieuw wordt "
+        f"gemaakt: {_fig(nl_prob(p))} (± {_fig(nl_pct(rk['kans_geselecteerd_se']))})."
+    )
+    local = float(rk["kans_rho_vast"])
+    rho = float(rk["kans_aantallen_vast"])
+    spread_local, spread_rho = local * (1 - local), rho * (1 - rho)
+    if not (spread_local == spread_local and spread_rho == spread_rho):  # not computed
+        why = ""
+    elif p * (1 - p) < 1e-4:
+        why = "In vrijwel elke doorrekening valt de keuze hetzelfde uit."
+    elif spread_local >= spread_rho:
+        why = (
+            "Die kans komt vooral uit de onzekerheid in de aantallen per gemeente (lokale "
+            "spreiding en kleine aantallen), niet uit de aanname over het bereik in de regio."
+        )
+    else:
+        why = (
+            "Die kans komt vooral uit de aanname over het bereik in de regio (ρ), niet uit de "
+            "aantallen per gemeente."
+        )
+    return f"{head} {why}".strip()
+
+
 def render_page(result: YearResult, code: str, index_href: str | None = "index.html") -> str:
     """The pitch page of one gemeente as HTML (everything from the year's result).
 
@@ -231,8 +264,9 @@ def render_page(result: YearResult, code: str, index_href: str | None = "index.h
 
     lead = (
         f"In {_e(naam)} wonen naar schatting <strong>{_fig(nl_about(row['werkzoekend']))}"
-        f"</strong> vluchtelingen uit {_e(groups_text)}, {_e(ages)}, die geen inkomen uit "
-        f"eigen werk hebben en beschikbaar zijn voor werk. Dit is een schatting uit "
+        f"</strong> vluchtelingen uit {_e(groups_text)}, {_e(ages)}, die niet economisch "
+        f"zelfstandig zijn (minder dan 70% van het netto minimumloon uit eigen werk; ook "
+        f"deeltijdwerkers) en beschikbaar zijn voor werk. Dit is een schatting uit "
         f"CBS-bevolkingscijfers met landelijke aandelen, geen telling van UWV of de "
         f"bijstand. Waarschijnlijk ligt het aantal tussen "
         f"{_fig(nl_about_between(row['werkzoekend_p10'], row['werkzoekend_p90']))} (8 van de 10 "
@@ -243,10 +277,10 @@ def render_page(result: YearResult, code: str, index_href: str | None = "index.h
     status = "een van de" if rk["geselecteerd"] else "niet bij de"
     rank_text = (
         f"{_e(naam)} staat op plaats {int(rk['rang'])} van {n_total} en is {status} {n_sel} "
-        f"voorgestelde voortrekkersgemeenten. Een pilot hier vult naar verwachting "
-        f"{_fig(nl_about(rk['waarde']))} van de {_fig(nl_about(card.selection.capacity.value))} "
-        f"trajecten per pilot. Kans om gekozen te worden als de selectie in elke "
-        f"doorrekening opnieuw wordt gemaakt: {_fig(nl_prob(rk['kans_geselecteerd']))}."
+        f"voorgestelde voortrekkersgemeenten. Een pilot hier bereikt naar schatting "
+        f"{_fig(nl_about(rk['bereik']))} werkzoekenden: de eigen en een deel "
+        f"({_e(res.ranking.params['region_reach'])}) van de rest van de arbeidsmarktregio. "
+        f"{_e(rk['reden'])} {chance_text(rk)}"
     )
     groups = "".join(
         f"<tr><td>{_e(g.label)}</td>"

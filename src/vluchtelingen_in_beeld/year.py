@@ -24,8 +24,10 @@ from vluchtelingen_in_beeld.estimate import Estimate, estimate
 from vluchtelingen_in_beeld.inputs import Growth, Inputs, gather, latest_year, target_growth
 from vluchtelingen_in_beeld.method import DRAWS_RANGE, MethodCard, Rate, load_card
 from vluchtelingen_in_beeld.names import GemeenteNames
-from vluchtelingen_in_beeld.rank import Constraints, Ranking, compare_reference, rank
+from vluchtelingen_in_beeld.rank import Ranking, rank
+from vluchtelingen_in_beeld.reference import compare_reference
 from vluchtelingen_in_beeld.regions import Regions, level_columns, load_regions, region_totals
+from vluchtelingen_in_beeld.selection import Constraints
 from vluchtelingen_in_beeld.settings import Settings
 
 if TYPE_CHECKING:
@@ -265,7 +267,7 @@ def build_year(
     Every option is checked before anything is fetched. ``year`` ``None`` takes the latest
     year with the card's inputs. ``estimate`` reuses an estimate made before (its year and
     card win). ``n``, ``include``, ``exclude`` and ``selection`` (constraint name -> value,
-    ``None`` switches it off; see :class:`~.rank.Constraints`) override the card's
+    ``None`` switches it off; see :class:`~.selection.Constraints`) override the card's
     ``[selection]``; ``include``/``exclude`` take names or codes (see :mod:`.names`).
     """
     overrides = dict(selection or {})

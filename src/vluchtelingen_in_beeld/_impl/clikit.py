@@ -65,7 +65,9 @@ SELECTION_FLAGS = {
     "max_groot": ("max_groot", "cap"),
     "klein_onder": ("klein_onder", "num"),
     "groot_boven": ("groot_boven", "num"),
+    "min_pool": ("min_pool", "cap"),
     "budget": ("budget_eur", "num"),
+    "pilot_cost": ("pilot_cost_eur", "num"),
 }
 selection_options = _apply(
     click.option("--max-per-provincie", default=None,
@@ -79,11 +81,18 @@ selection_options = _apply(
     click.option("--klein-onder", type=float, default=None,
                  help="Inhabitants below which a gemeente is small (card: 100,000)."),
     click.option("--max-groot", default=None,
-                 help="At most this many large gemeenten ('none': off; card: 4)."),
+                 help="At most this many large gemeenten ('none': off; card: off)."),
     click.option("--groot-boven", type=float, default=None,
                  help="Inhabitants above which a gemeente is large (card: 200,000)."),
+    click.option("--min-pool", default=None,
+                 help="At least this many expected conversations per pilot in its first year "
+                 "('none': off; card: off)."),
     click.option("--budget", type=float, default=None,
-                 help="Budget in euro: pilots cost a fixed amount plus the cost per trajectory."),
+                 help="Budget in euro: a pilot costs --pilot-cost plus its expected "
+                 "trajectories at the card's cost per placement (card: off)."),
+    click.option("--pilot-cost", type=float, default=None,
+                 help="Fixed cost of one pilot in euro, with --budget (card: 0; the EUR 1 m "
+                 "of 2009 was the whole project's subsidy)."),
 )
 
 

@@ -1,4 +1,4 @@
-"""A linear or 0/1 programme ``max v·x, lo ≤ A·x ≤ hi, lb ≤ x ≤ ub`` solved by HiGHS.
+"""A linear or mixed 0/1 programme ``max v·x, lo ≤ A·x ≤ hi, lb ≤ x ≤ ub`` solved by HiGHS.
 
 The model is passed to HiGHS once and kept: solving it again with other values only changes
 the objective, and HiGHS starts from the previous optimal basis, so a re-solve costs a few
@@ -45,7 +45,7 @@ class Programme:
         lb: np.ndarray,
         ub: np.ndarray,
         *,
-        integer: bool = False,
+        integer: bool | np.ndarray = False,
         time_limit: float | None = None,
     ) -> None:
         import highspy
@@ -57,6 +57,8 @@ class Programme:
         h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
         h.setOptionValue("dual_feasibility_tolerance", DUAL_TOLERANCE)
+        h.setOptionValue("mip_rel_gap", 0.0)  # exact: the default stops within 0.01%
+        h.setOptionValue("mip_abs_gap", 1e-7)
         if time_limit is not None:
             h.setOptionValue("time_limit", float(time_limit))
         lp = highspy.HighsLp()
@@ -73,8 +75,10 @@ class Programme:
         lp.a_matrix_.start_ = np.r_[0, np.cumsum(nonzero.sum(axis=1))].astype(np.int32)
         lp.a_matrix_.index_ = np.nonzero(nonzero)[1].astype(np.int32)
         lp.a_matrix_.value_ = rows[nonzero]
-        if integer:
-            lp.integrality_ = [highspy.HighsVarType.kInteger] * n_cols
+        mask = np.broadcast_to(np.asarray(integer, dtype=bool), (n_cols,))
+        if mask.any():
+            kinds = highspy.HighsVarType
+            lp.integrality_ = [kinds.kInteger if i else kinds.kContinuous for i in mask]
         h.passModel(lp)
         self._h: Any = h
         self._status = highspy.HighsModelStatus

@@ -1,0 +1,484 @@
+"""The selection programme: which ``n`` gemeenten, as pilots, reach the most job-seekers.
+
+**Objective.** A pilot reaches its own job-seekers and, as the approach it anchors spreads,
+a share ρ of the rest of its arbeidsmarktregio: ``R[m] = J[m] + ρ · (J[r(m)] − J[m])``. With
+one pilot per region the programme maximises ``Σ R`` over the pilots. It is written so that
+nobody is counted twice when a region has more than one pilot::
+
+    max  Σ_m a[m] · x[m] + Σ_r b[r] · y[r]      a[m] = (1 − ρ) · J[m],  b[r] = ρ · J[r]
+    s.t. y[r] ≤ Σ_{m in r} x[m],  0 ≤ y[r] ≤ 1,  x[m] ∈ {0, 1}
+
+(so a region's rest is reached once, whoever the pilots there are; with one pilot it is
+``Σ R`` exactly, and with at most one per region ``b`` is folded into ``a`` and the ``y``
+columns are left out). ``a`` and ``b`` are averages over the Monte Carlo draws, or one draw's
+values when the programme is re-solved per draw (:func:`selection_chance`). Ties, which
+occur when ρ = 1 (every member of a region is then worth the region), are broken by own
+job-seekers: ``a`` gets ``TIE · J[m]``, a weight far below any real difference, and the
+objective reported is computed from the chosen set without it.
+
+**Constraints** (:class:`Constraints`, each from the method card with its reason): the
+number of pilots; at most k per provincie and per arbeidsmarktregio; at least k per
+landsdeel; at least k small gemeenten; optionally at most k large gemeenten, a minimum
+pool of expected conversations per pilot and a budget (a fixed cost per pilot plus its
+expected trajectories at the cost per placement); gemeenten forced in or out.
+
+**Solving.** HiGHS (through ``highspy``, :mod:`._impl.highs`): the LP relaxation in a model
+kept between solves; when its ``x`` is integral (almost always with one pilot per region)
+that is the integer optimum; otherwise branch and bound over the candidates that can be in
+an optimum (a gemeente is dropped when enough others of exactly the same provincie,
+arbeidsmarktregio, landsdeel, size class and pool have a higher ``a``: swapping keeps every
+constraint and ``y``, and does not lower the objective).
+
+Stage: rank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vluchtelingen_in_beeld.errors import ConfigError, InfeasibleError, VibError
+from vluchtelingen_in_beeld.fmt import nl_int
+from vluchtelingen_in_beeld.method import LIMITS, MethodCard
+
+#: The caps per region: (constraint, code column, name column).
+CAPS = (
+    ("max_per_provincie", "provincie_code", "provincie"),
+    ("max_per_regio", "arbeidsmarktregio_code", "arbeidsmarktregio"),
+)
+
+#: The region columns a candidate frame needs.
+REGION_COLUMNS = (
+    "provincie_code",
+    "provincie",
+    "arbeidsmarktregio_code",
+    "arbeidsmarktregio",
+    "landsdeel_code",
+    "landsdeel",
+)
+
+#: Weight of own job-seekers that breaks exact ties (see the module docstring).
+TIE = 1e-9
+
+#: Seconds HiGHS may spend on branch and bound before the selection gives up.
+TIME_LIMIT = 30.0
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What the selection must respect (``None``: that constraint is off)."""
+
+    n: int = 11
+    max_per_provincie: int | None = 2
+    max_per_regio: int | None = 1
+    min_per_landsdeel: int | None = 1
+    min_klein: int | None = 2
+    klein_onder: float = 100_000
+    max_groot: int | None = None
+    groot_boven: float = 200_000
+    #: expected conversations per pilot in its first year (the card's scenario)
+    min_pool: float | None = None
+    budget_eur: float | None = None
+    pilot_cost_eur: float = 0.0
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    #: constraint name -> why (from the card)
+    reasons: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_card(cls, card: MethodCard, **overrides: Any) -> Constraints:
+        """The card's constraints, with ``overrides`` (a value of ``None`` switches off)."""
+        sel = card.selection
+        lim = sel.limits
+        base: dict[str, Any] = {
+            "n": sel.n.value,
+            "max_per_provincie": lim["max_per_provincie"].value,
+            "max_per_regio": lim["max_per_regio"].value,
+            "min_per_landsdeel": lim["min_per_landsdeel"].value,
+            "min_klein": lim["min_klein"].value,
+            "klein_onder": lim["min_klein"].threshold or cls.klein_onder,
+            "max_groot": lim["max_groot"].value,
+            "groot_boven": lim["max_groot"].threshold or cls.groot_boven,
+            "min_pool": lim["min_pool"].value or None,
+            "budget_eur": lim["budget_eur"].value or None,
+            "pilot_cost_eur": sel.pilot_cost_eur.value,
+            "include": sel.include,
+            "exclude": sel.exclude,
+        }
+        reasons = {k: v.reason for k, v in lim.items()}
+        reasons["n"] = sel.n.reason
+        reasons.update(include="vastgezet", exclude="uitgesloten")
+        known = {f.name for f in fields(cls)} - {"reasons"}
+        for k in overrides:
+            if k not in known:
+                raise ConfigError(f"Unknown selection setting {k!r}; known: {sorted(known)}.")
+        base.update(overrides)
+        for k in overrides:
+            if k in LIMITS or k == "n":
+                reasons[k] = "opgegeven bij het aanroepen, niet uit de methodekaart"
+        return cls(**base, reasons=reasons)
+
+    def check(self) -> None:
+        """Reject nonsensical numbers before any work."""
+        if self.n < 1:
+            raise ConfigError(f"--n must be at least 1, got {self.n}.")
+        for name in ("max_per_provincie", "max_per_regio"):
+            v = getattr(self, name)
+            if v is not None and v < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {v}.")
+        for name in ("max_groot", "min_per_landsdeel", "min_klein", "min_pool"):
+            v = getattr(self, name)
+            if v is not None and not v >= 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be 0 or more, got {v}.")
+        if self.klein_onder <= 0 or self.groot_boven <= 0:
+            raise ConfigError("The size thresholds must be above 0 inhabitants.")
+        if self.budget_eur is not None and not self.budget_eur > 0:
+            raise ConfigError(f"The budget must be above 0 euro (or off), got {self.budget_eur}.")
+        if not self.pilot_cost_eur >= 0:
+            raise ConfigError(f"The cost per pilot must be 0 or more, got {self.pilot_cost_eur}.")
+        both = sorted(set(self.include) & set(self.exclude))
+        if both:
+            raise InfeasibleError(f"{', '.join(both)} is both included and excluded; choose one.")
+
+    def active(self) -> list[str]:
+        """The names of the constraints that are on (``n`` is always on)."""
+        out = [k for k in LIMITS if getattr(self, k) not in (None, 0)]
+        out += [k for k in ("include", "exclude") if getattr(self, k)]
+        return out
+
+    def without(self, name: str) -> Constraints:
+        """These constraints with ``name`` switched off."""
+        off: dict[str, Any] = {name: () if name in ("include", "exclude") else None}
+        return replace(self, **off)
+
+    def forcing(self, *, include: str | None = None, exclude: str | None = None) -> Constraints:
+        """These constraints with one more gemeente forced in or out."""
+        out = self
+        if include is not None and include not in self.include:
+            out = replace(out, include=(*out.include, include))
+        if exclude is not None and exclude not in self.exclude:
+            out = replace(out, exclude=(*out.exclude, exclude))
+        return out
+
+    def describe(self, name: str) -> str:
+        """A constraint in Dutch words: ``hoogstens 2 per provincie``."""
+        v = getattr(self, name) if name != "n" else self.n
+        return {
+            "n": f"{v} voortrekkersgemeenten",
+            "max_per_provincie": f"hoogstens {v} per provincie",
+            "max_per_regio": f"hoogstens {v} per arbeidsmarktregio",
+            "min_per_landsdeel": f"minstens {v} per landsdeel",
+            "min_klein": f"minstens {v} onder {nl_int(self.klein_onder)} inwoners",
+            "max_groot": f"hoogstens {v} boven {nl_int(self.groot_boven)} inwoners",
+            "min_pool": f"minstens {nl_int(v or 0)} verwachte gesprekken per pilot in het "
+            "eerste jaar",
+            "budget_eur": f"budget € {nl_int(v or 0)}",
+            "include": f"vastgezet: {', '.join(self.include)}",
+            "exclude": f"uitgesloten: {', '.join(self.exclude)}",
+        }[name]
+
+    def record(self) -> dict[str, Any]:
+        """For the manifest."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "reasons"}
+        out["reasons"] = dict(self.reasons)
+        return out
+
+
+@dataclass
+class Problem:
+    """The candidates and constraint rows of one selection, built once and solved often.
+
+    ``frame``: index gemeentecode; ``REGION_COLUMNS``, ``gemeentenaam``, ``inwoners``.
+    ``pool``: expected conversations per gemeente in a pilot's first year (for
+    ``min_pool``); ``cost``: the cost of a pilot per gemeente in euro (for a budget);
+    ``tie``: own job-seekers per gemeente, which break exact ties.
+    Values passed to :meth:`solve` are ``[a (one per gemeente), b (one per region)]``, the
+    regions in the order of :attr:`regions`.
+    """
+
+    frame: pd.DataFrame
+    c: Constraints
+    pool: np.ndarray | None = None
+    cost: np.ndarray | None = None
+    #: own job-seekers per gemeente, to break exact ties (default: ``a`` itself)
+    tie: np.ndarray | None = None
+    #: arbeidsmarktregio codes, in the order of the ``b`` values
+    regions: pd.Index = field(init=False, repr=False)
+    #: per gemeente, the index of its region in :attr:`regions`
+    region_of: np.ndarray = field(init=False, repr=False)
+    rows: np.ndarray = field(init=False, repr=False)
+    lo: np.ndarray = field(init=False, repr=False)
+    hi: np.ndarray = field(init=False, repr=False)
+    lb: np.ndarray = field(init=False, repr=False)
+    ub: np.ndarray = field(init=False, repr=False)
+    classes: np.ndarray = field(init=False, repr=False)
+    keep_per_class: int = field(init=False)
+    #: whether b is folded into a (one pilot per region: no y columns)
+    fold: bool = field(init=False)
+    _relaxation: Any = field(init=False, default=None, repr=False)  # kept in HiGHS
+
+    def __post_init__(self) -> None:
+        f, c = self.frame, self.c
+        m = len(f)
+        cats = pd.Categorical(f["arbeidsmarktregio_code"])
+        self.regions = pd.Index(cats.categories)
+        self.region_of = cats.codes.astype(int)
+        k = len(self.regions)
+        rows: list[np.ndarray] = [np.r_[np.ones(m), np.zeros(k)]]
+        lo: list[float] = [c.n]
+        hi: list[float] = [c.n]
+
+        def on_x(row: np.ndarray) -> np.ndarray:
+            return np.r_[row, np.zeros(k)]
+
+        def per_group(code: str, low: float, high: float) -> None:
+            groups = pd.Categorical(f[code]).codes
+            for g in np.unique(groups[groups >= 0]):
+                rows.append(on_x((groups == g).astype(float)))
+                lo.append(low)
+                hi.append(high)
+
+        for name, code, _ in CAPS:
+            if getattr(c, name) is not None:
+                per_group(code, 0, getattr(c, name))
+        if c.min_per_landsdeel:
+            per_group("landsdeel_code", c.min_per_landsdeel, m)
+        small = (f["inwoners"] < c.klein_onder).to_numpy()
+        large = (f["inwoners"] > c.groot_boven).to_numpy()
+        if c.min_klein:
+            rows.append(on_x(small.astype(float)))
+            lo.append(c.min_klein)
+            hi.append(m)
+        if c.max_groot is not None:
+            rows.append(on_x(large.astype(float)))
+            lo.append(0)
+            hi.append(c.max_groot)
+        if c.budget_eur is not None:
+            if self.cost is None:
+                raise VibError("A budget needs the cost of a pilot per gemeente.")
+            rows.append(on_x(np.asarray(self.cost, dtype=float)))
+            lo.append(0.0)
+            hi.append(c.budget_eur)
+        # With one pilot per region y[r] = Σ x[m in r]: b folds into a and y is not needed.
+        self.fold = c.max_per_regio == 1
+        if not self.fold:
+            for r in range(k):  # y[r] <= sum of x in r: a region's rest is reached once
+                row = np.zeros(m + k)
+                row[np.flatnonzero(self.region_of == r)] = -1.0
+                row[m + r] = 1.0
+                rows.append(row)
+                lo.append(-float(m))
+                hi.append(0.0)
+        self.rows, self.lo, self.hi = np.vstack(rows), np.array(lo), np.array(hi)
+        if self.fold:
+            self.rows = self.rows[:, :m]
+        ub = (~f.index.isin(c.exclude)).astype(float)
+        eligible = self.eligible_pool()
+        if eligible is not None:
+            ub = ub * eligible
+        self.lb = f.index.isin(c.include).astype(float)
+        self.ub = ub
+        if not self.fold:
+            self.lb, self.ub = np.r_[self.lb, np.zeros(k)], np.r_[self.ub, np.ones(k)]
+        pool_class = eligible if eligible is not None else np.ones(m)
+        key = pd.Series(
+            list(
+                zip(
+                    f["provincie_code"].astype(str),
+                    self.region_of,
+                    f["landsdeel_code"].astype(str),
+                    small.astype(int) - large.astype(int),
+                    pool_class,
+                    strict=True,
+                )
+            ),
+            index=f.index,
+        ).astype(str)
+        self.classes = pd.Categorical(key).codes.astype(int)
+        caps = [c.n, c.max_per_provincie, c.max_per_regio]
+        self.keep_per_class = min(v for v in caps if v is not None)
+
+    @property
+    def m(self) -> int:
+        """The number of candidate gemeenten."""
+        return len(self.frame)
+
+    def eligible_pool(self) -> np.ndarray | None:
+        """1 where a gemeente has the minimum pool, else 0; ``None`` when there is none."""
+        if not self.c.min_pool:
+            return None
+        if self.pool is None:
+            raise VibError("A minimum pool needs the expected conversations per gemeente.")
+        return (np.asarray(self.pool, dtype=float) >= self.c.min_pool).astype(float)
+
+    def objective_of(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray | float:
+        """The objective of the set ``idx`` for ``values`` (one vector, or draws × values).
+
+        Own reach of every member plus each covered region's rest once; no tie weight.
+        """
+        idx = np.asarray(idx, dtype=int)
+        covered = np.unique(self.region_of[idx]) + self.m
+        out = values[..., idx].sum(axis=-1) + values[..., covered].sum(axis=-1)
+        return float(out) if np.ndim(out) == 0 else np.asarray(out)
+
+    def solve(self, values: np.ndarray) -> tuple[np.ndarray, float]:
+        """(indices selected, objective) for ``values`` ``[a, b]``; raises if infeasible.
+
+        The LP relaxation is solved first, by HiGHS, in a model kept between calls (a
+        re-solve with other values starts from the last optimal basis). When its ``x`` is
+        integral it is the integer optimum; otherwise the integer programme over the pruned
+        candidates is solved by branch and bound.
+        """
+        from vluchtelingen_in_beeld._impl.highs import Programme
+
+        values = np.asarray(values, dtype=float)
+        m = self.m
+        if values.shape != (m + len(self.regions),):
+            raise ValueError(f"expected {m + len(self.regions)} values, got {values.shape}")
+        tie = np.abs(values[:m]) if self.tie is None else np.asarray(self.tie, dtype=float)
+        cost = values[:m] + TIE * tie
+        if self.fold:
+            cost = cost + values[m:][self.region_of]
+        else:
+            cost = np.r_[cost, values[m:]]
+        if self._relaxation is None:
+            self._relaxation = Programme(self.rows, self.lo, self.hi, self.lb, self.ub)
+        lp = self._relaxation.solve(cost)
+        if lp.status == "infeasible":
+            raise InfeasibleError("no selection meets the constraints")
+        x = lp.x[:m] if lp.status == "optimal" and lp.x is not None else None
+        if x is not None and np.abs(x - np.round(x)).max() <= 1e-7:
+            chosen = np.flatnonzero(x > 0.5)
+        else:
+            chosen = self._branch_and_bound(cost)
+        return chosen, self.objective_of(chosen, values)  # type: ignore[return-value]
+
+    def _pruned(self, own: np.ndarray) -> np.ndarray:
+        """Indices of the candidates that can be in an optimum (see the module docstring)."""
+        if self.c.budget_eur is not None:
+            return np.arange(self.m)
+        order = np.lexsort((-own, self.classes))
+        cls = self.classes[order]
+        start = np.r_[0, np.flatnonzero(np.diff(cls)) + 1]
+        rank_in_class = np.arange(len(cls)) - np.repeat(start, np.diff(np.r_[start, len(cls)]))
+        keep = np.zeros(self.m, dtype=bool)
+        keep[order[rank_in_class < self.keep_per_class]] = True
+        keep |= self.lb[: self.m] > 0
+        keep &= self.ub[: self.m] > 0
+        return np.flatnonzero(keep)
+
+    def _branch_and_bound(self, cost: np.ndarray) -> np.ndarray:
+        from vluchtelingen_in_beeld._impl.highs import Programme
+
+        m = self.m
+        idx = self._pruned(cost[:m])
+        extra = 0 if self.fold else len(self.regions)
+        cols = np.r_[idx, m + np.arange(extra)].astype(int)
+        integer = np.r_[np.ones(len(idx), dtype=bool), np.zeros(extra, dtype=bool)]
+        mip = Programme(
+            self.rows[:, cols],
+            self.lo,
+            self.hi,
+            self.lb[cols],
+            self.ub[cols],
+            integer=integer,
+            time_limit=TIME_LIMIT,
+        ).solve(cost[cols])
+        if mip.status == "time_limit":
+            raise VibError(
+                f"The selection did not finish within {TIME_LIMIT:g} s (HiGHS branch and "
+                "bound); loosen a constraint or lower --n."
+            )
+        if mip.status != "optimal" or mip.x is None:
+            raise InfeasibleError("no selection meets the constraints")
+        result: np.ndarray = idx[np.flatnonzero(mip.x[: len(idx)] > 0.5)]
+        return result
+
+
+def selection_chance(problem: Problem, draw_values: np.ndarray) -> np.ndarray:
+    """Share of draws in which each gemeente is selected when the programme is re-solved.
+
+    ``draw_values``: draws × ``[a, b]``. The draws are solved in turn in the problem's kept
+    model: each re-solve starts from the previous optimum (500 take about half a second).
+    """
+    counts = np.zeros(problem.m)
+    for v in draw_values:
+        chosen, _ = problem.solve(v)
+        counts[chosen] += 1
+    out: np.ndarray = counts / len(draw_values)
+    return out
+
+
+def try_solve(problem: Problem, values: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """:meth:`Problem.solve`, or ``None`` when no selection meets the constraints."""
+    try:
+        return problem.solve(values)
+    except InfeasibleError:
+        return None
+
+
+def why_infeasible(
+    frame: pd.DataFrame,
+    c: Constraints,
+    values: np.ndarray | None = None,
+    *,
+    pool: np.ndarray | None = None,
+    cost: np.ndarray | None = None,
+) -> str:
+    """Which constraint makes the selection impossible, in words (an English message).
+
+    ``values`` (default all 1) matter only to find a feasible point; ``pool`` and ``cost``
+    as for :class:`Problem`.
+    """
+    k = frame["arbeidsmarktregio_code"].nunique()
+    if values is None:
+        values = np.ones(len(frame) + k)
+    eligible = frame.drop(index=[x for x in c.exclude if x in frame.index])
+    if len(c.include) > c.n:
+        return f"{len(c.include)} gemeenten are forced in with --include but --n is {c.n}."
+    if len(eligible) < c.n:
+        return f"only {len(eligible)} gemeenten are left, fewer than --n {c.n}."
+    if c.min_pool and pool is not None:
+        big = pd.Series(np.asarray(pool) >= c.min_pool, index=frame.index)
+        small_forced = [x for x in c.include if not big.get(x, True)]
+        if small_forced:
+            return (
+                f"min_pool = {c.min_pool:g}: {', '.join(small_forced)} is forced in but has "
+                "fewer expected conversations in the first year. Lower --min-pool or drop it "
+                "from --include."
+            )
+        if int(big.loc[eligible.index].sum()) < c.n:
+            return (
+                f"min_pool = {c.min_pool:g}: only {int(big.loc[eligible.index].sum())} "
+                f"gemeenten have that many expected conversations, fewer than --n {c.n}. "
+                "Lower --min-pool or --n."
+            )
+    for name, col, label in CAPS:
+        cap = getattr(c, name)
+        if cap is None:
+            continue
+        counts = eligible.groupby(col).size()
+        most = int(np.minimum(counts, cap).sum())
+        if most < c.n:
+            return (
+                f"{name} = {cap}: at most {cap} per {label} over {len(counts)} {label}s allows "
+                f"at most {most} gemeenten, fewer than --n {c.n}. Raise the cap or lower --n."
+            )
+
+    def feasible(cc: Constraints) -> bool:
+        return try_solve(Problem(frame, cc, pool, cost), values) is not None
+
+
+    culprits = [name for name in c.active() if feasible(c.without(name))]
+    if culprits:
+        said = "; ".join(f"{k} ({c.describe(k)}: {c.reasons.get(k, '')})" for k in culprits)
+        return (
+            f"without {' or '.join(culprits)} a selection exists: {said}. Loosen "
+            f"{'it' if len(culprits) == 1 else 'one of them'} in the card or on the command "
+            "line."
+        )
+    return "the constraints together leave no possible selection; loosen one of them."
