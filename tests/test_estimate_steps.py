@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vluchtelingen_in_beeld.estimate import (
+    central,
     job_seeking,
     local_factor,
     not_independent,
@@ -16,6 +17,7 @@ from vluchtelingen_in_beeld.estimate import (
     per_1000,
     rest_bijstand_rate,
     routes,
+    scale_to_total,
     simulate,
     target_population,
 )
@@ -108,7 +110,7 @@ def test_step6_funnel_by_hand():
         0.25,
         2327 / 4000,
         2500,
-        intake_rate=4000 / 11250,
+        reach_factor=4000 / 11250,
         route_a_share=1807 / 2327,
         period_years=3,
     ).iloc[0]
@@ -230,3 +232,30 @@ def test_monte_carlo_draws_inside_ranges():
     assert d.params["s"].min() >= 0.40 and d.params["s"].max() <= 0.70
     syrie = d.params["ei"][:, list(w.columns).index("syrie")]
     assert syrie.min() >= 0.285 and syrie.max() <= 0.325
+
+
+def test_local_factor_keeps_the_national_total_and_zero_bijstand_is_missing():
+    """Three gemeenten, the lokaal card (beta 0.5): the factor moves job-seekers between
+    them and leaves the national sum as it is; a gemeente with 0 bijstand keeps factor 1
+    before scaling (missing data), not 0 job-seekers."""
+    from vluchtelingen_in_beeld.estimate import LocalData
+
+    card = load_card("lokaal")
+    w = pd.DataFrame({g.name: [100.0, 100.0, 100.0] for g in card.groups}, index=["A", "B", "C"])
+    local = LocalData(
+        pd.Series([60.0, 15.0, 0.0], index=w.index),  # bijstand per 1,000; C has none
+        pd.Series([20_000.0, 20_000.0, 20_000.0], index=w.index),
+    )
+    off = central(w, load_card("standaard"), None)
+    on = central(w, card, local)
+    assert on.j.sum() == pytest.approx(off.j.sum())  # national total unchanged
+    assert on.j["A"] > off.j["A"] > on.j["B"]  # more bijstand, more job-seekers
+    assert on.j["C"] > 0 and on.factor["C"] == pytest.approx(on.factor["C"])
+    raw_c = on.factor["C"] / on.factor.mean()
+    assert 0.5 < raw_c < 1.5  # C kept the national rates (factor 1 before scaling)
+    assert any("zonder bruikbaar bijstandscijfer (C)" in n for n in on.notes)
+    # the same in every Monte Carlo draw
+    draws, _ = simulate(w, replace(card, draws=200, binomial=False), local)
+    base, _ = simulate(w, replace(load_card("standaard"), draws=200, binomial=False))
+    assert draws.j.sum(axis=1) == pytest.approx(base.j.sum(axis=1))
+    assert scale_to_total(np.array([1.0, 3.0]), np.array([2.0, 0.0])).tolist() == [4.0, 0.0]

@@ -316,8 +316,8 @@ def test_crosswalk_2021_to_2023_conserves_population(geo_folder):
 
 
 def test_unknown_metric_and_level(shared_session, rank2025):
-    with pytest.raises(ConfigError, match="Did you mean 'waarde'"):
-        map_for(rank2025, metric="waard")
+    with pytest.raises(ConfigError, match="Did you mean 'bereik'"):
+        map_for(rank2025, metric="berijk")
     with pytest.raises(ConfigError, match="--level gemeente"):
         map_for(rank2025, level="provincie", highlight_top=3)
 

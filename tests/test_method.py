@@ -66,12 +66,29 @@ def test_defaults_follow_method_md():
     assert c.route_a.value == 0.15
     assert c.scenarios["plan2005"].placement_rate.value == 0.20
     res = c.scenarios["resultaat2005"]
-    assert res.placement_rate.value == pytest.approx(2327 / 4000, abs=5e-4)
-    assert (res.intake_rate.low, res.intake_rate.high) == pytest.approx(
+    # placements per conversation: the partners' own 1,659 up to all 2,327 of 4,000
+    assert (res.placement_rate.low, res.placement_rate.high) == pytest.approx(
+        (1659 / 4000, 2327 / 4000), abs=5e-3
+    )
+    # 4,000 conversations instead of 10,000-12,500 contacts: a shortfall in reach
+    assert (res.reach_factor.low, res.reach_factor.high) == pytest.approx(
         (4000 / 12500, 4000 / 10000)
     )
-    assert res.route_a_share.value == pytest.approx(1807 / 2327, abs=5e-4)
-    assert c.cost_per_placement.value == 2500 and "2006" in c.price_basis
+    assert (res.route_a_share.low, res.route_a_share.high) == pytest.approx(
+        (1139 / 1659, 1807 / 2327), abs=5e-4
+    )
+    assert (c.cost_per_placement.value, c.cost_per_placement.high) == (2500, 3500)
+    assert "2006" in c.price_basis
+    sel = c.selection
+    assert sel.n.value == 11 and "tien" in sel.n.reason
+    assert sel.limits["max_groot"].value is None  # no source asks for it
+    assert sel.pilot_cost_eur.value == 0
+    assert (sel.target_trajectories.value, sel.target_years) == (700, 2)
+    assert (sel.region_reach.low, sel.region_reach.value, sel.region_reach.high) == (
+        0.10,
+        0.25,
+        0.50,
+    )
     assert c.period_years == 3
     assert (c.age_min, c.age_max, c.birthplace) == (18, None, "buitenland")
     assert c.draws == 2000
@@ -304,3 +321,21 @@ def test_method_md_states_what_w_ei_and_s_cover():
         "2006–2008 prices",
     ):
         assert needle in text, needle
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[selection]\ncapacity = 64\n", "selection.capacity: removed in card 3.0"),
+        (
+            "[outreach.scenarios.resultaat2005]\nintake_rate = 0.356\n",
+            "intake_rate: renamed reach_factor in card 3.0",
+        ),
+    ],
+)
+def test_retired_keys_say_what_they_became(tmp_path, body, message):
+    """A card of an earlier version names the key that changed meaning and what to do."""
+    path = tmp_path / "oud.toml"
+    path.write_text(f'extends = "standaard"\n{body}', "utf-8")
+    with pytest.raises(MethodCardError, match=re.escape(message)):
+        load_card(path)

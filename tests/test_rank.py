@@ -196,7 +196,9 @@ def test_raising_one_gemeentes_job_seekers_never_lowers_its_chance(j0, who, fact
         before = selection_chance(problem, np.hstack([a, b]))
     except InfeasibleError:
         return
-    FRACTIONAL.append(any(lp_is_fractional(problem, np.r_[x, y]) for x, y in zip(a, b, strict=True)))
+    FRACTIONAL.append(
+        any(lp_is_fractional(problem, np.r_[x, y]) for x, y in zip(a, b, strict=True))
+    )
     raised = j.copy()
     raised[:, who] *= factor
     a2, b2 = region_values(raised, problem.region_of, k, np.full(len(j), rho))
@@ -215,8 +217,9 @@ def test_infeasible_names_the_constraint():
     from vluchtelingen_in_beeld.selection import why_infeasible
 
     frame = towns(9, 1)
-    c = Constraints(n=5, max_per_provincie=1, max_per_regio=None, min_per_landsdeel=None,
-                    min_klein=None)
+    c = Constraints(
+        n=5, max_per_provincie=1, max_per_regio=None, min_per_landsdeel=None, min_klein=None
+    )
     assert "max_per_provincie = 1" in why_infeasible(frame, c)
     pool = np.arange(9.0)
     c = Constraints(n=3, **OFF, min_pool=7.5)
@@ -250,7 +253,11 @@ def test_default_card_constraints_and_share(rank2025):
     c = r.constraints
     assert (c.n, c.max_per_provincie, c.max_per_regio, c.min_per_landsdeel) == (11, 2, 1, 1)
     assert (c.min_klein, c.klein_onder, c.max_groot, c.min_pool, c.budget_eur) == (
-        2, 100e3, None, None, None
+        2,
+        100e3,
+        None,
+        None,
+        None,
     )
     t = r.table
     sel = t[t["geselecteerd"]]
@@ -280,11 +287,25 @@ def test_objective_is_reach_counted_once_per_region(rank2025):
 def test_columns_and_order(rank2025):
     t = rank2025.ranking.table
     assert list(t.columns[:10]) == [
-        "rang", "gemeentecode", "gemeentenaam", "provincie", "arbeidsmarktregio", "landsdeel",
-        "geselecteerd", "bereik", "kans_geselecteerd", "reden",
+        "rang",
+        "gemeentecode",
+        "gemeentenaam",
+        "provincie",
+        "arbeidsmarktregio",
+        "landsdeel",
+        "geselecteerd",
+        "bereik",
+        "kans_geselecteerd",
+        "reden",
     ]
-    for col in ("verlies_als_eruit", "vervanger", "verlies_als_erin", "valt_af",
-                "uitwisselbaar", "kans_geselecteerd_se"):
+    for col in (
+        "verlies_als_eruit",
+        "vervanger",
+        "verlies_als_erin",
+        "valt_af",
+        "uitwisselbaar",
+        "kans_geselecteerd_se",
+    ):
         assert col in t.columns
     assert len(t) == 342 and t["rang"].tolist() == list(range(1, 343))
     sel = t.iloc[:11]
@@ -295,7 +316,7 @@ def test_columns_and_order(rank2025):
     measured = t.iloc[11:][t.iloc[11:]["verlies_als_erin"].notna()]
     assert len(measured) == 20
     assert (np.diff(measured["verlies_als_erin"].to_numpy()) >= -1e-9).all()
-    rest = t.iloc[11 + len(measured):]
+    rest = t.iloc[11 + len(measured) :]
     assert (np.diff(rest["bereik"].to_numpy()) <= 1e-9).all()
     assert t["reden"].str.len().gt(40).all()
 
@@ -364,8 +385,9 @@ def test_prices_match_a_solve_without_the_constraint(rank2025):
     assert set(r.constraints.active()) <= set(prices.index)
     for name in r.constraints.active():
         p = r.problem
-        _, without = Problem(r.frame, r.constraints.without(name), pool=p.pool, cost=p.cost,
-                             tie=p.tie).solve(r.values)
+        _, without = Problem(
+            r.frame, r.constraints.without(name), pool=p.pool, cost=p.cost, tie=p.tie
+        ).solve(r.values)
         assert prices.at[name, "prijs"] == pytest.approx(without - r.objective, abs=1e-6)
         assert prices.at[name, "prijs_pct"] == pytest.approx(prices.at[name, "prijs"] / r.objective)
     assert prices["prijs"].max() > 0
@@ -385,7 +407,9 @@ def test_selection_funnel_against_the_target(rank2025):
     rd = reach_draws(est, r.frame, r.problem)
     per_draw = r.problem.objective_of(idx, rd.values)
     for name, funnel in est.funnels.items():
-        assert f.at[name, "trajecten"] == pytest.approx(float((per_draw * funnel.placements).mean()))
+        assert f.at[name, "trajecten"] == pytest.approx(
+            float((per_draw * funnel.placements).mean())
+        )
         assert f.at[name, "trajecten_in_doeljaren"] == pytest.approx(
             f.at[name, "trajecten"] / est.card.period_years * 2
         )
@@ -434,16 +458,29 @@ def test_overrides_hold_on_snapshot(shared_session, est2025):
 
 def test_budget_and_min_pool_on_snapshot(shared_session, est2025):
     """A budget (own cost per pilot) and a minimum pool hold on the snapshot."""
-    r = build_year(shared_session, estimate=est2025, n=4,
-                   selection={"min_pool": 50, "min_klein": None, "min_per_landsdeel": None,
-                              "budget_eur": 1_200_000, "pilot_cost_eur": 50_000})
+    r = build_year(
+        shared_session,
+        estimate=est2025,
+        n=4,
+        selection={
+            "min_pool": 50,
+            "min_klein": None,
+            "min_per_landsdeel": None,
+            "budget_eur": 1_200_000,
+            "pilot_cost_eur": 50_000,
+        },
+    )
     t = r.ranking.table
     sel = t[t["geselecteerd"]]
     assert (sel["gesprekken_per_jaar"] >= 50).all()
     cost = 50_000 + rank_cost(r) * sel["trajecten"]
     assert cost.sum() <= 1_200_000 + 1e-6
-    free = build_year(shared_session, estimate=est2025, n=4,
-                      selection={"min_pool": 50, "min_klein": None, "min_per_landsdeel": None})
+    free = build_year(
+        shared_session,
+        estimate=est2025,
+        n=4,
+        selection={"min_pool": 50, "min_klein": None, "min_per_landsdeel": None},
+    )
     assert free.ranking.objective > r.ranking.objective  # the budget binds
 
 

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from vluchtelingen_in_beeld.cli import main
+from vluchtelingen_in_beeld.fmt import nl_pct
 from vluchtelingen_in_beeld.pitch import mini_map_svg, page_name, slug
 from vluchtelingen_in_beeld.run import run_all
 from vluchtelingen_in_beeld.store import sha256_file
@@ -69,8 +70,25 @@ def test_full_output_folder_and_manifest_matches_disk(run_out):
     assert len([f for f in files if f.startswith("kaarten/") and f.endswith(".html")]) == 4
     assert len([f for f in files if f.startswith("kaarten/") and f.endswith(".png")]) == 4
     assert len([f for f in files if f.startswith("pitch/")]) == 11
-    assert len([f for f in files if f.startswith("tabellen/")]) == 11  # 9 CSV, 2 GeoPackage
-    assert {"tabellen/gevoeligheid_2025.csv", "tabellen/prijzen_beperkingen_2025.csv"} <= set(files)
+    assert len([f for f in files if f.startswith("tabellen/")]) == 13  # 11 CSV, 2 GeoPackage
+    assert {
+        "tabellen/gevoeligheid_2025.csv",
+        "tabellen/prijzen_beperkingen_2025.csv",
+        "tabellen/selectie_2025.csv",
+        "tabellen/trajecten_2025.csv",
+    } <= set(files)
+    # what the selection holds, stated where policy staff read it
+    index = (run_out / "index.html").read_text("utf-8")
+    summary = pd.read_csv(run_out / "tabellen/selectie_2025.csv").set_index("onderwerp")
+    share = summary.at["aandeel_nl", "waarde"]
+    assert share >= 0.30
+    assert f"<strong>{nl_pct(share)}</strong> van" in index
+    assert f"<strong>{nl_pct(summary.at['aandeel_regios_nl', 'waarde'])}</strong>" in index
+    assert "Kern (" in index and "Trajecten: een toets op het doel" in index
+    for rel in files:
+        if rel.endswith((".html", ".csv")):
+            text = (run_out / rel).read_text("utf-8")
+            assert "spijt" not in text.lower() and "64 van de 64" not in text, rel
     assert manifest["local_variation"]["sd_log"] > 0
     assert manifest["parameters"]["constraints"]["max_per_regio"] == 1
     assert manifest["parameters"]["objective"] > 0

@@ -142,7 +142,9 @@ def scale_to_total(j: np.ndarray, factor: np.ndarray) -> np.ndarray:
     ``j`` and ``factor``: gemeenten, or draws × gemeenten (then one scale per draw).
     """
     weighted = (j * factor).sum(axis=-1, keepdims=True)
-    scale = np.divide(j.sum(axis=-1, keepdims=True), weighted, where=weighted > 0, out=np.ones_like(weighted))
+    scale = np.divide(
+        j.sum(axis=-1, keepdims=True), weighted, where=weighted > 0, out=np.ones_like(weighted)
+    )
     out: np.ndarray = factor * scale
     return out
 

@@ -27,7 +27,10 @@ def sensitivity_table(result: YearResult) -> str:
     n = result.ranking.constraints.n
 
     def picks(r: Any) -> str:
-        lo, hi = getattr(r, "selectie_wissels_laag", None), getattr(r, "selectie_wissels_hoog", None)
+        lo, hi = (
+            getattr(r, "selectie_wissels_laag", None),
+            getattr(r, "selectie_wissels_hoog", None),
+        )
         if lo is None or hi is None or lo != lo or hi != hi:
             return "–"
         return f"{int(lo)} / {int(hi)}"
@@ -90,8 +93,9 @@ def near_ties(result: YearResult) -> str:
             f"onzekerheid of dan 1% van het bereik):</p><ul>{items}</ul>"
         )
     else:
-        out.append("<p>Geen uitwisselbare plaatsen: elke gekozen gemeente is duidelijk de "
-                   "betere keus.</p>")
+        out.append(
+            "<p>Geen uitwisselbare plaatsen: elke gekozen gemeente is duidelijk de betere keus.</p>"
+        )
     return "".join(out)
 
 
@@ -103,7 +107,8 @@ def funnel_check(result: YearResult) -> str:
     card = result.card
     rows = "".join(
         f"<tr><td>{_e(r.omschrijving)}</td><td class='n'>{nl_about(r.gesprekken)}</td>"
-        f"<td class='n'>{nl_about(r.trajecten)} ({nl_about_range(r.trajecten_p10, r.trajecten_p90)})</td>"
+        f"<td class='n'>{nl_about(r.trajecten)} "
+        f"({nl_about_range(r.trajecten_p10, r.trajecten_p90)})</td>"
         f"<td class='n'>{nl_about(r.trajecten_in_doeljaren)} "
         f"({nl_about_range(r.trajecten_in_doeljaren_p10, r.trajecten_in_doeljaren_p90)})</td></tr>"
         for r in f.itertuples()
@@ -155,12 +160,12 @@ def index_page(
         for code, r in sel.iterrows()
     )
     in_sel, in_regions, national = coverage(result)
-    summary: dict[str, float] = (
+    held: dict[str, float] = (
         dict(zip(ranking.summary["onderwerp"], ranking.summary["waarde"], strict=True))
         if ranking.summary is not None
         else {}
     )
-    traj = summary.get("trajecten_in_doeljaren")
+    traj = held.get("trajecten_in_doeljaren")
     cover = (
         f"<p>De {len(sel)} gemeenten hebben samen naar schatting {nl_about(in_sel)} "
         f"werkzoekende vluchtelingen: <strong>{nl_pct(in_sel / national)}</strong> van "
@@ -262,7 +267,7 @@ Gemaakt {made} (UTC).</p>
 <th>Landsdeel</th><th>Werkzoekend</th><th>Bereik</th><th>Kans gekozen</th><th>Reden</th>
 </tr></thead><tbody>{rows}</tbody></table>
 <p class="noot">Bereik: eigen werkzoekenden plus een deel ρ van de rest van de
-arbeidsmarktregio. Kans gekozen: in hoeveel van {ranking.params['resolve_draws']} opnieuw
+arbeidsmarktregio. Kans gekozen: in hoeveel van {ranking.params["resolve_draws"]} opnieuw
 opgeloste doorrekeningen de gemeente erbij is.</p>
 <h2>Dekking</h2>
 <div id="dekking">{cover}</div>
@@ -271,7 +276,8 @@ opgeloste doorrekeningen de gemeente erbij is.</p>
 <h2>Trajecten: een toets op het doel</h2>
 <div id="toets">{funnel_check(result)}</div>
 <h2>Prijs van elke eis</h2>
-<table id="prijzen"><thead><tr><th>Eis</th><th>Waarom</th><th>Prijs (werkzoekenden binnen bereik)</th>
+<table id="prijzen"><thead><tr><th>Eis</th><th>Waarom</th>
+<th>Prijs (werkzoekenden binnen bereik)</th>
 <th>Zonder deze eis erbij</th></tr></thead><tbody>{prices}</tbody></table>
 <p class="noot">De prijs is hoeveel werkzoekenden de selectie meer zou bereiken zonder de eis
 (opnieuw opgelost zonder de eis), ook als aandeel van het bereik. Bij het aantal pilots: wat

@@ -754,7 +754,10 @@ def _selection(p: _Problems, raw: Any) -> SelectionCard:
         or isinstance(target_years, bool)
         or not 0 < target_years <= 20
     ):
-        p.add("selection.target_years", f"must be a number of years from 0 to 20, got {target_years!r}")
+        p.add(
+            "selection.target_years",
+            f"must be a number of years from 0 to 20, got {target_years!r}",
+        )
         target_years = 2
     draws = sel.get("resolve_draws", 500)
     resolve = _whole(p, "selection.resolve_draws", draws, 200, 5000) or 500

@@ -32,7 +32,6 @@ from vluchtelingen_in_beeld.estimate import Estimate, sample_rate
 from vluchtelingen_in_beeld.fmt import nl_about, nl_pct, nl_prob
 from vluchtelingen_in_beeld.method import MethodCard
 from vluchtelingen_in_beeld.selection import (
-    CAPS,
     REGION_COLUMNS,
     Constraints,
     Problem,
@@ -76,7 +75,8 @@ class ReachDraws:
     @property
     def mean(self) -> np.ndarray:
         """``[a, b]`` averaged over the draws: the values the selection is made on."""
-        return np.r_[self.a.mean(axis=0), self.b.mean(axis=0)]
+        out: np.ndarray = np.r_[self.a.mean(axis=0), self.b.mean(axis=0)]
+        return out
 
     @property
     def reach(self) -> np.ndarray:
@@ -228,8 +228,12 @@ def rank(
     t["groei"] = growth.reindex(t.index) if growth is not None else np.nan
 
     # reach per draw, and the funnel of a pilot (card's scenario) for pool and cost
-    shape = Problem(t, Constraints(n=1, max_per_provincie=None, max_per_regio=None,
-                                   min_per_landsdeel=None, min_klein=None))  # regions only
+    shape = Problem(
+        t,
+        Constraints(
+            n=1, max_per_provincie=None, max_per_regio=None, min_per_landsdeel=None, min_klein=None
+        ),
+    )  # regions only
     rd = reach_draws(est, t, shape)
     funnel = est.funnels[card.scenario]
     reach_d = rd.reach
@@ -269,7 +273,9 @@ def rank(
         a_r, b_r = region_values(rd.j[:resolve], rd.region_of, len(problem.regions), rho_c)
         t["kans_rho_vast"] = selection_chance(problem, np.hstack([a_r, b_r]))
         a_j, b_j = region_values(
-            np.repeat(own_j[None, :], resolve, axis=0), rd.region_of, len(problem.regions),
+            np.repeat(own_j[None, :], resolve, axis=0),
+            rd.region_of,
+            len(problem.regions),
             rd.rho[:resolve],
         )
         t["kans_aantallen_vast"] = selection_chance(problem, np.hstack([a_j, b_j]))
@@ -296,9 +302,14 @@ def rank(
     sel = t[t["geselecteerd"]]
     check = selection_funnel(est, problem, rd, idx, sel)
     share_own = float(sel["werkzoekend"].sum()) / j_nl
-    share_regions = float(
-        t.loc[t["arbeidsmarktregio_code"].isin(sel["arbeidsmarktregio_code"]), "werkzoekend"].sum()
-    ) / j_nl
+    share_regions = (
+        float(
+            t.loc[
+                t["arbeidsmarktregio_code"].isin(sel["arbeidsmarktregio_code"]), "werkzoekend"
+            ].sum()
+        )
+        / j_nl
+    )
     summary = _summary(card, c, objective, j_nl, share_own, share_regions, sel, check)
     rho = card.selection.region_reach
     notes = [
@@ -318,16 +329,28 @@ def rank(
         "scenario": card.scenario,
     }
     ranking = Ranking(
-        est.year, table, c, objective, prices, params, notes, problem.frame, values, problem,
-        summary, check,
+        est.year,
+        table,
+        c,
+        objective,
+        prices,
+        params,
+        notes,
+        problem.frame,
+        values,
+        problem,
+        summary,
+        check,
     )
     ranking.sensitivity = selection_sensitivity(est, problem, rd)
     return ranking
 
 
 def _order(t: pd.DataFrame) -> pd.DataFrame:
-    """Selected first, hardest to replace first (forced ones last); then the measured swaps
-    by their loss; then the rest by reach."""
+    """Rank order: the selected, hardest to replace first; then the swaps; then by reach.
+
+    Forced gemeenten come last in the selection; the measured swaps by their loss.
+    """
     sel = t[t["geselecteerd"]].copy()
     sel["_k"] = sel["verlies_als_eruit"].fillna(-np.inf)
     sel = sel.sort_values(["_k", "bereik"], ascending=[False, False])
@@ -404,7 +427,7 @@ def _swaps(
         if solved is None:
             return None
         idx, obj = solved
-        diff = base_draws - problem.objective_of(idx, all_values)
+        diff = np.asarray(base_draws - problem.objective_of(idx, all_values))
         loss = objective - obj
         se = float(np.std(diff, ddof=1) / np.sqrt(len(diff)))
         return {
@@ -497,7 +520,8 @@ def _reasons(
             elif pd.notna(r["verlies_als_eruit"]):
                 text += (
                     f". Zonder {r['gemeentenaam']} bereikt de selectie "
-                    f"{nl_about(r['verlies_als_eruit'])} mensen minder ({pct(r['verlies_als_eruit'])})"
+                    f"{nl_about(r['verlies_als_eruit'])} mensen minder "
+                    f"({pct(r['verlies_als_eruit'])})"
                     f"; dan {_come(r['vervanger'])} erin"
                 )
                 if r["uitwisselbaar"]:
@@ -511,9 +535,7 @@ def _reasons(
             ins = [k for k, outs in moved_out.items() if code in outs]
             if ins:
                 thanks[code] = ins[0]
-                text += "; gekozen dankzij de eis " + " en de eis ".join(
-                    c.describe(k) for k in ins
-                )
+                text += "; gekozen dankzij de eis " + " en de eis ".join(c.describe(k) for k in ins)
             reasons[code] = f"{text}; kans gekozen {kans}."
             continue
         if code in c.exclude:
@@ -525,7 +547,8 @@ def _reasons(
             out_by[code] = singles[0]
             why = " of ".join(f"de eis {c.describe(k)}" for k in singles)
             reasons[code] = (
-                f"Niet gekozen door {why}: zonder {'die eis' if len(singles) == 1 else 'een van die eisen'} "
+                f"Niet gekozen door {why}: zonder "
+                f"{'die eis' if len(singles) == 1 else 'een van die eisen'} "
                 f"komt ze erin; {base}; kans gekozen {kans}."
             )
             continue
@@ -625,11 +648,23 @@ def _summary(
     rows = [
         ("bereik", objective, "werkzoekenden die de pilots bereiken (eigen plus regio)"),
         ("bereik_aandeel_nl", objective / j_nl, "bereik als aandeel van Nederland"),
-        ("werkzoekend_gekozen", float(sel["werkzoekend"].sum()), "werkzoekenden in de gekozen gemeenten"),
-        ("aandeel_nl", share_own, "aandeel van de werkzoekenden in Nederland in de gekozen gemeenten"),
+        (
+            "werkzoekend_gekozen",
+            float(sel["werkzoekend"].sum()),
+            "werkzoekenden in de gekozen gemeenten",
+        ),
+        (
+            "aandeel_nl",
+            share_own,
+            "aandeel van de werkzoekenden in Nederland in de gekozen gemeenten",
+        ),
         ("aandeel_regios_nl", share_regions, "aandeel in hun arbeidsmarktregio's samen"),
         ("werkzoekend_nl", j_nl, "werkzoekenden in Nederland (centrale schatting)"),
-        ("kern", float(len(sel) - near), "gekozen gemeenten die geen nabije kandidaat met klein verlies vervangt"),
+        (
+            "kern",
+            float(len(sel) - near),
+            "gekozen gemeenten die geen nabije kandidaat met klein verlies vervangt",
+        ),
         ("uitwisselbaar", float(near), "gekozen gemeenten met een bijna gelijkwaardige vervanger"),
         (
             "trajecten",
@@ -662,7 +697,9 @@ def selection_sensitivity(est: Estimate, problem: Problem, rd: ReachDraws) -> pd
     rho_c = card.selection.region_reach.value
 
     def picks(j: np.ndarray, rho: float) -> set[int] | None:
-        a, b = region_values(np.nan_to_num(j[order])[None, :], problem.region_of, k, np.array([rho]))
+        a, b = region_values(
+            np.nan_to_num(j[order])[None, :], problem.region_of, k, np.array([rho])
+        )
         solved = try_solve(problem, np.r_[a[0], b[0]])
         return None if solved is None else set(solved[0].tolist())
 

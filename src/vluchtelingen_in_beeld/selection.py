@@ -233,7 +233,8 @@ class Problem:
         hi: list[float] = [c.n]
 
         def on_x(row: np.ndarray) -> np.ndarray:
-            return np.r_[row, np.zeros(k)]
+            out: np.ndarray = np.r_[row, np.zeros(k)]
+            return out
 
         def per_group(code: str, low: float, high: float) -> None:
             groups = pd.Categorical(f[code]).codes
@@ -471,7 +472,6 @@ def why_infeasible(
 
     def feasible(cc: Constraints) -> bool:
         return try_solve(Problem(frame, cc, pool, cost), values) is not None
-
 
     culprits = [name for name in c.active() if feasible(c.without(name))]
     if culprits:
