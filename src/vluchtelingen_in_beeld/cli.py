@@ -26,6 +26,7 @@ from vluchtelingen_in_beeld._impl.clikit import (
     handles_errors,
     model_options,
     out_option,
+    rank_lines,
     selection_options,
     selection_overrides,
     year_option,
@@ -296,7 +297,6 @@ def rank(year: int | None, compare: str | None, out: Path | None, method_card: s
 
     Example: vib rank --year 2025 --snapshot ../shared/data/statline --n 11 --compare 2009
     """
-    from vluchtelingen_in_beeld.fmt import nl_prob
     from vluchtelingen_in_beeld.output import check_table_path, write_ranking
     from vluchtelingen_in_beeld.year import build_year
 
@@ -309,37 +309,8 @@ def rank(year: int | None, compare: str | None, out: Path | None, method_card: s
                             **choice)
         out = out or check_table_path(Path("maps") / f"rangorde_{result.year}.csv")
         written = write_ranking(result, out, compare=compare is not None)
-    ranking = result.ranking
-    nat = float(ranking.table["werkzoekend"].sum())
-    click.echo(f"Selected {ranking.constraints.n} of {len(ranking.table)} gemeenten "
-               f"({result.year}); they reach {ranking.objective:,.0f} job-seekers "
-               f"({ranking.objective / nat:.0%} of the country; "
-               f"{ranking.params['share_national']:.0%} live in them, "
-               f"{ranking.params['share_regions']:.0%} in their regions):")
-    for r in ranking.selected.itertuples():
-        loss = ("" if r.verlies_als_eruit != r.verlies_als_eruit
-                else f"  without: -{r.verlies_als_eruit:,.0f}"
-                + (" (interchangeable)" if r.uitwisselbaar else ""))
-        click.echo(f"  {r.rang:>3}. {r.gemeentenaam:<26} {r.provincie:<14} reach "
-                   f"{r.bereik:7,.0f}  P(selected) {nl_prob(r.kans_geselecteerd)}{loss}")
-    for r in ranking.prices.itertuples():
-        click.echo(f"  price of {r.beperking:<18} {r.prijs:7,.0f} job-seekers reached "
-                   f"({r.prijs_pct:.1%}; {r.omschrijving})")
-    if ranking.funnel is not None:
-        for f in ranking.funnel.itertuples():
-            click.echo(f"  trajectories ({f.scenario}): {f.trajecten_in_doeljaren:,.0f} in "
-                       f"{f.doel_jaren:g} years (p10-p90 {f.trajecten_in_doeljaren_p10:,.0f}-"
-                       f"{f.trajecten_in_doeljaren_p90:,.0f}); target {f.doel:,.0f} for the "
-                       "whole project")
-    if compare:
-        click.echo("2009 reference, today:")
-        for c in result.comparison_2009().itertuples():
-            if c.soort == "lid":
-                mark = "selected" if c.geselecteerd else "not selected"
-                click.echo(f"  {c.gemeente_2009:<28} rank {int(c.rang):>3}  {mark}  "
-                           f"P(selected) {nl_prob(c.kans_geselecteerd)}")
-            else:
-                click.echo(f"  {c.gemeente_2009}: {c.bereik:,.0f}. {c.toelichting}")
+    for line in rank_lines(result, compare=compare is not None):
+        click.echo(line)
     _report(result, written)
 
 

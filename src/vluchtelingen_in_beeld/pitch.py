@@ -218,8 +218,8 @@ def chance_text(rk: pd.Series) -> str:
     """
     p = float(rk["kans_geselecteerd"])
     head = (
-        f"Kans om gekozen te worden als de selectie in elke doorrekening opnieuw wordt "
-        f"gemaakt: {_fig(nl_prob(p))} (± {_fig(nl_pct(rk['kans_geselecteerd_se']))})."
+        f"Kans gekozen als de selectie per doorrekening opnieuw wordt gemaakt: "
+        f"{_fig(nl_prob(p))} (± {_fig(nl_pct(rk['kans_geselecteerd_se']))})."
     )
     local = float(rk["kans_rho_vast"])
     rho = float(rk["kans_aantallen_vast"])
@@ -230,8 +230,8 @@ def chance_text(rk: pd.Series) -> str:
         why = "In vrijwel elke doorrekening valt de keuze hetzelfde uit."
     elif spread_local >= spread_rho:
         why = (
-            "Die kans komt vooral uit de onzekerheid in de aantallen per gemeente (lokale "
-            "spreiding en kleine aantallen), niet uit de aanname over het bereik in de regio."
+            "Die kans komt vooral uit de onzekerheid in de aantallen per gemeente, niet uit "
+            "de aanname over het bereik in de regio."
         )
     else:
         why = (
@@ -265,8 +265,8 @@ def render_page(result: YearResult, code: str, index_href: str | None = "index.h
     lead = (
         f"In {_e(naam)} wonen naar schatting <strong>{_fig(nl_about(row['werkzoekend']))}"
         f"</strong> vluchtelingen uit {_e(groups_text)}, {_e(ages)}, die niet economisch "
-        f"zelfstandig zijn (minder dan 70% van het netto minimumloon uit eigen werk; ook "
-        f"deeltijdwerkers) en beschikbaar zijn voor werk. Dit is een schatting uit "
+        f"zelfstandig zijn (ook wie te weinig uit deeltijdwerk haalt) en beschikbaar zijn "
+        f"voor werk. Dit is een schatting uit "
         f"CBS-bevolkingscijfers met landelijke aandelen, geen telling van UWV of de "
         f"bijstand. Waarschijnlijk ligt het aantal tussen "
         f"{_fig(nl_about_between(row['werkzoekend_p10'], row['werkzoekend_p90']))} (8 van de 10 "
@@ -277,10 +277,9 @@ def render_page(result: YearResult, code: str, index_href: str | None = "index.h
     status = "een van de" if rk["geselecteerd"] else "niet bij de"
     rank_text = (
         f"{_e(naam)} staat op plaats {int(rk['rang'])} van {n_total} en is {status} {n_sel} "
-        f"voorgestelde voortrekkersgemeenten. Een pilot hier bereikt naar schatting "
-        f"{_fig(nl_about(rk['bereik']))} werkzoekenden: de eigen en een deel "
-        f"({_e(res.ranking.params['region_reach'])}) van de rest van de arbeidsmarktregio. "
-        f"{_e(rk['reden'])} {chance_text(rk)}"
+        f"voorgestelde voortrekkersgemeenten (bereik: de eigen werkzoekenden plus "
+        f"{_fig(nl_dec(card.selection.region_reach.value, 2))} van de rest van de "
+        f"arbeidsmarktregio). {chance_text(rk)}"
     )
     groups = "".join(
         f"<tr><td>{_e(g.label)}</td>"

@@ -29,7 +29,7 @@ import pandas as pd
 
 from vluchtelingen_in_beeld.errors import ConfigError, InfeasibleError, VibError
 from vluchtelingen_in_beeld.estimate import Estimate, sample_rate
-from vluchtelingen_in_beeld.fmt import nl_about, nl_pct, nl_prob
+from vluchtelingen_in_beeld.fmt import nl_about, nl_dec, nl_pct, nl_prob
 from vluchtelingen_in_beeld.method import MethodCard
 from vluchtelingen_in_beeld.selection import (
     REGION_COLUMNS,
@@ -170,12 +170,8 @@ CONTRACT = [
     "kans_geselecteerd",
     "reden",
 ]
-EXTRA = [
-    "bereik_p10",
-    "bereik_p90",
-    "kans_geselecteerd_se",
-    "kans_rho_vast",
-    "kans_aantallen_vast",
+#: The columns of the near-tie measurement (:func:`_swaps`).
+SWAP_COLUMNS = [
     "verlies_als_eruit",
     "vervanger",
     "verlies_als_erin",
@@ -183,6 +179,14 @@ EXTRA = [
     "uitwisselbaar",
     "verschil_se",
     "doorrekeningen_eens",
+]
+EXTRA = [
+    "bereik_p10",
+    "bereik_p90",
+    "kans_geselecteerd_se",
+    "kans_rho_vast",
+    "kans_aantallen_vast",
+    *SWAP_COLUMNS,
     "werkzoekend",
     "werkzoekend_p10",
     "werkzoekend_p90",
@@ -313,12 +317,12 @@ def rank(
     summary = _summary(card, c, objective, j_nl, share_own, share_regions, sel, check)
     rho = card.selection.region_reach
     notes = [
-        f"Selectie: {c.n} voortrekkersgemeenten met samen het grootste bereik "
-        f"(eigen werkzoekenden plus ρ = {rho.describe()} van de rest van hun "
-        f"arbeidsmarktregio, gemiddeld over {rd.a.shape[0]} doorrekeningen); "
-        f"kans_geselecteerd over {resolve} opnieuw opgeloste doorrekeningen. De gekozen "
-        f"gemeenten hebben {nl_pct(share_own)} van de werkzoekenden in Nederland, hun "
-        f"arbeidsmarktregio's {nl_pct(share_regions)}."
+        f"Selectie: {c.n} gemeenten met het grootste bereik (eigen werkzoekenden plus "
+        f"ρ = {nl_dec(rho.value, 2)} ({nl_dec(rho.low, 2)}–{nl_dec(rho.high, 2)}) van de rest "
+        f"van hun arbeidsmarktregio, gemiddeld over {rd.a.shape[0]} doorrekeningen); "
+        f"kans gekozen over {resolve} opnieuw opgeloste doorrekeningen; de gekozen "
+        f"gemeenten hebben {nl_pct(share_own)} van de werkzoekenden, hun regio's "
+        f"{nl_pct(share_regions)}."
     ]
     params = {
         "region_reach": rho.describe(),
@@ -466,16 +470,7 @@ def _swaps(
             "verschil_se": got["se"],
             "doorrekeningen_eens": got["agree"],
         }
-    columns = [
-        "verlies_als_eruit",
-        "vervanger",
-        "verlies_als_erin",
-        "valt_af",
-        "uitwisselbaar",
-        "verschil_se",
-        "doorrekeningen_eens",
-    ]
-    result = pd.DataFrame.from_dict(out, orient="index").reindex(columns=columns)
+    result = pd.DataFrame.from_dict(out, orient="index").reindex(columns=SWAP_COLUMNS)
     return result.astype({"uitwisselbaar": object})
 
 

@@ -12,11 +12,14 @@ import functools
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from vluchtelingen_in_beeld.errors import VibError
+
+if TYPE_CHECKING:
+    from vluchtelingen_in_beeld.year import YearResult
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 Fn = Callable[..., Any]
@@ -228,3 +231,41 @@ def _cap(value: str | None) -> int | None:
         return int(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a number or 'none'.") from None
+
+
+def rank_lines(result: YearResult, *, compare: bool = False) -> list[str]:
+    """What ``vib rank`` prints: the selection, prices, trajectories and the 2009 list."""
+    from vluchtelingen_in_beeld.fmt import nl_prob
+
+    ranking = result.ranking
+    nat = float(ranking.table["werkzoekend"].sum())
+    out = [
+        f"Selected {ranking.constraints.n} of {len(ranking.table)} gemeenten ({result.year}); "
+        f"they reach {ranking.objective:,.0f} job-seekers ({ranking.objective / nat:.0%} of "
+        f"the country; {ranking.params['share_national']:.0%} live in them, "
+        f"{ranking.params['share_regions']:.0%} in their regions):"
+    ]
+    for r in ranking.selected.itertuples():
+        loss = ("" if r.verlies_als_eruit != r.verlies_als_eruit
+                else f"  without: -{r.verlies_als_eruit:,.0f}"
+                + (" (interchangeable)" if r.uitwisselbaar else ""))
+        out.append(f"  {r.rang:>3}. {r.gemeentenaam:<26} {r.provincie:<14} reach "
+                   f"{r.bereik:7,.0f}  P(selected) {nl_prob(r.kans_geselecteerd)}{loss}")
+    for r in ranking.prices.itertuples():
+        out.append(f"  price of {r.beperking:<18} {r.prijs:7,.0f} job-seekers reached "
+                   f"({r.prijs_pct:.1%}; {r.omschrijving})")
+    for f in ranking.funnel.itertuples() if ranking.funnel is not None else ():
+        out.append(f"  trajectories ({f.scenario}): {f.trajecten_in_doeljaren:,.0f} in "
+                   f"{f.doel_jaren:g} years (p10-p90 {f.trajecten_in_doeljaren_p10:,.0f}-"
+                   f"{f.trajecten_in_doeljaren_p90:,.0f}); target {f.doel:,.0f} for the "
+                   "whole project")
+    if compare:
+        out.append("2009 reference, today:")
+        for c in result.comparison_2009().itertuples():
+            if c.soort == "lid":
+                mark = "selected" if c.geselecteerd else "not selected"
+                out.append(f"  {c.gemeente_2009:<28} rank {int(c.rang):>3}  {mark}  "
+                           f"P(selected) {nl_prob(c.kans_geselecteerd)}")
+            else:
+                out.append(f"  {c.gemeente_2009}: {c.bereik:,.0f}. {c.toelichting}")
+    return out
