@@ -53,7 +53,7 @@ def main() -> None:
     swaps = int(ranking.table["verlies_als_eruit"].notna().sum()) + int(
         ranking.table["verlies_als_erin"].notna().sum()
     )
-    share = ranking.params["share_national"]
+    share = ranking.held["aandeel_nl"]
     print(
         f"selection of {constraints.n} from {len(ranking.table)} gemeenten "
         f"({share:.0%} of national job-seekers), {len(ranking.prices)} constraint prices, "

@@ -404,7 +404,7 @@ def test_selection_funnel_against_the_target(rank2025):
     idx = np.flatnonzero(r.table.set_index("gemeentecode").loc[r.frame.index, "geselecteerd"])
     from vluchtelingen_in_beeld.rank import reach_draws
 
-    rd = reach_draws(est, r.frame, r.problem)
+    rd = reach_draws(est, r.frame)
     per_draw = r.problem.objective_of(idx, rd.values)
     for name, funnel in est.funnels.items():
         assert f.at[name, "trajecten"] == pytest.approx(

@@ -130,9 +130,19 @@ def local_factor(rest: pd.Series, rest_nl: float, beta: float) -> pd.Series:
     """
     if beta == 0:
         return pd.Series(1.0, index=rest.index)
-    r = rest.astype(float)
-    out = (r / rest_nl) ** beta
-    return out.where(r > 0, 1.0)
+    return pd.Series(local_factors(rest.to_numpy(dtype=float), rest_nl, beta), index=rest.index)
+
+
+def local_factors(rest: np.ndarray, rest_nl: Any, beta: Any) -> np.ndarray:
+    """:func:`local_factor` on arrays (no usable rate: 1).
+
+    ``rest`` per gemeente or draws × gemeenten, with ``rest_nl`` and ``beta`` scalars or one
+    per draw (``[:, None]``).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.power(rest / rest_nl, beta)
+    out: np.ndarray = np.where(rest > 0, f, 1.0)
+    return out
 
 
 def scale_to_total(j: np.ndarray, factor: np.ndarray) -> np.ndarray:
@@ -412,10 +422,7 @@ def simulate(
         inw = local.inwoners.reindex(w.index).to_numpy(dtype=float)
         b = local.bijstand_per_1000.reindex(w.index).to_numpy(dtype=float) / 1000.0 * inw
         rest, rest_nl = rest_rates(b, q[:, None] * n_draws, inw, wm.sum(axis=1))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.power(rest / rest_nl[:, None], beta[:, None])
-        f = np.where(rest > 0, f, 1.0)  # no usable rate: national rates (see local_factor)
-        j *= scale_to_total(j, f)
+        j *= scale_to_total(j, local_factors(rest, rest_nl[:, None], beta[:, None]))
     params = {"ei": ei, "s": s, "beta": beta, "q": q}
     if variation is not None and variation.sd > 0:
         lrng = np.random.default_rng([card.seed, 12])
@@ -606,13 +613,13 @@ class Sensitivity:
     """Each parameter at its bounds: the table, and central J per gemeente at each bound.
 
     ``j[(parameter, "laag" | "hoog")]`` is J per gemeente (the estimate's order) with that
-    parameter at that bound and every other at its central value; ``j_central`` all central.
-    The ranking re-solves the selection on these to count the picks that change.
+    parameter at that bound and every other at its central value (the estimate's own
+    ``werkzoekend`` is all central). The ranking re-solves the selection on these to count
+    the picks that change.
     """
 
     table: pd.DataFrame
     j: dict[tuple[str, str], np.ndarray]
-    j_central: np.ndarray
 
 
 def sensitivity(
@@ -669,8 +676,7 @@ def sensitivity(
     spread = (out["werkzoekend_hoog"] - out["werkzoekend_laag"]).abs()
     placed = (out["plaatsingen_hoog"] - out["plaatsingen_laag"]).abs()
     order = np.lexsort((-placed.to_numpy(), -spread.to_numpy()))
-    j_central = bases[card.scenario][0] if card.scenario in bases else run(card, card.scenario)[0]
-    return Sensitivity(out.iloc[order].reset_index(drop=True), bounds, j_central)
+    return Sensitivity(out.iloc[order].reset_index(drop=True), bounds)
 
 
 def estimate(inputs: Any, card: MethodCard, *, amr: pd.Series | None = None) -> Estimate:

@@ -59,15 +59,6 @@ def sensitivity_table(result: YearResult) -> str:
     )
 
 
-def coverage(result: YearResult) -> tuple[float, float, float]:
-    """(job-seekers in the selected gemeenten, in their arbeidsmarktregio's, national)."""
-    t = result.ranking.table
-    sel = t[t["geselecteerd"]]
-    nat = float(t["werkzoekend"].sum())
-    regions = t[t["arbeidsmarktregio_code"].isin(sel["arbeidsmarktregio_code"])]
-    return float(sel["werkzoekend"].sum()), float(regions["werkzoekend"].sum()), nat
-
-
 def near_ties(result: YearResult) -> str:
     """The core of the selection and its interchangeable places, as HTML."""
     ranking = result.ranking
@@ -159,21 +150,17 @@ def index_page(
         "</tr>"
         for code, r in sel.iterrows()
     )
-    in_sel, in_regions, national = coverage(result)
-    held: dict[str, float] = (
-        dict(zip(ranking.summary["onderwerp"], ranking.summary["waarde"], strict=True))
-        if ranking.summary is not None
-        else {}
-    )
+    held = ranking.held
     traj = held.get("trajecten_in_doeljaren")
     cover = (
-        f"<p>De {len(sel)} gemeenten hebben samen naar schatting {nl_about(in_sel)} "
-        f"werkzoekende vluchtelingen: <strong>{nl_pct(in_sel / national)}</strong> van "
-        f"Nederland; hun arbeidsmarktregio's samen {nl_about(in_regions)} "
-        f"(<strong>{nl_pct(in_regions / national)}</strong>). Met ρ = "
+        f"<p>De {len(sel)} gemeenten hebben samen naar schatting "
+        f"{nl_about(held['werkzoekend_gekozen'])} werkzoekende vluchtelingen: "
+        f"<strong>{nl_pct(held['aandeel_nl'])}</strong> van Nederland; hun "
+        f"arbeidsmarktregio's samen {nl_about(held['aandeel_regios_nl'] * held['werkzoekend_nl'])} "
+        f"(<strong>{nl_pct(held['aandeel_regios_nl'])}</strong>). Met ρ = "
         f"{_e(ranking.params['region_reach'])} van de rest van hun regio's bereiken de pilots "
         f"naar schatting {nl_about(ranking.objective)} werkzoekenden "
-        f"({nl_pct(ranking.objective / national)}).</p>"
+        f"({nl_pct(held['bereik_aandeel_nl'])}).</p>"
         + (
             f"<p>Volgens de trechter van de methodekaart geven de pilots in "
             f"{result.card.selection.target_years:g} jaar naar verwachting "

@@ -21,6 +21,7 @@ Stage: rank.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -35,6 +36,7 @@ from vluchtelingen_in_beeld.selection import (
     REGION_COLUMNS,
     Constraints,
     Problem,
+    region_index,
     selection_chance,
     try_solve,
     why_infeasible,
@@ -97,14 +99,15 @@ def region_values(
     return (1.0 - rho) * j, rho * j_region
 
 
-def reach_draws(est: Estimate, frame: pd.DataFrame, problem: Problem) -> ReachDraws:
+def reach_draws(est: Estimate, frame: pd.DataFrame) -> ReachDraws:
     """The values of every Monte Carlo draw for ``frame``'s gemeenten (in its order)."""
     card = est.card
     j = est.draws.j[:, est.draws.codes.get_indexer(frame.index)]
     rng = np.random.default_rng([card.seed, RHO_STREAM])
     rho = sample_rate(card.selection.region_reach, j.shape[0], rng, card.distribution)
-    a, b = region_values(j, problem.region_of, len(problem.regions), rho)
-    return ReachDraws(j, rho, a, b, problem.region_of)
+    regions, region_of = region_index(frame)
+    a, b = region_values(j, region_of, len(regions), rho)
+    return ReachDraws(j, rho, a, b, region_of)
 
 
 # --- the ranking -----------------------------------------------------------------------------
@@ -122,8 +125,6 @@ class Ranking:
     prices: pd.DataFrame
     params: dict[str, Any]
     notes: list[str] = field(default_factory=list)
-    #: the candidates (regions, inhabitants), in the programme's order
-    frame: pd.DataFrame | None = field(default=None, repr=False)
     #: ``[a, b]`` averaged over the draws (see :mod:`.selection`)
     values: np.ndarray | None = field(default=None, repr=False)
     #: the programme of the selection (its pool and cost per gemeente)
@@ -134,6 +135,18 @@ class Ranking:
     funnel: pd.DataFrame | None = None
     #: the estimate's sensitivity table with the selection picks that change at each bound
     sensitivity: pd.DataFrame | None = None
+
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        """The candidates (regions, inhabitants), in the programme's order."""
+        return self.problem.frame if self.problem is not None else None
+
+    @property
+    def held(self) -> dict[str, float]:
+        """What the selection holds (:attr:`summary`), by subject."""
+        if self.summary is None:
+            return {}
+        return dict(zip(self.summary["onderwerp"], self.summary["waarde"], strict=True))
 
     @property
     def selected(self) -> pd.DataFrame:
@@ -154,7 +167,7 @@ class Ranking:
             "selection": self.params,
         }
         if self.summary is not None:
-            out["summary"] = {r.onderwerp: r.waarde for r in self.summary.itertuples()}
+            out["summary"] = self.held
         return out
 
 
@@ -232,13 +245,7 @@ def rank(
     t["groei"] = growth.reindex(t.index) if growth is not None else np.nan
 
     # reach per draw, and the funnel of a pilot (card's scenario) for pool and cost
-    shape = Problem(
-        t,
-        Constraints(
-            n=1, max_per_provincie=None, max_per_regio=None, min_per_landsdeel=None, min_klein=None
-        ),
-    )  # regions only
-    rd = reach_draws(est, t, shape)
+    rd = reach_draws(est, t)
     funnel = est.funnels[card.scenario]
     reach_d = rd.reach
     t["bereik"] = reach_d.mean(axis=0)
@@ -303,33 +310,22 @@ def rank(
     t.index.name = "gemeentecode"
     table = t.reset_index()[CONTRACT + EXTRA].reset_index(drop=True)
 
-    sel = t[t["geselecteerd"]]
-    check = selection_funnel(est, problem, rd, idx, sel)
-    share_own = float(sel["werkzoekend"].sum()) / j_nl
-    share_regions = (
-        float(
-            t.loc[
-                t["arbeidsmarktregio_code"].isin(sel["arbeidsmarktregio_code"]), "werkzoekend"
-            ].sum()
-        )
-        / j_nl
-    )
-    summary = _summary(card, c, objective, j_nl, share_own, share_regions, sel, check)
+    check = selection_funnel(est, problem, rd, idx)
+    summary = _summary(card, objective, j_nl, t[t["geselecteerd"]], check)
+    held = dict(zip(summary["onderwerp"], summary["waarde"], strict=True))
     rho = card.selection.region_reach
     notes = [
         f"Selectie: {c.n} gemeenten met het grootste bereik (eigen werkzoekenden plus "
         f"ρ = {nl_dec(rho.value, 2)} ({nl_dec(rho.low, 2)}–{nl_dec(rho.high, 2)}) van de rest "
         f"van hun arbeidsmarktregio, gemiddeld over {rd.a.shape[0]} doorrekeningen); "
         f"kans gekozen over {resolve} opnieuw opgeloste doorrekeningen; de gekozen "
-        f"gemeenten hebben {nl_pct(share_own)} van de werkzoekenden, hun regio's "
-        f"{nl_pct(share_regions)}."
+        f"gemeenten hebben {nl_pct(held['aandeel_nl'])} van de werkzoekenden, hun regio's "
+        f"{nl_pct(held['aandeel_regios_nl'])}."
     ]
     params = {
         "region_reach": rho.describe(),
         "draws": int(rd.a.shape[0]),
         "resolve_draws": int(resolve),
-        "share_national": share_own,
-        "share_regions": share_regions,
         "scenario": card.scenario,
     }
     ranking = Ranking(
@@ -340,13 +336,12 @@ def rank(
         prices,
         params,
         notes,
-        problem.frame,
         values,
         problem,
         summary,
         check,
     )
-    ranking.sensitivity = selection_sensitivity(est, problem, rd)
+    ranking.sensitivity = selection_sensitivity(est, problem)
     return ranking
 
 
@@ -392,7 +387,7 @@ def _prices(
         )
 
     def again(cc: Constraints) -> tuple[np.ndarray, float] | None:
-        return try_solve(Problem(frame, cc, problem.pool, problem.cost, problem.tie), values)
+        return try_solve(problem.under(cc), values)
 
     for name in c.active():
         solved = again(c.without(name))
@@ -424,52 +419,49 @@ def _swaps(
     base_idx = np.flatnonzero(codes.isin(list(chosen)))
     all_values = rd.values
     base_draws = problem.objective_of(base_idx, all_values)
-    out: dict[str, dict[str, Any]] = {}
 
-    def measure(cc: Constraints) -> dict[str, Any] | None:
-        solved = try_solve(Problem(frame, cc, problem.pool, problem.cost, problem.tie), values)
+    def measure(
+        cc: Constraints, loss: str, partner: str, moved: Callable[[set[str]], set[str]], fail: str
+    ) -> dict[str, Any]:
+        """The row of one swap: the ``loss`` column, and ``partner``, the names ``moved`` gives.
+
+        ``moved`` takes the re-solved selection and returns who came in or went out.
+        """
+        solved = try_solve(problem.under(cc), values)
         if solved is None:
-            return None
+            return {partner: f"geen: {fail} is geen selectie mogelijk"}
         idx, obj = solved
+        now = set(codes[idx])
         diff = np.asarray(base_draws - problem.objective_of(idx, all_values))
-        loss = objective - obj
+        lost = objective - obj
         se = float(np.std(diff, ddof=1) / np.sqrt(len(diff)))
         return {
-            "now": set(codes[idx]),
-            "loss": loss,
-            "se": se,
-            "agree": float(np.mean(diff > 0)),
-            "near": bool(loss < se or loss < NEAR_SHARE * objective),
+            loss: lost,
+            partner: _names(frame, moved(now)),
+            "uitwisselbaar": bool(lost < se or lost < NEAR_SHARE * objective),
+            "verschil_se": se,
+            "doorrekeningen_eens": float(np.mean(diff > 0)),
         }
 
-    for code in sorted(chosen):
-        if code in c.include:
-            continue
-        got = measure(c.forcing(exclude=code))
-        if got is None:
-            out[code] = {"vervanger": "geen: zonder deze gemeente is geen selectie mogelijk"}
-            continue
-        out[code] = {
-            "verlies_als_eruit": got["loss"],
-            "vervanger": _names(frame, got["now"] - chosen),
-            "uitwisselbaar": got["near"],
-            "verschil_se": got["se"],
-            "doorrekeningen_eens": got["agree"],
-        }
+    out: dict[str, dict[str, Any]] = {}
+    for code in sorted(set(chosen) - set(c.include)):
+        out[code] = measure(
+            c.forcing(exclude=code),
+            "verlies_als_eruit",
+            "vervanger",
+            lambda now: now - chosen,
+            "zonder deze gemeente",
+        )
     reach = pd.Series(rd.reach.mean(axis=0), index=codes)
     eligible = reach.drop(index=[x for x in (*chosen, *c.exclude) if x in reach.index])
     for code in eligible.nlargest(NEAR).index:
-        got = measure(c.forcing(include=code))
-        if got is None:
-            out[code] = {"valt_af": "geen: met deze gemeente is geen selectie mogelijk"}
-            continue
-        out[code] = {
-            "verlies_als_erin": got["loss"],
-            "valt_af": _names(frame, chosen - got["now"]),
-            "uitwisselbaar": got["near"],
-            "verschil_se": got["se"],
-            "doorrekeningen_eens": got["agree"],
-        }
+        out[code] = measure(
+            c.forcing(include=code),
+            "verlies_als_erin",
+            "valt_af",
+            lambda now: chosen - now,
+            "met deze gemeente",
+        )
     result = pd.DataFrame.from_dict(out, orient="index").reindex(columns=SWAP_COLUMNS)
     return result.astype({"uitwisselbaar": object})
 
@@ -586,7 +578,7 @@ def _reasons(
 
 
 def selection_funnel(
-    est: Estimate, problem: Problem, rd: ReachDraws, idx: np.ndarray, sel: pd.DataFrame
+    est: Estimate, problem: Problem, rd: ReachDraws, idx: np.ndarray
 ) -> pd.DataFrame:
     """The programme's funnel for the selection, per scenario, against the card's target.
 
@@ -628,18 +620,17 @@ def selection_funnel(
 
 
 def _summary(
-    card: MethodCard,
-    c: Constraints,
-    objective: float,
-    j_nl: float,
-    share_own: float,
-    share_regions: float,
-    sel: pd.DataFrame,
-    check: pd.DataFrame,
+    card: MethodCard, objective: float, j_nl: float, sel: pd.DataFrame, check: pd.DataFrame
 ) -> pd.DataFrame:
-    """What the selection holds, in rows of (onderwerp, waarde, toelichting)."""
+    """What the selection holds, in rows of (onderwerp, waarde, toelichting).
+
+    The shares are the selected rows' own ``aandeel_nl`` and, once per region,
+    ``aandeel_regio_nl``.
+    """
     own = check.set_index("scenario").loc[card.scenario]
     near = int(sel["uitwisselbaar"].sum())
+    share_own = float(sel["aandeel_nl"].sum())
+    share_regions = float(sel.drop_duplicates("arbeidsmarktregio_code")["aandeel_regio_nl"].sum())
     rows = [
         ("bereik", objective, "werkzoekenden die de pilots bereiken (eigen plus regio)"),
         ("bereik_aandeel_nl", objective / j_nl, "bereik als aandeel van Nederland"),
@@ -677,7 +668,7 @@ def _summary(
     return pd.DataFrame(rows, columns=["onderwerp", "waarde", "toelichting"])
 
 
-def selection_sensitivity(est: Estimate, problem: Problem, rd: ReachDraws) -> pd.DataFrame | None:
+def selection_sensitivity(est: Estimate, problem: Problem) -> pd.DataFrame | None:
     """The estimate's sensitivity table with the selection picks that change at each bound.
 
     At each bound the selection is re-solved on central job-seekers (and central ρ, except
@@ -698,7 +689,8 @@ def selection_sensitivity(est: Estimate, problem: Problem, rd: ReachDraws) -> pd
         solved = try_solve(problem, np.r_[a[0], b[0]])
         return None if solved is None else set(solved[0].tolist())
 
-    base = picks(sens.j_central, rho_c)
+    central = est.table["werkzoekend"].to_numpy(dtype=float)  # in the draws' order
+    base = picks(central, rho_c)
     table = sens.table.copy()
     for side in ("laag", "hoog"):
         changed = []
@@ -707,7 +699,7 @@ def selection_sensitivity(est: Estimate, problem: Problem, rd: ReachDraws) -> pd
                 changed.append(np.nan)
                 continue
             if r.parameter == "region_reach":
-                now = picks(sens.j_central, getattr(r, side))
+                now = picks(central, getattr(r, side))
             else:
                 now = picks(sens.j[(r.parameter, side)], rho_c)
             changed.append(np.nan if now is None else len(base - now))

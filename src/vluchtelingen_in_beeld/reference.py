@@ -18,7 +18,7 @@ import pandas as pd
 from vluchtelingen_in_beeld.errors import VibError
 from vluchtelingen_in_beeld.fmt import nl_about, nl_pct
 from vluchtelingen_in_beeld.rank import Ranking
-from vluchtelingen_in_beeld.selection import CAPS, Constraints, Problem
+from vluchtelingen_in_beeld.selection import CAPS, Constraints
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ def compare_reference(
     own = float(problem.objective_of(frame.index.get_indexer(codes), values))
     breaks = reference_breaks(frame, codes, c)
     loose = satisfied_by(frame, codes, c)
-    idx, best = Problem(frame, loose, tie=problem.tie).solve(values)
+    idx, best = problem.under(loose).solve(values)
     best_names = ", ".join(frame.iloc[sorted(idx)]["gemeentenaam"])
     kept = [
         k for k in ("max_per_provincie", "max_per_regio", "min_per_landsdeel") if getattr(loose, k)

@@ -188,6 +188,24 @@ class Constraints:
         return out
 
 
+def region_index(frame: pd.DataFrame) -> tuple[pd.Index, np.ndarray]:
+    """The arbeidsmarktregio's of ``frame`` and, per gemeente, the position of its region.
+
+    The regions are in the order of the ``b`` values of :class:`Problem`.
+    """
+    cats = pd.Categorical(frame["arbeidsmarktregio_code"])
+    return pd.Index(cats.categories), cats.codes.astype(int)
+
+
+def pool_ok(pool: np.ndarray | None, min_pool: float | None) -> np.ndarray | None:
+    """1 where a gemeente has the minimum pool, else 0; ``None`` when there is no minimum."""
+    if not min_pool:
+        return None
+    if pool is None:
+        raise VibError("A minimum pool needs the expected conversations per gemeente.")
+    return (np.asarray(pool, dtype=float) >= min_pool).astype(float)
+
+
 @dataclass
 class Problem:
     """The candidates and constraint rows of one selection, built once and solved often.
@@ -224,22 +242,16 @@ class Problem:
     def __post_init__(self) -> None:
         f, c = self.frame, self.c
         m = len(f)
-        cats = pd.Categorical(f["arbeidsmarktregio_code"])
-        self.regions = pd.Index(cats.categories)
-        self.region_of = cats.codes.astype(int)
+        self.regions, self.region_of = region_index(f)
         k = len(self.regions)
-        rows: list[np.ndarray] = [np.r_[np.ones(m), np.zeros(k)]]
+        rows: list[np.ndarray] = [np.ones(m)]  # on x; the y columns are added below
         lo: list[float] = [c.n]
         hi: list[float] = [c.n]
-
-        def on_x(row: np.ndarray) -> np.ndarray:
-            out: np.ndarray = np.r_[row, np.zeros(k)]
-            return out
 
         def per_group(code: str, low: float, high: float) -> None:
             groups = pd.Categorical(f[code]).codes
             for g in np.unique(groups[groups >= 0]):
-                rows.append(on_x((groups == g).astype(float)))
+                rows.append((groups == g).astype(float))
                 lo.append(low)
                 hi.append(high)
 
@@ -251,39 +263,30 @@ class Problem:
         small = (f["inwoners"] < c.klein_onder).to_numpy()
         large = (f["inwoners"] > c.groot_boven).to_numpy()
         if c.min_klein:
-            rows.append(on_x(small.astype(float)))
+            rows.append(small.astype(float))
             lo.append(c.min_klein)
             hi.append(m)
         if c.max_groot is not None:
-            rows.append(on_x(large.astype(float)))
+            rows.append(large.astype(float))
             lo.append(0)
             hi.append(c.max_groot)
         if c.budget_eur is not None:
             if self.cost is None:
                 raise VibError("A budget needs the cost of a pilot per gemeente.")
-            rows.append(on_x(np.asarray(self.cost, dtype=float)))
+            rows.append(np.asarray(self.cost, dtype=float))
             lo.append(0.0)
             hi.append(c.budget_eur)
+        self.rows, self.lo, self.hi = np.vstack(rows), np.array(lo), np.array(hi)
+        eligible = pool_ok(self.pool, c.min_pool)
+        self.lb = f.index.isin(c.include).astype(float)
+        self.ub = (~f.index.isin(c.exclude)).astype(float) * (1.0 if eligible is None else eligible)
         # With one pilot per region y[r] = Σ x[m in r]: b folds into a and y is not needed.
         self.fold = c.max_per_regio == 1
-        if not self.fold:
-            for r in range(k):  # y[r] <= sum of x in r: a region's rest is reached once
-                row = np.zeros(m + k)
-                row[np.flatnonzero(self.region_of == r)] = -1.0
-                row[m + r] = 1.0
-                rows.append(row)
-                lo.append(-float(m))
-                hi.append(0.0)
-        self.rows, self.lo, self.hi = np.vstack(rows), np.array(lo), np.array(hi)
-        if self.fold:
-            self.rows = self.rows[:, :m]
-        ub = (~f.index.isin(c.exclude)).astype(float)
-        eligible = self.eligible_pool()
-        if eligible is not None:
-            ub = ub * eligible
-        self.lb = f.index.isin(c.include).astype(float)
-        self.ub = ub
-        if not self.fold:
+        if not self.fold:  # y[r] <= Σ x[m in r]: a region's rest is reached once
+            member = (self.region_of[None, :] == np.arange(k)[:, None]).astype(float)
+            self.rows = np.block([[self.rows, np.zeros((len(self.rows), k))], [-member, np.eye(k)]])
+            self.lo = np.r_[self.lo, np.full(k, -float(m))]
+            self.hi = np.r_[self.hi, np.zeros(k)]
             self.lb, self.ub = np.r_[self.lb, np.zeros(k)], np.r_[self.ub, np.ones(k)]
         pool_class = eligible if eligible is not None else np.ones(m)
         key = pd.Series(
@@ -308,13 +311,9 @@ class Problem:
         """The number of candidate gemeenten."""
         return len(self.frame)
 
-    def eligible_pool(self) -> np.ndarray | None:
-        """1 where a gemeente has the minimum pool, else 0; ``None`` when there is none."""
-        if not self.c.min_pool:
-            return None
-        if self.pool is None:
-            raise VibError("A minimum pool needs the expected conversations per gemeente.")
-        return (np.asarray(self.pool, dtype=float) >= self.c.min_pool).astype(float)
+    def under(self, c: Constraints) -> Problem:
+        """The same candidates, pool, costs and tie-break under other constraints."""
+        return Problem(self.frame, c, self.pool, self.cost, self.tie)
 
     def objective_of(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray | float:
         """The objective of the set ``idx`` for ``values`` (one vector, or draws × values).
@@ -443,8 +442,9 @@ def why_infeasible(
         return f"{len(c.include)} gemeenten are forced in with --include but --n is {c.n}."
     if len(eligible) < c.n:
         return f"only {len(eligible)} gemeenten are left, fewer than --n {c.n}."
-    if c.min_pool and pool is not None:
-        big = pd.Series(np.asarray(pool) >= c.min_pool, index=frame.index)
+    has_pool = pool_ok(pool, c.min_pool) if pool is not None else None
+    if has_pool is not None:
+        big = pd.Series(has_pool > 0, index=frame.index)
         small_forced = [x for x in c.include if not big.get(x, True)]
         if small_forced:
             return (

@@ -242,8 +242,8 @@ def rank_lines(result: YearResult, *, compare: bool = False) -> list[str]:
     out = [
         f"Selected {ranking.constraints.n} of {len(ranking.table)} gemeenten ({result.year}); "
         f"they reach {ranking.objective:,.0f} job-seekers ({ranking.objective / nat:.0%} of "
-        f"the country; {ranking.params['share_national']:.0%} live in them, "
-        f"{ranking.params['share_regions']:.0%} in their regions):"
+        f"the country; {ranking.held['aandeel_nl']:.0%} live in them, "
+        f"{ranking.held['aandeel_regios_nl']:.0%} in their regions):"
     ]
     for r in ranking.selected.itertuples():
         loss = ("" if r.verlies_als_eruit != r.verlies_als_eruit
