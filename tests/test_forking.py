@@ -46,3 +46,61 @@ def test_without_fork_the_work_waits_for_the_caller(monkeypatch):
         got = results()
     assert [v for v, _ in got] == [0, 1, 4] and CALLS == [0, 1, 2]
     assert {pid for _, pid in got} == {os.getpid()}
+
+
+#: A process that starts two workers on slow items and is then killed (SIGKILL).
+KILLED_PARENT = """
+import os, signal, time
+from vluchtelingen_in_beeld._impl import forking
+
+def slow(x):
+    time.sleep(60)
+    return x
+
+with forking.forked(slow, range(2)):
+    time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _state(pid: int) -> tuple[str, int] | None:
+    """(state, parent pid) of a process from /proc, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return fields[0], int(fields[1])
+
+
+def _children_of(pid: int) -> list[int]:
+    found = [(int(e), _state(int(e))) for e in os.listdir("/proc") if e.isdigit()]
+    return [child for child, st in found if st is not None and st[1] == pid]
+
+
+@pytest.mark.skipif(
+    not forking.can_fork() or not os.path.isdir("/proc"), reason="needs fork, two cores, /proc"
+)
+def test_workers_end_when_their_parent_is_killed():
+    """SIGKILL of the process that forked the workers leaves none of them behind (they used
+    to wait for ever on a pipe nobody reads, re-parented to init)."""
+    import subprocess
+    import sys
+    import time
+
+    parent = subprocess.Popen([sys.executable, "-c", KILLED_PARENT])
+    deadline = time.monotonic() + 20
+    workers: list[int] = []
+    while time.monotonic() < deadline and len(workers) < 2 and parent.poll() is None:
+        workers = _children_of(parent.pid)
+        time.sleep(0.02)
+    assert len(workers) == 2, "the workers did not start"
+    assert parent.wait(timeout=30) == -9
+    deadline = time.monotonic() + 10
+    alive = workers
+    while time.monotonic() < deadline and alive:
+        alive = [w for w in workers if (_state(w) or ("Z", 0))[0] != "Z"]
+        time.sleep(0.05)
+    for w in alive:  # leave nothing behind, even when the test fails
+        os.kill(w, 9)
+    assert not alive, f"workers {alive} outlived their killed parent"

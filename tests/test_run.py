@@ -174,6 +174,27 @@ def test_interrupted_run_leaves_previous_outputs(run_out, shared_session):
     assert not list(run_out.parent.glob(".uitvoer.*"))
 
 
+def survivors(marker: str, timeout: float) -> list[int]:
+    """Live processes whose command line contains ``marker``, once ``timeout`` s have given
+    them a chance to end (Linux /proc; empty elsewhere)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = []
+        for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    cmd = f.read()
+                with open(f"/proc/{entry}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if marker.encode() in cmd and state != "Z":
+                found.append(int(entry))
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
 def test_killed_run_leaves_previous_outputs_and_rerun_uses_store(tmp_path, statline):
     """A real process killed mid-run (SIGKILL): nothing of the old folder changes; the next
     run cleans the dead run's staging and fetches no CBS rows again."""
@@ -206,6 +227,11 @@ def test_killed_run_leaves_previous_outputs_and_rerun_uses_store(tmp_path, statl
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert snapshot_of(out) == before
+    # the map workers the run had forked end with it, not orphaned on a pipe
+    left = survivors(str(out), timeout=10)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"processes {left} of the killed run are still running"
 
     again = subprocess.run([*cmd, "-v"], env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -14,6 +16,25 @@ from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+#: Seconds between a worker's looks at whether the process that forked it is still there.
+PARENT_CHECK = 0.2
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker start-up: end this worker as soon as the process that forked it is gone.
+
+    A parent that is killed (SIGKILL, or SIGTERM without clean-up) cannot shut its pool
+    down; its workers would wait for ever on a pipe nobody reads, each holding a copy of
+    the year in memory. A daemon thread watches the parent and ends the worker at once.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="vib-parent-watch", daemon=True).start()
 
 
 def can_fork() -> bool:
@@ -33,13 +54,17 @@ def forked(
     caller sets before entering. Where the platform cannot fork, or there is one core or one
     item, nothing starts: the items are done here, in turn, when the results are asked for.
     Leaving the block early (an error, an interrupt) cancels what has not started and waits
-    for what has.
+    for what has; if this process is killed, the workers end by themselves
+    (:func:`_exit_with_parent`).
     """
     if not can_fork() or len(items) < 2 or workers < 2:
         yield lambda: [fn(x) for x in items]
         return
     pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(items)), mp_context=multiprocessing.get_context("fork")
+        max_workers=min(workers, len(items)),
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
     )
     try:
         futures = [pool.submit(fn, x) for x in items]
