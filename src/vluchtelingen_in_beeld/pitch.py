@@ -209,6 +209,26 @@ NOT_SEEN = (
 )
 
 
+def selection_note(rk: pd.Series, result: YearResult) -> str:
+    """The page's short form of the ranking's reason for a selected gemeente.
+
+    The reach and the chance are on the page already; this says what leaving the gemeente
+    out costs (re-solved), whether that is a near-tie, and the constraint it is chosen
+    thanks to. Other gemeenten get the ranking's reason as it is.
+    """
+    from vluchtelingen_in_beeld.rank import leave_out_text
+
+    ranking = result.ranking
+    if not rk["geselecteerd"] or rk["verlies_als_eruit"] != rk["verlies_als_eruit"]:
+        return str(rk["reden"])
+    text = leave_out_text(rk, ranking.objective) + "."
+    if rk["uitwisselbaar"]:
+        text += " Uitwisselbaar: het verschil is kleiner dan de onzekerheid of dan 1%."
+    if isinstance(rk["dankzij"], str):
+        text += f" Gekozen dankzij: {ranking.constraints.describe(rk['dankzij'])}."
+    return text
+
+
 def chance_text(rk: pd.Series) -> str:
     """What ``kans_geselecteerd`` is and mostly reflects, in one or two plain sentences.
 
@@ -218,7 +238,7 @@ def chance_text(rk: pd.Series) -> str:
     """
     p = float(rk["kans_geselecteerd"])
     head = (
-        f"Kans gekozen als de selectie per doorrekening opnieuw wordt gemaakt: "
+        f"Kans gekozen, per doorrekening opnieuw opgelost: "
         f"{_fig(nl_prob(p))} (± {_fig(nl_pct(rk['kans_geselecteerd_se']))})."
     )
     local = float(rk["kans_rho_vast"])
@@ -229,13 +249,10 @@ def chance_text(rk: pd.Series) -> str:
     elif p * (1 - p) < 1e-4:
         why = "In vrijwel elke doorrekening valt de keuze hetzelfde uit."
     elif spread_local >= spread_rho:
-        why = (
-            "Die kans komt vooral uit de onzekerheid in de aantallen per gemeente, niet uit "
-            "de aanname over het bereik in de regio."
-        )
+        why = "Dat komt vooral door de onzekerheid in de aantallen per gemeente, niet door ρ."
     else:
         why = (
-            "Die kans komt vooral uit de aanname over het bereik in de regio (ρ), niet uit de "
+            "Dat komt vooral door de aanname over het bereik in de regio (ρ), niet door de "
             "aantallen per gemeente."
         )
     return f"{head} {why}".strip()
@@ -277,9 +294,9 @@ def render_page(result: YearResult, code: str, index_href: str | None = "index.h
     status = "een van de" if rk["geselecteerd"] else "niet bij de"
     rank_text = (
         f"{_e(naam)} staat op plaats {int(rk['rang'])} van {n_total} en is {status} {n_sel} "
-        f"voorgestelde voortrekkersgemeenten (bereik: de eigen werkzoekenden plus "
-        f"{_fig(nl_dec(card.selection.region_reach.value, 2))} van de rest van de "
-        f"arbeidsmarktregio). {chance_text(rk)}"
+        f"voorgestelde voortrekkersgemeenten, gekozen op bereik: eigen werkzoekenden plus "
+        f"{_fig(nl_dec(card.selection.region_reach.value, 2))} van de rest van de regio. "
+        f"{chance_text(rk)}"
     )
     groups = "".join(
         f"<tr><td>{_e(g.label)}</td>"
@@ -330,7 +347,7 @@ provincie {_e(reg["provincie"])} · arbeidsmarktregio {_e(reg["arbeidsmarktregio
 <div>
 <h2>Plaats in de selectie</h2>
 <p>{rank_text}</p>
-<p class="noot">{_e(rk["reden"])}</p>
+<p class="noot">{_e(selection_note(rk, res))}</p>
 </div>
 <div>
 <h2>Ligging</h2>

@@ -473,6 +473,19 @@ def _come(names: str) -> str:
     return f"{'komen' if ',' in names else 'komt'} {names}"
 
 
+def leave_out_text(r: pd.Series, objective: float) -> str:
+    """What leaving a selected gemeente out costs, in Dutch (re-solved; see :func:`_swaps`).
+
+    ``Zonder Hoorn bereikt de selectie 7 mensen minder (0%); dan komt Dijk en Waard erin``.
+    """
+    loss = r["verlies_als_eruit"]
+    share = nl_pct(loss / objective) if objective else "–"
+    return (
+        f"Zonder {r['gemeentenaam']} bereikt de selectie {nl_about(loss)} mensen minder "
+        f"({share}); dan {_come(r['vervanger'])} erin"
+    )
+
+
 def _reasons(
     t: pd.DataFrame,
     c: Constraints,
@@ -505,12 +518,7 @@ def _reasons(
             if code in c.include:
                 text += "; vastgezet"
             elif pd.notna(r["verlies_als_eruit"]):
-                text += (
-                    f". Zonder {r['gemeentenaam']} bereikt de selectie "
-                    f"{nl_about(r['verlies_als_eruit'])} mensen minder "
-                    f"({pct(r['verlies_als_eruit'])})"
-                    f"; dan {_come(r['vervanger'])} erin"
-                )
+                text += f". {leave_out_text(r, objective)}"
                 if r["uitwisselbaar"]:
                     text += (
                         " (uitwisselbaar: het verschil is kleiner dan de onzekerheid of dan 1%; "
