@@ -70,7 +70,7 @@ def test_estimate_writes_table_national_and_manifest(cli, tmp_path, statline, ex
     out = tmp_path / f"s{ext}"
     estimate_2025(cli, statline, out, 200)
     if ext == ".xlsx":
-        sheets = pd.read_excel(out, sheet_name=None)
+        sheets = pd.read_excel(out, sheet_name=None, header=1)  # row 1: the warning
         assert set(sheets) == {"gemeenten", "nederland", "gevoeligheid", "bronnen"}
         frame = sheets["gemeenten"]
     else:
@@ -143,9 +143,9 @@ def test_unreachable_cbs_suggests_offline(cli):
 def test_fetch_then_offline_and_tables(cli, statline):
     r = cli("fetch", "--year", "2025", "--snapshot", str(statline))
     # the card's groups, the totals, the non-European-born and the bijstand (local spread)
-    assert r.exit_code == 0 and "4 extract(s) fetched" in r.output
+    assert r.exit_code == 0 and "4 uittreksel(s) gehaald" in r.output
     r = cli("fetch", "--year", "2025", "--snapshot", str(statline))
-    assert "0 extract(s) fetched, 4 from the local store" in r.output
+    assert "0 uittreksel(s) gehaald, 4 uit de lokale opslag" in r.output
     r = cli("tables")
     # what the two filters select from the raw snapshot rows: the card's six groups born
     # abroad in the 11 age bands 15-20 .. 65-70 (18 to the AOW age, 67) + the age total, and
@@ -227,9 +227,9 @@ def test_snapshot_save_then_serve_it(cli, tmp_path, statline):
 def test_scenarios_and_contact_share(cli, tmp_path, statline):
     outs = {}
     for scen in ("plan2005", "resultaat2005"):
-        out = tmp_path / f"{scen}.csv"
+        out = tmp_path / f"{scen}.parquet"  # every digit: the CSV rounds counts
         estimate_2025(cli, statline, out, 100, "--scenario", scen, "--contact-share", "0.5")
-        outs[scen] = pd.read_csv(out)
+        outs[scen] = pd.read_parquet(out)
     a, b = outs["plan2005"], outs["resultaat2005"]
     assert (a["contacten"] - a["werkzoekend"] * 0.5).abs().max() < 1e-6
     # the plan: 20% of contacts placed; the result: a reach shortfall (0.356 of the
@@ -272,7 +272,7 @@ def test_rank_and_regions_commands(cli, tmp_path, statline):
         "vergelijking_2009",
         "bronnen",
     ]
-    assert "of the country" in r.output and "target 700 for the whole project" in r.output
+    assert "van Nederland" in r.output and "doel 700 voor het hele project" in r.output
     manifest = json.loads((tmp_path / "r.xlsx.manifest.json").read_text())
     assert manifest["summary"]["aandeel_nl"] >= 0.3
     assert manifest["kind"] == "ranking" and manifest["constraints"]["include"] == ["GM0518"]

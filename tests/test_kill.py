@@ -50,7 +50,7 @@ def test_kill_mid_fetch(statline, tmp_path):
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         # population by group, totals, non-European-born, bijstand
-        assert f"{4 - n_extracts_before} extract(s) fetched" in done.stdout
+        assert f"{4 - n_extracts_before} uittreksel(s) gehaald" in done.stdout
         assert store.incomplete() == []
         assert sorted(e.manifest["kind"] for e in store.entries()).count("extract") == 4
 

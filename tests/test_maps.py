@@ -86,7 +86,14 @@ def test_classify_by_hand():
     assert c.bounds == pytest.approx([4.0, 7.0, 10.0])
     assert c.index.tolist() == [0, 0, 0, 2, -1]
     assert c.n_missing == 1
-    assert c.legend()[-1] == (MISSING_COLOUR, "geen gegevens (n = 1)", 1)
+    assert c.legend()[-1] == (MISSING_COLOUR, "geen gegevens", 1)
+    assert c.labels() == ["minder dan 4", "4 tot 7", "7 of meer"]  # shared by no two classes
+    # limits rounded as the pages round; a value on a limit goes to the class above
+    r = classify(pd.Series([12.0, 329.4, 991.2, 2042.0]), "equal_interval", 2, "int")
+    assert r.limits == [1000.0] and r.labels() == ["minder dan 1.000", "1.000 of meer"]
+    assert r.index.tolist() == [0, 0, 0, 1]
+    on = classify(pd.Series([1.0, 2.0, 3.0]), "equal_interval", 2)
+    assert on.limits == [2.0] and on.index.tolist() == [0, 1, 1]
     assert len(set(c.colours)) == 3
     few = classify(pd.Series([5.0, 5.0]), "fisher_jenks", 5)  # fewer distinct values than k
     assert len(few.bounds) == 1 and few.index.tolist() == [0, 0]
@@ -116,9 +123,9 @@ def test_html_colours_missing_class_legend_and_escaping():
     # legend: a row per class with the Dutch bounds, the missing class with its count
     legend = re.search(r'<div class="vib-legend" id="vib-legend">(.*?)</div></div>', out, re.S)
     assert legend
-    assert "10 – 205" in legend.group(1) and "205 – 400" in legend.group(1)
-    assert 'data-count="1"' in legend.group(1) and "geen gegevens (n = 1)" in legend.group(1)
-    assert "omlijnd: top 1" in legend.group(1)
+    assert "minder dan 210" in legend.group(1) and "210 of meer" in legend.group(1)
+    assert 'data-count="1"' in legend.group(1) and "geen gegevens" in legend.group(1)
+    assert "omlijnd: top 1" in legend.group(1) and "<li>" in legend.group(1)
     # the HTML name never appears as markup, only escaped
     assert EVIL not in out
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out or "\\u0026lt;script" in out
@@ -332,7 +339,8 @@ def test_real_map_html_size_and_content(real_map):
     assert len(out.encode()) < 1_500_000
     assert out.count('"type": "Feature"') + out.count('"type":"Feature"') >= 342
     assert real_map.classes.n_missing == 0
-    assert "geen gegevens (n = 0)" in out
+    missing = '<span class="vib-swatch" style="background:#bdbdbd"></span><span>geen gegevens'
+    assert f'data-count="0">{missing}' in out
     assert "TEST SNAPSHOT" in out  # the snapshot's own warning
     assert "85458NED" in out and "standaard" in out
 
@@ -355,7 +363,7 @@ def test_browser_map_offline(real_map, tmp_path):
         outlines = page.locator(".leaflet-overlay-pane path:not(.leaflet-interactive)")
         assert outlines.count() == 11
         assert page.locator("#vib-legend").is_visible()
-        assert "geen gegevens (n = 0)" in page.locator("#vib-legend").inner_text()
+        assert "geen gegevens\n0" in page.locator("#vib-legend").inner_text()
         assert page.locator("#vib-footer").is_visible()
         # hover Amsterdam: its tooltip shows name, code and interval
         idx = list(real_map.data.frame.index).index("GM0363")
@@ -364,7 +372,7 @@ def test_browser_map_offline(real_map, tmp_path):
         tip = page.locator(".leaflet-tooltip")
         tip.wait_for(state="visible")
         text = tip.inner_text()
-        assert "GM0363" in text and "p10–p90" in text
+        assert "GM0363" in text and "Waarschijnlijk (8 van de 10 doorrekeningen)" in text
         page.screenshot(path=str(artifact("kaart_2025.png")))
     assert log.errors == []
     assert log.blocked == []

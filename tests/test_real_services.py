@@ -344,7 +344,7 @@ T_REFUGEES = ("H008533", "H008597", "H008599", "H008633", "H008634", "H008747", 
 def test_estimate_without_year_says_which(cli_env, statline, tmp_path):
     r = cli("estimate", "--snapshot", str(statline), "--draws", "100", env=cli_env)
     assert r.exit_code == 0, r.output
-    assert "Year 2025: the latest period" in r.output
+    assert "Jaar 2025: de laatste periode" in r.output
     manifest = json.loads((tmp_path / "maps" / "schatting_2025.csv.manifest.json").read_text())
     assert manifest["year"] == 2025 and "laatste periode" in manifest["year_choice"]
 

@@ -54,7 +54,7 @@ def run_out(tmp_path_factory, statline):
     assert result.exit_code == 0, result.output
     assert "[6/6]" in result.output
     # no --year: the latest year with the card's inputs, and it says so
-    assert "Year 2025: the latest period" in result.output
+    assert "Jaar 2025: de laatste periode" in result.output
     assert out.name == "uitvoer"
     return out
 
@@ -140,7 +140,7 @@ def test_offline_after_a_snapshot_run(run_out, statline, tmp_path, monkeypatch, 
         catch_exceptions=False,
     )
     assert r.exit_code == 0, r.output
-    assert "Year 2025" in r.output
+    assert "Jaar 2025" in r.output
     manifests = list((tmp_path / "maps").rglob("*.manifest.json"))
     assert manifests
     record = json.loads(manifests[0].read_text())
@@ -158,7 +158,12 @@ def test_pitch_manifest_lists_pages_of_earlier_calls(run_out, tmp_path, monkeypa
     manifest = json.loads(
         (tmp_path / "maps" / "pitch_2025" / "pitch_2025.manifest.json").read_text()
     )
-    assert sorted(manifest["outputs"]) == ["GM0014-groningen.html", "GM0193-zwolle.html"]
+    folder = tmp_path / "maps" / "pitch_2025"
+    assert sorted(manifest["outputs"]) == [
+        "GM0014-groningen.html", "GM0193-zwolle.html", "index.html"
+    ]  # fmt: skip
+    index = (folder / "index.html").read_text("utf-8")  # the index lists both calls' pages
+    assert 'href="GM0014-groningen.html"' in index and 'href="GM0193-zwolle.html"' in index
 
 
 def test_interrupted_run_leaves_previous_outputs(run_out, shared_session):
@@ -247,14 +252,14 @@ def test_killed_run_leaves_previous_outputs_and_rerun_uses_store(tmp_path, statl
 def test_browser_index_and_pitch_page(run_out):
     index = run_out / "index.html"
     html_text = index.read_text()
-    hrefs = re.findall(r"href='([^']+)'", html_text)
+    hrefs = re.findall(r"href=[\"']([^\"']+)[\"']", html_text)
     assert len(hrefs) >= 11 + 8 + 8
     for h in hrefs:
         assert (run_out / h).is_file(), h
     pitch_file = next((run_out / "pitch").glob("*.html"))
     with offline_page() as (page, log):
         page.goto(index.as_uri())
-        assert page.locator("h1").inner_text().startswith("Vluchtelingen in beeld")
+        assert page.locator("h1").inner_text().startswith("Vluchtelingen in beeld")  # index
         assert page.locator("#selectie tbody tr").count() == 11
         prices = pd.read_csv(run_out / "tabellen" / "prijzen_beperkingen_2025.csv")
         assert page.locator("#prijzen tbody tr").count() == len(prices) >= 5
@@ -271,21 +276,23 @@ def test_browser_index_and_pitch_page(run_out):
         page.wait_for_load_state()
         assert page.url.endswith("index.html")
         page.goto(pitch_file.as_uri())
-        assert page.locator("h1").is_visible()
+        assert page.locator("h1").first.is_visible()
         assert page.locator("svg.minikaart path").count() > 3
         for text in (
-            "Vergelijking",
+            "Vergeleken met regio en land",
             "Naar herkomst",
-            "Wat een aanpak kan opleveren, in 3 jaar",
+            "Wat een aanpak kan opleveren in 3 jaar",
             "Wat deze schatting niet ziet",
-            "Bronnen en methode",
+            "Bronnen, definities en methode",
         ):
             assert page.get_by_text(text, exact=True).is_visible()
         page.screenshot(path=str(artifact("pitch.png")), full_page=True)
         pdf = page.pdf(format="A4", print_background=True)
         artifact("pitch.pdf").write_bytes(pdf)
-        pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
-        assert 1 <= pages <= 2
+        page.uncheck("#met-verantwoording")  # the hand-out alone
+        alone = page.pdf(format="A4", print_background=True)
+        assert len(re.findall(rb"/Type\s*/Page(?!s)", alone)) == 1
+        assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) >= 2
     assert log.errors == []
     assert log.blocked == []
 
@@ -311,14 +318,14 @@ def test_pitch_command_names_and_top(tmp_path, statline):
         catch_exceptions=False,
     )
     assert r.exit_code == 0, r.output
-    pages = sorted(p.name for p in out.glob("*.html"))
+    pages = sorted(p.name for p in out.glob("GM*.html"))
     assert "GM0518-s-gravenhage.html" in pages and "GM0193-zwolle.html" in pages
-    assert len(pages) == 4
+    assert len(pages) == 4 and (out / "index.html").is_file()
     page = (out / "GM0518-s-gravenhage.html").read_text()
     assert "&#x27;s-Gravenhage" in page or "'s-Gravenhage" in page
     assert "TEST SNAPSHOT" in page and "Planning 2005" in page and "Resultaat 2006-2008" in page
     manifest = json.loads((out / "pitch_2025.manifest.json").read_text())
-    assert set(manifest["outputs"]) == set(pages)
+    assert set(manifest["outputs"]) == {*pages, "index.html"}
     bad = CliRunner().invoke(
         main,
         ["pitch", "Bergen", "--snapshot", str(statline), "--out", str(tmp_path / "q")],

@@ -25,7 +25,7 @@ STAGES = {
     "estimate": ["estimate"],
     "rank": ["selection", "rank", "reference"],
     "geography": ["geo", "year"],
-    "render": ["provenance", "maps", "pitch", "index", "output"],
+    "render": ["provenance", "templates", "sender", "maps", "pitch", "index", "output"],
     "orchestration": ["api", "run", "cli", "_impl.clikit", "__main__", "__init__"],
 }
 ORDER = list(STAGES)

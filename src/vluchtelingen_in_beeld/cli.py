@@ -24,13 +24,16 @@ from vluchtelingen_in_beeld._impl.clikit import (
     boundary_options,
     data_options,
     handles_errors,
+    map_pilots,
     model_options,
     out_option,
     rank_lines,
     selection_options,
     selection_overrides,
+    year_line,
     year_option,
 )
+from vluchtelingen_in_beeld.fmt import nl_about, nl_about_range, nl_int
 
 
 @click.group(context_settings=CONTEXT)
@@ -63,16 +66,16 @@ def fetch(year: int | None, method_card: str | None, **kw: Any) -> None:
     with _session(kw) as session:
         choice = choose_year(session, year, card)
         if choice.note:
-            click.echo(f"Year {choice.year}: the latest period with this card's inputs.")
+            click.echo(year_line(choice.year))
         else:
             gather(session, card, choice.year)
         for x in session.fetched:
-            how = "store  " if x.from_store else "fetched"
-            click.echo(f"{how} {x.meta.table:9} {len(x.frame):>7,} rows  "
+            how = "opslag " if x.from_store else "gehaald"
+            click.echo(f"{how} {x.meta.table:9} {nl_int(len(x.frame)):>7} rijen  "
                        f"{x.manifest.get('filter', '')[:90]}")
         n_new = sum(not x.from_store for x in session.fetched)
-        click.echo(f"{n_new} extract(s) fetched, {len(session.fetched) - n_new} from the local "
-                   f"store ({session.settings.data_dir}).")
+        click.echo(f"{n_new} uittreksel(s) gehaald, {len(session.fetched) - n_new} uit de lokale "
+                   f"opslag ({session.settings.data_dir}).")
 
 
 @main.command()
@@ -213,7 +216,8 @@ def method_init(path: Path, base: str, force: bool) -> None:
     from vluchtelingen_in_beeld.output import check_file_path
 
     init_card(check_file_path(path), base, force=force)
-    click.echo(f"Wrote {path}. Edit it, then: vib method validate {path}")
+    click.echo(f"Wrote {path}: card {path.stem!r}, a copy of {base!r}; every output names it "
+               f"so. Edit it, then: vib method validate {path}")
 
 
 @method.command("validate")
@@ -227,7 +231,7 @@ def method_validate(path: str) -> None:
     from vluchtelingen_in_beeld.method import load_card
 
     c = load_card(path)
-    click.echo(f"{path}: valid ({c.name} {c.version}, {len(c.groups)} groups, "
+    click.echo(f"{path}: valid (card {c.name!r} version {c.version}, {len(c.groups)} groups, "
                f"sha256 {c.checksum[:16]}).")
 
 
@@ -266,9 +270,10 @@ def estimate(year: int | None, out: Path | None, method_card: str | None, draws:
         out = out or check_table_path(Path("maps") / f"schatting_{est.year}.csv")
         written = write_estimate(est, Origin.of(session.settings), out, result=result)
     nat = est.national.iloc[0]
-    click.echo(f"{len(est.table)} gemeenten, {est.year}: werkzoekend {nat['werkzoekend']:,.0f} "
-               f"(p10-p90 {nat['werkzoekend_p10']:,.0f}-{nat['werkzoekend_p90']:,.0f}), "
-               f"card {est.card.name}.")
+    click.echo(f"{len(est.table)} gemeenten, {est.year}: naar schatting "
+               f"{nl_about(nat['werkzoekend'])} werkzoekend (p10–p90 "
+               f"{nl_about_range(nat['werkzoekend_p10'], nat['werkzoekend_p90'])}), "
+               f"methodekaart {est.card.name} {est.card.version}.")
     _report(est, written, notes=False, origin=Origin.of(session.settings))
 
 
@@ -340,10 +345,10 @@ def regions(year: int | None, level: str, method_card: str | None, draws: int | 
         out = out or check_table_path(Path("maps") / f"regio_{level}_{result.year}.csv")
         written = write_regions(result, level, out)
     frame = result.totals(level)
-    click.echo(f"{len(frame)} regions ({level}), {result.year}:")
+    click.echo(f"{len(frame)} gebieden ({level}), {result.year}:")
     for r in frame.head(12).itertuples():
-        click.echo(f"  {r.naam:<32} {r.werkzoekend:>9,.0f}  (p10-p90 {r.werkzoekend_p10:,.0f}-"
-                   f"{r.werkzoekend_p90:,.0f})")
+        click.echo(f"  {r.naam:<32} {nl_about(r.werkzoekend):>9}  (p10–p90 "
+                   f"{nl_about_range(r.werkzoekend_p10, r.werkzoekend_p90)})")
     _report(result, written, notes=False)
 
 
@@ -378,7 +383,8 @@ def map_command(year: int | None, out: Path | None, png: Path | None, tiles: boo
     from vluchtelingen_in_beeld.year import build_year
 
     opts = {k: kw.pop(k) for k in ("metric", "scheme", "k", "level", "highlight_top")}
-    check_map_options(opts["level"], opts["highlight_top"], opts["scheme"], opts["k"])
+    check_map_options(opts["level"], opts["highlight_top"], opts["scheme"], opts["k"],
+                      opts["metric"])
     for path, ext in ((out, (".html", ".htm")), (png, (".png",))):
         if path is not None and path.suffix.lower() not in ext:
             raise click.BadParameter(f"{path} must end in {ext[0]}", param_hint="--out/--png")
@@ -386,14 +392,14 @@ def map_command(year: int | None, out: Path | None, png: Path | None, tiles: boo
             check_file_path(path)
     with _session(kw, boundaries) as session:
         result = build_year(session, year, method_card, draws=draws, seed=seed,
-                            n=opts["highlight_top"] or 11, shapes=True,
+                            n=map_pilots(opts["highlight_top"], method_card), shapes=True,
                             boundaries=_file(boundaries), boundary_year=boundary_year)
         out = out or Path("maps") / f"kaart_{opts['metric']}_{opts['level']}_{result.year}.html"
         m = write_map(result, check_file_path(out), png=png, tiles=tiles, **opts)
     assert result.shapes is not None
-    click.echo(f"{len(m.data.frame)} areas ({opts['level']}), {opts['metric']}; "
-               f"{len(m.classes.bounds)} classes ({opts['scheme']}), {m.classes.n_missing} "
-               f"without data; boundaries {result.shapes.boundaries.year}.")
+    click.echo(f"{len(m.data.frame)} gebieden ({opts['level']}), {opts['metric']}; "
+               f"{len(m.classes.bounds)} klassen ({opts['scheme']}), {m.classes.n_missing} "
+               f"zonder gegevens; grenzen van {result.shapes.boundaries.year}.")
     _report(result, [p for p in (out, png, sidecar(out)) if p is not None], notes=False)
 
 
@@ -405,33 +411,38 @@ def map_command(year: int | None, out: Path | None, png: Path | None, tiles: boo
 @click.option("--n", "n", type=int, default=None, help="Size of the selection (card: 11).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Folder for the pages (default maps/pitch_<year>).")
+@click.option("--afzender", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Sender file (TOML: organisatie, vraag, contact, logo): the ask on the pages.")
 @boundary_options
 @model_options
 @data_options
 @handles_errors
 def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: bool,
           n: int | None,
-          out: Path | None, boundaries: Path | None, boundary_year: int | None,
-          method_card: str | None, draws: int | None, seed: int | None,
-          **kw: Any) -> None:
+          out: Path | None, afzender: Path | None, boundaries: Path | None,
+          boundary_year: int | None, method_card: str | None, draws: int | None,
+          seed: int | None, **kw: Any) -> None:
     """Write one-page Dutch pitches (A4, offline) for gemeenten by name or code.
 
     Example: vib pitch "Den Haag" Zwolle --year 2025 --snapshot ../shared/data/statline
     """
     from vluchtelingen_in_beeld.api import pitch_codes
     from vluchtelingen_in_beeld.output import check_writable, write_pitch
+    from vluchtelingen_in_beeld.sender import load_sender
     from vluchtelingen_in_beeld.year import build_year
 
     if out is not None and out.exists() and not out.is_dir():
         raise click.BadParameter(f"{out} is a file; give a folder.", param_hint="--out")
     if out is not None:
         check_writable(out, "pitch folder")
+    sender = load_sender(afzender) if afzender is not None else None
     with _session(kw, boundaries) as session:
         result = build_year(session, year, method_card, draws=draws, seed=seed, n=n, shapes=True,
                             boundaries=_file(boundaries), boundary_year=boundary_year)
         codes = pitch_codes(result, gemeenten, top=top, all_=all_)
-        written = write_pitch(result, codes, out or Path("maps") / f"pitch_{result.year}")
-    click.echo(f"{len(codes)} pitch page(s), {result.year}:")
+        written = write_pitch(result, codes, out or Path("maps") / f"pitch_{result.year}",
+                              sender=sender)
+    click.echo(f"{len(codes)} pitchpagina('s), {result.year}:")
     _report(result, written, notes=False)
 
 
@@ -443,13 +454,15 @@ def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: b
               "must be new, empty or an earlier run's.")
 @click.option("--force", is_flag=True,
               help="Replace --out even if it holds files vib run did not write.")
+@click.option("--afzender", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Sender file (TOML: organisatie, vraag, contact, logo): the ask on the pages.")
 @boundary_options
 @model_options
 @data_options
 @handles_errors
-def run(year: int | None, n: int | None, out: Path | None, force: bool, boundaries: Path | None,
-        boundary_year: int | None, method_card: str | None, draws: int | None, seed: int | None,
-        **kw: Any) -> None:
+def run(year: int | None, n: int | None, out: Path | None, force: bool, afzender: Path | None,
+        boundaries: Path | None, boundary_year: int | None, method_card: str | None,
+        draws: int | None, seed: int | None, **kw: Any) -> None:
     """Run everything for a year: fetch, estimate, rank, regions, maps, pitch pages, index.
 
     Outputs are built in a temporary folder and moved into place at the end, so an
@@ -460,10 +473,12 @@ def run(year: int | None, n: int | None, out: Path | None, force: bool, boundari
     from vluchtelingen_in_beeld.api import choose_year
     from vluchtelingen_in_beeld.output import check_output_folder
     from vluchtelingen_in_beeld.run import STEPS, run_all
+    from vluchtelingen_in_beeld.sender import load_sender
 
     def progress(i: int, text: str) -> None:
         click.echo(f"[{i}/{len(STEPS)}] {text} ...")
 
+    sender = load_sender(afzender) if afzender is not None else None
     with _session(kw, boundaries) as session:
         if out is not None:  # before any work: never replace what is not ours
             check_output_folder(out, session.settings, force=force)
@@ -471,10 +486,11 @@ def run(year: int | None, n: int | None, out: Path | None, force: bool, boundari
             out = Path("maps") / str(choose_year(session, year, method_card).year)
         res = run_all(session, year, out, card=method_card, n=n, draws=draws, seed=seed,
                       boundaries=_file(boundaries), boundary_year=boundary_year,
-                      progress=progress, force=force)
-    click.echo(f"Selected: {', '.join(res.result.ranking.selected['gemeentenaam'])}.")
+                      progress=progress, force=force, sender=sender)
+    click.echo(f"Gekozen: {', '.join(res.result.ranking.selected['gemeentenaam'])}.")
     _report(res.result, [])
-    click.echo(f"wrote {len(res.outputs) + 1} files to {out}; open {out / 'index.html'}")
+    click.echo(f"{len(res.outputs) + 1} bestanden geschreven in {out}; open "
+               f"{out / 'index.html'}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -241,6 +241,8 @@ class Draws:
     j: np.ndarray
     params: dict[str, np.ndarray] = field(default_factory=dict)
     seed: int = 0
+    #: per gemeente, the share of the spread of log J from each source (:func:`spread_shares`)
+    spread: pd.DataFrame | None = None
 
     def percentiles(self, qs: tuple[float, ...] = (10, 50, 90)) -> pd.DataFrame:
         """Per-gemeente percentiles of J."""
@@ -424,6 +426,8 @@ def simulate(
         rest, rest_nl = rest_rates(b, q[:, None] * n_draws, inw, wm.sum(axis=1))
         j *= scale_to_total(j, local_factors(rest, rest_nl[:, None], beta[:, None]))
     params = {"ei": ei, "s": s, "beta": beta, "q": q}
+    var_rates = np.var(np.log(np.maximum(j, 1e-300)) - np.log(s)[:, None], axis=0)
+    var_local = np.zeros(j.shape[1])
     if variation is not None and variation.sd > 0:
         lrng = np.random.default_rng([card.seed, 12])
         log_f = variation.sd_gemeente * lrng.standard_normal(j.shape)
@@ -432,14 +436,41 @@ def simulate(
             eta = lrng.standard_normal((n, len(cats.categories)))
             log_f += variation.sd_amr * eta[:, cats.codes]
         j *= np.exp(log_f - variation.sd**2 / 2)
+        var_local = np.var(log_f, axis=0)
     if card.binomial:
+        mean = np.maximum(j.mean(axis=0), 1e-9)
+        share = np.clip(mean / np.maximum(wm.sum(axis=1), 1e-9), 0.0, 1.0)
+        var_local = var_local + (1.0 - share) / mean  # delta method: Var log J ≈ (1 − p)/J
         brng = np.random.default_rng([card.seed, 13])
         z = brng.standard_normal(j.shape)
         people = np.maximum(wm.sum(axis=1), 1e-9)[None, :]
         p = np.clip(j / people, 0.0, 1.0)
         j = np.maximum(j + z * np.sqrt(j * (1.0 - p)), 0.0)
-    draws = Draws(w.index, j, params, card.seed)
+    spread = spread_shares(float(np.var(np.log(s))), var_rates, var_local, w.index)
+    draws = Draws(w.index, j, params, card.seed, spread)
     return draws, funnel_draws(card, n)
+
+
+def spread_shares(
+    var_s: float, var_rates: np.ndarray, var_local: np.ndarray, codes: pd.Index
+) -> pd.DataFrame:
+    """Per gemeente, the share of the variance of log J from each source of uncertainty.
+
+    ``J = s · N · f · L`` is a product of independent factors, so the variance of its log
+    is the sum of theirs: the assumption ``s`` (the same everywhere), the national rates
+    (economic independence per group, and the local factor's β and q), and the local
+    variation ``L`` with the chance of small numbers (binomial, by the delta method).
+    """
+    total = var_s + var_rates + var_local
+    total = np.where(total > 0, total, 1.0)
+    return pd.DataFrame(
+        {
+            "aandeel_s": var_s / total,
+            "aandeel_landelijk": var_rates / total,
+            "aandeel_lokaal": var_local / total,
+        },
+        index=codes,
+    )
 
 
 @dataclass(frozen=True)

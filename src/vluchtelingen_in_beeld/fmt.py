@@ -56,44 +56,76 @@ def round_sig(x: float, digits: int = SIGNIFICANT) -> float:
     return math.copysign(math.floor(abs(x) / step + 0.5) * step, x)
 
 
+#: Counts below this are not shown as a number: "minder dan 10". A cell of 1 or 3 persons
+#: out of an estimate with a wide range claims a precision the data does not have.
+SMALL_COUNT = 10
+
+
 def nl_about(x: Any, missing: str = "onbekend", *, count: bool = True) -> str:
     """A figure rounded to :data:`SIGNIFICANT` digits, the Dutch way: ``"1.000"``, ``"7,3"``.
 
-    Counts (``count``) are whole: below 10 they keep their one digit, and below 1 the text
-    says so (``"minder dan 1"``); so no figure claims a precision it does not have.
+    The one rounding rule of every page, map legend, tooltip and console line. Counts
+    (``count``) are whole, and below :data:`SMALL_COUNT` the text says so
+    (``"minder dan 10"``); so no figure claims a precision it does not have.
     """
     if _missing(x):
         return missing
     v = float(x)
-    if count and 0 < abs(v) < 1:
-        return "minder dan 1"
+    if count and 0 < abs(v) < SMALL_COUNT:
+        return f"minder dan {SMALL_COUNT}"
     r = round_sig(v)
     if r == 0:
         return "0"
-    digits = max(0, SIGNIFICANT - 1 - math.floor(math.log10(abs(r))))
-    if count:
-        r, digits = round_sig(v, min(SIGNIFICANT, 1 + math.floor(math.log10(abs(v))))), 0
+    digits = 0 if count else max(0, SIGNIFICANT - 1 - math.floor(math.log10(abs(r))))
     return nl_dec(r, digits)
 
 
+def is_small(x: Any) -> bool:
+    """A count shown as "minder dan 10" (or missing): no figure, and no cost, is derived."""
+    return _missing(x) or abs(float(x)) < SMALL_COUNT
+
+
 def nl_about_range(lo: Any, hi: Any) -> str:
-    """``(885, 1195)`` -> ``"890–1.200"``; a lower end below 1 is ``0`` (``"0–5"``)."""
-    return nl_about_between(lo, hi, "–")
+    """``(885, 1195)`` -> ``"890–1.200"``; small ends in words (``"tot 20"``)."""
+    if is_small(hi):
+        return f"minder dan {SMALL_COUNT}"
+    if is_small(lo):
+        return f"tot {nl_about(hi)}"
+    return f"{nl_about(lo)}–{nl_about(hi)}"
 
 
-def nl_about_between(lo: Any, hi: Any, sep: str = " en ") -> str:
-    """``(885, 1195)`` -> ``"890 en 1.200"`` (for "tussen … en …")."""
-    if not _missing(hi) and 0 <= float(hi) < 1:
-        return "minder dan 1"
-    low = "0" if not _missing(lo) and 0 <= float(lo) < 1 else nl_about(lo)
-    return f"{low}{sep}{nl_about(hi)}"
+def nl_about_between(lo: Any, hi: Any) -> str:
+    """A p10–p90 range as words after "Waarschijnlijk …": ``"tussen 890 en 1.200"``.
+
+    Small ends read ``"minder dan 10"`` or ``"hooguit 20"``.
+    """
+    if is_small(hi):
+        return f"minder dan {SMALL_COUNT}"
+    if is_small(lo):
+        return f"hooguit {nl_about(hi)}"
+    return f"tussen {nl_about(lo)} en {nl_about(hi)}"
+
+
+def nl_about_diff(x: Any, *of: Any) -> str:
+    """A difference of figures shown rounded (``of``), to the same unit as the largest.
+
+    690 − 600 reads 90, not 92: the figures it is the difference of are rounded to tens.
+    """
+    if _missing(x):
+        return "onbekend"
+    big = max([abs(float(v)) for v in of if not _missing(v)] + [abs(float(x))])
+    if big == 0:
+        return "0"
+    unit = 10.0 ** (math.floor(math.log10(big)) - SIGNIFICANT + 1)
+    r = round(float(x) / unit) * unit
+    return nl_int(r) if unit >= 1 else nl_dec(r, max(0, -math.floor(math.log10(unit))))
 
 
 def nl_about_eur(x: Any, missing: str = "onbekend") -> str:
     """``377028`` -> ``"€ 380.000"``."""
     if _missing(x):
         return missing
-    return "€ " + nl_about(x)
+    return "€ " + nl_about(x, count=False)
 
 
 def nl_prob(x: Any, missing: str = "onbekend") -> str:
@@ -108,9 +140,28 @@ def nl_prob(x: Any, missing: str = "onbekend") -> str:
     return nl_pct(v)
 
 
+def nl_num(x: Any) -> str:
+    """A parameter's value as written, the Dutch way: ``0.25`` -> ``"0,25"``.
+
+    ``2500`` -> ``"2.500"``, ``0.687`` -> ``"0,687"`` (no trailing zeros, no float artefacts).
+    """
+    if _missing(x):
+        return "onbekend"
+    v = float(x)
+    if v == int(v):
+        return nl_int(v)
+    text = f"{v:.4g}" if abs(v) < 1 else f"{v:,.3f}".rstrip("0").rstrip(".")
+    if "e" in text:
+        return nl_dec(v, 6).rstrip("0").rstrip(",")
+    if abs(v) < 1:
+        whole, _, frac = text.partition(".")
+        return f"{whole},{frac.ljust(2, '0')}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
 def nl_rate(rate: Any) -> str:
     """A card parameter (``value``, ``low``, ``high``) the Dutch way: ``0,55 (0,40–0,70)``."""
-    central = nl_dec(rate.value, 2)
+    central = nl_num(rate.value)
     if rate.high > rate.low:
-        return f"{central} ({nl_dec(rate.low, 2)}–{nl_dec(rate.high, 2)})"
+        return f"{central} ({nl_num(rate.low)}–{nl_num(rate.high)})"
     return central

@@ -133,7 +133,8 @@ def _population_queries(
     if card.all_ages:
         weights = {T.LEEFTIJD_TOTAAL: 1.0}
     else:
-        bands = age_bands(meta.titles(spec.age_dim))
+        band_titles = meta.titles(spec.age_dim)
+        bands = age_bands(band_titles)
         if not bands:
             raise MetadataError(f"{meta.table} has no age bands in {spec.age_dim}.")
         age_min, age_max = card.ages(year)
@@ -142,8 +143,11 @@ def _population_queries(
         if partial:
             notes.append(
                 f"Leeftijd {card.ages_label(year)}: "
-                + ", ".join(f"band {k} telt voor {w:.0%}" for k, w in sorted(partial.items()))
-                + " (pro rata binnen de 5-jaarsklasse)."
+                + ", ".join(
+                    f"de klasse {band_titles[k]} telt voor {w:.0%}".replace(".", ",")
+                    for k, w in sorted(partial.items(), key=lambda kw: bands[kw[0]])
+                )
+                + " (naar rato binnen de 5-jaarsklasse)."
             )
     common = {spec.sex_dim: [T.GESLACHT_TOTAAL], "Perioden": [period]}
     regions = {spec.region_dim: [T.GEMEENTE_PREFIX, T.NATIONAL_PREFIX]}
@@ -402,7 +406,7 @@ def latest_year(session: Session, card: MethodCard) -> YearChoice:
             f"Jaar {y}: de laatste periode van {meta.table} waarvoor de gegevens van kaart "
             f"{card.name} er zijn"
             + (f" (overgeslagen: {'; '.join(skipped)})" if skipped else "")
-            + ". Kies een ander jaar met --year."
+            + "."
         )
         return YearChoice(y, note, inputs)
     raise DataCoverageError(

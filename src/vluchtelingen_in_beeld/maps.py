@@ -21,7 +21,15 @@ import numpy as np
 import pandas as pd
 
 from vluchtelingen_in_beeld.errors import ConfigError, did_you_mean
-from vluchtelingen_in_beeld.fmt import nl_dec, nl_int, nl_pct, nl_prob, nl_range
+from vluchtelingen_in_beeld.fmt import (
+    nl_about,
+    nl_about_range,
+    nl_int,
+    nl_num,
+    nl_pct,
+    nl_prob,
+    round_sig,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -68,27 +76,65 @@ LEVEL_LABELS = {
 }
 
 
+#: Dutch names of the classification schemes, as the legend says them.
+SCHEME_LABELS = {
+    "fisher_jenks": "natuurlijke grenzen (Fisher-Jenks)",
+    "quantiles": "kwantielen (even veel gebieden per klasse)",
+    "equal_interval": "gelijke intervallen",
+    "natural_breaks": "natuurlijke grenzen (k-means)",
+    "jenks_caspall": "natuurlijke grenzen (Jenks-Caspall)",
+    "maximum_breaks": "grootste sprongen",
+    "headtail_breaks": "kop-staartindeling",
+}
+
+
 def fmt_value(value: Any, kind: str) -> str:
-    """A metric value the Dutch way."""
+    """A metric value the Dutch way, by the pages' rounding rule (:func:`~.fmt.nl_about`)."""
     if kind == "int":
-        return nl_int(value)
+        return nl_about(value)
     if kind == "pct":
         return nl_pct(value, signed=False)
     if kind == "prob":
         return nl_prob(value)
-    return nl_dec(value, 1)
+    return nl_about(value, count=False)
+
+
+def fmt_limit(value: float, kind: str) -> str:
+    """A class limit: rounded like the pages, but a limit, never "minder dan 10"."""
+    if kind in ("pct", "prob"):
+        return nl_pct(value)
+    return nl_num(value)  # already rounded by round_limit: written as it is
+
+
+def round_limit(value: float, kind: str) -> float:
+    """A class limit rounded as the legend shows it (whole percents for chances)."""
+    if kind in ("pct", "prob"):
+        return round(value, 2)
+    return round_sig(value)
 
 
 @dataclass
 class Classes:
-    """Class bounds and colours for one metric."""
+    """Classes of one metric: limits rounded as shown, colours, a class per area.
 
-    bounds: list[float]  # upper bound of each class
+    Class ``i`` holds the values from ``limits[i - 1]`` up to (not including)
+    ``limits[i]``; the first has no lower limit, the last no upper one. The limits are the
+    scheme's breaks rounded by the pages' rule, so the legend says exactly what the colours
+    do ("330 tot 990"), and no two classes share a value.
+    """
+
+    limits: list[float]  # between the classes: k - 1 of them, increasing
     lower: float
+    upper: float
     colours: list[str]
     index: pd.Series  # class number per code, -1 = missing
     scheme: str
     kind: str
+
+    @property
+    def bounds(self) -> list[float]:
+        """The upper end of each class (the last is the largest value)."""
+        return [*self.limits, self.upper]
 
     @property
     def n_missing(self) -> int:
@@ -100,21 +146,28 @@ class Classes:
         i = int(self.index[code])
         return MISSING_COLOUR if i < 0 else self.colours[i]
 
+    def labels(self) -> list[str]:
+        """The Dutch label of each class, as CBS writes them.
+
+        "minder dan 330", "330 tot 990", "2.000 of meer" (one class: the range of the values).
+        """
+        f = [fmt_limit(x, self.kind) for x in self.limits]
+        if not f:
+            lo, hi = (
+                fmt_limit(round_limit(x, self.kind), self.kind) for x in (self.lower, self.upper)
+            )
+            return [lo if lo == hi else f"{lo} tot en met {hi}"]
+        middle = [f"{a} tot {b}" for a, b in zip(f[:-1], f[1:], strict=True)]
+        return [f"minder dan {f[0]}", *middle, f"{f[-1]} of meer"]
+
     def legend(self) -> list[tuple[str, str, int]]:
         """(colour, label, count) per class, the missing class last."""
         counts = self.index.value_counts()
-        rows = []
-        lo = self.lower
-        for i, (hi, colour) in enumerate(zip(self.bounds, self.colours, strict=True)):
-            rows.append(
-                (
-                    colour,
-                    f"{fmt_value(lo, self.kind)} – {fmt_value(hi, self.kind)}",
-                    int(counts.get(i, 0)),
-                )
-            )
-            lo = hi
-        rows.append((MISSING_COLOUR, f"geen gegevens (n = {self.n_missing})", self.n_missing))
+        rows = [
+            (colour, label, int(counts.get(i, 0)))
+            for i, (label, colour) in enumerate(zip(self.labels(), self.colours, strict=True))
+        ]
+        rows.append((MISSING_COLOUR, "geen gegevens", self.n_missing))
         return rows
 
 
@@ -200,14 +253,18 @@ def classify(
             warnings.simplefilter("ignore", UserWarning)
             classifier = mapclassify.classify(present.to_numpy(), scheme=scheme, k=k_eff)
         bins = np.asarray(classifier.bins)
-    bins = np.unique(bins)
-    bins[-1] = max(bins[-1], present.max())
+    lo, hi = float(present.min()), float(present.max())
+    # the breaks between classes, rounded as shown; a break that rounds onto another, or to
+    # outside the values, goes (fewer classes rather than an empty or a doubled one)
+    limits = sorted({round_limit(float(b), kind) for b in np.asarray(bins)[:-1]})
+    limits = [x for x in limits if lo < x <= hi]
     idx = pd.Series(-1, index=v.index, dtype=int)
-    idx[present.index] = np.searchsorted(bins, present.to_numpy(), side="left")
+    idx[present.index] = np.searchsorted(np.asarray(limits), present.to_numpy(), side="right")
     return Classes(
-        bounds=[float(b) for b in bins],
-        lower=float(present.min()),
-        colours=palette(len(bins)),
+        limits=limits,
+        lower=lo,
+        upper=hi,
+        colours=palette(len(limits) + 1),
         index=idx,
         scheme=scheme,
         kind=kind,
@@ -305,20 +362,27 @@ def _features(wgs: gpd.GeoDataFrame, classes: Classes, tooltips: bool = True) ->
 def _legend_html(data: MapData, classes: Classes) -> str:
     rows = "".join(
         f'<div class="vib-legend-row" data-count="{count}"><span class="vib-swatch" '
-        f'style="background:{colour}"></span>{html.escape(label)}</div>'
+        f'style="background:{colour}"></span><span>{html.escape(label)}</span>'
+        f'<span class="vib-n">{count}</span></div>'
         for colour, label, count in classes.legend()
     )
     outline = ""
     if data.highlight:
+        names = data.frame.loc[data.highlight, "naam"].astype(str)
+        items = "".join(f"<li>{html.escape(n)}</li>" for n in names)
         outline = (
             f'<div class="vib-legend-row"><span class="vib-swatch vib-outline"></span>'
-            f"{html.escape(data.highlight_label)}</div>"
+            f"<span>{html.escape(data.highlight_label)}:</span></div>"
+            f'<ol class="vib-pilots" id="vib-pilots">{items}</ol>'
         )
-    scheme = html.escape(classes.scheme.replace("_", " "))
+    scheme = html.escape(SCHEME_LABELS.get(classes.scheme, classes.scheme))
+    unit = LEVEL_LABELS.get(data.level, data.level)
     return (
         f'<div class="vib-legend" id="vib-legend"><div class="vib-legend-title">'
-        f"{html.escape(data.label)}</div>{rows}{outline}"
-        f'<div class="vib-legend-note">indeling: {scheme}</div></div>'
+        f"{html.escape(data.label)}</div>"
+        f'<div class="vib-legend-row vib-legend-head"><span class="vib-swatch-space"></span>'
+        f'<span></span><span class="vib-n">{html.escape(unit)}</span></div>{rows}{outline}'
+        f'<div class="vib-legend-note">indeling: {scheme}; afgerond op twee cijfers</div></div>'
     )
 
 
@@ -328,21 +392,29 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
   background: rgba(255,255,255,.92); padding: 6px 12px; border-radius: 4px;
   font-size: 18px; font-weight: 600; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
 .vib-title small { display: block; font-size: 12px; font-weight: 400; color: #444; }
-.vib-legend { position: fixed; bottom: 96px; right: 10px; z-index: 1000; background: #fff;
+.vib-legend { position: fixed; top: 70px; right: 10px; max-height: calc(100vh - 200px);
+  overflow-y: auto; z-index: 1000; background: #fff;
   padding: 8px 10px; border-radius: 4px; font-size: 12px; box-shadow: 0 1px 4px rgba(0,0,0,.3);
   max-width: 260px; }
 .vib-legend-title { font-weight: 600; margin-bottom: 4px; }
-.vib-legend-row { display: flex; align-items: center; margin: 2px 0; }
-.vib-swatch { display: inline-block; width: 18px; height: 12px; margin-right: 6px;
-  border: 1px solid #999; }
+.vib-legend-row { display: flex; align-items: center; margin: 2px 0; gap: 6px; }
+.vib-legend-row > span:nth-child(2) { flex: 1; }
+.vib-n { color: #555; text-align: right; min-width: 2.5em; }
+.vib-legend-head { color: #555; font-size: 11px; }
+.vib-swatch-space { display: inline-block; width: 18px; }
+.vib-pilots { margin: 2px 0 4px 0; padding-left: 2.6em; columns: 2; font-size: 11px; }
+.vib-swatch { display: inline-block; width: 18px; height: 12px; border: 1px solid #999; }
 .vib-outline { background: transparent; border: 2px solid #08306b; }
 .vib-legend-note { color: #666; margin-top: 4px; }
 .vib-footer { position: fixed; bottom: 0; left: 0; right: 0; z-index: 1000;
-  background: rgba(255,255,255,.95); font-size: 11px; padding: 4px 10px; max-height: 84px;
-  overflow-y: auto; border-top: 1px solid #ccc; }
+  background: rgba(255,255,255,.97); font-size: 11px; padding: 4px 10px;
+  border-top: 1px solid #ccc; max-height: 70vh; overflow-y: auto; }
+.vib-footer summary { cursor: pointer; font-weight: 600; }
+.vib-footer p { margin: 2px 0; }
+.vib-footer[open] summary { margin-bottom: 4px; }
 .vib-warning { color: #8a1c1c; font-weight: 600; }
 .leaflet-container { background: #eef3f7; }
-.leaflet-bottom { bottom: 88px; }
+.leaflet-bottom { bottom: 28px; }
 """
 
 
@@ -372,7 +444,7 @@ def render_html(data: MapData, classes: Classes, *, tiles: bool = False) -> str:
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=7,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # Leaflet's default scale adds miles; a metric one is added below
         attribution_control=True,
     )
     m.default_js = []
@@ -412,17 +484,44 @@ def render_html(data: MapData, classes: Classes, *, tiles: bool = False) -> str:
     m.fit_bounds([[miny, minx], [maxy, maxx]])
 
     warning = f'<div class="vib-warning">{html.escape(data.warning)}</div>' if data.warning else ""
-    footer = "".join(f"<div>{html.escape(line)}</div>" for line in data.footer)
+    footer = "".join(f"<p>{html.escape(line)}</p>" for line in data.footer)
     sub = f"{LEVEL_LABELS.get(data.level, data.level)}, 1 januari {data.year}"
     root.html.add_child(
         _verbatim(
             f'<div class="vib-title" id="vib-title">{html.escape(data.title)}'
             f"<small>{html.escape(sub)}</small></div>"
             + _legend_html(data, classes)
-            + f'<div class="vib-footer" id="vib-footer">{warning}{footer}</div>'
+            + f'<div class="vib-footer" id="vib-footer">{warning}<details><summary>Bronnen, '
+            f"definities en methode</summary>{footer}</details></div>"
         )
     )
-    return str(root.render())
+    page = str(root.render())
+    end = page.rfind("</script>")  # the map's own script: the map exists by its end
+    scale = (
+        f"L.control.scale({{imperial: false}}).addTo({m.get_name()});\n"
+        # the scale and the attribution sit just above the footer, whatever its height
+        "(function () { var f = document.getElementById('vib-footer');"
+        " function place() { document.querySelectorAll('.leaflet-bottom').forEach("
+        "function (e) { e.style.bottom = f.offsetHeight + 'px'; }); }"
+        " place(); f.addEventListener('toggle', place, true);"
+        " window.addEventListener('resize', place); })();\n"
+    )
+    return valid_document(page[:end] + scale + page[end:])
+
+
+def valid_document(page: str) -> str:
+    """Folium's page made valid HTML: ``lang="nl"`` and its map script inside ``<body>``.
+
+    branca's figure template writes ``<html>`` without a language and puts the map's
+    script after ``</body>``, which the HTML parser has to repair (a parse error); here
+    the closing tag moves behind the script.
+    """
+    page = page.replace("<html>", '<html lang="nl">', 1)
+    body_end = page.rfind("</body>")
+    html_end = page.rfind("</html>")
+    if body_end < 0 or html_end < body_end:  # pragma: no cover - folium's template changed
+        return page
+    return page[:body_end] + page[body_end + len("</body>") : html_end] + "</body>\n</html>\n"
 
 
 def _polygon_paths(geoms: Any) -> list[Any]:
@@ -531,20 +630,24 @@ def render_png(data: MapData, classes: Classes, dpi: int = 150) -> bytes:
     ax.set_axis_off()
     ax.set_aspect("equal")
     handles = [
-        Patch(facecolor=c, edgecolor="#999999", label=label) for c, label, _ in classes.legend()
+        Patch(facecolor=c, edgecolor="#999999", label=f"{label} ({count})")
+        for c, label, count in classes.legend()
     ]
     if data.highlight:
+        import textwrap
+
+        names = ", ".join(frame.loc[data.highlight, "naam"].astype(str))
         handles.append(
             Patch(
                 facecolor="none",
                 edgecolor=OUTLINE_COLOUR,
                 linewidth=1.6,
-                label=data.highlight_label,
+                label=f"{data.highlight_label}:\n" + "\n".join(textwrap.wrap(names, 34)),
             )
         )
     ax.legend(
         handles=handles,
-        title=data.label,
+        title=f"{data.label}\n(aantal {LEVEL_LABELS.get(data.level, data.level)} per klasse)",
         loc="upper left",
         fontsize=8,
         title_fontsize=9,
@@ -584,9 +687,12 @@ def tooltip_rows(
         (label, fmt_value(row.get("value"), kind)),
     ]
     if data_metric != "werkzoekend":
-        rows.append(("Werkzoekend (schatting)", nl_int(row.get("werkzoekend"))))
+        rows.append(("Werkzoekend (schatting)", nl_about(row.get("werkzoekend"))))
     rows.append(
-        ("Interval p10–p90", nl_range(row.get("werkzoekend_p10"), row.get("werkzoekend_p90")))
+        (
+            "Waarschijnlijk (8 van de 10 doorrekeningen)",
+            nl_about_range(row.get("werkzoekend_p10"), row.get("werkzoekend_p90")),
+        )
     )
     if level == "gemeente":
         rang = row.get("rang")
@@ -614,9 +720,16 @@ class MapResult:
         return render_png(self.data, self.classes)
 
 
-def check_map_options(level: str, highlight_top: int | None, scheme: str, k: int) -> None:
+def check_map_options(
+    level: str, highlight_top: int | None, scheme: str, k: int, metric: str | None = None
+) -> None:
     """Refuse impossible map options before any work."""
     check_scheme(scheme, k)
+    if metric is not None and metric not in METRICS:
+        raise ConfigError(
+            f"Unknown --metric {metric!r}.{did_you_mean(metric, METRICS)} Metrics: "
+            f"{', '.join(METRICS)}."
+        )
     if level not in LEVEL_LABELS:
         raise ConfigError(f"Unknown --level {level!r}; choose one of: {', '.join(LEVEL_LABELS)}.")
     if highlight_top is not None and level != "gemeente":
@@ -649,7 +762,7 @@ def map_for(
     from vluchtelingen_in_beeld.geo import dissolve
     from vluchtelingen_in_beeld.provenance import source_lines
 
-    check_map_options(level, highlight_top, scheme, k)
+    check_map_options(level, highlight_top, scheme, k, metric)
     if result.shapes is None:
         raise ConfigError("A map needs the gemeente boundaries: build the year with shapes.")
     values = map_values(result, level)
@@ -674,7 +787,7 @@ def map_for(
     label = ""
     if highlight_top:
         highlight = result.ranking.selected["gemeentecode"].tolist()[:highlight_top]
-        label = f"omlijnd: de {len(highlight)} geselecteerde voortrekkerskandidaten"
+        label = f"omlijnd: de {len(highlight)} voorgestelde voortrekkersgemeenten"
     bnd = shapes.boundaries
     notes = [*bnd.notes, *result.regions.notes] if level != "gemeente" else list(bnd.notes)
     sources = [

@@ -321,7 +321,9 @@ class MethodCard:
         return {
             "name": self.name,
             "version": self.version,
-            "origin": self.origin,
+            "origin": self.origin
+            if self.origin.startswith("shipped:")
+            else f"file:{Path(self.origin).name}",  # never a local path
             "sha256": self.checksum,
             "groups": [g.name for g in self.groups],
             "birthplace": self.birthplace,
@@ -407,9 +409,34 @@ def _resolve(ref: str | Path, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any
 
 
 def load_card(ref: str | Path | None = None) -> MethodCard:
-    """Load and validate a card (shipped name or path; default: ``standaard``)."""
+    """Load and validate a card (shipped name or path; default: ``standaard``).
+
+    A card file that carries a shipped card's name must hold that card's values: an
+    edited copy that still says "standaard" would pass for the standard card on every page.
+    """
     data, origin = _resolve(ref or DEFAULT_CARD)
-    return parse_card(data, origin)
+    card = parse_card(data, origin)
+    if not origin.startswith("shipped:") and card.name in shipped_cards():
+        shipped, _ = _resolve(card.name)
+        if data != shipped:
+            changed = sorted(_changed_keys(shipped, data))
+            shown = ", ".join(changed[:6]) + (" …" if len(changed) > 6 else "")
+            raise MethodCardError(
+                f"{origin}: this card is named {card.name!r}, like the shipped card, but its "
+                f"values differ ({shown}). Give it its own name ([card] name = "
+                f'"{Path(origin).stem}"), so that every output says which card it used.'
+            )
+    return card
+
+
+def _changed_keys(a: Any, b: Any, where: str = "") -> list[str]:
+    """The dotted keys where two parsed cards differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for k in sorted(set(a) | set(b)):
+            out += _changed_keys(a.get(k), b.get(k), f"{where}.{k}" if where else str(k))
+        return out
+    return [] if a == b else [where]
 
 
 class _Problems:
@@ -851,9 +878,24 @@ def init_card(path: Path, base: str = DEFAULT_CARD, force: bool = False) -> Path
             f"# Copy of the shipped card '{base}', resolved (it extended another card).\n"
             + _dump_toml(data)
         )
+    text = _renamed(text, path.stem, base)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _renamed(text: str, name: str, base: str) -> str:
+    """The card text with ``[card] name`` set to ``name`` (a copy is a card of its own)."""
+    lines = text.splitlines(keepends=True)
+    section = ""
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped
+        elif section == "[card]" and re.match(r"name\s*=", stripped):
+            lines[i] = f"name = {_toml_value(name)}  # a copy of the shipped card '{base}'\n"
+            return "".join(lines)
+    return f"[card]\nname = {_toml_value(name)}\n" + text if "[card]" not in text else text
 
 
 def _toml_value(v: Any) -> str:

@@ -35,6 +35,7 @@ from vluchtelingen_in_beeld.year import Origin, YearResult
 if TYPE_CHECKING:
     from vluchtelingen_in_beeld.estimate import Estimate
     from vluchtelingen_in_beeld.maps import MapResult
+    from vluchtelingen_in_beeld.sender import Sender
 
 TABLE_FORMATS = (".csv", ".xlsx", ".parquet", ".gpkg")
 
@@ -135,24 +136,134 @@ def check_output_folder(out: Path, settings: Settings, *, force: bool = False) -
         )
 
 
-def table_bytes(frame: pd.DataFrame, suffix: str, sheets: Mapping[str, pd.DataFrame] = {}) -> bytes:
-    """Serialise a frame (and extra Excel sheets) to bytes in the format of ``suffix``."""
+#: Columns that count people, placements, euros: written as whole numbers.
+COUNT_PREFIXES = (
+    "werkzoekend",
+    "doelgroep",
+    "niet_zelfstandig",
+    "route_a",
+    "route_b",
+    "contacten",
+    "intakes",
+    "gesprekken",
+    "plaatsingen",
+    "trajecten",
+    "bereik",
+    "inwoners",
+    "verlies_als",
+    "kosten_eur",
+    "prijs",
+    "groei",
+    "doel",
+    "bevolking",
+)
+NOT_COUNTS = ("per_1000", "_se", "aandeel", "pct", "kans", "eens", "factor", "jaren", "_bron")
+#: Significant digits of the other numbers (rates, shares, parameters): no float artefacts.
+DIGITS = 6
+
+
+def is_count(column: str) -> bool:
+    """Whether a table column counts something (written as a whole number)."""
+    name = column.lower()
+    return name.startswith(COUNT_PREFIXES) and not any(x in name for x in NOT_COUNTS)
+
+
+def for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame rounded to what the data supports.
+
+    Counts whole, other numbers to :data:`DIGITS` significant digits
+    (``633.5999999999999`` -> ``633.6``).
+    """
+    import numpy as np
+
+    out = frame.copy()
+    for col in out.columns:
+        if not pd.api.types.is_float_dtype(out[col]):
+            continue
+        values = out[col].to_numpy(dtype=float, na_value=np.nan)
+        if is_count(str(col)):
+            whole = np.round(values)
+            out[col] = pd.array([None if np.isnan(v) else int(v) for v in whole], dtype="Int64")
+        else:
+            out[col] = [float(f"{v:.{DIGITS}g}") if np.isfinite(v) else v for v in values]
+    return out
+
+
+def table_bytes(
+    frame: pd.DataFrame,
+    suffix: str,
+    sheets: Mapping[str, pd.DataFrame] = {},
+    *,
+    top_line: str = "",
+) -> bytes:
+    """Serialise a frame (and extra Excel sheets) to bytes in the format of ``suffix``.
+
+    CSV: UTF-8 with a byte-order mark (so Excel reads "Súdwest-Fryslân" right), numbers
+    rounded (:func:`for_people`). Excel: see :func:`_excel`, with ``top_line`` (the
+    snapshot's warning, or the sources) above each data sheet's header. Parquet keeps every
+    digit, for analysis.
+    """
     buf = io.BytesIO()
     suffix = suffix.lower()
     if suffix == ".csv":
-        buf.write(frame.to_csv(index=False).encode("utf-8"))
+        buf.write(for_people(frame).to_csv(index=False).encode("utf-8-sig"))
     elif suffix == ".parquet":
         frame.to_parquet(buf, index=False)
     elif suffix == ".xlsx":
-        with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-            frame.to_excel(xl, sheet_name="gemeenten", index=False)
-            for name, extra in sheets.items():
-                extra.to_excel(xl, sheet_name=name[:31], index=False)
-            for sheet in xl.sheets.values():
-                _text_stays_text(sheet)
+        _excel(buf, {"gemeenten": frame, **sheets}, top_line)
     else:  # pragma: no cover - guarded by check_table_path
         raise ConfigError(f"Unknown table format {suffix}")
     return buf.getvalue()
+
+
+def _number_format(column: str, values: pd.Series) -> str | None:
+    """The Excel number format of a column (Dutch Excel shows its own separators)."""
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return None
+    name = column.lower()
+    if any(x in name for x in ("aandeel", "pct", "kans", "eens")):
+        return "0%"
+    if is_count(column) or pd.api.types.is_integer_dtype(values):
+        return "#,##0"
+    if "per_1000" in name:
+        return "0.0"
+    return "0.000"
+
+
+def _excel(buf: io.BytesIO, sheets: Mapping[str, pd.DataFrame], top_line: str) -> None:
+    """A workbook people can open and filter: per data sheet the ``top_line`` in row 1.
+
+    the header in row 2 (frozen, with an autofilter), number formats and column widths.
+    The ``bronnen`` sheet (one row per source and parameter) gets the same, no top line.
+    """
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+        for name, frame in sheets.items():
+            data = name != "bronnen"
+            start = 1 if data and top_line else 0
+            frame = for_people(frame)
+            frame.to_excel(xl, sheet_name=name[:31], index=False, startrow=start)
+            sheet = xl.sheets[name[:31]]
+            if start:
+                cell = sheet.cell(row=1, column=1, value=top_line)
+                cell.font = Font(bold=True, color="8A1C1C")
+            header = start + 1
+            sheet.freeze_panes = sheet.cell(row=header + 1, column=1)
+            last = get_column_letter(max(1, frame.shape[1]))
+            sheet.auto_filter.ref = f"A{header}:{last}{header + len(frame)}"
+            for i, col in enumerate(frame.columns, start=1):
+                fmt = _number_format(str(col), frame[col])
+                texts = pd.Series([len(str(v)) for v in frame[col]], dtype=float)
+                width = max(len(str(col)), int(texts.quantile(0.9)) if len(texts) else 0) + 2
+                sheet.column_dimensions[get_column_letter(i)].width = min(max(width, 8), 60)
+                for (c,) in sheet.iter_rows(min_row=header + 1, min_col=i, max_col=i):
+                    if fmt:
+                        c.number_format = fmt
+                    if not data:
+                        c.alignment = Alignment(wrap_text=True, vertical="top")
+            _text_stays_text(sheet)
 
 
 def _text_stays_text(sheet: Any) -> None:
@@ -281,17 +392,61 @@ def _table_files(
             raise ConfigError(f"{path}: a GeoPackage needs the gemeente boundaries.")
         return {path: gpkg_bytes(frame, geometry, path.stem, rec)}
     if suffix == ".xlsx":
-        bronnen = pd.DataFrame(
-            [
-                {"onderwerp": k, "waarde": json.dumps(v, ensure_ascii=False, default=str)}
-                for k, v in rec.items()
-            ]
-        )
-        return {path: table_bytes(frame, ".xlsx", {**companions, "bronnen": bronnen})}
+        sheets = {**companions, "bronnen": source_rows(rec)}
+        return {path: table_bytes(frame, ".xlsx", sheets, top_line=top_line(rec))}
     files = {path: table_bytes(frame, suffix)}
     for name, comp in companions.items():
         files[companion_path(path, name)] = table_bytes(comp, suffix)
     return files
+
+
+def top_line(rec: Mapping[str, Any]) -> str:
+    """The line above a data sheet: the snapshot's warning, or where the numbers come from."""
+    warnings = (rec.get("snapshot") or {}).get("warnings") or {}
+    if warnings:
+        return "LET OP: " + " ".join(dict.fromkeys(str(w) for w in warnings.values()))
+    return " ".join(source_lines(rec.get("sources", []))[:1])
+
+
+def source_rows(rec: Mapping[str, Any]) -> pd.DataFrame:
+    """The ``bronnen`` sheet: one row per source, card, parameter, warning and note."""
+    from vluchtelingen_in_beeld.provenance import parameter_label
+
+    rows: list[dict[str, Any]] = []
+
+    def add(soort: str, naam: Any, waarde: Any = "", bron: Any = "", toelichting: Any = "") -> None:
+        rows.append({"soort": soort, "naam": str(naam), "waarde": waarde, "bron": str(bron),
+                     "toelichting": str(toelichting)})  # fmt: skip
+
+    for name, text in ((rec.get("snapshot") or {}).get("warnings") or {}).items():
+        add("waarschuwing", name, "", "snapshot", text)
+    for line in source_lines(rec.get("sources", [])):
+        add("bron", "CBS StatLine", "", "CBS (CC BY 4.0)", line)
+    for src in rec.get("sources", []):
+        add("tabel", src.get("table"), src.get("rows", ""), src.get("title", ""),
+            src.get("filter", ""))  # fmt: skip
+    card = rec.get("method_card") or {}
+    if card:
+        add("methodekaart", card.get("name"), card.get("version"), card.get("origin"),
+            f"sha256 {card.get('sha256')}")  # fmt: skip
+    for key, p in (rec.get("parameters") or {}).items():
+        if not isinstance(p, Mapping) or "value" not in p:
+            continue
+        span = f"{p.get('low')}–{p.get('high')}" if p.get("low") != p.get("high") else ""
+        add(
+            "parameter",
+            f"{parameter_label(key)} ({key})",
+            p.get("value"),
+            p.get("source"),
+            ("aanname; " if p.get("assumption") else "") + (f"bereik {span}" if span else ""),
+        )
+    for term, text in (rec.get("definitions") or {}).items():
+        add("definitie", term, "", "methodekaart", text)
+    for note in rec.get("notes") or []:
+        add("noot", "", "", "", note)
+    tool = rec.get("tool") or {}
+    add("programma", tool.get("name"), tool.get("version"), "", rec.get("created_at", ""))
+    return pd.DataFrame(rows, columns=["soort", "naam", "waarde", "bron", "toelichting"])
 
 
 def gpkg_bytes(frame: pd.DataFrame, geometry: Any, layer: str, rec: Mapping[str, Any]) -> bytes:
@@ -304,7 +459,9 @@ def gpkg_bytes(frame: pd.DataFrame, geometry: Any, layer: str, rec: Mapping[str,
 
     import geopandas as gpd
 
-    gdf = gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=list(geometry), crs=geometry.crs)
+    gdf = gpd.GeoDataFrame(
+        for_people(frame).reset_index(drop=True), geometry=list(geometry), crs=geometry.crs
+    )
     gdf = gdf.to_crs(28992)
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "out.gpkg"
@@ -315,7 +472,10 @@ def gpkg_bytes(frame: pd.DataFrame, geometry: Any, layer: str, rec: Mapping[str,
             engine="pyogrio",
             layer_metadata={
                 "vib_provenance": json.dumps(rec, ensure_ascii=False, default=str),
-                "DESCRIPTION": "; ".join(source_lines(rec.get("sources", []))),
+                "DESCRIPTION": " ".join(
+                    ([top_line(rec)] if rec.get("snapshot") else [])
+                    + source_lines(rec.get("sources", []))
+                ),
             },
         )
         return target.read_bytes()
@@ -472,22 +632,32 @@ def write_map(
     return m
 
 
-def write_pitch(result: YearResult, codes: list[str], folder: Path) -> list[Path]:
-    """One page per gemeente in ``folder``, and its manifest (earlier pages stay listed)."""
-    from vluchtelingen_in_beeld.pitch import page_name, render_page
+def write_pitch(
+    result: YearResult, codes: list[str], folder: Path, *, sender: Sender | None = None
+) -> list[Path]:
+    """One page per gemeente in ``folder``, an ``index.html`` of them, and the manifest.
+
+    Pages of an earlier call in the same folder stay, listed in the manifest and in the
+    index. ``sender``: who hands the pages out (the ask block).
+    """
+    from vluchtelingen_in_beeld.pitch import page_name, pitch_index, render_page
 
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{folder} is a file; give a folder for the pitch pages.")
     check_writable(folder, "pitch folder")
+    folder = Path(folder)
+    names = {c: page_name(c, result.gemeente_name(c)) for c in codes}
     files = {
-        folder / page_name(c, result.gemeente_name(c)): render_page(
-            result, c, index_href=None
-        ).encode("utf-8")
-        for c in codes
+        folder / names[c]: render_page(result, c, sender=sender).encode("utf-8") for c in codes
     }
-    rec = _year_record(result, "pitch", len(codes), {"gemeenten": codes})
     manifest = folder / f"pitch_{result.year}.manifest.json"
-    write_bundle(files, manifest, rec, keep=earlier_outputs(manifest))
+    keep = earlier_outputs(manifest)
+    known = set(result.ranking.table["gemeentecode"])
+    listed = {m[1]: name for name in keep if (m := re.match(r"(GM\d{4})-.*\.html$", name))}
+    listed = {code: name for code, name in listed.items() if code in known}
+    files[folder / "index.html"] = pitch_index(result, {**listed, **names}).encode("utf-8")
+    rec = _year_record(result, "pitch", len(codes), {"gemeenten": codes})
+    write_bundle(files, manifest, rec, keep=keep)
     return [*files, manifest]
 
 
@@ -571,6 +741,7 @@ def write_run(
     *,
     progress: Any = lambda i, text: None,
     hook: Any = lambda step: None,
+    sender: Sender | None = None,
 ) -> dict[str, str]:
     """Every output of a year into ``out``, all at once: tables, maps, pages, index, manifest.
 
@@ -591,7 +762,7 @@ def write_run(
     staging = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
-        outputs = _build_run(result, staging, progress, hook)
+        outputs = _build_run(result, staging, progress, hook, sender)
         _swap_in(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -642,7 +813,9 @@ def _put(root: Path, rel: str, data: bytes) -> None:
     write_synced(path, data)
 
 
-def _build_run(result: YearResult, root: Path, progress: Any, hook: Any) -> dict[str, str]:
+def _build_run(
+    result: YearResult, root: Path, progress: Any, hook: Any, sender: Sender | None = None
+) -> dict[str, str]:
     from vluchtelingen_in_beeld.index import index_page
     from vluchtelingen_in_beeld.pitch import page_name, render_page
 
@@ -684,7 +857,8 @@ def _build_run(result: YearResult, root: Path, progress: Any, hook: Any) -> dict
         for code in ranking.selected["gemeentecode"]:
             name = result.gemeente_name(code)
             rel = f"pitch/{page_name(code, name)}"
-            _put(root, rel, render_page(result, code, index_href="../index.html").encode("utf-8"))
+            page = render_page(result, code, index_href="../index.html", sender=sender)
+            _put(root, rel, page.encode("utf-8"))
             pages.append((code, name, rel))
         hook("pitch")
 

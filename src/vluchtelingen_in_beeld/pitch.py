@@ -10,20 +10,11 @@ same boundaries as the maps, so the page needs no script and no network.
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from vluchtelingen_in_beeld.fmt import (
-    nl_about,
-    nl_about_between,
-    nl_about_eur,
-    nl_about_range,
-    nl_dec,
-    nl_int,
-    nl_pct,
-    nl_prob,
-    nl_rate,
-)
+from vluchtelingen_in_beeld.fmt import is_small, nl_pct, nl_prob, nl_rate
 from vluchtelingen_in_beeld.names import normalise
 from vluchtelingen_in_beeld.provenance import page_sources
 
@@ -31,6 +22,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from vluchtelingen_in_beeld.sender import Sender
     from vluchtelingen_in_beeld.year import YearResult
 
 
@@ -84,9 +76,12 @@ def mini_map_svg(shapes: gpd.GeoDataFrame, code: str, width: int = 300, height: 
             f'<path class="{cls}" d="{path(geom)}"><title>{_e(row.get("naam", c))}</title></path>'
         )
     cx, cy = target.representative_point().coords[0]
-    label = (
+    name = str(shapes.loc[code].get("naam", code))
+    label = (  # a long name would run off the map; the page's title says it anyway
         f'<text x="{(cx - vminx) * scale:.1f}" y="{(vmaxy - cy) * scale:.1f}" '
-        f'class="label">{_e(shapes.loc[code].get("naam", code))}</text>'
+        f'class="label">{_e(name)}</text>'
+        if len(name) <= 16
+        else ""
     )
     w, h = (vmaxx - vminx) * scale, (vmaxy - vminy) * scale
     return (
@@ -100,50 +95,13 @@ def mini_map_svg(shapes: gpd.GeoDataFrame, code: str, width: int = 300, height: 
 
 # --- the page ------------------------------------------------------------------------------
 
-CSS = """
-@page { size: A4; margin: 14mm 14mm 14mm 14mm; }
-* { box-sizing: border-box; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
-  color: #1a1a1a; font-size: 10.5pt; line-height: 1.35; margin: 0 auto; max-width: 182mm;
-  padding: 8mm 0; }
-h1 { font-size: 19pt; margin: 0 0 2mm; }
-h2 { font-size: 12pt; margin: 5mm 0 2mm; color: #08306b; border-bottom: 1px solid #c6dbef; }
-.sub { color: #555; margin: 0 0 3mm; }
-.lead { font-size: 11pt; background: #f2f7fc; border-left: 4px solid #08306b; padding: 3mm 4mm;
-  margin: 0 0 3mm; }
-.kolommen { display: flex; gap: 6mm; align-items: flex-start; }
-.kolommen > div { flex: 1 1 0; }
-table { border-collapse: collapse; width: 100%; font-size: 9.5pt; }
-th, td { text-align: left; padding: 1mm 2mm; border-bottom: 1px solid #e0e0e0; }
-td.n, th.n { text-align: right; white-space: nowrap; }
-.minikaart { max-width: 100%; height: auto; display: block; }
-.minikaart .buur { fill: #e8e8e8; stroke: #fff; stroke-width: 1; }
-.minikaart .doel { fill: #e4571e; stroke: #7a1d00; stroke-width: 1.5; }
-.minikaart .label { font-size: 11px; font-weight: 700; text-anchor: middle; fill: #000;
-  paint-order: stroke; stroke: #fff; stroke-width: 3px; }
-.waarschuwing { border: 2px solid #8a1c1c; color: #8a1c1c; padding: 2mm 3mm; font-size: 8.5pt;
-  margin: 0 0 3mm; }
-.bronnen { font-size: 7pt; color: #444; padding-left: 4mm; }
-.bronnen li { margin: 0; }
-.noot { font-size: 8.5pt; color: #555; }
-ul.noot { padding-left: 4mm; margin: 0; }
-.klein { font-size: 8pt; color: #555; }
-nav { font-size: 9pt; margin-bottom: 3mm; }
-@media print { nav { display: none; } body { padding: 0; } h2 { break-after: avoid; }
-  table, .kolommen { break-inside: avoid; } }
-"""
 
-
-def _fig(text: str) -> str:
-    """A shown figure (escaped), marked so that tests can check its rounding."""
-    return f'<span class="getal">{html.escape(text)}</span>'
-
-
-def _scenario_rows(result: YearResult, code: str) -> str:
-    """Table rows per outreach scenario: the funnel over the period and per year.
+def _scenarios(result: YearResult, code: str) -> list[dict[str, Any]]:
+    """Per outreach scenario: the funnel over the period and per year, with the range.
 
     Placements carry their p10–p90 from the Monte Carlo (that draw's J times that draw's
-    funnel); every figure is rounded to what the inputs support.
+    funnel). A cost is only shown for at least 10 placements: below that the count reads
+    "minder dan 10" and a euro figure would claim what the count does not.
     """
     est, card = result.estimate, result.card
     rows = []
@@ -151,61 +109,163 @@ def _scenario_rows(result: YearResult, code: str) -> str:
         sc = card.scenarios[name]
         out = frame.loc[code]
         lo, _, hi = est.placements_interval(name, code)
-        intakes = _fig(nl_about(out["intakes"])) if sc.reach_factor is not None else "–"
         rows.append(
-            f"<tr><td>{_e(sc.label)}</td>"
-            f"<td class='n'>{_fig(nl_about(out['contacten']))}</td>"
-            f"<td class='n'>{intakes}</td>"
-            f"<td class='n'>{_fig(nl_about(out['plaatsingen']))}<br><span class='klein'>"
-            f"({_fig(nl_about_range(lo, hi))})</span></td>"
-            f"<td class='n'>{_fig(nl_about(out['plaatsingen_per_jaar']))}</td>"
-            f"<td class='n'>{_fig(nl_about_eur(out['kosten_eur']))}</td></tr>"
+            {
+                "label": sc.label.split(":")[0],
+                "contacten": out["contacten"],
+                "gesprekken": out["intakes"] if sc.reach_factor is not None else None,
+                "plaatsingen": out["plaatsingen"],
+                "laag": lo,
+                "hoog": hi,
+                "per_jaar": out["plaatsingen_per_jaar"],
+                "kosten": None if is_small(out["plaatsingen"]) else out["kosten_eur"],
+            }
         )
-    return "".join(rows)
+    return rows
 
 
-def range_text(result: YearResult) -> str:
-    """Where the p10–p90 range comes from, in plain Dutch (the same for every page)."""
-    card = result.card
-    s = card.job_seeking
-    sens = result.estimate.sensitivity.table if result.estimate.sensitivity else None
-    share = ""
-    if sens is not None and len(sens):
-        span = (sens["werkzoekend_hoog"] - sens["werkzoekend_laag"]).abs()
-        js = span[sens["parameter"] == "job_seeking"]
-        if len(js) and span.sum() > 0:
-            share = (
-                f" Van de parameters verschuift s het landelijke totaal verreweg het meest "
-                f"({_fig(nl_pct(float(js.iloc[0]) / float(span.sum())))} van de uitslag van "
-                f"alle parameters samen)."
+def spread_text(result: YearResult, code: str) -> str:
+    """Where this gemeente's range comes from, in shares of the spread of log J."""
+    spread = result.estimate.draws.spread if result.estimate.draws is not None else None
+    if spread is None or code not in spread.index:
+        return ""
+    sh = spread.loc[code]
+    parts = [
+        (float(sh["aandeel_lokaal"]), "de lokale afwijking van het landelijke patroon en het "
+         "toeval bij kleine aantallen"),
+        (float(sh["aandeel_s"]), "de aanname hoeveel van wie geen eigen inkomen heeft "
+         "beschikbaar is voor werk"),
+        (float(sh["aandeel_landelijk"]), "de landelijke CBS-aandelen per herkomstgroep"),
+    ]  # fmt: skip
+    parts.sort(key=lambda p: -p[0])
+    said = [f"{nl_pct(share) if share >= 0.01 else 'vrijwel niets'} uit {what}"
+            for share, what in parts]  # fmt: skip
+    return f"Van de onzekerheid in dit getal komt {said[0]}, {said[1]} en {said[2]}."
+
+
+def page_context(
+    result: YearResult,
+    code: str,
+    *,
+    sender: Sender | None = None,
+    index_href: str | None = "index.html",
+) -> dict[str, Any]:
+    """Everything the pitch template shows for one gemeente (values, not markup)."""
+    from markupsafe import Markup
+
+    from vluchtelingen_in_beeld.provenance import parameter_label
+
+    res = result
+    est, card = res.estimate, res.estimate.card
+    row = est.table.set_index("gemeentecode").loc[code]
+    rk = res.ranking.table.set_index("gemeentecode").loc[code]
+    nat = est.national.iloc[0]
+    reg = res.regions.frame.loc[code]
+    prov = res.totals("provincie").set_index("code").loc[reg["provincie_code"]]
+    amr = res.totals("arbeidsmarktregio").set_index("code").loc[reg["arbeidsmarktregio_code"]]
+    shapes = res.shapes.frame if res.shapes is not None else None
+    naam = str(row["gemeentenaam"])
+    mini = mini_map_svg(shapes, code) if shapes is not None and code in shapes.index else ""
+    parameters = [
+        {"label": parameter_label(k, card), "waarde": nl_rate(r), "bron": r.source,
+         "aanname": r.assumption}
+        for k, r in card.rates().items()
+        if k != "local_sd" or est.variation is None or est.variation.n == 0
+    ]  # fmt: skip
+    return {
+        "naam": naam,
+        "code": code,
+        "jaar": est.year,
+        "provincie": str(reg["provincie"]),
+        "regio": str(reg["arbeidsmarktregio"]),
+        "waarschuwing": res.origin.warning,
+        "index_href": index_href,
+        "j": row["werkzoekend"],
+        "j_laag": row["werkzoekend_p10"],
+        "j_hoog": row["werkzoekend_p90"],
+        "per_1000": row["werkzoekend_per_1000"],
+        "per_1000_nl": nat["werkzoekend_per_1000"],
+        "leeftijd": card.ages_label(est.year),
+        "herkomst": ", ".join(g.label for g in card.groups),
+        "kaart": Markup(mini),  # noqa: S704 - built by mini_map_svg, every name escaped
+        "vergelijking": [
+            {
+                "label": label,
+                "j": v["werkzoekend"],
+                "laag": v["werkzoekend_p10"],
+                "hoog": v["werkzoekend_p90"],
+                "per_1000": v["werkzoekend_per_1000"],
+            }
+            for label, v in (
+                (naam, row),
+                (f"Regio {amr['naam']}", amr),
+                (str(prov["naam"]), prov),
+                ("Nederland", nat),
             )
-    var = result.estimate.variation
-    local = (
-        f" Daarbij komt lokale spreiding: gemeenten wijken van het landelijke patroon af, "
-        f"op logschaal ongeveer {_fig(nl_dec(var.sd, 1))} (uit de restspreiding van de "
-        f"bijstand tussen gemeenten), en toeval bij kleine aantallen."
-        if var is not None and var.sd > 0
-        else " Lokale afwijkingen van het landelijke patroon zitten er niet in."
-    )
-    return (
-        f"Het bereik komt vooral uit de <strong>aanname</strong> s: welk deel van wie niet "
-        f"economisch zelfstandig is beschikbaar is voor werk ({nl_rate(s)}; geen "
-        f"publieke bron, kalibreer met lokale gegevens). De aandelen economisch "
-        f"zelfstandigen komen uit CBS 86136NED en zijn tot op ongeveer 2 procentpunt "
-        f"bekend.{share}{local}"
+        ],  # fmt: skip
+        "gekozen": bool(rk["geselecteerd"]),
+        "rang": int(rk["rang"]),
+        "n_gemeenten": len(res.ranking.table),
+        "n_gekozen": res.ranking.constraints.n,
+        "rho": card.selection.region_reach.value,
+        "kans": chance_text(rk, naam),
+        "selectie_noot": selection_note(rk, res),
+        "scenarios": _scenarios(res, code),
+        "jaren": card.period_years,
+        "contact": card.contact_share,
+        "kosten_per_plaatsing": card.cost_per_placement.value,
+        "prijzen_van": card.price_basis,
+        "spreiding": spread_text(res, code),
+        "niet_gezien": NOT_SEEN,
+        "afzender": sender,
+        "groepen": [
+            {
+                "label": g.label,
+                "doelgroep": row[f"doelgroep_{g.name}"],
+                "werkzoekend": row[f"werkzoekend_{g.name}"],
+            }
+            for g in card.groups
+        ],  # fmt: skip
+        "geboren": card.birthplace,
+        "parameters": parameters,
+        "bronnen": page_sources(res),
+        "kaart_naam": card.name,
+        "kaart_versie": card.version,
+        "kaart_sha": card.checksum[:12],
+        "gemaakt": datetime.now(UTC).date().isoformat(),
+    }
+
+
+def render_page(
+    result: YearResult,
+    code: str,
+    index_href: str | None = "index.html",
+    *,
+    sender: Sender | None = None,
+) -> str:
+    """The pitch page of one gemeente as HTML (template ``pitch.html.j2``).
+
+    One A4 page in print, and an optional second page ("verantwoording": sources,
+    definitions, parameters) that the reader can leave out of the print. Every figure is
+    rounded by :func:`~.fmt.nl_about` (counts under 10 read "minder dan 10"); chances are
+    never shown as certain (:func:`~.fmt.nl_prob`).
+    """
+    from vluchtelingen_in_beeld.templates import render
+
+    return render(
+        "pitch.html.j2", **page_context(result, code, sender=sender, index_href=index_href)
     )
 
 
 NOT_SEEN = (
-    "Herkomst is bij wie in het buitenland is geboren het eigen geboorteland (CBS): "
-    "Afghanen geboren in Iran of Pakistan, of Syriërs geboren in Turkije of Libanon, tellen "
-    "bij die landen en vallen hier buiten.",
+    "Herkomst is het eigen geboorteland (CBS): Afghanen geboren in Iran of Pakistan, of "
+    "Syriërs geboren in Turkije of Libanon, vallen erbuiten.",
     "De groep Iran omvat ook studenten en kennismigranten; dat telt in gemeenten als Delft, "
     "Eindhoven en Groningen.",
-    "Bewoners van asielzoekerscentra (azc) tellen mee in de bevolking; wie daar nog op "
-    "een beslissing wacht, mag vaak nog niet of beperkt werken.",
-    "Het is geen telling van UWV of de bijstand: wie al werk zoekt via UWV of de gemeente, "
-    "zit er net zo goed in als wie nog niet in beeld is.",
+    "Bewoners van een azc tellen mee; wie nog op een beslissing wacht, mag vaak niet of "
+    "beperkt werken.",
+    "Geen telling van UWV of de bijstand: wie al via UWV of de gemeente werk zoekt, zit erin, "
+    "net als wie nog niet in beeld is.",
 )
 
 
@@ -220,7 +280,8 @@ def selection_note(rk: pd.Series, result: YearResult) -> str:
 
     ranking = result.ranking
     if not rk["geselecteerd"] or rk["verlies_als_eruit"] != rk["verlies_als_eruit"]:
-        return str(rk["reden"])
+        # the page says the chance already
+        return re.sub(r"; kans gekozen [^;]*$", ".", str(rk["reden"]))
     text = leave_out_text(rk, ranking.objective) + "."
     if rk["uitwisselbaar"]:
         text += " Uitwisselbaar: het verschil is kleiner dan de onzekerheid of dan 1%."
@@ -229,7 +290,7 @@ def selection_note(rk: pd.Series, result: YearResult) -> str:
     return text
 
 
-def chance_text(rk: pd.Series) -> str:
+def chance_text(rk: pd.Series, naam: str = "de gemeente") -> str:
     """What ``kans_geselecteerd`` is and mostly reflects, in one or two plain sentences.
 
     The chance is re-solved three ways (see :mod:`.rank`): with every uncertainty, with ρ
@@ -238,8 +299,9 @@ def chance_text(rk: pd.Series) -> str:
     """
     p = float(rk["kans_geselecteerd"])
     head = (
-        f"Kans gekozen, per doorrekening opnieuw opgelost: "
-        f"{_fig(nl_prob(p))} (± {_fig(nl_pct(rk['kans_geselecteerd_se']))})."
+        f"Als de selectie opnieuw wordt gemaakt in elke doorrekening, is {naam} gekozen in "
+        f"{nl_prob(p)} ervan"
+        + (f" (± {nl_pct(se)})." if (se := float(rk["kans_geselecteerd_se"])) >= 0.005 else ".")
     )
     local = float(rk["kans_rho_vast"])
     rho = float(rk["kans_aantallen_vast"])
@@ -258,131 +320,40 @@ def chance_text(rk: pd.Series) -> str:
     return f"{head} {why}".strip()
 
 
-def render_page(result: YearResult, code: str, index_href: str | None = "index.html") -> str:
-    """The pitch page of one gemeente as HTML (everything from the year's result).
+def pitch_index(result: YearResult, pages: dict[str, str]) -> str:
+    """The index of a folder of pitch pages (``pages``: code -> file name).
 
-    Every figure is rounded to two significant digits (:func:`~.fmt.nl_about`); chances are
-    never shown as certain (:func:`~.fmt.nl_prob`). The page fits two A4 pages in print.
+    Sortable by name, estimate and place in the selection (``pitch_index.html.j2``).
     """
-    res = result
-    est, card = res.estimate, res.estimate.card
-    row = est.table.set_index("gemeentecode").loc[code]
-    rk = res.ranking.table.set_index("gemeentecode").loc[code]
-    nat = est.national.iloc[0]
-    reg = res.regions.frame.loc[code]
-    prov = res.totals("provincie").set_index("code").loc[reg["provincie_code"]]
-    shapes = res.shapes.frame if res.shapes is not None else None
-    amr = res.totals("arbeidsmarktregio").set_index("code").loc[reg["arbeidsmarktregio_code"]]
-    naam = str(row["gemeentenaam"])
-    n_total = len(res.ranking.table)
-    n_sel = res.ranking.constraints.n
-    ages = card.ages_label(est.year)
-    groups_text = ", ".join(g.label for g in card.groups)
+    from vluchtelingen_in_beeld.templates import render
 
-    lead = (
-        f"In {_e(naam)} wonen naar schatting <strong>{_fig(nl_about(row['werkzoekend']))}"
-        f"</strong> vluchtelingen uit {_e(groups_text)}, {_e(ages)}, die niet economisch "
-        f"zelfstandig zijn (ook wie te weinig uit deeltijdwerk haalt) en beschikbaar zijn "
-        f"voor werk. Dit is een schatting uit "
-        f"CBS-bevolkingscijfers met landelijke aandelen, geen telling van UWV of de "
-        f"bijstand. Waarschijnlijk ligt het aantal tussen "
-        f"{_fig(nl_about_between(row['werkzoekend_p10'], row['werkzoekend_p90']))} (8 van de 10 "
-        f"doorrekeningen). Dat is {_fig(nl_about(row['werkzoekend_per_1000'], count=False))} "
-        f"per 1.000 inwoners, tegen {_fig(nl_about(nat['werkzoekend_per_1000'], count=False))} "
-        f"in heel Nederland."
+    est = result.estimate
+    t = est.table.set_index("gemeentecode")
+    rk = result.ranking.table.set_index("gemeentecode")
+    reg = result.regions.frame
+    rows = [
+        {
+            "naam": str(t.at[code, "gemeentenaam"]),
+            "href": href,
+            "provincie": str(reg.at[code, "provincie"]) if code in reg.index else "",
+            "j": float(t.at[code, "werkzoekend"]),
+            "laag": float(t.at[code, "werkzoekend_p10"]),
+            "hoog": float(t.at[code, "werkzoekend_p90"]),
+            "rang": int(rk.at[code, "rang"]),
+            "gekozen": bool(rk.at[code, "geselecteerd"]),
+        }
+        for code, href in pages.items()
+    ]
+    rows.sort(key=lambda r: normalise(str(r["naam"])))
+    card = result.card
+    return render(
+        "pitch_index.html.j2",
+        jaar=est.year,
+        rijen=rows,
+        n_gemeenten=len(rk),
+        n_gekozen=result.ranking.constraints.n,
+        waarschuwing=result.origin.warning,
+        kaart_naam=card.name,
+        kaart_versie=card.version,
+        bronnen=page_sources(result),
     )
-    status = "een van de" if rk["geselecteerd"] else "niet bij de"
-    rank_text = (
-        f"{_e(naam)} staat op plaats {int(rk['rang'])} van {n_total} en is {status} {n_sel} "
-        f"voorgestelde voortrekkersgemeenten, gekozen op bereik: eigen werkzoekenden plus "
-        f"{_fig(nl_dec(card.selection.region_reach.value, 2))} van de rest van de regio. "
-        f"{chance_text(rk)}"
-    )
-    groups = "".join(
-        f"<tr><td>{_e(g.label)}</td>"
-        f"<td class='n'>{_fig(nl_about(row[f'doelgroep_{g.name}']))}</td>"
-        f"<td class='n'>{_fig(nl_about(row[f'werkzoekend_{g.name}']))}</td></tr>"
-        for g in card.groups
-    )
-    compare = "".join(
-        f"<tr><td>{_e(label)}</td><td class='n'>{_fig(nl_about(v['werkzoekend']))}</td>"
-        f"<td class='n'>{_fig(nl_about_range(v['werkzoekend_p10'], v['werkzoekend_p90']))}</td>"
-        f"<td class='n'>{_fig(nl_about(v['werkzoekend_per_1000'], count=False))}</td></tr>"
-        for label, v in (
-            (f"Gemeente {naam}", row),
-            (f"Arbeidsmarktregio {amr['naam']}", amr),
-            (f"Provincie {prov['naam']}", prov),
-            ("Nederland", nat),
-        )
-    )
-    mini = (
-        mini_map_svg(shapes, code)
-        if shapes is not None and code in shapes.index
-        else "<p class='noot'>Geen kaart: geen grenzen voor deze gemeente.</p>"
-    )
-    warning_text = res.origin.warning
-    warning = f'<div class="waarschuwing">{_e(warning_text)}</div>' if warning_text else ""
-    nav = f'<nav><a href="{_e(index_href)}">← Overzicht</a></nav>' if index_href else ""
-    sources = "".join(f"<li>{_e(s)}</li>" for s in page_sources(res))
-    made = datetime.now(UTC).date().isoformat()
-    years = f"{card.period_years:g}"
-    not_seen = "".join(f"<li>{_e(x)}</li>" for x in NOT_SEEN)
-    return f"""<!DOCTYPE html>
-<html lang="nl">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(naam)}: werkzoekende vluchtelingen {est.year}</title>
-<style>{CSS}</style>
-</head>
-<body>
-{nav}
-<h1>{_e(naam)}</h1>
-<p class="sub">Werkzoekende vluchtelingen op 1 januari {est.year} · gemeentecode {_e(code)} ·
-provincie {_e(reg["provincie"])} · arbeidsmarktregio {_e(reg["arbeidsmarktregio"])}</p>
-{warning}
-<p class="lead" id="definitie">{lead}</p>
-<p class="noot" id="bereik">{range_text(res)}</p>
-<div class="kolommen">
-<div>
-<h2>Plaats in de selectie</h2>
-<p>{rank_text}</p>
-<p class="noot">{_e(selection_note(rk, res))}</p>
-</div>
-<div>
-<h2>Ligging</h2>
-{mini}
-</div>
-</div>
-<h2>Vergelijking</h2>
-<table><thead><tr><th></th><th class="n">Werkzoekend</th><th class="n">Bereik p10–p90</th>
-<th class="n">Per 1.000 inwoners</th></tr></thead><tbody>{compare}</tbody></table>
-<div class="kolommen">
-<div>
-<h2>Naar herkomst</h2>
-<table><thead><tr><th>Herkomstgroep</th><th class="n">Doelgroep</th>
-<th class="n">Werkzoekend</th></tr></thead><tbody>{groups}</tbody></table>
-<p class="noot">Doelgroep: {_e(ages)}, geboren: {_e(card.birthplace)}. Aandelen
-economisch zelfstandig: CBS 86136NED.</p>
-</div>
-<div>
-<h2>Wat deze schatting niet ziet</h2>
-<ul class="noot">{not_seen}</ul>
-</div>
-</div>
-<h2>Wat een aanpak kan opleveren, in {years} jaar</h2>
-<table><thead><tr><th>Scenario</th><th class="n">Contacten</th><th class="n">Intakes</th>
-<th class="n">Plaatsingen in {years} jaar (bereik)</th><th class="n">Per jaar</th>
-<th class="n">Kosten</th></tr></thead><tbody>{_scenario_rows(res, code)}</tbody></table>
-<p class="noot" id="scenario">Over een periode van {years} jaar, zoals het Banenoffensief
-Vluchtelingen (2006–2008), en per jaar. Contact met {_fig(nl_pct(card.contact_share.value))}
-van de werkzoekenden in die periode is een aanname ({nl_rate(card.contact_share)}).
-Een plaatsing = baan, stage of werkervaringsplaats van minstens 6 maanden. Kosten:
-€ {nl_int(card.cost_per_placement.value)} per plaatsing, in {_e(card.price_basis)} (niet
-geïndexeerd). Getallen afgerond op twee cijfers.</p>
-<h2>Bronnen en methode</h2>
-<ul class="bronnen">{sources}
-<li>Gemaakt op {made}. Dit is een schatting met onzekerheid, geen telling.</li></ul>
-</body>
-</html>
-"""

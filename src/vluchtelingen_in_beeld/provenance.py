@@ -66,6 +66,58 @@ def record(
     return out
 
 
+#: What each card parameter is, in the words of the pages (keys as :meth:`MethodCard.rates`).
+PARAMETER_LABELS = {
+    "job_seeking": "aandeel werkzoekend (s) van wie niet economisch zelfstandig is",
+    "route_a": "aandeel direct bemiddelbaar (route A)",
+    "beta": "gewicht van de lokale bijstand (β)",
+    "target_bijstand_share": "aandeel van de doelgroep in de bijstand (q)",
+    "contact_share": "aandeel werkzoekenden met wie contact wordt gelegd",
+    "cost_per_placement": "kosten per plaatsing (euro)",
+    "local_sd": "lokale spreiding (terugval)",
+    "region_reach": "bereik in de rest van de arbeidsmarktregio (ρ)",
+    "placement_rate": "plaatsingen per contact of gesprek",
+    "route_a_share": "aandeel route A onder de plaatsingen",
+    "reach_factor": "gesprekken per contact",
+}
+
+
+def parameter_label(key: str, card: Any = None) -> str:
+    """A parameter key of the card (``ei.syrie``, ``placement_rate.plan2005``) in words."""
+    head, _, tail = key.partition(".")
+    if head == "ei" and tail:
+        label = tail
+        if card is not None:
+            label = next((g.label for g in card.groups if g.name == tail), tail)
+        return f"aandeel economisch zelfstandig, {label}"
+    text = PARAMETER_LABELS.get(head, head.replace("_", " "))
+    if tail:
+        scenario = tail
+        if card is not None and tail in card.scenarios:
+            scenario = card.scenarios[tail].label.split(":")[0]
+        text = f"{text} ({scenario})"
+    return text
+
+
+def period_text(key: str) -> str:
+    """A CBS period key as a reader says it: ``2025JJ00`` -> ``"2025"``."""
+    m = re.fullmatch(r"(\d{4})JJ00", key)
+    return m.group(1) if m else key
+
+
+def boundary_source_text(source: Any) -> str:
+    """Where the boundaries came from, in words: PDOK's service, or a saved copy of it."""
+    text = str(source or "")
+    if text.startswith("files:"):
+        name, _, digest = text[len("files:") :].partition("@")
+        return f"opgeslagen kopie '{name}', controlegetal {digest[:8]}"
+    if text.startswith("file:"):
+        return f"bestand {text[len('file:') :]}"
+    if text.startswith("pdok:"):
+        return f"PDOK ({text[len('pdok:') :]})"
+    return text
+
+
 def definition_lines(card: Any, year: int | None, *, full: bool = False) -> list[str]:
     """What the numbers count, in Dutch: one line (maps), or each definition (pages).
 
@@ -122,13 +174,13 @@ def source_lines(
         tables.setdefault(t, set()).update(periods)
     parts = []
     for t, periods in tables.items():
-        per = f", {', '.join(sorted(periods))}" if periods else ""
+        per = f", {', '.join(period_text(p) for p in sorted(periods))}" if periods else ""
         parts.append(f"{t} {titles[t]}{per}".strip())
     lines = [f"Bron: CBS StatLine (CC BY 4.0): {'; '.join(parts)}."]
     if boundaries:
         lines.append(
-            f"Grenzen: CBS/PDOK gebiedsindelingen {boundaries.get('year')}, "
-            f"gemeente_gegeneraliseerd ({boundaries.get('source')})."
+            f"Grenzen: CBS/PDOK Gebiedsindelingen {boundaries.get('year')}, gegeneraliseerde "
+            f"gemeentegrenzen ({boundary_source_text(boundaries.get('source'))})."
         )
     if card is not None:
         lines.append(

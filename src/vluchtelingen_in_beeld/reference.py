@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from vluchtelingen_in_beeld.errors import VibError
-from vluchtelingen_in_beeld.fmt import nl_about, nl_pct
+from vluchtelingen_in_beeld.fmt import nl_about_diff, nl_pct
 from vluchtelingen_in_beeld.rank import Ranking
 from vluchtelingen_in_beeld.selection import CAPS, Constraints
 
@@ -214,7 +214,8 @@ def compare_reference(
             "verschil",
             "Verschil: beste lijst min lijst 2009",
             diff,
-            f"De beste lijst onder dezelfde eisen bereikt {nl_about(diff)} werkzoekenden meer "
+            f"De beste lijst onder dezelfde eisen bereikt {nl_about_diff(diff, own, best)} "
+            "werkzoekenden meer "
             f"({nl_pct(diff / best) if best else '–'}). Een verschil, geen oordeel: het meet "
             "2009 met de gegevens van nu.",
         ),

@@ -17,6 +17,7 @@ from typing import Any
 
 from vluchtelingen_in_beeld.cbs import Session
 from vluchtelingen_in_beeld.output import RUN_STEPS, check_output_folder, write_run
+from vluchtelingen_in_beeld.sender import Sender
 from vluchtelingen_in_beeld.year import YearResult, build_year
 
 STEPS = RUN_STEPS
@@ -45,6 +46,7 @@ def run_all(
     progress: Callable[[int, str], None] = lambda i, s: None,
     hook: Callable[[str], None] = lambda step: None,
     force: bool = False,
+    sender: Sender | None = None,
 ) -> RunResult:
     """Run every step for ``year`` (``None``: the latest) and put the outputs in ``out``.
 
@@ -52,6 +54,7 @@ def run_all(
     :func:`~.output.check_output_folder`); ``force`` replaces any other folder except the
     working folder, the store and the snapshot. ``progress(i, text)`` is called at the
     start of each step, ``hook(name)`` after each (tests use it to interrupt a run).
+    ``sender``: who hands the pitch pages out (their ask block).
     """
     out = Path(out)
     check_output_folder(out, session.settings, force=force)
@@ -67,5 +70,5 @@ def run_all(
         boundaries=boundaries,
         boundary_year=boundary_year,
     )
-    outputs = write_run(result, out, progress=progress, hook=hook)
+    outputs = write_run(result, out, progress=progress, hook=hook, sender=sender)
     return RunResult(out, outputs, result)

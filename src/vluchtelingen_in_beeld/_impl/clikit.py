@@ -169,10 +169,7 @@ def _session(kw: dict[str, Any], boundaries: Path | None = None) -> Iterator[Any
         snapshot_settings,
     )
 
-    if kw.pop("verbose", False):
-        # force: importing cbsodata already gave the root logger a WARNING handler
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
-                            force=True)
+    quiet_logs(not kw.pop("verbose", False))
     snapshot = kw.pop("snapshot", None)
     settings = Settings.from_env(
         data_dir=kw.pop("data_dir", None),
@@ -190,7 +187,7 @@ def _session(kw: dict[str, Any], boundaries: Path | None = None) -> Iterator[Any
         elif settings.offline:
             settings, note = offline_settings(settings)
             if note:
-                click.echo(f"Note: {note}")
+                click.echo(f"Noot: {note}")
         if boundaries is not None and boundaries.is_dir():
             settings = stack.enter_context(serving_boundaries(settings, boundaries))
         yield Session(settings)
@@ -206,13 +203,54 @@ def _report(result: Any, written: list[Path], notes: bool = True, origin: Any = 
     ``result``: a year's result, or an estimate (then give its ``origin``).
     """
     if result.year_note:
-        click.echo(f"Year {result.year}: the latest period with this card's inputs.")
+        click.echo(year_line(result.year))
     for note in result.notes if notes else []:
-        click.echo(f"Note: {note}")
+        if note != result.year_note:  # said by the year line above
+            click.echo(f"Noot: {note}")
     if (origin or result.origin).is_snapshot:
-        click.echo("Note: made from a snapshot; see the manifest for its warning text.")
+        click.echo("Let op: gemaakt uit een snapshot, geen echte CBS-cijfers; de waarschuwing "
+                   "van de snapshot staat in het manifest en op elke pagina.")
     for p in written:
-        click.echo(f"wrote {p}")
+        click.echo(f"geschreven: {p}")
+
+
+def map_pilots(highlight_top: int | None, card: str | None) -> int | None:
+    """The selection size for ``vib map --highlight-top N``: the card's, or N if larger.
+
+    Outlining the top 3 shows the first 3 of the card's selection, not a selection of 3
+    under constraints meant for 11.
+    """
+    if highlight_top is None:
+        return None
+    from vluchtelingen_in_beeld.method import load_card
+
+    return max(highlight_top, load_card(card).selection.n.value or 0)
+
+
+def year_line(year: int) -> str:
+    """The console's line for a year chosen without ``--year``."""
+    return (f"Jaar {year}: de laatste periode met alle gegevens die de methodekaart nodig "
+            "heeft (een ander jaar: --year).")
+
+
+#: The loggers of this tool and the libraries it drives; quiet unless -v.
+LOGGERS = ("vluchtelingen_in_beeld", "cbsodata", "urllib3", "requests", "pyogrio", "fiona")
+
+
+def quiet_logs(quiet: bool) -> None:
+    """Without ``-v`` no logger line reaches the console: the errors say what went wrong.
+
+    With ``-v`` every logger writes at INFO (each OData URL). ``force``: importing
+    cbsodata already gave the root logger a WARNING handler.
+    """
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        logger.propagate = not quiet
+        if quiet and not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+    if not quiet:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
+                            force=True)
 
 
 
@@ -235,37 +273,37 @@ def _cap(value: str | None) -> int | None:
 
 def rank_lines(result: YearResult, *, compare: bool = False) -> list[str]:
     """What ``vib rank`` prints: the selection, prices, trajectories and the 2009 list."""
-    from vluchtelingen_in_beeld.fmt import nl_prob
+    from vluchtelingen_in_beeld.fmt import nl_about, nl_about_range, nl_pct, nl_prob
 
     ranking = result.ranking
     nat = float(ranking.table["werkzoekend"].sum())
     out = [
-        f"Selected {ranking.constraints.n} of {len(ranking.table)} gemeenten ({result.year}); "
-        f"they reach {ranking.objective:,.0f} job-seekers ({ranking.objective / nat:.0%} of "
-        f"the country; {ranking.held['aandeel_nl']:.0%} live in them, "
-        f"{ranking.held['aandeel_regios_nl']:.0%} in their regions):"
+        f"{ranking.constraints.n} van {len(ranking.table)} gemeenten gekozen ({result.year}); "
+        f"ze bereiken naar schatting {nl_about(ranking.objective)} werkzoekenden "
+        f"({nl_pct(ranking.objective / nat)} van Nederland; {nl_pct(ranking.held['aandeel_nl'])} "
+        f"woont in deze gemeenten, {nl_pct(ranking.held['aandeel_regios_nl'])} in hun regio's):"
     ]
     for r in ranking.selected.itertuples():
         loss = ("" if r.verlies_als_eruit != r.verlies_als_eruit
-                else f"  without: -{r.verlies_als_eruit:,.0f}"
-                + (" (interchangeable)" if r.uitwisselbaar else ""))
-        out.append(f"  {r.rang:>3}. {r.gemeentenaam:<26} {r.provincie:<14} reach "
-                   f"{r.bereik:7,.0f}  P(selected) {nl_prob(r.kans_geselecteerd)}{loss}")
+                else f"  zonder: -{nl_about(r.verlies_als_eruit)}"
+                + (" (uitwisselbaar)" if r.uitwisselbaar else ""))
+        out.append(f"  {r.rang:>3}. {r.gemeentenaam:<26} {r.provincie:<14} bereik "
+                   f"{nl_about(r.bereik):>7}  kans gekozen {nl_prob(r.kans_geselecteerd)}{loss}")
     for r in ranking.prices.itertuples():
-        out.append(f"  price of {r.beperking:<18} {r.prijs:7,.0f} job-seekers reached "
-                   f"({r.prijs_pct:.1%}; {r.omschrijving})")
+        out.append(f"  prijs van {r.beperking:<18} {nl_about(r.prijs, count=False):>7} "
+                   f"werkzoekenden minder bereikt ({nl_pct(r.prijs_pct, 1)}; {r.omschrijving})")
     for f in ranking.funnel.itertuples() if ranking.funnel is not None else ():
-        out.append(f"  trajectories ({f.scenario}): {f.trajecten_in_doeljaren:,.0f} in "
-                   f"{f.doel_jaren:g} years (p10-p90 {f.trajecten_in_doeljaren_p10:,.0f}-"
-                   f"{f.trajecten_in_doeljaren_p90:,.0f}); target {f.doel:,.0f} for the "
-                   "whole project")
+        out.append(f"  trajecten ({f.scenario}): {nl_about(f.trajecten_in_doeljaren)} in "
+                   f"{f.doel_jaren:g} jaar (p10–p90 "
+                   f"{nl_about_range(f.trajecten_in_doeljaren_p10, f.trajecten_in_doeljaren_p90)}"
+                   f"); doel {nl_about(f.doel)} voor het hele project")
     if compare:
-        out.append("2009 reference, today:")
+        out.append("De voortrekkersgemeenten van 2009, nu:")
         for c in result.comparison_2009().itertuples():
             if c.soort == "lid":
-                mark = "selected" if c.geselecteerd else "not selected"
-                out.append(f"  {c.gemeente_2009:<28} rank {int(c.rang):>3}  {mark}  "
-                           f"P(selected) {nl_prob(c.kans_geselecteerd)}")
+                mark = "gekozen" if c.geselecteerd else "niet gekozen"
+                out.append(f"  {c.gemeente_2009:<28} rang {int(c.rang):>3}  {mark}  "
+                           f"kans gekozen {nl_prob(c.kans_geselecteerd)}")
             else:
-                out.append(f"  {c.gemeente_2009}: {c.bereik:,.0f}. {c.toelichting}")
+                out.append(f"  {c.gemeente_2009}: {nl_about(c.bereik)}. {c.toelichting}")
     return out

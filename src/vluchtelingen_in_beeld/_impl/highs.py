@@ -22,6 +22,24 @@ import numpy as np
 DUAL_TOLERANCE = 1e-10
 
 
+def _quiet_highs() -> Any:
+    """A HiGHS instance that prints nothing, not even its banner.
+
+    ``highspy.Highs()`` enables its Python callbacks in ``__init__``, and that logs the
+    "Running HiGHS …" banner to the C-level stdout before any option can be set
+    (ERGO-Code/HiGHS#2749, open). Its base class, the compiled ``_Highs``, has every method
+    used here and logs nothing until it runs, by which time ``output_flag`` is off. Fall
+    back to the public class if a future highspy moves the base.
+    """
+    try:
+        from highspy._core import _Highs
+    except ImportError:  # pragma: no cover - depends on highspy's layout
+        import highspy
+
+        return highspy.Highs()  # type: ignore[no-untyped-call]
+    return _Highs()
+
+
 @dataclass(frozen=True)
 class Solution:
     """What one solve gave.
@@ -54,7 +72,7 @@ class Programme:
         n_rows, n_cols = rows.shape
         self.n = n_cols
         self._cols = np.arange(n_cols, dtype=np.int32)
-        h = highspy.Highs()  # type: ignore[no-untyped-call]
+        h = _quiet_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("dual_feasibility_tolerance", DUAL_TOLERANCE)
         h.setOptionValue("mip_rel_gap", 0.0)  # exact: the default stops within 0.01%
