@@ -71,6 +71,17 @@ def _geo_source(settings: Settings) -> str:
     return settings.geo_source or f"pdok:{urlsplit(settings.pdok_url).netloc}"
 
 
+def recorded_url(url: str) -> str:
+    """The address a manifest records: without a local replay's short-lived host and port.
+
+    ``http://127.0.0.1:41723/cbs/…`` -> ``/cbs/…`` (PDOK's path, as served from a snapshot).
+    """
+    parts = urlsplit(url)
+    if parts.hostname in ("127.0.0.1", "localhost", "::1"):
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return url
+
+
 def _url(settings: Settings, year: int) -> str:
     return pdok.service_url(settings, year)
 
@@ -118,7 +129,7 @@ def fetch_boundaries(session: Session, year: int) -> tuple[bytes, dict[str, Any]
     _from_bytes(data, _url(settings, year))  # refuse a bad answer before it is stored
     info = {
         "source": _geo_source(settings),
-        "url": _url(settings, year),
+        "url": recorded_url(_url(settings, year)),
         "layer": pdok.LAYER,
         "srs": pdok.NATIVE_SRS,
         "year": year,

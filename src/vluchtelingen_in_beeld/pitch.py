@@ -9,14 +9,16 @@ same boundaries as the maps, so the page needs no script and no network.
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
+
 from vluchtelingen_in_beeld.fmt import is_small, nl_pct, nl_prob, nl_rate
 from vluchtelingen_in_beeld.names import normalise
 from vluchtelingen_in_beeld.provenance import page_sources
+from vluchtelingen_in_beeld.templates import render
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -36,14 +38,12 @@ def page_name(code: str, name: str) -> str:
     return f"{code}-{slug(name)}.html"
 
 
-def _e(x: Any) -> str:
-    return html.escape(str(x))
-
-
 # --- the small map -----------------------------------------------------------------------
 
 
-def mini_map_svg(shapes: gpd.GeoDataFrame, code: str, width: int = 300, height: int = 200) -> str:
+def mini_map_svg(
+    shapes: gpd.GeoDataFrame, code: str, width: int = 300, height: int = 200
+) -> Markup:
     """Inline SVG: the gemeente in colour among its neighbours (RD New coordinates)."""
     import shapely
 
@@ -66,30 +66,28 @@ def mini_map_svg(shapes: gpd.GeoDataFrame, code: str, width: int = 300, height: 
         return "".join(parts)
 
     near = shapes[shapes.intersects(view)]
-    items = []
+    areas = []
     for c, row in near.iterrows():
         geom = row.geometry.intersection(view)
         if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
             continue
-        cls = "doel" if c == code else "buur"
-        items.append(
-            f'<path class="{cls}" d="{path(geom)}"><title>{_e(row.get("naam", c))}</title></path>'
-        )
+        areas.append({"cls": "doel" if c == code else "buur", "d": path(geom),
+                      "naam": str(row.get("naam", c))})  # fmt: skip
     cx, cy = target.representative_point().coords[0]
     name = str(shapes.loc[code].get("naam", code))
-    label = (  # a long name would run off the map; the page's title says it anyway
-        f'<text x="{(cx - vminx) * scale:.1f}" y="{(vmaxy - cy) * scale:.1f}" '
-        f'class="label">{_e(name)}</text>'
-        if len(name) <= 16
-        else ""
-    )
     w, h = (vmaxx - vminx) * scale, (vmaxy - vminy) * scale
-    return (
-        f'<svg class="minikaart" viewBox="0 0 {w:.0f} {h:.0f}" width="{w:.0f}" height="{h:.0f}" '
-        f'role="img" aria-label="Kaart van {_e(shapes.loc[code].get("naam", code))} en buren">'
-        + "".join(items)
-        + label
-        + "</svg>"
+    return Markup(  # noqa: S704 - a template with autoescape: every name is escaped
+        render(
+            "minikaart.svg.j2",
+            naam=name,
+            w=f"{w:.0f}",
+            h=f"{h:.0f}",
+            areas=areas,
+            # a long name would run off the map; the page's title says it anyway
+            label={"x": f"{(cx - vminx) * scale:.1f}", "y": f"{(vmaxy - cy) * scale:.1f}"}
+            if len(name) <= 16
+            else None,
+        ).strip()
     )
 
 
@@ -151,8 +149,6 @@ def page_context(
     index_href: str | None = "index.html",
 ) -> dict[str, Any]:
     """Everything the pitch template shows for one gemeente (values, not markup)."""
-    from markupsafe import Markup
-
     from vluchtelingen_in_beeld.provenance import parameter_label
 
     res = result
@@ -165,7 +161,7 @@ def page_context(
     amr = res.totals("arbeidsmarktregio").set_index("code").loc[reg["arbeidsmarktregio_code"]]
     shapes = res.shapes.frame if res.shapes is not None else None
     naam = str(row["gemeentenaam"])
-    mini = mini_map_svg(shapes, code) if shapes is not None and code in shapes.index else ""
+    mini = mini_map_svg(shapes, code) if shapes is not None and code in shapes.index else None
     parameters = [
         {"label": parameter_label(k, card), "waarde": nl_rate(r), "bron": r.source,
          "aanname": r.assumption}
@@ -187,7 +183,7 @@ def page_context(
         "per_1000_nl": nat["werkzoekend_per_1000"],
         "leeftijd": card.ages_label(est.year),
         "herkomst": ", ".join(g.label for g in card.groups),
-        "kaart": Markup(mini),  # noqa: S704 - built by mini_map_svg, every name escaped
+        "kaart": mini,
         "vergelijking": [
             {
                 "label": label,
@@ -250,8 +246,6 @@ def render_page(
     rounded by :func:`~.fmt.nl_about` (counts under 10 read "minder dan 10"); chances are
     never shown as certain (:func:`~.fmt.nl_prob`).
     """
-    from vluchtelingen_in_beeld.templates import render
-
     return render(
         "pitch.html.j2", **page_context(result, code, sender=sender, index_href=index_href)
     )
@@ -325,8 +319,6 @@ def pitch_index(result: YearResult, pages: dict[str, str]) -> str:
 
     Sortable by name, estimate and place in the selection (``pitch_index.html.j2``).
     """
-    from vluchtelingen_in_beeld.templates import render
-
     est = result.estimate
     t = est.table.set_index("gemeentecode")
     rk = result.ranking.table.set_index("gemeentecode")
