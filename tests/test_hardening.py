@@ -384,3 +384,74 @@ def test_answer_without_a_dimension_is_refused(fresh_replay, tmp_path):
     frame = rows_to_frame(rows, meta, ("AantalInwoners_5",))
     with pytest.raises(CbsError, match="lacks the dimension column.*WijkenEnBuurten"):
         check_answer(KWB_NL, meta, frame)
+
+
+# --- formulas in CSV cells --------------------------------------------------------------------
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_made_inert():
+    """OWASP: a text cell starting with =, +, -, @, tab or CR is prefixed with a quote."""
+    import csv
+    import io
+
+    import pandas as pd
+
+    from vluchtelingen_in_beeld.output import table_bytes
+
+    names = ["=HYPERLINK(\"http://x\")", "+1+1", "@SUM(A1)", "\tA", "\rB", "-Zuid", "Zwolle"]
+    frame = pd.DataFrame({"gemeentenaam": names, "reden": ["-5", "x", "y", "z", "w", "v", "u"]})
+    text = table_bytes(frame, ".csv").decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline="")))[1:]
+    assert [r[0] for r in rows] == [f"'{n}" for n in names[:-1]] + ["Zwolle"]
+    assert rows[0][1] == "-5"  # a number written as text stays a number
+
+
+# --- vib serve: the snapshot's own files only ---------------------------------------------------
+
+
+def test_serve_answers_every_path_outside_the_snapshot_with_404(tmp_path, caplog):
+    """A made-up one-table snapshot with a secret beside it: plain, %2f, %2e%2e, absolute
+    and backslash traversals all get 404 and a log line; the table's own endpoints work."""
+    import http.client
+    import logging
+
+    from vluchtelingen_in_beeld._impl.server import ReplayServer
+
+    root = tmp_path / "snap"
+    table = root / "99999NED"
+    table.mkdir(parents=True)
+    (table / "TableInfos.json").write_text('[{"Title": "Proef", "Modified": "x"}]')
+    (table / "DataProperties.json").write_text('[{"Key": "Aantal_1", "Type": "Topic"}]')
+    (table / "TypedDataSet.json").write_text('[{"ID": 0, "Aantal_1": 5}]')
+    (tmp_path / "secret.json").write_text('[{"geheim": "ja"}]')
+    (root / "secret.json").write_text('[{"geheim": "ja"}]')
+    attempts = [
+        "/ODataFeed/odata/99999NED/..%2f..%2fsecret",
+        "/ODataFeed/odata/99999NED/../../secret",
+        "/ODataFeed/odata/99999NED/%2e%2e%2f%2e%2e%2fsecret",
+        "/ODataFeed/odata/%2e%2e/secret",
+        "/ODataFeed/odata/..%2fsecret",
+        "/ODataFeed/odata/99999NED/%2f" + str(tmp_path / "secret").lstrip("/").replace("/", "%2f"),
+        "/ODataFeed/odata/99999NED/..%5c..%5csecret",
+    ]
+    caplog.set_level(logging.WARNING, logger="vluchtelingen_in_beeld._impl.server")
+    with ReplayServer(root) as server:
+        host, port = server.url.split("//")[1].split(":")
+        for path in attempts:
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            conn.request("GET", path)  # sent as is: http.client does not normalise
+            answer = conn.getresponse()
+            body = answer.read()
+            conn.close()
+            assert answer.status == 404, (path, answer.status, body[:200])
+            assert b"geheim" not in body, path
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("GET", "/ODataFeed/odata/99999NED/TypedDataSet?$format=json")
+        assert conn.getresponse().status == 200
+        conn.close()
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("GET", "/ODataFeed/odata/99999NED/TypedDataSet?$skip=-5")
+        assert conn.getresponse().status == 400
+        conn.close()
+    refused = [r for r in caplog.records if "outside the snapshot" in r.getMessage()]
+    assert len(refused) == len(attempts)  # each one logged

@@ -189,6 +189,32 @@ def for_people(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?%?")
+
+
+def no_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, made inert with a leading ``'``.
+
+    A gemeente name, a reason or a note starting with ``=``, ``+``, ``-``, ``@``, a tab or
+    a carriage return is written as ``'=…``, as OWASP recommends; a number written as text
+    (``-5``) is left as it is.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]):
+            continue
+
+        def inert(v: Any) -> Any:
+            if isinstance(v, str) and v.startswith(FORMULA_START) and not _NUMBER.fullmatch(v):
+                return "'" + v
+            return v
+
+        out[col] = out[col].map(inert)
+    return out
+
+
 def table_bytes(
     frame: pd.DataFrame,
     suffix: str,
@@ -206,7 +232,8 @@ def table_bytes(
     buf = io.BytesIO()
     suffix = suffix.lower()
     if suffix == ".csv":
-        buf.write(for_people(frame).to_csv(index=False).encode("utf-8-sig"))
+        text = no_formulas(for_people(frame)).to_csv(index=False, lineterminator="\r\n")
+        buf.write(text.encode("utf-8-sig"))  # CRLF (RFC 4180): a CR in a cell is quoted
     elif suffix == ".parquet":
         frame.to_parquet(buf, index=False)
     elif suffix == ".xlsx":

@@ -41,6 +41,8 @@ from vluchtelingen_in_beeld._impl import pdok
 from vluchtelingen_in_beeld._impl.odata_filter import FilterSyntaxError, compile_filter
 
 log = logging.getLogger(__name__)
+#: A table or endpoint name as CBS has them (85458NED, TypedDataSet, RegioS)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{0,63}")
 
 FEED = "/ODataFeed/odata/"
 PAGE_SIZE = 10_000
@@ -101,7 +103,11 @@ class ServerState:
 
     def table_dir(self, table: str) -> Path | None:
         if not self._tables:
-            self._tables = {p.name.casefold(): p for p in self.root.iterdir() if p.is_dir()}
+            self._tables = {
+                p.name.casefold(): p
+                for p in self.root.iterdir()
+                if p.is_dir() and (p / "TableInfos.json").is_file()  # tables, not geo/
+            }
         return self._tables.get(table.casefold())
 
     def endpoint_rows(self, table_dir: Path, endpoint: str) -> list[dict[str, Any]] | None:
@@ -295,6 +301,11 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         table, _, endpoint = rest.partition("/")
+        if not _NAME.fullmatch(table) or (endpoint and not _NAME.fullmatch(endpoint)):
+            # "..", "/", "\\", encoded or not: the snapshot's own files only
+            log.warning("replay: refused a path outside the snapshot: %r", self.path)
+            self._error(404, f"No such resource: {path}")
+            return
         tdir = state.table_dir(table)
         if tdir is None:
             self._error(404, f"Resource not found for the segment '{table}'.")
@@ -368,11 +379,18 @@ class _Handler(BaseHTTPRequestHandler):
         except FilterSyntaxError as exc:
             self._error(400, f"Invalid $filter: {exc}")
             return
+        except RecursionError:
+            log.warning("replay: refused a $filter nested too deeply (%d characters)", len(flt))
+            self._error(400, "Invalid $filter: nested too deeply.")
+            return
         try:
             skip = int(query.get("$skip", "0") or 0)
             top = int(query["$top"]) if query.get("$top") else None
         except ValueError:
             self._error(400, "$skip and $top take whole numbers.")
+            return
+        if skip < 0 or (top is not None and top < 0):
+            self._error(400, "$skip and $top take whole numbers of 0 or more.")
             return
         if (
             endpoint in DATASETS
