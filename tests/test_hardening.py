@@ -455,3 +455,37 @@ def test_serve_answers_every_path_outside_the_snapshot_with_404(tmp_path, caplog
         conn.close()
     refused = [r for r in caplog.records if "outside the snapshot" in r.getMessage()]
     assert len(refused) == len(attempts)  # each one logged
+
+
+# --- numbers that mean nothing, refused at the edge with the option named ----------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (["rank", "--timeout", "nan"], {}, "timeout must be a number of seconds, got nan"),
+        (["rank"], {"VIB_TIMEOUT": "nan"}, "$VIB_TIMEOUT"),
+        (["rank"], {"VIB_BACKOFF": "inf"}, "backoff must be a number of seconds"),
+        (["rank", "--budget", "nan"], {}, "--budget must be above 0 euro"),
+        (["rank", "--klein-onder", "nan"], {}, "--klein-onder must be a number of inhabitants"),
+        (["rank", "--groot-boven", "1e300"], {}, "--groot-boven must be a number of inhabitants"),
+        (["rank", "--pilot-cost", "-inf", "--budget", "5"], {}, "--pilot-cost must be 0 euro"),
+        (["rank", "--klein-onder", "500000", "--groot-boven", "1000", "--max-groot", "2"], {},
+         "small and large at once"),
+        (["rank", "--max-per-provincie", ""], {}, "give a number, or 'none'"),
+        (["rank", "--max-per-provincie", "0"], {}, "at least 1 (or 'none' for no cap)"),
+        (["rank", "--max-per-provincie", "-1"], {}, "at least 1 (or 'none' for no cap)"),
+        (["serve", ".", "--port", "-1"], {}, "not in the range 1<=x<=65535"),
+        (["serve", ".", "--port", "70000"], {}, "not in the range 1<=x<=65535"),
+    ],
+)  # fmt: skip
+def test_meaningless_numbers_are_refused_before_any_work(args, env, says, tmp_path):
+    """No traceback (catch_exceptions=False would raise it), a message naming the option,
+    and nothing fetched: the store stays empty (it is offline and empty, so any work fails
+    differently)."""
+    store = tmp_path / "store"
+    extra = ["--offline"] if args[0] == "rank" else []
+    r = cli(*args, *extra, env={"VIB_DATA_DIR": str(store), **env})
+    assert r.exit_code != 0
+    assert says in r.output, r.output
+    assert not store.exists() or not any(store.rglob("rows.parquet"))

@@ -162,7 +162,8 @@ def snapshot_save(table_ids: tuple[str, ...], to: Path, years: tuple[int, ...], 
 
 @main.command()
 @click.argument("folder", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--port", type=int, default=8087, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8087, show_default=True,
+              help="Port on 127.0.0.1.")
 @handles_errors
 def serve(folder: Path, port: int) -> None:
     """Serve a snapshot FOLDER on 127.0.0.1 as CBS's OData v3 feed (until Ctrl-C).

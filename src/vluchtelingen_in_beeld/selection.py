@@ -34,6 +34,7 @@ Stage: rank.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -129,17 +130,31 @@ class Constraints:
         for name in ("max_per_provincie", "max_per_regio"):
             v = getattr(self, name)
             if v is not None and v < 1:
-                raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {v}.")
+                raise ConfigError(
+                    f"--{name.replace('_', '-')} must be at least 1 (or 'none' for no cap), "
+                    f"got {v}."
+                )
         for name in ("max_groot", "min_per_landsdeel", "min_klein", "min_pool"):
             v = getattr(self, name)
             if v is not None and not v >= 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be 0 or more, got {v}.")
-        if self.klein_onder <= 0 or self.groot_boven <= 0:
-            raise ConfigError("The size thresholds must be above 0 inhabitants.")
-        if self.budget_eur is not None and not self.budget_eur > 0:
-            raise ConfigError(f"The budget must be above 0 euro (or off), got {self.budget_eur}.")
-        if not self.pilot_cost_eur >= 0:
-            raise ConfigError(f"The cost per pilot must be 0 or more, got {self.pilot_cost_eur}.")
+        for name in ("klein_onder", "groot_boven"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and 0 < v <= 1e8):
+                raise ConfigError(
+                    f"--{name.replace('_', '-')} must be a number of inhabitants above 0, got {v}."
+                )
+        if self.min_klein and self.max_groot is not None and self.klein_onder > self.groot_boven:
+            raise ConfigError(
+                f"--klein-onder {self.klein_onder:g} is above --groot-boven "
+                f"{self.groot_boven:g}: a gemeente would be small and large at once."
+            )
+        if self.budget_eur is not None and not (
+            math.isfinite(self.budget_eur) and self.budget_eur > 0
+        ):
+            raise ConfigError(f"--budget must be above 0 euro (or off), got {self.budget_eur}.")
+        if not (math.isfinite(self.pilot_cost_eur) and self.pilot_cost_eur >= 0):
+            raise ConfigError(f"--pilot-cost must be 0 euro or more, got {self.pilot_cost_eur}.")
         both = sorted(set(self.include) & set(self.exclude))
         if both:
             raise InfeasibleError(f"{', '.join(both)} is both included and excluded; choose one.")

@@ -19,6 +19,7 @@ backoff            ``VIB_BACKOFF``        1.0 second (doubles each retry)
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -103,6 +104,13 @@ class Settings:
                 f"CBS URL {self.cbs_url!r} is not an http(s) URL; "
                 f"use e.g. {DEFAULT_CBS_URL} or http://127.0.0.1:8080."
             )
+        for name, value, where in (
+            ("timeout", self.timeout, "--timeout or $VIB_TIMEOUT"),
+            ("connect timeout", self.connect_timeout, "$VIB_CONNECT_TIMEOUT"),
+            ("backoff", self.backoff, "$VIB_BACKOFF"),
+        ):
+            if not math.isfinite(value):
+                raise ConfigError(f"{name} must be a number of seconds, got {value} ({where}).")
         if self.timeout <= 0:
             raise ConfigError(f"timeout must be positive, got {self.timeout}.")
         if self.connect_timeout <= 0:

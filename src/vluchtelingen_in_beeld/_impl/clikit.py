@@ -263,8 +263,10 @@ def _checked_out(out: Path | None) -> Path | None:
 
 def _cap(value: str | None) -> int | None:
     """A number, or ``None`` for 'none'/'geen' (no cap). 0 is a number, and refused later."""
-    if value is None or str(value).strip().lower() in {"none", "geen", ""}:
+    if value is None or str(value).strip().lower() in {"none", "geen"}:
         return None
+    if not str(value).strip():
+        raise click.BadParameter("empty; give a number, or 'none' for no cap.")
     try:
         return int(value)
     except ValueError:
