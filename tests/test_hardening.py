@@ -489,3 +489,33 @@ def test_meaningless_numbers_are_refused_before_any_work(args, env, says, tmp_pa
     assert r.exit_code != 0
     assert says in r.output, r.output
     assert not store.exists() or not any(store.rglob("rows.parquet"))
+
+
+# --- inputs are never outputs ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["boundaries", "method", "afzender"])
+def test_force_never_replaces_a_folder_that_holds_an_input(kind, statline, geo_folder, tmp_path):
+    """--force replaces a foreign folder, but not one holding what the run reads."""
+    folder = tmp_path / "invoer"
+    folder.mkdir()
+    boundary = "gemeente_gegeneraliseerd_2023.geojson"
+    files = {
+        "boundaries": folder / boundary,
+        "method": folder / "kaart.toml",
+        "afzender": folder / "afzender.toml",
+    }
+    if kind == "method":
+        assert cli("method", "init", str(files["method"])).exit_code == 0
+    elif kind == "boundaries":
+        files[kind].symlink_to(geo_folder / boundary)
+    else:
+        files[kind].write_text('organisatie = "X"\nvraag = "Y"\nemail = "x@y.nl"\n', "utf-8")
+    given = {"boundaries": ["--boundaries", str(folder)], "method": ["--method",
+             str(files["method"])], "afzender": ["--afzender", str(files["afzender"])]}  # fmt: skip
+    before = sorted(p.name for p in folder.iterdir())
+    r = cli("run", "--snapshot", str(statline), *given[kind], "--out", str(folder), "--force",
+            env={"VIB_DATA_DIR": str(tmp_path / "store")})  # fmt: skip
+    assert r.exit_code != 0
+    assert "an input of this run" in r.output, r.output
+    assert sorted(p.name for p in folder.iterdir()) == before

@@ -28,8 +28,10 @@ from vluchtelingen_in_beeld._impl.clikit import (
     model_options,
     out_option,
     rank_lines,
+    run_inputs,
     selection_options,
     selection_overrides,
+    sender_of,
     year_line,
     year_option,
 )
@@ -162,8 +164,7 @@ def snapshot_save(table_ids: tuple[str, ...], to: Path, years: tuple[int, ...], 
 
 @main.command()
 @click.argument("folder", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--port", type=click.IntRange(1, 65535), default=8087, show_default=True,
-              help="Port on 127.0.0.1.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8087, help="Port (8087).")
 @handles_errors
 def serve(folder: Path, port: int) -> None:
     """Serve a snapshot FOLDER on 127.0.0.1 as CBS's OData v3 feed (until Ctrl-C).
@@ -429,20 +430,19 @@ def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: b
     """
     from vluchtelingen_in_beeld.api import pitch_codes
     from vluchtelingen_in_beeld.output import check_writable, write_pitch
-    from vluchtelingen_in_beeld.sender import load_sender
     from vluchtelingen_in_beeld.year import build_year
 
     if out is not None and out.exists() and not out.is_dir():
         raise click.BadParameter(f"{out} is a file; give a folder.", param_hint="--out")
     if out is not None:
         check_writable(out, "pitch folder")
-    sender = load_sender(afzender) if afzender is not None else None
+    sender = sender_of(afzender)
     with _session(kw, boundaries) as session:
         result = build_year(session, year, method_card, draws=draws, seed=seed, n=n, shapes=True,
                             boundaries=_file(boundaries), boundary_year=boundary_year)
         codes = pitch_codes(result, gemeenten, top=top, all_=all_)
-        written = write_pitch(result, codes, out or Path("maps") / f"pitch_{result.year}",
-                              sender=sender)
+        out = out or Path("maps") / f"pitch_{result.year}"
+        written = write_pitch(result, codes, out, sender=sender)
     click.echo(f"{len(codes)} pitchpagina('s), {result.year}:")
     _report(result, written, notes=False)
 
@@ -474,20 +474,21 @@ def run(year: int | None, n: int | None, out: Path | None, force: bool, afzender
     from vluchtelingen_in_beeld.api import choose_year
     from vluchtelingen_in_beeld.output import check_output_folder
     from vluchtelingen_in_beeld.run import STEPS, run_all
-    from vluchtelingen_in_beeld.sender import load_sender
 
     def progress(i: int, text: str) -> None:
         click.echo(f"[{i}/{len(STEPS)}] {text} ...")
 
-    sender = load_sender(afzender) if afzender is not None else None
+    sender = sender_of(afzender)
     with _session(kw, boundaries) as session:
         if out is not None:  # before any work: never replace what is not ours
-            check_output_folder(out, session.settings, force=force)
+            check_output_folder(out, session.settings, force=force,
+                                inputs=run_inputs(boundaries, afzender, method_card))
         if out is None:  # maps/<year>: the year is needed first (its rows stay in the store)
             out = Path("maps") / str(choose_year(session, year, method_card).year)
         res = run_all(session, year, out, card=method_card, n=n, draws=draws, seed=seed,
                       boundaries=_file(boundaries), boundary_year=boundary_year,
-                      progress=progress, force=force, sender=sender)
+                      progress=progress, force=force, sender=sender,
+                      inputs=run_inputs(None, afzender, None))
     click.echo(f"Gekozen: {', '.join(res.result.ranking.selected['gemeentenaam'])}.")
     _report(res.result, [])
     click.echo(f"{len(res.outputs) + 1} bestanden geschreven in {out}; open "

@@ -20,7 +20,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,9 +80,13 @@ def check_file_path(path: Path) -> Path:
     return check_writable(path, "output file")
 
 
-def _protected(out: Path, settings: Settings) -> str | None:
-    """Why ``out`` may never be replaced (the working folder, the store, …), or ``None``."""
+def _protected(out: Path, settings: Settings, inputs: Sequence[Path] = ()) -> str | None:
+    """Why ``out`` may never be replaced (the working folder, the store, an input), or ``None``."""
     target = out.resolve()
+    for given in inputs:
+        source = Path(given).resolve()
+        if source == target or target in source.parents or source in target.parents:
+            return f"it holds, or lies inside, an input of this run ({given})"
     cwd = Path.cwd().resolve()
     if target == cwd or target in cwd.parents:
         return "it is the folder you are working in (or holds it)"
@@ -98,15 +102,18 @@ def _protected(out: Path, settings: Settings) -> str | None:
     return None
 
 
-def check_output_folder(out: Path, settings: Settings, *, force: bool = False) -> None:
+def check_output_folder(
+    out: Path, settings: Settings, *, force: bool = False, inputs: Sequence[Path] = ()
+) -> None:
     """Refuse, before any work, an output folder that ``vib run`` may not replace.
 
     ``vib run`` replaces its output folder as a whole. That is only allowed for a folder
     that does not exist, is empty, or holds exactly what an earlier run wrote (its
     ``manifest.json`` from this tool lists every file). Anything else needs ``force``; the
-    working folder, the store and the snapshot are never replaced.
+    working folder, the store, the snapshot and the run's other ``inputs`` (boundaries, the
+    card, the sender file) are never replaced, not even with ``force``.
     """
-    why = _protected(out, settings)
+    why = _protected(out, settings, inputs)
     if why:
         raise ConfigError(f"Refusing to use {out} as the output folder: {why}. Give --out NEW.")
     if not out.exists():

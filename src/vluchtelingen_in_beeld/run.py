@@ -10,7 +10,7 @@ Stage: orchestration (after render).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ def run_all(
     hook: Callable[[str], None] = lambda step: None,
     force: bool = False,
     sender: Sender | None = None,
+    inputs: Sequence[Path] = (),
 ) -> RunResult:
     """Run every step for ``year`` (``None``: the latest) and put the outputs in ``out``.
 
@@ -54,10 +55,14 @@ def run_all(
     :func:`~.output.check_output_folder`); ``force`` replaces any other folder except the
     working folder, the store and the snapshot. ``progress(i, text)`` is called at the
     start of each step, ``hook(name)`` after each (tests use it to interrupt a run).
-    ``sender``: who hands the pitch pages out (their ask block).
+    ``sender``: who hands the pitch pages out (their ask block); ``inputs``: more files the
+    run reads (the sender file), which ``out`` may not hold, like the boundaries and card.
     """
     out = Path(out)
-    check_output_folder(out, session.settings, force=force)
+    files = [Path(p) for p in (boundaries, *inputs) if p is not None]
+    if isinstance(card, (str, Path)) and Path(card).suffix == ".toml":
+        files.append(Path(card))
+    check_output_folder(out, session.settings, force=force, inputs=files)
     progress(1, STEPS[0])
     result = build_year(
         session,

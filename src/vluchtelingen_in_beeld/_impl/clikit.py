@@ -19,6 +19,7 @@ import click
 from vluchtelingen_in_beeld.errors import VibError
 
 if TYPE_CHECKING:
+    from vluchtelingen_in_beeld.sender import Sender
     from vluchtelingen_in_beeld.year import YearResult
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -212,6 +213,21 @@ def _report(result: Any, written: list[Path], notes: bool = True, origin: Any = 
                    "van de snapshot staat in het manifest en op elke pagina.")
     for p in written:
         click.echo(f"geschreven: {p}")
+
+
+def sender_of(afzender: Path | None) -> Sender | None:
+    """The sender of ``--afzender FILE`` (checked before any work), or ``None``."""
+    from vluchtelingen_in_beeld.sender import load_sender
+
+    return load_sender(afzender) if afzender is not None else None
+
+
+def run_inputs(boundaries: Path | None, afzender: Path | None, card: str | None) -> list[Path]:
+    """The files a run reads besides the store and snapshot: never inside its ``--out``."""
+    files = [p for p in (boundaries, afzender) if p is not None]
+    if card and card.endswith(".toml"):
+        files.append(Path(card))
+    return files
 
 
 def map_pilots(highlight_top: int | None, card: str | None) -> int | None:
