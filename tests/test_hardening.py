@@ -6,6 +6,7 @@ that made it pass (issue "Never lose a user's files, never cache a bad answer, a
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -398,7 +399,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_made_inert():
 
     from vluchtelingen_in_beeld.output import table_bytes
 
-    names = ["=HYPERLINK(\"http://x\")", "+1+1", "@SUM(A1)", "\tA", "\rB", "-Zuid", "Zwolle"]
+    names = ['=HYPERLINK("http://x")', "+1+1", "@SUM(A1)", "\tA", "\rB", "-Zuid", "Zwolle"]
     frame = pd.DataFrame({"gemeentenaam": names, "reden": ["-5", "x", "y", "z", "w", "v", "u"]})
     text = table_bytes(frame, ".csv").decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text, newline="")))[1:]
@@ -519,3 +520,48 @@ def test_force_never_replaces_a_folder_that_holds_an_input(kind, statline, geo_f
     assert r.exit_code != 0
     assert "an input of this run" in r.output, r.output
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+# --- answers of the right shape with bad content -----------------------------------------------
+
+GEMEENTEN_2025 = Query.make(
+    "86059NED", prefixes={"RegioS": ["GM"]}, measures=("Code_1", "Naam_2", "Inwonertal_52")
+)
+
+
+def _first(change):  # type: ignore[no-untyped-def]
+    def rewrite(rows: list[dict]) -> list[dict]:
+        if rows:
+            change(rows[0])
+        return rows
+
+    return rewrite
+
+
+@pytest.mark.parametrize(
+    ("name", "rewrite", "says"),
+    [
+        ("negative", _first(lambda r: r.update(Inwonertal_52=-5)), "a negative count"),
+        ("fraction", _first(lambda r: r.update(Inwonertal_52=12.5)), "a count with a fraction"),
+        ("huge", _first(lambda r: r.update(Inwonertal_52=1e300)), "too large to be a count"),
+        ("text", _first(lambda r: r.update(Inwonertal_52="abc")), "not a number"),
+        ("column", lambda rows: [{k: v for k, v in r.items() if k != "Inwonertal_52"}
+                                 for r in rows], "lacks the column(s) Inwonertal_52"),
+    ],
+)  # fmt: skip
+def test_bad_content_is_refused_and_never_stored(fresh_replay, tmp_path, name, rewrite, says):
+    """A fault proxy rewrites one answer: a clean error naming the table and the row, nothing
+    stored, and the same call against the good server then succeeds (no --refresh)."""
+    session = Session(make_settings(fresh_replay.url, tmp_path / "store"))
+    meta = get_metadata(session, "86059NED")
+    measures = {p["Key"] for p in meta.topics()}
+    assert {"Code_1", "Naam_2", "Inwonertal_52"} <= measures, sorted(measures)[:10]
+    fresh_replay.faults.append(Fault("rewrite", match="TypedDataSet", times=1, rows=rewrite))
+    with pytest.raises(CbsError, match=r"86059NED: .*" + re.escape(says)) as err:
+        fetch(session, GEMEENTEN_2025)
+    assert "nothing was stored" in str(err.value)
+    if name != "column":
+        assert "RegioS GM" in str(err.value)  # the first offending row, by its keys
+    assert not list((tmp_path / "store").rglob("rows.parquet"))
+    again = Session(make_settings(fresh_replay.url, tmp_path / "store"))
+    assert len(fetch(again, GEMEENTEN_2025).frame) == 342

@@ -584,6 +584,7 @@ def fetch(session: Session, query: Query) -> Extract:
     meta = get_metadata(session, query.table)
     validate_query(query, meta)
     rows = _download(session, query, meta)
+    check_values(query, meta, rows)
     frame = rows_to_frame(rows, meta, query.measures)
     check_answer(query, meta, frame)
     buf = io.BytesIO()
@@ -616,6 +617,71 @@ def fetch(session: Session, query: Query) -> Extract:
     session.fetched.append(extract)
     session._extracts[key] = extract
     return extract
+
+
+#: Above this a count cannot be held exactly (2**53) and is no count of people.
+MAX_COUNT = 2**53
+
+
+def check_values(query: Query, meta: TableMeta, rows: list[dict[str, Any]]) -> None:
+    """Refuse an answer whose measures are not what the metadata says, before it is stored.
+
+    Every measure asked for is a column of the answer; a numeric measure holds numbers (or
+    null, or one of CBS's placeholder codes); a whole-number measure (CBS's counts) holds
+    whole numbers of 0 or more, below :data:`MAX_COUNT`. The error names the table, the
+    first offending row and what is wrong with it.
+    """
+    if not rows:
+        return
+    topics = {p["Key"]: p for p in meta.topics()}
+    wanted = [m for m in (query.measures or tuple(topics)) if m in topics]
+    present: set[str] = set()
+    for r in rows:
+        present.update(r)
+    missing = [m for m in wanted if m not in present]
+    if missing:
+        raise CbsError(
+            f"{query.table}: the answer lacks the column(s) {', '.join(missing)} that the "
+            "table's metadata lists; nothing was stored. Try again later, or run `vib check`."
+        )
+    dims = meta.dimension_names()
+    for m in wanted:
+        kind = str(topics[m].get("Datatype", ""))
+        if kind not in _INT_TYPES and kind not in _FLOAT_TYPES:
+            continue
+        for r in rows:
+            why = _bad_value(r.get(m), whole=kind in _INT_TYPES)
+            if why:
+                where = ", ".join(f"{d} {str(r.get(d, '')).strip()}" for d in dims)
+                raise CbsError(
+                    f"{query.table}: {m} of the row {where} is {r.get(m)!r:.40}: {why}; "
+                    "nothing was stored. Try again later; if it stays, the table changed "
+                    "(run `vib check`)."
+                )
+
+
+def _bad_value(value: Any, *, whole: bool) -> str:
+    """What is wrong with one measure cell ('' when nothing is)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "not a number"
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "not a number"
+    if x in SENTINELS:
+        return ""
+    if not math.isfinite(x):
+        return "not a finite number"
+    if whole:
+        if x < 0:
+            return "a negative count"
+        if x != math.floor(x):
+            return "a count with a fraction"
+        if x >= MAX_COUNT:
+            return "too large to be a count"
+    return ""
 
 
 def check_answer(query: Query, meta: TableMeta, frame: pd.DataFrame) -> None:

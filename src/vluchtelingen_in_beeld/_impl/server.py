@@ -29,7 +29,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,7 +68,9 @@ class Fault:
     - ``"rows_not_objects"`` (``{"value": ["a", "b"]}``), ``"no_value"`` (``{"foo": 1}``),
       ``"empty_list"`` (``{"value": []}``): answers of the wrong shape;
     - ``"redirect_loop"``: a 302 to the same URL;
-    - ``"429"``: HTTP 429 with ``Retry-After: seconds``.
+    - ``"429"``: HTTP 429 with ``Retry-After: seconds``;
+    - ``"rewrite"``: the normal answer with its page of rows passed through ``rows``
+      (answers of the right shape with bad content: a row missing, a negative count …).
 
     ``times`` is how many matching requests it spoils (``None``: every one).
     ``seconds`` is the delay for ``hang`` and ``slow``, the drip interval, or Retry-After.
@@ -79,6 +81,7 @@ class Fault:
     times: int | None = 1
     seconds: float = 5.0
     hits: int = 0
+    rows: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
 
     def applies(self, path: str) -> bool:
         if self.match not in path:
@@ -162,6 +165,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     state: ServerState  # set on the subclass
     _ignore_filter = False
+    _rewrite: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         log.debug("replay: " + format, *args)
@@ -220,6 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             truncate = fault.kind == "truncate"
         self._ignore_filter = fault is not None and fault.kind == "unfiltered"
+        self._rewrite = fault.rows if fault is not None and fault.kind == "rewrite" else None
         try:
             self._route(truncate)
         except SnapshotFileError as exc:
@@ -416,6 +421,8 @@ class _Handler(BaseHTTPRequestHandler):
             page = [{k: r.get(k) for k in select} for r in page]
         if endpoint == "UntypedDataSet":
             page = [{k: (None if v is None else str(v)) for k, v in r.items()} for r in page]
+        if self._rewrite is not None and endpoint in DATASETS:
+            page = self._rewrite([dict(r) for r in page])
         url = f"{self._base()}{FEED}{table}/{endpoint}"
         payload: dict[str, Any] = {"odata.metadata": f"{url}/$metadata", "value": page}
         if page_end < end:
