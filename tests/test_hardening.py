@@ -565,3 +565,50 @@ def test_bad_content_is_refused_and_never_stored(fresh_replay, tmp_path, name, r
     assert not list((tmp_path / "store").rglob("rows.parquet"))
     again = Session(make_settings(fresh_replay.url, tmp_path / "store"))
     assert len(fetch(again, GEMEENTEN_2025).frame) == 342
+
+
+@pytest.mark.parametrize(
+    ("name", "rewrite", "says"),
+    [
+        ("missing", lambda fs: fs[1:], "sent 341 gemeente features of the 342"),
+        ("code", _first(lambda f: f["properties"].update(statcode="XX0001")), "'XX0001', not GM"),
+        ("null", _first(lambda f: f.update(geometry=None)), "has no geometry"),
+    ],
+)
+def test_bad_boundaries_are_refused_and_never_stored(
+    statline, geo_folder, tmp_path, name, rewrite, says
+):
+    """PDOK answers of the right shape with bad content: nothing stored, and the next
+    call against the good service succeeds without --refresh."""
+    from vluchtelingen_in_beeld.errors import VibError
+    from vluchtelingen_in_beeld.geo import boundary_files, fetch_boundaries
+    from vluchtelingen_in_beeld.snapshot import geo_settings
+
+    with ReplayServer(statline, boundaries=boundary_files(geo_folder)) as server:
+        settings = geo_settings(make_settings(server.url, tmp_path / "store"), server.url,
+                                geo_folder)  # fmt: skip
+        server.faults.append(Fault("rewrite", match="gebiedsindelingen", rows=rewrite))
+        with pytest.raises(VibError, match=re.escape(says)) as err:
+            fetch_boundaries(Session(settings), 2023)
+        assert "nothing was stored" in str(err.value)
+        assert not list((tmp_path / "store").rglob("*.geojson"))
+        data, info = fetch_boundaries(Session(settings), 2023)  # type: ignore[misc]
+        assert data and info["year"] == 2023
+
+
+def test_a_pdok_answer_without_crs_is_read_in_the_crs_it_was_asked_for(
+    statline, geo_folder, tmp_path
+):
+    from vluchtelingen_in_beeld.geo import boundary_files, load_boundaries
+    from vluchtelingen_in_beeld.snapshot import geo_settings
+
+    with ReplayServer(statline, boundaries=boundary_files(geo_folder)) as server:
+        settings = geo_settings(make_settings(server.url, tmp_path / "store"), server.url,
+                                geo_folder)  # fmt: skip
+        server.faults.append(Fault("no_crs", match="gebiedsindelingen", times=None))
+        import json
+
+        served = json.loads((geo_folder / "gemeente_gegeneraliseerd_2023.geojson").read_text())
+        codes = [f["properties"]["statcode"] for f in served["features"]]
+        b = load_boundaries(Session(settings), 2023, codes)
+        assert len(b.frame) == 342 and b.frame.crs.to_epsg() == 28992

@@ -126,7 +126,7 @@ def fetch_boundaries(session: Session, year: int) -> tuple[bytes, dict[str, Any]
     data = pdok.download(settings, year)
     if data is None:
         return None
-    _from_bytes(data, _url(settings, year))  # refuse a bad answer before it is stored
+    _from_bytes(data, _url(settings, year), pdok.NATIVE_SRS)  # refuse a bad answer unstored
     info = {
         "source": _geo_source(settings),
         "url": recorded_url(_url(settings, year)),
@@ -156,6 +156,25 @@ def _standardise(gdf: gpd.GeoDataFrame, origin: str) -> gpd.GeoDataFrame:
     if "statnaam" not in out:
         out["statnaam"] = out["statcode"]
     out["statcode"] = out["statcode"].astype(str).str.strip()
+    bad = out.index[~out["statcode"].str.fullmatch(r"GM\d{4}")]
+    if len(bad):
+        first = out.loc[bad[0]]
+        raise BoundaryError(
+            f"{origin}: feature {int(bad[0]) + 1} has gemeente code {first['statcode']!r}, not "
+            "GM and four digits; nothing was stored. Try again later, or give another file."
+        )
+    empty = out.geometry.isna() | out.geometry.is_empty
+    if empty.any():
+        code = out.loc[empty, "statcode"].iloc[0]
+        raise BoundaryError(
+            f"{origin}: {code} has no geometry ({int(empty.sum())} feature(s) without one); "
+            "nothing was stored. Try again later, or give another file."
+        )
+    kinds = set(out.geometry.geom_type)
+    if not kinds <= {"Polygon", "MultiPolygon"}:
+        raise BoundaryError(
+            f"{origin}: gemeente shapes must be polygons, got {', '.join(sorted(kinds))}."
+        )
     if out.crs is None:
         out = out.set_crs(4326)  # GeoJSON without a crs member is WGS84 (RFC 7946)
     check_crs(out, origin)
@@ -246,12 +265,13 @@ def _gemeente_layer(layers: list[str]) -> str | None:
     )
 
 
-def _from_bytes(data: bytes, origin: str) -> gpd.GeoDataFrame:
+def _from_bytes(data: bytes, origin: str, asked: str | None = None) -> gpd.GeoDataFrame:
     """Shapes from a GeoJSON answer, in the CRS its ``crs`` member names.
 
     PDOK names its CRS (``urn:ogc:def:crs:EPSG::28992``); an answer without a ``crs``
-    member is WGS84 longitude/latitude (RFC 7946). A URN for EPSG:4326 means
-    latitude/longitude order (WFS 2.0), which is turned into x/y here.
+    member is in the CRS the request ``asked`` for (``srsName``), or else WGS84
+    longitude/latitude (RFC 7946); either way its coordinates must lie in the Netherlands.
+    A URN for EPSG:4326 means latitude/longitude order (WFS 2.0), turned into x/y here.
     """
     import geopandas as gpd
     import shapely
@@ -262,7 +282,7 @@ def _from_bytes(data: bytes, origin: str) -> gpd.GeoDataFrame:
     except ValueError as exc:
         raise BoundaryError(f"{origin} is not valid GeoJSON ({exc}).") from None
     crs_name = (parsed.get("crs") or {}).get("properties", {}).get("name")
-    epsg = pdok.epsg_of(crs_name) or 4326
+    epsg = pdok.epsg_of(crs_name) or pdok.epsg_of(asked) or 4326
     gdf = gpd.GeoDataFrame.from_features(features, crs=epsg)
     if crs_name and pdok.latlon_order(crs_name):
         gdf["geometry"] = shapely.transform(gdf.geometry.values, lambda xy: xy[:, ::-1])
@@ -353,7 +373,7 @@ def load_boundaries(
         if got is None:
             continue
         data, manifest = got
-        frame = _from_bytes(data, manifest.get("url", f"boundaries {y}"))
+        frame = _from_bytes(data, manifest.get("url", f"boundaries {y}"), manifest.get("srs"))
         prov = {k: manifest.get(k) for k in ("source", "url", "layer", "year", "fetched_at")}
         prov["checksum"] = manifest.get("files", {}).get("gemeenten.geojson")
         notes = []

@@ -117,6 +117,11 @@ def download(settings: Settings, year: int) -> bytes | None:
         pages.append(data)
         start += len(features)
         matched = data.get("numberMatched")
+        if isinstance(matched, int) and len(features) < MAX_COUNT and start < matched:
+            raise PdokError(
+                f"{url} sent {start} gemeente features of the {matched} it says it matched "
+                f"for {year} (a page came back short); nothing was stored. Try again later."
+            )
         if isinstance(matched, int) and start >= matched:
             break
         if len(features) < MAX_COUNT:

@@ -24,6 +24,7 @@ connection, truncate its JSON, or refuse answers over a row limit as CBS's API d
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -70,7 +71,9 @@ class Fault:
     - ``"redirect_loop"``: a 302 to the same URL;
     - ``"429"``: HTTP 429 with ``Retry-After: seconds``;
     - ``"rewrite"``: the normal answer with its page of rows passed through ``rows``
-      (answers of the right shape with bad content: a row missing, a negative count …).
+      (answers of the right shape with bad content: a row missing, a negative count …;
+      for PDOK, its page of features);
+    - ``"no_crs"``: a PDOK answer without its ``crs`` member.
 
     ``times`` is how many matching requests it spoils (``None``: every one).
     ``seconds`` is the delay for ``hang`` and ``slow``, the drip interval, or Retry-After.
@@ -166,6 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
     state: ServerState  # set on the subclass
     _ignore_filter = False
     _rewrite: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+    _no_crs = False
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         log.debug("replay: " + format, *args)
@@ -225,6 +229,7 @@ class _Handler(BaseHTTPRequestHandler):
             truncate = fault.kind == "truncate"
         self._ignore_filter = fault is not None and fault.kind == "unfiltered"
         self._rewrite = fault.rows if fault is not None and fault.kind == "rewrite" else None
+        self._no_crs = fault is not None and fault.kind == "no_crs"
         try:
             self._route(truncate)
         except SnapshotFileError as exc:
@@ -349,7 +354,9 @@ class _Handler(BaseHTTPRequestHandler):
         if epsg == 4326:
             page = _to_latlon(page)
             crs_name = "urn:ogc:def:crs:EPSG::4326"
-        payload = {
+        if self._rewrite is not None:
+            page = self._rewrite(copy.deepcopy(page))  # the served data stays as it is
+        payload: dict[str, Any] = {
             "type": "FeatureCollection",
             "name": data.get("name", "gemeente_gegeneraliseerd"),
             "crs": {"type": "name", "properties": {"name": crs_name}},
@@ -357,6 +364,8 @@ class _Handler(BaseHTTPRequestHandler):
             "numberReturned": len(page),
             "features": page,
         }
+        if self._no_crs:
+            del payload["crs"]
         self._send(200, payload, truncate=truncate)
 
     def _listing(self, table: str, tdir: Path, truncate: bool) -> None:
