@@ -179,8 +179,15 @@ def test_latitude_longitude_swapped_is_refused(tmp_path, replay):
 
 
 def test_pdok_answer_in_wrong_crs_is_not_stored(geo_folder, tmp_path, est2025, monkeypatch):
-    """An answer in RD that does not say so (read as degrees) is refused before the store."""
-    bad = _rd_without_crs(geo_folder, tmp_path / "answer.geojson").read_bytes()
+    """A PDOK answer without a crs member is read in the CRS the request named (RD). One
+    whose coordinates are then not in the Netherlands (degrees sent for metres) is refused
+    before the store."""
+    from vluchtelingen_in_beeld._impl.server import _to_latlon
+
+    data = json.loads(boundary_files(geo_folder)[2023].read_text("utf-8"))
+    data.pop("crs")
+    data["features"] = _to_latlon(data["features"])
+    bad = json.dumps(data).encode()
     monkeypatch.setattr(pdok, "download", lambda settings, year: bad)
     settings = make_settings("http://127.0.0.1:9", tmp_path / "store", boundary_years=(2023,))
     with pytest.raises(CrsMismatchError, match="EPSG:28992"):
