@@ -353,7 +353,7 @@ def test_swaps_recomputed_by_resolving(rank2025):
         now = resolve(r, r.constraints.forcing(exclude=code))
         loss = r.objective - r.problem.objective_of(r.frame.index.get_indexer(list(now)), r.values)
         assert t.at[code, "verlies_als_eruit"] == pytest.approx(loss, abs=1e-6)
-        assert set(t.at[code, "vervanger"].split(", ")) == {names[x] for x in now - chosen}
+        assert set(t.at[code, "vervanger"].split("; ")) == {names[x] for x in now - chosen}
         near = loss < t.at[code, "verschil_se"] or loss < 0.01 * r.objective
         assert bool(t.at[code, "uitwisselbaar"]) == near
     measured = t[t["verlies_als_erin"].notna()]
@@ -361,7 +361,7 @@ def test_swaps_recomputed_by_resolving(rank2025):
         now = resolve(r, r.constraints.forcing(include=code))
         loss = r.objective - r.problem.objective_of(r.frame.index.get_indexer(list(now)), r.values)
         assert t.at[code, "verlies_als_erin"] == pytest.approx(loss, abs=1e-6)
-        assert set(t.at[code, "valt_af"].split(", ")) == {names[x] for x in chosen - now}
+        assert set(t.at[code, "valt_af"].split("; ")) == {names[x] for x in chosen - now}
     # the 20 measured are the 20 best unselected by reach
     out = t[~t["geselecteerd"]]
     assert set(measured.index) == set(out["bereik"].nlargest(20).index)

@@ -443,8 +443,8 @@ def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: b
         codes = pitch_codes(result, gemeenten, top=top, all_=all_)
         out = out or Path("maps") / f"pitch_{result.year}"
         written = write_pitch(result, codes, out, sender=sender)
-    click.echo(f"{len(codes)} pitchpagina('s), {result.year}:")
-    _report(result, written, notes=False)
+    click.echo(f"{len(codes)} pitchpagina{'’s' * (len(codes) != 1)} ({result.year}) in {out}:")
+    _report(result, written if len(written) <= 6 else [out / "index.html"], notes=False)
 
 
 @main.command()

@@ -71,8 +71,11 @@ def nl_about(x: Any, missing: str = "onbekend", *, count: bool = True) -> str:
     if _missing(x):
         return missing
     v = float(x)
-    if count and 0 < abs(v) < SMALL_COUNT:
-        return f"minder dan {SMALL_COUNT}"
+    if count:  # a count is whole first, as the tables write it: 374.6 -> 375 -> "380"
+        whole = math.copysign(math.floor(abs(v) + 0.5), v)
+        if v != 0 and abs(whole) < SMALL_COUNT:
+            return f"minder dan {SMALL_COUNT}"
+        v = whole
     r = round_sig(v)
     if r == 0:
         return "0"
@@ -82,7 +85,7 @@ def nl_about(x: Any, missing: str = "onbekend", *, count: bool = True) -> str:
 
 def is_small(x: Any) -> bool:
     """A count shown as "minder dan 10" (or missing): no figure, and no cost, is derived."""
-    return _missing(x) or abs(float(x)) < SMALL_COUNT
+    return _missing(x) or math.floor(abs(float(x)) + 0.5) < SMALL_COUNT
 
 
 def nl_about_range(lo: Any, hi: Any) -> str:
@@ -126,6 +129,21 @@ def nl_about_eur(x: Any, missing: str = "onbekend") -> str:
     if _missing(x):
         return missing
     return "€ " + nl_about(x, count=False)
+
+
+def nl_share(x: Any, missing: str = "onbekend") -> str:
+    """A share that is small but not nothing reads so: ``0.003`` -> ``"minder dan 1%"``."""
+    if _missing(x):
+        return missing
+    if 0 < abs(float(x)) < 0.005:
+        return "minder dan 1%"
+    return nl_pct(x)
+
+
+def nl_list(items: Any) -> str:
+    """``["A", "B", "C"]`` -> ``"A, B en C"``."""
+    names = [str(x) for x in items]
+    return ", ".join(names[:-1]) + " en " + names[-1] if len(names) > 1 else "".join(names)
 
 
 def nl_prob(x: Any, missing: str = "onbekend") -> str:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vluchtelingen_in_beeld.provenance import parameter_label
+from vluchtelingen_in_beeld.rank import why_near
 from vluchtelingen_in_beeld.year import YearResult
 
 
@@ -132,7 +133,10 @@ def index_page(
         rho=card.selection.region_reach,
         objective=ranking.objective,
         kern=list(ranking.core["gemeentenaam"]),
-        uitwisselbaar=list(near.itertuples()),
+        uitwisselbaar=[
+            {**r._asdict(), "why": why_near(r._asdict(), "verlies_als_eruit")[len("het ") :]}
+            for r in near.itertuples()
+        ],
         trajecten=list(funnel.itertuples()) if funnel is not None else [],
         doel=card.selection.target_trajectories,
         doel_jaren=card.selection.target_years,

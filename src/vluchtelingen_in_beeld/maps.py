@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import warnings
 from dataclasses import dataclass, field
 from importlib import resources
@@ -110,6 +111,8 @@ def round_limit(value: float, kind: str) -> float:
     """A class limit rounded as the legend shows it (whole percents for chances)."""
     if kind in ("pct", "prob"):
         return round(value, 2)
+    if kind == "int":  # a count is whole first, as fmt.nl_about writes it
+        value = math.copysign(math.floor(abs(value) + 0.5), value)
     return round_sig(value)
 
 
@@ -258,8 +261,14 @@ def classify(
     # outside the values, goes (fewer classes rather than an empty or a doubled one)
     limits = sorted({round_limit(float(b), kind) for b in np.asarray(bins)[:-1]})
     limits = [x for x in limits if lo < x <= hi]
+    # classed as shown: a value the legend and tooltip write as "330" is in "330 tot 990"
+    shown = np.array([round_limit(x, kind) for x in present.to_numpy()])
     idx = pd.Series(-1, index=v.index, dtype=int)
-    idx[present.index] = np.searchsorted(np.asarray(limits), present.to_numpy(), side="right")
+    idx[present.index] = np.searchsorted(np.asarray(limits), shown, side="right")
+    if scheme != "equal_interval":  # an empty class says something only for equal intervals
+        used = sorted(set(idx[present.index]))
+        limits = [limits[i - 1] for i in used[1:]]
+        idx[present.index] = np.searchsorted(np.asarray(limits), shown, side="right")
     return Classes(
         limits=limits,
         lower=lo,
@@ -414,6 +423,11 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 .vib-footer[open] summary { margin-bottom: 4px; }
 .vib-warning { color: #8a1c1c; font-weight: 600; }
 .leaflet-container { background: #eef3f7; }
+@media (max-width: 600px) {
+  .vib-title { left: 50px; font-size: 14px; }
+  .vib-legend { font-size: 10px; max-width: 46vw; padding: 4px 6px; top: 64px; }
+  .vib-pilots { columns: 1; }
+}
 .leaflet-bottom { bottom: 28px; }
 """
 
@@ -695,8 +709,9 @@ def tooltip_rows(
         )
     )
     if level == "gemeente":
-        rang = row.get("rang")
-        rows.append(("Rang", f"{int(rang)} van {n_areas}" if pd.notna(rang) else "onbekend"))
+        chosen = row.get("geselecteerd")
+        if chosen is not None and pd.notna(chosen):
+            rows.append(("Voorgestelde voortrekkersgemeente", "ja" if chosen else "nee"))
         rows.append(("Provincie", str(row.get("provincie", "onbekend"))))
     else:
         rows.append(("Aantal gemeenten", nl_int(row.get("aantal_gemeenten"))))

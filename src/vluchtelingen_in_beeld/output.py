@@ -165,6 +165,15 @@ COUNT_PREFIXES = (
     "bevolking",
 )
 NOT_COUNTS = ("per_1000", "_se", "aandeel", "pct", "kans", "eens", "factor", "jaren", "_bron")
+#: Whole numbers that are labels, not amounts: no thousands separator, never a fraction.
+WHOLE_LABELS = (
+    "jaar",
+    "rang",
+    "periode_jaren",
+    "doel_jaren",
+    "selectie_wissels_laag",
+    "selectie_wissels_hoog",
+)
 #: Significant digits of the other numbers (rates, shares, parameters): no float artefacts.
 DIGITS = 6
 
@@ -188,7 +197,7 @@ def for_people(frame: pd.DataFrame) -> pd.DataFrame:
         if not pd.api.types.is_float_dtype(out[col]):
             continue
         values = out[col].to_numpy(dtype=float, na_value=np.nan)
-        if is_count(str(col)):
+        if is_count(str(col)) or str(col).lower() in WHOLE_LABELS:
             whole = np.round(values)
             out[col] = pd.array([None if np.isnan(v) else int(v) for v in whole], dtype="Int64")
         else:
@@ -255,6 +264,8 @@ def _number_format(column: str, values: pd.Series) -> str | None:
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return None
     name = column.lower()
+    if name in WHOLE_LABELS or name.endswith("_jaren"):
+        return "0"  # a year or a rank: no thousands separator
     if any(x in name for x in ("aandeel", "pct", "kans", "eens")):
         return "0%"
     if is_count(column) or pd.api.types.is_integer_dtype(values):
@@ -276,13 +287,17 @@ def _excel(buf: io.BytesIO, sheets: Mapping[str, pd.DataFrame], top_line: str) -
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
         for name, frame in sheets.items():
             data = name != "bronnen"
-            start = 1 if data and top_line else 0
+            start = 1 if top_line else 0
             frame = for_people(frame)
             frame.to_excel(xl, sheet_name=name[:31], index=False, startrow=start)
             sheet = xl.sheets[name[:31]]
             if start:
                 cell = sheet.cell(row=1, column=1, value=top_line)
                 cell.font = Font(bold=True, color="8A1C1C")
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                span = min(max(frame.shape[1], 1), 12)
+                sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=span)
+                sheet.row_dimensions[1].height = min(15 * (1 + len(top_line) // 120), 150)
             header = start + 1
             sheet.freeze_panes = sheet.cell(row=header + 1, column=1)
             last = get_column_letter(max(1, frame.shape[1]))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from vluchtelingen_in_beeld.fmt import is_small, nl_pct, nl_prob, nl_rate
+from vluchtelingen_in_beeld.fmt import is_small, nl_list, nl_pct, nl_prob, nl_rate
 from vluchtelingen_in_beeld.names import normalise
 from vluchtelingen_in_beeld.provenance import page_sources
 from vluchtelingen_in_beeld.templates import render
@@ -131,14 +131,19 @@ def spread_text(result: YearResult, code: str) -> str:
     parts = [
         (float(sh["aandeel_lokaal"]), "de lokale afwijking van het landelijke patroon en het "
          "toeval bij kleine aantallen"),
-        (float(sh["aandeel_s"]), "de aanname hoeveel van wie geen eigen inkomen heeft "
+        (float(sh["aandeel_s"]), "de aanname hoeveel van wie niet economisch zelfstandig is "
          "beschikbaar is voor werk"),
         (float(sh["aandeel_landelijk"]), "de landelijke CBS-aandelen per herkomstgroep"),
     ]  # fmt: skip
     parts.sort(key=lambda p: -p[0])
     said = [f"{nl_pct(share) if share >= 0.01 else 'vrijwel niets'} uit {what}"
             for share, what in parts]  # fmt: skip
-    return f"Van de onzekerheid in dit getal komt {said[0]}, {said[1]} en {said[2]}."
+    return f"Van de onzekerheid in dit getal komt {nl_list(said)}."
+
+
+def region_label(name: str) -> str:
+    """``Groot Amsterdam`` -> ``Regio Groot Amsterdam``; ``Regio Zwolle`` stays as it is."""
+    return name if name.lower().startswith("regio") else f"Regio {name}"
 
 
 def page_context(
@@ -167,6 +172,7 @@ def page_context(
          "aanname": r.assumption}
         for k, r in card.rates().items()
         if k != "local_sd" or est.variation is None or est.variation.n == 0
+        if k not in ("beta", "target_bijstand_share") or card.uses_local_factor
     ]  # fmt: skip
     return {
         "naam": naam,
@@ -194,8 +200,8 @@ def page_context(
             }
             for label, v in (
                 (naam, row),
-                (f"Regio {amr['naam']}", amr),
-                (str(prov["naam"]), prov),
+                (region_label(str(amr["naam"])), amr),
+                (f"Provincie {prov['naam']}", prov),
                 ("Nederland", nat),
             )
         ],  # fmt: skip
@@ -268,19 +274,14 @@ def selection_note(rk: pd.Series, result: YearResult) -> str:
 
     The reach and the chance are on the page already; this says what leaving the gemeente
     out costs (re-solved), whether that is a near-tie, and the constraint it is chosen
-    thanks to. Other gemeenten get the ranking's reason as it is.
+    thanks to: the ranking's reason (one text for the table, the index and the page),
+    without what the page says elsewhere.
     """
-    from vluchtelingen_in_beeld.rank import leave_out_text
-
-    ranking = result.ranking
-    if not rk["geselecteerd"] or rk["verlies_als_eruit"] != rk["verlies_als_eruit"]:
-        # the page says the chance already
-        return re.sub(r"; kans gekozen [^;]*$", ".", str(rk["reden"]))
-    text = leave_out_text(rk, ranking.objective) + "."
-    if rk["uitwisselbaar"]:
-        text += " Uitwisselbaar: het verschil is kleiner dan de onzekerheid of dan 1%."
-    if isinstance(rk["dankzij"], str):
-        text += f" Gekozen dankzij: {ranking.constraints.describe(rk['dankzij'])}."
+    # the page says the chance already, and a selected gemeente's count and reach
+    text = re.sub(r"; kans gekozen [^;]*$", ".", str(rk["reden"]))
+    if rk["geselecteerd"]:
+        text = re.sub(r"^Gekozen: naar schatting [^.;]*[.;]\s*", "", text)
+        text = text[:1].upper() + text[1:]
     return text
 
 
@@ -293,9 +294,8 @@ def chance_text(rk: pd.Series, naam: str = "de gemeente") -> str:
     """
     p = float(rk["kans_geselecteerd"])
     head = (
-        f"Als de selectie opnieuw wordt gemaakt in elke doorrekening, is {naam} gekozen in "
-        f"{nl_prob(p)} ervan"
-        + (f" (± {nl_pct(se)})." if (se := float(rk["kans_geselecteerd_se"])) >= 0.005 else ".")
+        f"Als de selectie opnieuw wordt gemaakt met de aannames telkens anders binnen hun "
+        f"bereik, is {naam} er in {nl_prob(p)} van de gevallen bij."
     )
     local = float(rk["kans_rho_vast"])
     rho = float(rk["kans_aantallen_vast"])
@@ -303,12 +303,15 @@ def chance_text(rk: pd.Series, naam: str = "de gemeente") -> str:
     if not (spread_local == spread_local and spread_rho == spread_rho):  # not computed
         why = ""
     elif p * (1 - p) < 1e-4:
-        why = "In vrijwel elke doorrekening valt de keuze hetzelfde uit."
+        why = "De keuze valt vrijwel altijd hetzelfde uit."
     elif spread_local >= spread_rho:
-        why = "Dat komt vooral door de onzekerheid in de aantallen per gemeente, niet door ρ."
+        why = (
+            "Dat hangt vooral af van de onzekerheid in de aantallen per gemeente, niet van de "
+            "aanname over het bereik in de regio."
+        )
     else:
         why = (
-            "Dat komt vooral door de aanname over het bereik in de regio (ρ), niet door de "
+            "Dat hangt vooral af van de aanname over het bereik in de regio, niet van de "
             "aantallen per gemeente."
         )
     return f"{head} {why}".strip()

@@ -146,7 +146,13 @@ def definition_lines(card: Any, year: int | None, *, full: bool = False) -> list
     for term, text in card.definitions.items():
         if term == "lokaal" and not card.uses_local_factor:
             continue  # the card does not use the local factor
-        lines.append(f"{labels.get(term, term)}: {text}")
+        label = labels.get(term, term)
+        # the card's text may start with its symbol ("W: …") or repeat the label
+        if m := re.match(r"([A-Za-z]{1,3}):\s*", text):
+            label, text = f"{label} ({m.group(1)})", text[m.end() :]
+        elif text.lower().startswith(label.lower() + ":"):
+            text = text[len(label) + 1 :].lstrip()
+        lines.append(f"{label}: {text}")
     if card.age_source:
         lines.append(f"Leeftijdsgrenzen: {card.age_source}")
     return lines

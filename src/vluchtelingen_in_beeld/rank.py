@@ -30,7 +30,15 @@ import pandas as pd
 
 from vluchtelingen_in_beeld.errors import ConfigError, InfeasibleError, VibError
 from vluchtelingen_in_beeld.estimate import Estimate, sample_rate
-from vluchtelingen_in_beeld.fmt import nl_about, nl_dec, nl_pct, nl_prob
+from vluchtelingen_in_beeld.fmt import (
+    is_small,
+    nl_about,
+    nl_dec,
+    nl_list,
+    nl_pct,
+    nl_prob,
+    nl_share,
+)
 from vluchtelingen_in_beeld.method import MethodCard
 from vluchtelingen_in_beeld.selection import (
     REGION_COLUMNS,
@@ -187,6 +195,7 @@ CONTRACT = [
 SWAP_COLUMNS = [
     "verlies_als_eruit",
     "vervanger",
+    "ook_eruit",
     "verlies_als_erin",
     "valt_af",
     "uitwisselbaar",
@@ -220,7 +229,20 @@ EXTRA = [
 
 
 def _names(frame: pd.DataFrame, codes: set[str] | list[str]) -> str:
-    return ", ".join(frame.loc[sorted(codes), "gemeentenaam"])
+    """Names for a table cell, ``; ``-separated; :func:`said` writes them as prose.
+
+    A name may hold a comma or "en" ("Nuenen, Gerwen en Nederwetten").
+    """
+    return NAME_SEP.join(frame.loc[sorted(codes), "gemeentenaam"])
+
+
+#: Between gemeente names in one table cell.
+NAME_SEP = "; "
+
+
+def said(names: str) -> str:
+    """A cell of names (:func:`_names`) as Dutch prose: ``A; B; C`` -> ``A, B en C``."""
+    return nl_list([n for n in str(names).split(NAME_SEP) if n])
 
 
 def rank(
@@ -421,11 +443,17 @@ def _swaps(
     base_draws = problem.objective_of(base_idx, all_values)
 
     def measure(
-        cc: Constraints, loss: str, partner: str, moved: Callable[[set[str]], set[str]], fail: str
+        cc: Constraints,
+        loss: str,
+        partner: str,
+        moved: Callable[[set[str]], set[str]],
+        fail: str,
+        out_code: str = "",
     ) -> dict[str, Any]:
         """The row of one swap: the ``loss`` column, and ``partner``, the names ``moved`` gives.
 
-        ``moved`` takes the re-solved selection and returns who came in or went out.
+        ``moved`` takes the re-solved selection and returns who came in or went out; with
+        ``out_code`` (the gemeente left out), ``ook_eruit`` names who else had to go.
         """
         solved = try_solve(problem.under(cc), values)
         if solved is None:
@@ -435,9 +463,11 @@ def _swaps(
         diff = np.asarray(base_draws - problem.objective_of(idx, all_values))
         lost = objective - obj
         se = float(np.std(diff, ddof=1) / np.sqrt(len(diff)))
+        also = {"ook_eruit": _names(frame, chosen - now - {out_code})} if out_code else {}
         return {
             loss: lost,
             partner: _names(frame, moved(now)),
+            **also,
             "uitwisselbaar": bool(lost < se or lost < NEAR_SHARE * objective),
             "verschil_se": se,
             "doorrekeningen_eens": float(np.mean(diff > 0)),
@@ -451,6 +481,7 @@ def _swaps(
             "vervanger",
             lambda now: now - chosen,
             "zonder deze gemeente",
+            out_code=code,
         )
     reach = pd.Series(rd.reach.mean(axis=0), index=codes)
     eligible = reach.drop(index=[x for x in (*chosen, *c.exclude) if x in reach.index])
@@ -467,10 +498,10 @@ def _swaps(
 
 
 def _come(names: str) -> str:
-    """``komt X`` or ``komen X, Y`` (who comes in instead)."""
+    """``komt X`` or ``komen X en Y`` (who comes in instead)."""
     if not names:
         return "komt niemand anders"
-    return f"{'komen' if ',' in names else 'komt'} {names}"
+    return f"{'komen' if NAME_SEP in names else 'komt'} {said(names)}"
 
 
 def leave_out_text(r: pd.Series, objective: float) -> str:
@@ -479,11 +510,29 @@ def leave_out_text(r: pd.Series, objective: float) -> str:
     ``Zonder Hoorn bereikt de selectie 7 mensen minder (0%); dan komt Dijk en Waard erin``.
     """
     loss = r["verlies_als_eruit"]
-    share = nl_pct(loss / objective) if objective else "–"
+    share = nl_share(loss / objective) if objective else "–"
+    also = r.get("ook_eruit")
+    swap = f"dan {_come(r['vervanger'])} erin" + (
+        f" en {_go(str(also))} er ook uit" if isinstance(also, str) and also else ""
+    )
+    if is_small(loss):
+        return f"Zonder {r['gemeentenaam']} bereikt de selectie vrijwel evenveel mensen; {swap}"
     return (
         f"Zonder {r['gemeentenaam']} bereikt de selectie {nl_about(loss)} mensen minder "
-        f"({share}); dan {_come(r['vervanger'])} erin"
+        f"({share}); {swap}"
     )
+
+
+def why_near(r: Any, loss: str) -> str:
+    """Why a swap counts as a near-tie: which of the two criteria of :func:`_swaps` holds."""
+    if float(r[loss]) < float(r["verschil_se"]):
+        return "het verschil is kleiner dan de onzekerheid van de schatting"
+    return "het verschil is minder dan 1% van wat de selectie bereikt"
+
+
+def _go(names: str) -> str:
+    """``gaat X`` or ``gaan X en Y`` (who else goes out)."""
+    return f"{'gaan' if NAME_SEP in names else 'gaat'} {said(names)}"
 
 
 def _reasons(
@@ -505,7 +554,7 @@ def _reasons(
     weakest = on_merit.sort_values("bereik").iloc[0] if len(on_merit) else None
 
     def pct(x: float) -> str:
-        return nl_pct(x / objective) if objective else "–"
+        return nl_share(x / objective) if objective else "–"
 
     for code, r in t.iterrows():
         kans = nl_prob(r["kans_geselecteerd"])
@@ -521,7 +570,7 @@ def _reasons(
                 text += f". {leave_out_text(r, objective)}"
                 if r["uitwisselbaar"]:
                     text += (
-                        " (uitwisselbaar: het verschil is kleiner dan de onzekerheid of dan 1%; "
+                        f" (uitwisselbaar: {why_near(r, 'verlies_als_eruit')}; "
                         f"in {nl_pct(r['doorrekeningen_eens'])} van de doorrekeningen is "
                         f"{r['gemeentenaam']} de betere keus)"
                     )
@@ -550,10 +599,11 @@ def _reasons(
         if pd.notna(r["verlies_als_erin"]):
             swap = (
                 f"erin gedwongen bereikt de selectie {nl_about(r['verlies_als_erin'])} mensen "
-                f"minder ({pct(r['verlies_als_erin'])}) en valt {r['valt_af']} af"
+                f"minder ({pct(r['verlies_als_erin'])}) en "
+                f"{'vallen' if NAME_SEP in str(r['valt_af']) else 'valt'} {said(r['valt_af'])} af"
             )
             if r["uitwisselbaar"]:
-                swap += " (uitwisselbaar: het verschil is kleiner dan de onzekerheid of dan 1%)"
+                swap += f" (uitwisselbaar: {why_near(r, 'verlies_als_erin')})"
         else:
             swap = ""
         smaller = weakest is not None and r["bereik"] < weakest["bereik"]

@@ -26,6 +26,7 @@ from vluchtelingen_in_beeld.fmt import (
     nl_prob,
     nl_rate,
 )
+from vluchtelingen_in_beeld.rank import said
 
 
 def _about_dec(x: Any) -> str:
@@ -58,6 +59,7 @@ def environment() -> Any:
         whole=nl_int,
     )
     env.tests["small"] = is_small
+    env.filters["names"] = said
     return env
 
 

@@ -210,7 +210,7 @@ def _report(result: Any, written: list[Path], notes: bool = True, origin: Any = 
             click.echo(f"Noot: {note}")
     if (origin or result.origin).is_snapshot:
         click.echo("Let op: gemaakt uit een snapshot, geen echte CBS-cijfers; de waarschuwing "
-                   "van de snapshot staat in het manifest en op elke pagina.")
+                   "van de snapshot staat in elke uitvoer en in het manifest.")
     for p in written:
         click.echo(f"geschreven: {p}")
 
