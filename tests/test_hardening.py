@@ -612,3 +612,32 @@ def test_a_pdok_answer_without_crs_is_read_in_the_crs_it_was_asked_for(
         codes = [f["properties"]["statcode"] for f in served["features"]]
         b = load_boundaries(Session(settings), 2023, codes)
         assert len(b.frame) == 342 and b.frame.crs.to_epsg() == 28992
+
+
+# --- what live services do that the replay now does too ----------------------------------------
+
+
+def test_an_answer_after_a_redirect_is_read_whole(fresh_replay, tmp_path):
+    """requests follows a 302 through the guarded send; the final answer's body was read
+    there, and used to be read a second time, empty (no retry here: a retry would hide it)."""
+    session = Session(make_settings(fresh_replay.url, tmp_path / "store", retries=0))
+    get_metadata(session, "85984NED")
+    fresh_replay.faults.append(Fault("redirect", match="TypedDataSet", times=1))
+    x = fetch(session, KWB_NL)
+    assert len(x.frame) == 1 and x.frame["WijkenEnBuurten"].iloc[0].startswith("NL")
+    assert any("via=redirect" in p for p in fresh_replay.requests)
+
+
+def test_a_body_shorter_than_its_content_length_is_retried(fresh_replay, tmp_path):
+    session = Session(make_settings(fresh_replay.url, tmp_path / "store", backoff=0.01))
+    get_metadata(session, "85984NED")
+    fresh_replay.faults.append(Fault("short_body", match="TypedDataSet", times=1))
+    x = fetch(session, KWB_NL)  # the first answer broke off; the retry is whole
+    assert len(x.frame) == 1
+    fresh_replay.faults.append(Fault("short_body", match="TypedDataSet", times=None))
+    again = Session(make_settings(fresh_replay.url, tmp_path / "store2", retries=1,
+                                  backoff=0.01))  # fmt: skip
+    get_metadata(again, "85984NED")
+    with pytest.raises(CbsUnavailableError, match=r"after 2 attempt\(s\): connection failed"):
+        fetch(again, KWB_NL)
+    assert not list((tmp_path / "store2").rglob("rows.parquet"))

@@ -20,6 +20,7 @@ every failure into a bare ``requests`` error; this module adds all of that:
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import threading
@@ -30,6 +31,7 @@ from typing import Any, TypeVar
 
 import cbsodata
 import requests
+import urllib3
 from cbsodata import cbsodata3 as _cbs
 
 from vluchtelingen_in_beeld.errors import (
@@ -112,6 +114,10 @@ class _GuardedSession(requests.Session):
         kwargs["stream"] = True
         start = time.monotonic()
         response = super().send(request, **kwargs)
+        if response._content_consumed:
+            # a redirect: requests followed it through this method, which read the final
+            # answer already (reading its raw stream again would give an empty body)
+            return response
         body = bytearray()
         try:
             while True:
@@ -121,7 +127,13 @@ class _GuardedSession(requests.Session):
                     raise requests.Timeout(
                         f"the answer did not complete within {guard.request_deadline:g} s"
                     )
-                chunk = response.raw.read1(65536, decode_content=True)
+                try:
+                    chunk = response.raw.read1(65536, decode_content=True)
+                except (urllib3.exceptions.HTTPError, http.client.HTTPException) as exc:
+                    # e.g. a body shorter than its Content-Length: transient, retried
+                    raise requests.exceptions.ChunkedEncodingError(
+                        f"the answer broke off ({exc.__class__.__name__}: {exc})"
+                    ) from None
                 if not chunk:
                     break
                 body += chunk

@@ -68,7 +68,9 @@ class Fault:
     - ``"next_loop"``: an ``odata.nextLink`` that points to the request itself;
     - ``"rows_not_objects"`` (``{"value": ["a", "b"]}``), ``"no_value"`` (``{"foo": 1}``),
       ``"empty_list"`` (``{"value": []}``): answers of the wrong shape;
-    - ``"redirect_loop"``: a 302 to the same URL;
+    - ``"redirect_loop"``: a 302 to the same URL; ``"redirect"``: one 302 to the same
+      resource (a query parameter added); ``"short_body"``: a Content-Length the body does
+      not reach, then the connection closes;
     - ``"429"``: HTTP 429 with ``Retry-After: seconds``;
     - ``"rewrite"``: the normal answer with its page of rows passed through ``rows``
       (answers of the right shape with bad content: a row missing, a negative count …;
@@ -269,6 +271,22 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         if kind == "next_loop":
             self._send(200, {"value": [], "odata.nextLink": self._base() + self.path})
+            return True
+        if kind == "redirect":  # once, to the same resource (as a load balancer may)
+            sep = "&" if "?" in self.path else "?"
+            self.send_response(302)
+            self.send_header("Location", f"{self._base()}{self.path}{sep}via=redirect")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
+        if kind == "short_body":  # promises more than it sends, then closes
+            body = json.dumps({"value": []}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body) + 500))
+            self.end_headers()
+            self.wfile.write(body)
+            self.close_connection = True
             return True
         if kind == "redirect_loop":
             self.send_response(302)
