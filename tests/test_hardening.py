@@ -547,6 +547,8 @@ def _first(change):  # type: ignore[no-untyped-def]
         ("text", _first(lambda r: r.update(Inwonertal_52="abc")), "not a number"),
         ("column", lambda rows: [{k: v for k, v in r.items() if k != "Inwonertal_52"}
                                  for r in rows], "lacks the column(s) Inwonertal_52"),
+        ("region", lambda rows: [r for r in rows if r["RegioS"].strip() != "GM0014"],
+         "lacks the rows of RegioS GM0014 (Groningen)"),
     ],
 )  # fmt: skip
 def test_bad_content_is_refused_and_never_stored(fresh_replay, tmp_path, name, rewrite, says):
@@ -560,7 +562,7 @@ def test_bad_content_is_refused_and_never_stored(fresh_replay, tmp_path, name, r
     with pytest.raises(CbsError, match=r"86059NED: .*" + re.escape(says)) as err:
         fetch(session, GEMEENTEN_2025)
     assert "nothing was stored" in str(err.value)
-    if name != "column":
+    if name not in ("column", "region"):
         assert "RegioS GM" in str(err.value)  # the first offending row, by its keys
     assert not list((tmp_path / "store").rglob("rows.parquet"))
     again = Session(make_settings(fresh_replay.url, tmp_path / "store"))
@@ -641,3 +643,31 @@ def test_a_body_shorter_than_its_content_length_is_retried(fresh_replay, tmp_pat
     with pytest.raises(CbsUnavailableError, match=r"after 2 attempt\(s\): connection failed"):
         fetch(again, KWB_NL)
     assert not list((tmp_path / "store2").rglob("rows.parquet"))
+
+
+def test_estimate_never_overwrites_a_users_file_beside_its_output(statline, tmp_path):
+    """`--out x.csv` writes x_nederland.csv and x_gevoeligheid.csv beside it: they may only
+    replace what an earlier call wrote, never a file the user keeps there."""
+    env = {"VIB_DATA_DIR": str(tmp_path / "store")}
+    out = tmp_path / "x.csv"
+    args = ["estimate", "--snapshot", str(statline), "--draws", "100", "--out", str(out)]
+    assert cli(*args, env=env).exit_code == 0
+    assert cli(*args, env=env).exit_code == 0  # its own companions: replaced
+    mine = tmp_path / "x_gevoeligheid.csv"
+    mine.write_text("mijn eigen aantekeningen\n", "utf-8")
+    r = cli(*args, env=env)
+    assert r.exit_code != 0 and "x_gevoeligheid.csv would replace a file" in r.output
+    assert mine.read_text("utf-8") == "mijn eigen aantekeningen\n"
+    other = tmp_path / "y.csv"
+    (tmp_path / "y_nederland.csv").write_text("van iemand anders\n", "utf-8")
+    r = cli("estimate", "--snapshot", str(statline), "--out", str(other), env=env)
+    assert r.exit_code != 0 and "y_nederland.csv" in r.output and not other.exists()
+
+
+def test_pitch_choices_that_cannot_be_meant_are_refused_before_any_work(tmp_path):
+    env = {"VIB_DATA_DIR": str(tmp_path / "empty")}
+    r = cli("pitch", "Zwolle", "--all", "--offline", env=env)
+    assert r.exit_code != 0 and "--all already makes a page for every gemeente" in r.output
+    r = cli("pitch", "--top", "0", "--offline", env=env)
+    assert r.exit_code != 0 and "--top must be at least 1" in r.output
+    assert not (tmp_path / "empty").exists()

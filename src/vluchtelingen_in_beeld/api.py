@@ -50,17 +50,35 @@ def choose_year(
     return latest_year(session, card if isinstance(card, MethodCard) else load_card(card))
 
 
+def check_pitch_choice(
+    gemeenten: Sequence[str] = (), *, top: int | None = None, all_: bool = False
+) -> None:
+    """Refuse, before any work, a choice of pitch pages that cannot be meant."""
+    if all_ and (gemeenten or top is not None):
+        named = "gemeenten" if gemeenten else "--top"
+        raise ConfigError(f"--all already makes a page for every gemeente; drop the {named}.")
+    if top is not None and top < 1:
+        raise ConfigError(f"--top must be at least 1, got {top}.")
+    if not (all_ or gemeenten or top is not None):
+        raise ConfigError("Name at least one gemeente, or use --top N or --all.")
+
+
 def pitch_codes(
     result: YearResult, gemeenten: Sequence[str] = (), *, top: int | None = None, all_: bool = False
 ) -> list[str]:
     """Which gemeenten get a page: named ones, the selected top ``top``, or all."""
+    check_pitch_choice(gemeenten, top=top, all_=all_)
     if all_:
         return list(result.ranking.table["gemeentecode"])
     codes = result.names().resolve_all(gemeenten) if gemeenten else []
     if top is not None:
-        if top < 1:
-            raise ConfigError(f"--top must be at least 1, got {top}.")
         chosen = len(result.ranking.selected)
+        total = len(result.ranking.table)
+        if top > total:
+            raise ConfigError(
+                f"--top {top} asks for more pages than there are gemeenten ({total}); use "
+                "--all for a page for every gemeente."
+            )
         if top > chosen:
             raise ConfigError(
                 f"--top {top} asks for more pages than the {chosen} selected gemeenten; raise "

@@ -587,6 +587,7 @@ def fetch(session: Session, query: Query) -> Extract:
     check_values(query, meta, rows)
     frame = rows_to_frame(rows, meta, query.measures)
     check_answer(query, meta, frame)
+    check_complete(session, query, meta, frame)
     buf = io.BytesIO()
     frame.to_parquet(buf, index=False)
     n_measures = len(query.measures) or len(meta.topics())
@@ -732,6 +733,39 @@ def check_answer(query: Query, meta: TableMeta, frame: pd.DataFrame) -> None:
                 f"{query.table}: the server answered rows for {dim} {', '.join(bad[:5])}, "
                 f"outside the asked {', '.join(prefixes)}; nothing was stored."
             )
+
+
+#: At most this many missing regions are asked for again to tell a cut answer from a gap.
+MAX_PROBE = 25
+
+
+def check_complete(session: Session, query: Query, meta: TableMeta, frame: pd.DataFrame) -> None:
+    """Refuse an answer that lacks regions the table has, before it is stored.
+
+    Every key of a ``startswith`` dimension that the metadata lists should be in the
+    answer. A table's region list spans all its periods, so a region may legitimately
+    have no rows in the period asked (a gemeente merged away); the missing keys are
+    therefore asked for once more on their own: if the table answers rows for them, the
+    first answer was cut and is refused; if not, they are a real gap.
+    """
+    for dim, prefixes in query.prefixes:
+        expected = {k for k in meta.keys(dim) if k.startswith(tuple(prefixes))}
+        missing = sorted(expected - set(frame[dim].dropna()))
+        if not missing:
+            continue
+        keys = {d: list(v) for d, v in query.keys}
+        probe = Query.make(query.table, {**keys, dim: missing[:MAX_PROBE]}, None, query.measures)
+        rows = _download(session, probe, meta)
+        if rows:
+            found = sorted({str(r.get(dim, "")).strip() for r in rows})
+            titles = meta.titles(dim)
+            named = ", ".join(f"{k} ({titles.get(k, '?')})" for k in found[:5])
+            raise CbsError(
+                f"{query.table}: the answer lacks the rows of {dim} {named}"
+                f"{' …' if len(found) > 5 else ''}, which the table has (asked for alone, they "
+                "came); nothing was stored. Try again later."
+            )
+        log.info("%s: no rows for %s %s in this period", query.table, dim, ", ".join(missing[:10]))
 
 
 def check_rows(extract: Extract, expected: int | None = None) -> None:

@@ -307,14 +307,14 @@ def rank(year: int | None, compare: str | None, out: Path | None, method_card: s
     from vluchtelingen_in_beeld.output import check_table_path, write_ranking
     from vluchtelingen_in_beeld.year import build_year
 
-    out = _checked_out(out)
+    out = _checked_out(out, "ranking")
     selection = selection_overrides(kw)
     choice = {k: kw.pop(k) for k in ("n", "include", "exclude", "draws", "seed")}
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
     with _session(kw) as session:
         result = build_year(session, year, method_card, selection=selection, shapes=gpkg,
                             **choice)
-        out = out or check_table_path(Path("maps") / f"rangorde_{result.year}.csv")
+        out = out or check_table_path(Path("maps") / f"rangorde_{result.year}.csv", "ranking")
         written = write_ranking(result, out, compare=compare is not None)
     for line in rank_lines(result, compare=compare is not None):
         click.echo(line)
@@ -340,11 +340,11 @@ def regions(year: int | None, level: str, method_card: str | None, draws: int | 
     from vluchtelingen_in_beeld.output import check_table_path, write_regions
     from vluchtelingen_in_beeld.year import build_year
 
-    out = _checked_out(out)
+    out = _checked_out(out, "regions")
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
     with _session(kw) as session:
         result = build_year(session, year, method_card, draws=draws, seed=seed, shapes=gpkg)
-        out = out or check_table_path(Path("maps") / f"regio_{level}_{result.year}.csv")
+        out = out or check_table_path(Path("maps") / f"regio_{level}_{result.year}.csv", "regions")
         written = write_regions(result, level, out)
     frame = result.totals(level)
     click.echo(f"{len(frame)} gebieden ({level}), {result.year}:")
@@ -428,15 +428,14 @@ def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: b
 
     Example: vib pitch "Den Haag" Zwolle --year 2025 --snapshot ../shared/data/statline
     """
-    from vluchtelingen_in_beeld.api import pitch_codes
+    from vluchtelingen_in_beeld.api import check_pitch_choice, pitch_codes
     from vluchtelingen_in_beeld.output import check_writable, write_pitch
     from vluchtelingen_in_beeld.year import build_year
 
-    if out is not None and out.exists() and not out.is_dir():
+    if out is not None and check_writable(out, "pitch folder").exists() and not out.is_dir():
         raise click.BadParameter(f"{out} is a file; give a folder.", param_hint="--out")
-    if out is not None:
-        check_writable(out, "pitch folder")
     sender = sender_of(afzender)
+    check_pitch_choice(gemeenten, top=top, all_=all_)
     with _session(kw, boundaries) as session:
         result = build_year(session, year, method_card, draws=draws, seed=seed, n=n, shapes=True,
                             boundaries=_file(boundaries), boundary_year=boundary_year)

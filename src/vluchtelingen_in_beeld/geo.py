@@ -421,7 +421,8 @@ def _checked(
             f"Data of {data_year} does not match the gemeente boundaries of {year}: "
             f"{report.describe()}. Boundary years available here: "
             f"{', '.join(map(str, available)) or 'none known'}. Use the boundaries of the "
-            "data's year, or translate codes across herindelingen with a crosswalk."
+            "data's year, or translate codes across herindelingen with a crosswalk. If both "
+            "are of one indeling, a stored answer may be incomplete: run again with --refresh."
         )
     return Boundaries(year, data_year, frame, report, prov, notes)
 

@@ -40,8 +40,22 @@ if TYPE_CHECKING:
 TABLE_FORMATS = (".csv", ".xlsx", ".parquet", ".gpkg")
 
 
-def check_table_path(path: Path) -> Path:
-    """Raise early (before any work) if ``path`` is not a table we can write."""
+#: The companion tables each writer puts beside a ``.csv`` or ``.parquet`` (``x_<name>``).
+COMPANIONS = {
+    "estimate": ("nederland", "gevoeligheid"),
+    "ranking": ("prijzen", "samenvatting", "trajecten", "gevoeligheid", "vergelijking_2009"),
+    "regions": (),
+}
+
+
+def check_table_path(path: Path, kind: str = "estimate") -> Path:
+    """Raise early (before any work) if ``path`` is not a table we can write.
+
+    Its companions (:data:`COMPANIONS` of ``kind``) may replace only files that an earlier
+    call wrote there (listed in ``path``'s manifest): never a file of the same name that
+    the user keeps beside it.
+    """
+    path = Path(path)
     if path.suffix.lower() not in TABLE_FORMATS:
         raise ConfigError(
             f"Cannot write {path}: the extension decides the format; use one of "
@@ -56,6 +70,15 @@ def check_table_path(path: Path) -> Path:
             f"Cannot write {path}: its national table {national} would replace a folder."
         )
     check_writable(national, "table")
+    if path.suffix.lower() in (".csv", ".parquet"):
+        ours = earlier_outputs(sidecar(path))
+        for name in COMPANIONS.get(kind, ()):
+            side = companion_path(path, name)
+            if side.exists() and side.name not in ours:
+                raise ConfigError(
+                    f"Cannot write {path}: its companion table {side.name} would replace a file "
+                    "that vib did not write there. Move that file, or choose another --out."
+                )
     return path
 
 
@@ -603,7 +626,7 @@ def _year_record(
 
 def write_ranking(result: YearResult, path: Path, *, compare: bool = False) -> list[Path]:
     """The ranking (and with ``compare`` the 2009 reference today) with its manifest."""
-    check_table_path(path)
+    check_table_path(path, "ranking")
     ranking = result.ranking
     rec = _year_record(
         result,
@@ -632,7 +655,7 @@ def write_ranking(result: YearResult, path: Path, *, compare: bool = False) -> l
 
 def write_regions(result: YearResult, level: str, path: Path) -> list[Path]:
     """The estimate per region of ``level`` with its manifest (``.gpkg``: dissolved areas)."""
-    check_table_path(path)
+    check_table_path(path, "regions")
     frame = result.totals(level)
     rec = _year_record(result, f"regions:{level}", len(frame), {"level": level})
     geometry = None

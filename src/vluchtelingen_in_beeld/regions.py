@@ -186,7 +186,9 @@ def region_totals(est: Any, regions: Regions, level: str) -> pd.DataFrame:
     if membership.isna().any():
         lost = membership.index[membership.isna()]
         raise DataCoverageError(
-            f"{len(lost)} gemeente(n) of the estimate have no {level}: {', '.join(lost[:10])}."
+            f"{len(lost)} gemeente(n) of the estimate have no {level}: {', '.join(lost[:10])}. "
+            "If the data and the region table are of one year, a stored answer may be "
+            "incomplete: run again with --refresh."
         )
     cols = [c for c in SUM_COLUMNS if c in table.columns]
     sums = table[cols].groupby(membership).sum(min_count=1)
@@ -218,5 +220,6 @@ def _check_provincie_totals(sums: pd.Series, cbs: pd.Series, table: str) -> None
         )
         raise DataCoverageError(
             f"The gemeenten that {table} puts in each provincie do not add up to CBS's own "
-            f"provincie rows ({shown}). The region table and the data must be of the same year."
+            f"provincie rows ({shown}). The region table and the data must be of the same year; "
+            "if they are, a stored answer may be incomplete: run again with --refresh."
         )

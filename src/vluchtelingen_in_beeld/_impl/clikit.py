@@ -271,10 +271,10 @@ def quiet_logs(quiet: bool) -> None:
 
 
 
-def _checked_out(out: Path | None) -> Path | None:
+def _checked_out(out: Path | None, kind: str = "estimate") -> Path | None:
     from vluchtelingen_in_beeld.output import check_table_path
 
-    return check_table_path(out) if out is not None else None
+    return check_table_path(out, kind) if out is not None else None
 
 
 def _cap(value: str | None) -> int | None:
