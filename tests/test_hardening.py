@@ -671,3 +671,24 @@ def test_pitch_choices_that_cannot_be_meant_are_refused_before_any_work(tmp_path
     r = cli("pitch", "--top", "0", "--offline", env=env)
     assert r.exit_code != 0 and "--top must be at least 1" in r.output
     assert not (tmp_path / "empty").exists()
+
+
+def test_snapshot_save_never_replaces_a_folder_it_did_not_write(replay, tmp_path):
+    to = tmp_path / "snap"
+    env = {"VIB_DATA_DIR": str(tmp_path / "store"), "VIB_CBS_URL": replay.url}
+    args = ["snapshot", "save", "86059NED", "--to", str(to)]
+    assert cli(*args, env=env).exit_code == 0
+    assert (to / "86059NED" / ".vib-snapshot").is_file()
+    assert cli(*args, env=env).exit_code == 0  # its own folder: replaced
+    (to / "86059NED" / ".vib-snapshot").unlink()
+    (to / "86059NED" / "notes.txt").write_text("mijn notities\n", "utf-8")
+    r = cli(*args, env=env)
+    assert r.exit_code != 0 and "did not write" in r.output and "notes.txt" in r.output
+    assert (to / "86059NED" / "notes.txt").read_text("utf-8") == "mijn notities\n"
+    for bad in ([""], ["../x"]):
+        r = cli("snapshot", "save", *bad, "--to", str(to), env=env)
+        assert r.exit_code != 0 and "is not a CBS table id" in r.output
+    r = cli("snapshot", "save", "86059NED", "--to", str(tmp_path / "s2"), "--boundary-year",
+            "1800", env=env)  # fmt: skip
+    assert r.exit_code != 0 and "1800 is not in the range" in r.output
+    assert not (tmp_path / "s2").exists()  # refused before anything was written

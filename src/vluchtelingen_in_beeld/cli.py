@@ -17,6 +17,7 @@ from vluchtelingen_in_beeld import __version__
 from vluchtelingen_in_beeld._impl.clikit import (
     CONTEXT,
     SCHEMES,
+    YEARS,
     _checked_out,
     _file,
     _report,
@@ -137,7 +138,7 @@ def snapshot() -> None:
 @click.option("--year", "years", type=int, multiple=True, help="Only these years (repeatable).")
 @click.option("--filter", "filters", default=None, help="Extra OData $filter on the rows.")
 @click.option("--all", "whole", is_flag=True, help="Allow saving a large table whole.")
-@click.option("--boundary-year", "boundary_years", type=int, multiple=True,
+@click.option("--boundary-year", "boundary_years", type=YEARS, multiple=True,
               help="Also save PDOK gemeente boundaries of this year into geo/ (repeatable).")
 @data_options
 @handles_errors

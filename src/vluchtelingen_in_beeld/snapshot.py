@@ -193,6 +193,38 @@ def snapshot_warnings(folder: Path | str) -> dict[str, str]:
     return out
 
 
+#: Written into every table folder `vib snapshot save` makes: it may replace that folder.
+MARKER = ".vib-snapshot"
+_TABLE_ID = re.compile(r"[0-9A-Za-z]{4,16}")
+
+
+def check_snapshot_target(to: Path | str, tables: Sequence[str]) -> None:
+    """Refuse, before any work, a bad table id or a table folder that is not ours to replace.
+
+    ``TO/TABLE`` is replaced whole; that is allowed only when it does not exist, is empty,
+    or holds this tool's marker (an earlier ``vib snapshot save``).
+    """
+    to = Path(to)
+    for table in tables:
+        if not _TABLE_ID.fullmatch(table.strip()):
+            raise ConfigError(
+                f"{table!r} is not a CBS table id; ids look like 85458NED (see `vib tables`)."
+            )
+        final = to / table.strip().upper()
+        if not final.exists():
+            continue
+        if not final.is_dir():
+            raise ConfigError(f"{final} is a file; the table's folder would replace it.")
+        # what is plainly not a table file first: that is what a replace would lose
+        present = sorted((p.name for p in final.iterdir()), key=lambda n: (n.endswith(".json"), n))
+        if present and MARKER not in present:
+            shown = ", ".join(present[:5]) + (" …" if len(present) > 5 else "")
+            raise ConfigError(
+                f"{final} holds files that vib snapshot save did not write ({shown}); it "
+                "would replace the folder. Give another --to, or move them."
+            )
+
+
 def save_snapshot(
     session: Session,
     tables: Sequence[str],
@@ -210,6 +242,7 @@ def save_snapshot(
     """
     settings = session.settings
     to = Path(to)
+    check_snapshot_target(to, tables)
     to.mkdir(parents=True, exist_ok=True)
     saved = []
     for table in tables:
@@ -263,6 +296,7 @@ def save_snapshot(
                 (work / f"{name}.json").write_text(
                     json.dumps(value, indent=2, ensure_ascii=False), encoding="utf-8"
                 )
+            (work / MARKER).write_text("vluchtelingen-in-beeld snapshot save\n", "utf-8")
             final = to / table
             if final.exists():
                 shutil.rmtree(final)

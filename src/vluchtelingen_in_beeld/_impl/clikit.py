@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from vluchtelingen_in_beeld.sender import Sender
     from vluchtelingen_in_beeld.year import YearResult
 
+#: The years of PDOK's gebiedsindelingen (CBS publishes them from 1995 on).
+YEARS = click.IntRange(1995, 2100)
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 Fn = Callable[..., Any]
 SCHEMES = ("fisher_jenks", "quantiles", "equal_interval", "natural_breaks", "jenks_caspall",
@@ -122,7 +124,7 @@ boundary_options = _apply(
                  help="Local boundaries: a GeoJSON/TopoJSON/GeoPackage file, or a folder of "
                  "gemeente_gegeneraliseerd_<year>.geojson files (default: PDOK, or the "
                  "snapshot's geo/)."),
-    click.option("--boundary-year", type=int, default=None,
+    click.option("--boundary-year", type=YEARS, default=None,
                  help="Use this year's boundaries (its gemeenten must match the data's)."),
 )
 out_option = click.option(
