@@ -85,9 +85,10 @@ def test_retry_after_too_long_is_not_waited_for(fresh_replay, tmp_path):
     session = Session(make_settings(fresh_replay.url, tmp_path / "store"))
     get_metadata(session, "85984NED")
     start = time.monotonic()
-    with pytest.raises(CbsUnavailableError, match="Retry-After"):
+    with pytest.raises(CbsUnavailableError, match="Retry-After") as err:
         fetch(session, KWB_NL)
     assert time.monotonic() - start < 5
+    assert "after 1 attempt(s)" in str(err.value)  # it gave up at once; it says so
 
 
 # --- bad answers never become store entries -------------------------------------------------------
@@ -692,3 +693,19 @@ def test_snapshot_save_never_replaces_a_folder_it_did_not_write(replay, tmp_path
             "1800", env=env)  # fmt: skip
     assert r.exit_code != 0 and "1800 is not in the range" in r.output
     assert not (tmp_path / "s2").exists()  # refused before anything was written
+
+
+def test_too_few_pilots_names_the_constraints_that_ask_for_more(statline, tmp_path):
+    r = cli("rank", "--snapshot", str(statline), "--n", "1", "--draws", "100",
+            env={"VIB_DATA_DIR": str(tmp_path / "store")})  # fmt: skip
+    assert r.exit_code != 0
+    assert "min_per_landsdeel = 1 in each of 4 landsdelen needs 4" in r.output
+    assert "min_klein = 2 needs 2" in r.output
+
+
+def test_an_output_folder_nothing_can_be_created_in_is_refused_before_any_work(tmp_path):
+    """/proc lets root pass os.access but refuses every new folder."""
+    r = cli("run", "--offline", "--out", "/proc/vib-x", env={"VIB_DATA_DIR": str(tmp_path / "s")})
+    assert r.exit_code != 0 and "/proc" in r.output
+    assert "nothing can be created in /proc" in r.output or "not writable" in r.output
+    assert not (tmp_path / "s").exists()  # nothing read, nothing fetched

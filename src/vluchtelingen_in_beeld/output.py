@@ -90,10 +90,29 @@ def check_writable(path: Path, what: str = "output") -> Path:
                 raise ConfigError(f"Cannot write the {what} {path}: {anc} is a file, not a folder.")
             if anc != path and not os.access(anc, os.W_OK | os.X_OK):
                 raise ConfigError(f"Cannot write the {what} {path}: {anc} is not writable.")
+            if anc != path:
+                _probe(anc, path, what)
             break
     if path.exists() and not os.access(path, os.W_OK):
         raise ConfigError(f"Cannot write the {what} {path}: it is not writable.")
     return path
+
+
+def _probe(folder: Path, path: Path, what: str) -> None:
+    """Make and remove an empty folder in ``folder``: whether it can be written.
+
+    The permission bits do not tell: root passes ``os.access`` everywhere, while /proc, a
+    read-only mount or a full disk refuse.
+    """
+    import tempfile
+
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".vib-probe-", dir=folder))
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot write the {what} {path}: nothing can be created in {folder} "
+            f"({exc.strerror or exc})."
+        ) from None
 
 
 def check_file_path(path: Path) -> Path:

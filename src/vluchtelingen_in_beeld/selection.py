@@ -485,6 +485,23 @@ def why_infeasible(
                 f"at most {most} gemeenten, fewer than --n {c.n}. Raise the cap or lower --n."
             )
 
+    floors = []  # constraints that ask for at least some gemeenten, more than --n gives
+    if c.min_per_landsdeel:
+        parts = eligible["landsdeel_code"].nunique()
+        need = c.min_per_landsdeel * parts
+        if need > c.n:
+            floors.append(
+                f"min_per_landsdeel = {c.min_per_landsdeel} in each of {parts} landsdelen "
+                f"needs {need}"
+            )
+    if c.min_klein and c.min_klein > c.n:
+        floors.append(f"min_klein = {c.min_klein} needs {c.min_klein}")
+    if floors:
+        return (
+            f"--n {c.n} is fewer pilots than the constraints ask for: {'; '.join(floors)}. "
+            "Raise --n, or switch those off ('none')."
+        )
+
     def feasible(cc: Constraints) -> bool:
         return try_solve(Problem(frame, cc, pool, cost), values) is not None
 
@@ -496,4 +513,13 @@ def why_infeasible(
             f"{'it' if len(culprits) == 1 else 'one of them'} in the card or on the command "
             "line."
         )
-    return "the constraints together leave no possible selection; loosen one of them."
+    active = [k for k in c.active() if k not in ("include", "exclude")]
+    for i, a in enumerate(active):
+        for b in active[i + 1 :]:
+            if feasible(c.without(a).without(b)):
+                return (
+                    f"{a} ({c.describe(a)}) and {b} ({c.describe(b)}) together leave no "
+                    "possible selection; without both, one exists. Loosen one of them."
+                )
+    named = "; ".join(f"{k} ({c.describe(k)})" for k in c.active()) or "none"
+    return f"the constraints together leave no possible selection ({named}); loosen one of them."

@@ -59,10 +59,11 @@ T = TypeVar("T")
 class _Transient(Exception):
     """A failure worth retrying (``retry_after``: seconds the server asked us to wait)."""
 
-    def __init__(self, reason: str, retry_after: float | None = None):
+    def __init__(self, reason: str, retry_after: float | None = None, attempts: int = 0):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.attempts = attempts  # how many were made, when given up early
 
 
 class _Abandoned(Exception):
@@ -344,7 +345,8 @@ def _retrying(settings: Settings, what: str, call: Callable[[], T]) -> T:
                 if exc.retry_after > MAX_RETRY_AFTER:
                     raise _Transient(
                         f"{exc.reason}; the server asks to wait {exc.retry_after:g} s "
-                        f"(Retry-After), longer than {MAX_RETRY_AFTER:g} s"
+                        f"(Retry-After), longer than {MAX_RETRY_AFTER:g} s",
+                        attempts=attempt,
                     ) from None
                 wait = exc.retry_after
             time.sleep(wait)
@@ -379,7 +381,7 @@ def fetch_endpoint(
         return _retrying(settings, f"CBS {table}/{endpoint or '(listing)'}", once)
     except _Transient as exc:
         last = exc.reason
-    attempts = settings.retries + 1
+        attempts = exc.attempts or settings.retries + 1
     if settings.snapshot_dir is not None:
         raise CbsUnavailableError(
             f"The local server of snapshot {settings.snapshot_dir.name} failed on "
@@ -432,6 +434,7 @@ def get_json(settings: Settings, url: str, params: dict[str, Any], *, what: str)
         return _retrying(settings, what, once)
     except _Transient as exc:
         raise CbsUnavailableError(
-            f"{what}: {url} could not be reached after {settings.retries + 1} attempt(s): "
+            f"{what}: {url} could not be reached after "
+            f"{exc.attempts or settings.retries + 1} attempt(s): "
             f"{exc.reason}. Check the connection, or use --boundaries FILE."
         ) from None
