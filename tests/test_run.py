@@ -346,3 +346,30 @@ def test_slug_and_page_name():
     assert slug("'s-Gravenhage") == "s-gravenhage"
     assert slug("Súdwest-Fryslân") == "sudwest-fryslan"
     assert page_name("GM0363", "Amsterdam") == "GM0363-amsterdam.html"
+
+
+@pytest.mark.parametrize("moment", ["tabellen", "pitch", "kaarten"])
+def test_no_process_of_a_killed_run_is_left_within_2_s(moment, tmp_path_factory, statline):
+    """SIGKILL of `vib run` while it writes its tables, its pages and its maps: within 2 s
+    no process of it is left (the map workers get SIGKILL from the kernel with their
+    parent, and watch it besides)."""
+    root = tmp_path_factory.mktemp(f"kill-{moment}")
+    out = root / "uit"
+    env = {**os.environ, "VIB_DATA_DIR": str(root / "store"), "VIB_RETRIES": "0"}
+    cmd = [sys.executable, "-m", "vluchtelingen_in_beeld", "run", "--snapshot", str(statline),
+           "--out", str(out), "--draws", "200"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    reached = False
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any((p / moment).is_dir() for p in root.glob(".uit.tmp-*")):
+            reached = True
+            break
+        time.sleep(0.01)
+    assert reached, f"the run finished before it reached {moment}"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    left = survivors(str(out), timeout=2)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"processes {left} of the run killed at {moment} are still running"

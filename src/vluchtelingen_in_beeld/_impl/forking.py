@@ -26,8 +26,11 @@ def _exit_with_parent(parent: int) -> None:
 
     A parent that is killed (SIGKILL, or SIGTERM without clean-up) cannot shut its pool
     down; its workers would wait for ever on a pipe nobody reads, each holding a copy of
-    the year in memory. A daemon thread watches the parent and ends the worker at once.
+    the year in memory. On Linux the kernel sends the worker SIGKILL when its parent dies
+    (``prctl(PR_SET_PDEATHSIG)``); everywhere, a daemon thread also watches the parent and
+    ends the worker (this covers a parent that died before the worker could ask).
     """
+    _kill_with_parent()
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -35,6 +38,26 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="vib-parent-watch", daemon=True).start()
+
+
+#: prctl(2) option: the signal this process gets when its parent dies (Linux).
+PR_SET_PDEATHSIG = 1
+
+
+def _kill_with_parent() -> None:
+    """Ask the Linux kernel for SIGKILL when the parent dies; elsewhere, nothing."""
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - no libc prctl: the thread watches
+        pass
 
 
 def can_fork() -> bool:
