@@ -709,3 +709,24 @@ def test_an_output_folder_nothing_can_be_created_in_is_refused_before_any_work(t
     assert r.exit_code != 0 and "/proc" in r.output
     assert "nothing can be created in /proc" in r.output or "not writable" in r.output
     assert not (tmp_path / "s").exists()  # nothing read, nothing fetched
+
+
+def test_a_geodetail_column_without_endpoint_is_a_column_not_a_dimension(
+    statline, tmp_path, doctored_session
+):
+    """CBS types descriptive region columns (a name, a code) as GeoDetail without giving
+    them an endpoint; they must not be taken for dimensions whose keys are missing."""
+    from tests.conftest import doctored_snapshot
+
+    def geodetail(props: list[dict]) -> list[dict]:
+        return [{**p, "Type": "GeoDetail"} if p.get("Key") == "Codering_3" else p for p in props]
+
+    snap = doctored_snapshot(statline, tmp_path / "snap",
+                             files={"85984NED/DataProperties.json": geodetail})  # fmt: skip
+    session = doctored_session(snap)
+    meta = get_metadata(session, "85984NED")
+    assert meta.dimension_names() == ["WijkenEnBuurten"]
+    assert "Codering_3" in {p["Key"] for p in meta.topics()}
+    x = fetch(session, Query.make("85984NED", prefixes={"WijkenEnBuurten": ["NL"]},
+                                  measures=("Codering_3", "AantalInwoners_5")))  # fmt: skip
+    assert x.frame["Codering_3"].str.strip().iloc[0].startswith("NL")

@@ -72,11 +72,16 @@ class TableMeta:
 
     def dimension_names(self) -> list[str]:
         """Dimension keys in table order."""
-        return [p["Key"] for p in self.properties if p.get("Type") in _DIM_TYPES]
+        return [p["Key"] for p in self.properties if _is_dimension(p, self.dimensions)]
 
     def topics(self) -> list[dict[str, Any]]:
-        """Measure properties (type ``Topic``)."""
-        return [p for p in self.properties if p.get("Type") == "Topic"]
+        """Measure properties (type ``Topic``, or a ``GeoDetail`` column without endpoint)."""
+        return [
+            p
+            for p in self.properties
+            if p.get("Type") == "Topic"
+            or (p.get("Type") == "GeoDetail" and str(p.get("Key")) not in self.dimensions)
+        ]
 
     def keys(self, dim: str) -> list[str]:
         """Stripped keys of a dimension."""
@@ -438,6 +443,18 @@ def get_metadata(session: Session, table: str) -> TableMeta:
     return meta
 
 
+def _is_dimension(prop: Mapping[str, Any], endpoints: Mapping[str, Any]) -> bool:
+    """Whether a DataProperties entry is a dimension of the table.
+
+    A ``GeoDetail`` is one only when the table has an endpoint for it; CBS also uses the
+    type for descriptive columns of a region (a name, a code) that have none.
+    """
+    kind = prop.get("Type")
+    if kind == "GeoDetail":
+        return str(prop.get("Key")) in endpoints
+    return kind in _DIM_TYPES
+
+
 def _check_metadata(
     table: str,
     infos: list[dict[str, Any]],
@@ -446,7 +463,7 @@ def _check_metadata(
 ) -> None:
     """Refuse metadata that cannot describe a table, before it is stored."""
     problem = ""
-    declared = [p for p in props if p.get("Type") in _DIM_TYPES]
+    declared = [p for p in props if _is_dimension(p, dims)]
     if not infos:
         problem = "TableInfos is empty"
     elif not props or not all(isinstance(p.get("Key"), str) for p in props):
