@@ -730,3 +730,16 @@ def test_a_geodetail_column_without_endpoint_is_a_column_not_a_dimension(
     x = fetch(session, Query.make("85984NED", prefixes={"WijkenEnBuurten": ["NL"]},
                                   measures=("Codering_3", "AantalInwoners_5")))  # fmt: skip
     assert x.frame["Codering_3"].str.strip().iloc[0].startswith("NL")
+
+
+def test_serve_answers_a_deeply_nested_filter_with_400(replay):
+    import http.client
+    from urllib.parse import quote as q
+
+    flt = "(" * 3000 + "RegioS eq 'GM0363'" + ")" * 3000
+    host, port = replay.url.split("//")[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=20)
+    conn.request("GET", "/ODataFeed/odata/86059NED/TypedDataSet?$filter=" + q(flt))
+    answer = conn.getresponse()
+    assert answer.status == 400 and b"nested too deeply" in answer.read()
+    conn.close()

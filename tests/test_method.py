@@ -339,3 +339,22 @@ def test_retired_keys_say_what_they_became(tmp_path, body, message):
     path.write_text(f'extends = "standaard"\n{body}', "utf-8")
     with pytest.raises(MethodCardError, match=re.escape(message)):
         load_card(path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ("target_trajectories = { value = 700", "target_trajectories = { value = 1e300",
+         "selection.target_trajectories.value: 1e+300 is outside [0, 1e+06]"),
+        ("cost_per_placement = { value = 2500, low = 2500, high = 3500",
+         "cost_per_placement = { value = 1e300, low = 1e300, high = 1e300",
+         "outreach.cost_per_placement.value: 1e+300 is outside [0, 1e+06]"),
+    ],
+)  # fmt: skip
+def test_amounts_outside_what_they_can_mean_are_refused(tmp_path, old, new, says):
+    path = init_card(tmp_path / "ruim.toml")
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), "utf-8")
+    with pytest.raises(MethodCardError, match=re.escape(says)):
+        load_card(path)

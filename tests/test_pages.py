@@ -315,6 +315,7 @@ def test_an_edited_card_is_named_on_every_page_and_never_by_its_path(made):
         assert "standaard 3.0" not in visible_text(page), name
     manifest = (run / "manifest.json").read_text("utf-8")
     assert str(made["card"]) not in manifest and str(made["root"]) not in manifest
+    assert "127.0.0.1" not in manifest  # no short-lived replay address either
     assert json.loads(manifest)["method_card"]["origin"] == "file:mijnkaart.toml"
 
 

@@ -719,7 +719,11 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
         scenarios=scenarios,
         contact_share=_rate(p, "outreach.contact_share", out.get("contact_share")),
         cost_per_placement=_rate(
-            p, "outreach.cost_per_placement", out.get("cost_per_placement"), unit=False
+            p,
+            "outreach.cost_per_placement",
+            out.get("cost_per_placement"),
+            unit=False,
+            upper=1e6,  # euro per placement: the 2005 programme spent 2,500
         ),
         draws=int(draws),
         seed=int(seed),
@@ -801,12 +805,20 @@ def _selection(p: _Problems, raw: Any) -> SelectionCard:
         resolve_draws=resolve,
         limits=limits,
         pilot_cost_eur=_rate(
-            p, "selection.pilot_cost_eur", sel.get("pilot_cost_eur", 0.0), unit=False
+            p,
+            "selection.pilot_cost_eur",
+            sel.get("pilot_cost_eur", 0.0),
+            unit=False,
+            upper=1e9,
         ),
         include=codes["include"],
         exclude=codes["exclude"],
         target_trajectories=_rate(
-            p, "selection.target_trajectories", sel.get("target_trajectories", 0.0), unit=False
+            p,
+            "selection.target_trajectories",
+            sel.get("target_trajectories", 0.0),
+            unit=False,
+            upper=1e6,
         ),
         target_years=float(target_years),
     )
