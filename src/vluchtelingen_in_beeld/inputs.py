@@ -464,13 +464,18 @@ def _add_bijstand(session: Session, inputs: Inputs, year: int) -> None:
         gm = rate[rate.index.str.startswith(T.GEMEENTE_PREFIX)]
         missing = sorted(set(inputs.inwoners.index) - set(gm.dropna().index))
         if missing or nl.empty:
+            lacks = []
+            if missing:
+                lacks.append(
+                    f"a bijstand figure for {len(missing)} gemeente(n) of {year} "
+                    f"({', '.join(missing[:20])}{' …' if len(missing) > 20 else ''})"
+                )
+            if nl.empty:
+                lacks.append("its national row")
             raise DataCoverageError(
-                f"{table} (Kerncijfers wijken en buurten {kwb_year}) has no bijstand figure for "
-                f"{len(missing)} gemeente(n) of {year}: {', '.join(missing[:20])}"
-                f"{' …' if len(missing) > 20 else ''}"
-                + ("; and no national row" if nl.empty else "")
-                + ". Use a card with beta = 0 (no local adjustment) or a year whose gemeenten "
-                "match."
+                f"{table} (Kerncijfers wijken en buurten {kwb_year}) lacks {' and '.join(lacks)}. "
+                "Use a card with beta = 0 (no local adjustment) or a year whose gemeenten "
+                "match; if the stored answer is incomplete, run again with --refresh."
             )
         gm.index.name = "gemeentecode"
         inputs.bijstand_per_1000 = gm.loc[inputs.inwoners.index].astype(float)
