@@ -746,8 +746,9 @@ def test_serve_answers_a_deeply_nested_filter_with_400(replay):
 
 
 def test_pitch_top_beyond_the_gemeenten_says_use_all(statline, tmp_path):
+    env = {"VIB_DATA_DIR": str(tmp_path / "store")}
     r = cli("pitch", "--top", "1000", "--snapshot", str(statline), "--draws", "100",
-            "--out", str(tmp_path / "p"), env={"VIB_DATA_DIR": str(tmp_path / "store")})  # fmt: skip
+            "--out", str(tmp_path / "p"), env=env)  # fmt: skip
     assert r.exit_code != 0
     assert "more pages than there are gemeenten (342); use --all" in r.output
     assert "raise --n" not in r.output
