@@ -752,3 +752,25 @@ def test_pitch_top_beyond_the_gemeenten_says_use_all(statline, tmp_path):
     assert r.exit_code != 0
     assert "more pages than there are gemeenten (342); use --all" in r.output
     assert "raise --n" not in r.output
+
+
+def test_a_mismatch_found_later_names_refresh(shared_session, geo_folder):
+    """Data and boundaries of one indeling that do not match: a stored answer may be cut,
+    so the message names --refresh as the fix."""
+    import json
+
+    from vluchtelingen_in_beeld.errors import BoundaryError
+    from vluchtelingen_in_beeld.geo import load_boundaries
+
+    served = json.loads((geo_folder / "gemeente_gegeneraliseerd_2023.geojson").read_text())
+    codes = [f["properties"]["statcode"] for f in served["features"]][1:]  # one short
+    with pytest.raises(BoundaryError, match="run again with --refresh"):
+        load_boundaries(shared_session, 2023, codes, boundary_year=2023)
+
+
+def test_the_package_requires_the_urllib3_its_client_reads_with():
+    """The client reads pages with response.raw.read1(…, decode_content=True): urllib3 2."""
+    from importlib.metadata import requires
+
+    wanted = [r for r in requires("vluchtelingen-in-beeld") or [] if r.startswith("urllib3")]
+    assert wanted and ">=2" in wanted[0].replace(" ", "")
