@@ -397,3 +397,21 @@ def test_map_options_are_checked_before_any_work(tmp_path):
             env={"VIB_DATA_DIR": str(tmp_path / "empty")})  # fmt: skip
     assert r.returncode != 0 and "Unknown --metric 'per1000'" in r.stderr
     assert "werkzoekend_per_1000" in r.stderr
+
+
+def test_pitch_index_lists_every_page_and_sorts_by_name_estimate_and_selection(made):
+    pitch = made["pitch"]
+    rk = pd.read_csv(made["run"] / "tabellen" / "rangorde_2025.csv")
+    chosen = rk[rk["geselecteerd"]].sort_values("rang")["gemeentenaam"].tolist()
+    with offline_page() as (page, log):
+        page.goto((pitch / "index.html").as_uri())
+        rows = page.locator("#paginas tbody tr")
+        assert rows.count() == 342 == len(list(pitch.glob("GM*.html")))
+        page.click('button[data-kolom="4"]')  # selection: the chosen first, in their order
+        assert [rows.nth(i).locator("td").first.inner_text() for i in range(len(chosen))] == chosen
+        page.click('button[data-kolom="2"]')  # estimate, ascending
+        page.click('button[data-kolom="2"]')  # and descending
+        t = pd.read_csv(made["run"] / "tabellen" / "schatting_2025.csv")
+        biggest = t.sort_values("werkzoekend")["gemeentenaam"].iloc[-1]
+        assert rows.nth(0).locator("td").first.inner_text() == biggest
+        assert not log.errors and not log.blocked

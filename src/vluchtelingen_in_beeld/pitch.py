@@ -320,7 +320,7 @@ def chance_text(rk: pd.Series, naam: str = "de gemeente") -> str:
 def pitch_index(result: YearResult, pages: dict[str, str]) -> str:
     """The index of a folder of pitch pages (``pages``: code -> file name).
 
-    Sortable by name, estimate and place in the selection (``pitch_index.html.j2``).
+    Sortable by name, estimate and selection (``pitch_index.html.j2``).
     """
     est = result.estimate
     t = est.table.set_index("gemeentecode")
@@ -335,10 +335,19 @@ def pitch_index(result: YearResult, pages: dict[str, str]) -> str:
             "laag": float(t.at[code, "werkzoekend_p10"]),
             "hoog": float(t.at[code, "werkzoekend_p90"]),
             "rang": int(rk.at[code, "rang"]),
+            "bereik": float(rk.at[code, "bereik"]),
             "gekozen": bool(rk.at[code, "geselecteerd"]),
         }
         for code, href in pages.items()
     ]
+
+    # the order of "Selectie": the chosen by their place, then the others by reach
+    def place(r: dict[str, Any]) -> tuple[bool, float]:
+        return (not r["gekozen"], float(r["rang"]) if r["gekozen"] else -float(r["bereik"]))
+
+    ranked = sorted(rows, key=place)
+    for i, r in enumerate(ranked):
+        r["volgorde"] = i
     rows.sort(key=lambda r: normalise(str(r["naam"])))
     card = result.card
     return render(
