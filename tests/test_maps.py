@@ -60,7 +60,7 @@ def squares() -> gpd.GeoDataFrame:
         geometry=geoms,
         crs=28992,
     ).set_index("statcode", drop=False)
-    frame["tooltip"] = [tooltip_rows(r, "werkzoekend", "gemeente", 4) for _, r in frame.iterrows()]
+    frame["tooltip"] = [tooltip_rows(r, "werkzoekend", "gemeente") for _, r in frame.iterrows()]
     return frame
 
 

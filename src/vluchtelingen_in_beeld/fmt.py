@@ -38,14 +38,18 @@ def nl_pct(x: Any, digits: int = 0, signed: bool = False, missing: str = "onbeke
     return s + "%"
 
 
-def nl_range(lo: Any, hi: Any) -> str:
-    """``(1200, 3400)`` -> ``"1.200–3.400"``."""
-    return f"{nl_int(lo)}–{nl_int(hi)}"
-
-
 #: What users read is rounded to what the inputs support: an estimate resting on an
 #: assumption with a +-25% range has no meaningful third digit.
 SIGNIFICANT = 2
+
+
+def whole(x: float) -> float:
+    """A count made whole, halves away from zero: ``374.5`` -> ``375``.
+
+    Not Python's or numpy's half-to-even ``374``: pages, legends and tables all round
+    counts this one way.
+    """
+    return math.copysign(math.floor(abs(x) + 0.5), x)
 
 
 def round_sig(x: float, digits: int = SIGNIFICANT) -> float:
@@ -72,10 +76,10 @@ def nl_about(x: Any, missing: str = "onbekend", *, count: bool = True) -> str:
         return missing
     v = float(x)
     if count:  # a count is whole first, as the tables write it: 374.6 -> 375 -> "380"
-        whole = math.copysign(math.floor(abs(v) + 0.5), v)
-        if v != 0 and abs(whole) < SMALL_COUNT:
+        count_of = whole(v)
+        if v != 0 and abs(count_of) < SMALL_COUNT:
             return f"minder dan {SMALL_COUNT}"
-        v = whole
+        v = count_of
     r = round_sig(v)
     if r == 0:
         return "0"
@@ -85,7 +89,7 @@ def nl_about(x: Any, missing: str = "onbekend", *, count: bool = True) -> str:
 
 def is_small(x: Any) -> bool:
     """A count shown as "minder dan 10" (or missing): no figure, and no cost, is derived."""
-    return _missing(x) or math.floor(abs(float(x)) + 0.5) < SMALL_COUNT
+    return _missing(x) or abs(whole(float(x))) < SMALL_COUNT
 
 
 def nl_about_range(lo: Any, hi: Any) -> str:

@@ -24,12 +24,13 @@ def _sensitivity(result: YearResult) -> list[dict[str, Any]]:
     if sens is None or not len(sens):
         return []
     card = result.card
+    rates = card.rates()
     rows = []
     for r in sens.itertuples():
         lo = getattr(r, "selectie_wissels_laag", None)
         hi = getattr(r, "selectie_wissels_hoog", None)
         picks = None if lo is None or hi is None or lo != lo or hi != hi else (int(lo), int(hi))
-        rate = card.rates().get(str(r.parameter))
+        rate = rates.get(str(r.parameter))
         rows.append(
             {
                 "label": parameter_label(str(r.parameter), card),
@@ -134,7 +135,7 @@ def index_page(
         objective=ranking.objective,
         kern=list(ranking.core["gemeentenaam"]),
         uitwisselbaar=[
-            {**r._asdict(), "why": why_near(r._asdict(), "verlies_als_eruit")[len("het ") :]}
+            {**r._asdict(), "why": why_near(r._asdict(), "verlies_als_eruit")}
             for r in near.itertuples()
         ],
         trajecten=list(funnel.itertuples()) if funnel is not None else [],

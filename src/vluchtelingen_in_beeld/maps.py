@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import io
-import math
 import warnings
 from dataclasses import dataclass, field
 from importlib import resources
@@ -30,6 +29,7 @@ from vluchtelingen_in_beeld.fmt import (
     nl_pct,
     nl_prob,
     round_sig,
+    whole,
 )
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def round_limit(value: float, kind: str) -> float:
     if kind in ("pct", "prob"):
         return round(value, 2)
     if kind == "int":  # a count is whole first, as fmt.nl_about writes it
-        value = math.copysign(math.floor(abs(value) + 0.5), value)
+        value = whole(value)
     return round_sig(value)
 
 
@@ -690,9 +690,7 @@ def render_png(data: MapData, classes: Classes, dpi: int = 150) -> bytes:
     return buf.getvalue()
 
 
-def tooltip_rows(
-    row: pd.Series, data_metric: str, level: str, n_areas: int
-) -> list[tuple[str, str]]:
+def tooltip_rows(row: pd.Series, data_metric: str, level: str) -> list[tuple[str, str]]:
     """Tooltip lines (label, text) for one area."""
     label, kind = METRICS.get(data_metric, (data_metric, "dec"))
     rows = [
@@ -795,8 +793,7 @@ def map_for(
         areas = dissolve(areas, result.regions.membership(level))
     frame = areas[["geometry"]].join(values)
     frame["value"] = frame[metric].astype(float)
-    n = len(frame)
-    frame["tooltip"] = [tooltip_rows(row, metric, level, n) for _, row in frame.iterrows()]
+    frame["tooltip"] = [tooltip_rows(row, metric, level) for _, row in frame.iterrows()]
     classes = classify(frame["value"], scheme, k, METRICS[metric][1])
     highlight: list[str] = []
     label = ""

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from vluchtelingen_in_beeld.errors import ConfigError
+from vluchtelingen_in_beeld.fmt import whole
 from vluchtelingen_in_beeld.provenance import TOOL_NAME, page_sources, record, source_lines
 from vluchtelingen_in_beeld.settings import Settings
 from vluchtelingen_in_beeld.store import pid_alive, sha256_bytes, sha256_file, write_synced
@@ -240,8 +241,9 @@ def for_people(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         values = out[col].to_numpy(dtype=float, na_value=np.nan)
         if is_count(str(col)) or str(col).lower() in WHOLE_LABELS:
-            whole = np.round(values)
-            out[col] = pd.array([None if np.isnan(v) else int(v) for v in whole], dtype="Int64")
+            out[col] = pd.array(
+                [None if np.isnan(v) else int(whole(v)) for v in values], dtype="Int64"
+            )
         else:
             out[col] = [float(f"{v:.{DIGITS}g}") if np.isfinite(v) else v for v in values]
     return out

@@ -497,11 +497,14 @@ def _swaps(
     return result.astype({"uitwisselbaar": object})
 
 
+def _verb(names: str, one: str, many: str) -> str:
+    """``komt X`` or ``komen X en Y``: the verb agreeing with a cell of names."""
+    return f"{many if NAME_SEP in names else one} {said(names)}"
+
+
 def _come(names: str) -> str:
     """``komt X`` or ``komen X en Y`` (who comes in instead)."""
-    if not names:
-        return "komt niemand anders"
-    return f"{'komen' if NAME_SEP in names else 'komt'} {said(names)}"
+    return _verb(names, "komt", "komen") if names else "komt niemand anders"
 
 
 def leave_out_text(r: pd.Series, objective: float) -> str:
@@ -513,7 +516,7 @@ def leave_out_text(r: pd.Series, objective: float) -> str:
     share = nl_share(loss / objective) if objective else "–"
     also = r.get("ook_eruit")
     swap = f"dan {_come(r['vervanger'])} erin" + (
-        f" en {_go(str(also))} er ook uit" if isinstance(also, str) and also else ""
+        f" en {_verb(also, 'gaat', 'gaan')} er ook uit" if isinstance(also, str) and also else ""
     )
     if is_small(loss):
         return f"Zonder {r['gemeentenaam']} bereikt de selectie vrijwel evenveel mensen; {swap}"
@@ -524,15 +527,13 @@ def leave_out_text(r: pd.Series, objective: float) -> str:
 
 
 def why_near(r: Any, loss: str) -> str:
-    """Why a swap counts as a near-tie: which of the two criteria of :func:`_swaps` holds."""
+    """Why a swap counts as a near-tie: which of the two criteria of :func:`_swaps` holds.
+
+    ``verschil is kleiner dan de onzekerheid …``; callers add the article.
+    """
     if float(r[loss]) < float(r["verschil_se"]):
-        return "het verschil is kleiner dan de onzekerheid van de schatting"
-    return "het verschil is minder dan 1% van wat de selectie bereikt"
-
-
-def _go(names: str) -> str:
-    """``gaat X`` or ``gaan X en Y`` (who else goes out)."""
-    return f"{'gaan' if NAME_SEP in names else 'gaat'} {said(names)}"
+        return "verschil is kleiner dan de onzekerheid van de schatting"
+    return f"verschil is minder dan {nl_pct(NEAR_SHARE)} van wat de selectie bereikt"
 
 
 def _reasons(
@@ -570,7 +571,7 @@ def _reasons(
                 text += f". {leave_out_text(r, objective)}"
                 if r["uitwisselbaar"]:
                     text += (
-                        f" (uitwisselbaar: {why_near(r, 'verlies_als_eruit')}; "
+                        f" (uitwisselbaar: het {why_near(r, 'verlies_als_eruit')}; "
                         f"in {nl_pct(r['doorrekeningen_eens'])} van de doorrekeningen is "
                         f"{r['gemeentenaam']} de betere keus)"
                     )
@@ -600,10 +601,10 @@ def _reasons(
             swap = (
                 f"erin gedwongen bereikt de selectie {nl_about(r['verlies_als_erin'])} mensen "
                 f"minder ({pct(r['verlies_als_erin'])}) en "
-                f"{'vallen' if NAME_SEP in str(r['valt_af']) else 'valt'} {said(r['valt_af'])} af"
+                f"{_verb(str(r['valt_af']), 'valt', 'vallen')} af"
             )
             if r["uitwisselbaar"]:
-                swap += f" (uitwisselbaar: {why_near(r, 'verlies_als_erin')})"
+                swap += f" (uitwisselbaar: het {why_near(r, 'verlies_als_erin')})"
         else:
             swap = ""
         smaller = weakest is not None and r["bereik"] < weakest["bereik"]

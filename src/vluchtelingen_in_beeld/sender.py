@@ -89,9 +89,8 @@ def load_sender(path: Path | str) -> Sender:
         problems.append("website must be an address (https://…)")
     if problems:
         raise ConfigError(f"{path}: " + "; ".join(problems) + ".")
-    logo = _logo(path.parent, values.pop("logo", "")) if values.get("logo") else ""
-    values.pop("logo", None)
-    return Sender(**values, logo=logo)
+    logo = values.pop("logo", "")
+    return Sender(**values, logo=_logo(path.parent, logo) if logo else "")
 
 
 def _logo(folder: Path, name: str) -> str:
