@@ -23,11 +23,11 @@ from pathlib import Path
 
 def main() -> None:
     from vluchtelingen_in_beeld.cbs import Session
+    from vluchtelingen_in_beeld.pipeline import estimate_inputs, prepare_card
     from vluchtelingen_in_beeld.rank import rank
     from vluchtelingen_in_beeld.selection import Constraints
     from vluchtelingen_in_beeld.settings import Settings
     from vluchtelingen_in_beeld.snapshot import serving_snapshot
-    from vluchtelingen_in_beeld.year import estimate_inputs, prepare_card
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", type=Path, default=Path("../shared/data"))

@@ -116,7 +116,7 @@ def shared_session(
 @pytest.fixture(scope="session")
 def est2025(shared_session: Session):  # type: ignore[no-untyped-def]
     """The 2025 estimate on the shared snapshot with the standard card."""
-    from vluchtelingen_in_beeld.api import estimate_year
+    from vluchtelingen_in_beeld.pipeline import estimate_year
 
     return estimate_year(shared_session, 2025)
 
@@ -124,7 +124,7 @@ def est2025(shared_session: Session):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def rank2025(shared_session: Session, est2025):  # type: ignore[no-untyped-def]
     """The default 2025 year (ranking, regions, shapes) on the shared snapshot."""
-    from vluchtelingen_in_beeld.year import build_year
+    from vluchtelingen_in_beeld.pipeline import build_year
 
     return build_year(shared_session, estimate=est2025, shapes=True)
 

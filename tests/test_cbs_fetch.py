@@ -159,7 +159,7 @@ def test_store_hit_needs_no_network(replay, tmp_path):
 
 def test_offline_without_store_says_what_to_do(tmp_path):
     settings = make_settings("http://127.0.0.1:9", tmp_path, offline=True)
-    with pytest.raises(OfflineMissError, match="without --offline"):
+    with pytest.raises(OfflineMissError, match="without `offline`"):
         fetch(Session(settings), national_population(2025))
 
 

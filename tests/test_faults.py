@@ -36,7 +36,7 @@ def test_one_fault_then_success(fresh_replay, tmp_path, kind):
 @pytest.mark.parametrize(
     ("kind", "message"),
     [
-        ("500", "after 3 attempt.*--offline"),
+        ("500", "after 3 attempt.*`offline`"),
         ("drop", "connection failed"),
         ("truncate", "not complete JSON"),
     ],
@@ -54,7 +54,7 @@ def test_persistent_fault_is_a_clear_error(fresh_replay, tmp_path, kind, message
 def test_hang_times_out(fresh_replay, tmp_path):
     fresh_replay.faults.append(Fault("hang", "TypedDataSet", times=None, seconds=3))
     settings = make_settings(fresh_replay.url, tmp_path, timeout=0.3, retries=1)
-    with pytest.raises(CbsUnavailableError, match=r"no answer within 0.3 s.*--timeout"):
+    with pytest.raises(CbsUnavailableError, match=r"no answer within 0.3 s.*`timeout`"):
         fetch(Session(settings), national_population(2025))
     assert_store_clean(tmp_path)
     good_run_after(fresh_replay, tmp_path)

@@ -19,7 +19,7 @@ from vluchtelingen_in_beeld.cli import main
 from vluchtelingen_in_beeld.errors import CbsError, CbsUnavailableError, ConfigError
 from vluchtelingen_in_beeld.settings import Settings
 
-from .conftest import make_settings
+from .conftest import doctored_snapshot, make_settings
 
 KWB_NL = Query.make("85984NED", prefixes={"WijkenEnBuurten": ["NL"]})
 
@@ -154,7 +154,7 @@ def test_damaged_entry_offline_mentions_refresh(fresh_replay, tmp_path):
     offline = Session(make_settings(fresh_replay.url, tmp_path / "store", offline=True))
     from vluchtelingen_in_beeld.errors import StoreError
 
-    with pytest.raises(StoreError, match="--refresh"):
+    with pytest.raises(StoreError, match="`refresh`"):
         fetch(offline, KWB_NL)
     assert len(fetch(Session(session.settings), KWB_NL).frame) == 1  # online: fetched anew
 
@@ -182,14 +182,17 @@ def test_run_never_replaces_the_working_folder_the_store_or_the_snapshot(
     store = work / "data"
     store.mkdir(parents=True)
     monkeypatch.chdir(work)
+    # never the real shared folder: a regression here would replace it. A copy of its
+    # folder of symlinks is what the run reads (and what it must refuse to replace).
+    snapshot = doctored_snapshot(statline, tmp_path / "snapshot")
     out = {
         "cwd": Path("."),
         "parent of cwd": tmp_path,
         "store": store,
         "inside store": store / "cbs",
-        "snapshot": statline,
+        "snapshot": snapshot,
     }[where]
-    r = cli("run", "--snapshot", str(statline), "--out", str(out), "--force",
+    r = cli("run", "--snapshot", str(snapshot), "--out", str(out), "--force",
             env={"VIB_DATA_DIR": str(store)})  # fmt: skip
     assert r.exit_code == 1
     assert "Refusing to use" in r.output
@@ -307,8 +310,8 @@ def test_missing_population_of_one_gemeente_is_not_a_herindeling(
         return rows
 
     snap = doctored_snapshot(statline, tmp_path / "snap", rows={"85458NED": drop_total})
-    from vluchtelingen_in_beeld.api import estimate_year
     from vluchtelingen_in_beeld.errors import DataCoverageError
+    from vluchtelingen_in_beeld.pipeline import estimate_year
 
     with pytest.raises(DataCoverageError, match="GM0363.*not a herindeling"):
         estimate_year(doctored_session(snap), 2025, draws=100)
@@ -764,7 +767,7 @@ def test_a_mismatch_found_later_names_refresh(shared_session, geo_folder):
 
     served = json.loads((geo_folder / "gemeente_gegeneraliseerd_2023.geojson").read_text())
     codes = [f["properties"]["statcode"] for f in served["features"]][1:]  # one short
-    with pytest.raises(BoundaryError, match="run again with --refresh"):
+    with pytest.raises(BoundaryError, match="run again with `refresh`"):
         load_boundaries(shared_session, 2023, codes, boundary_year=2023)
 
 

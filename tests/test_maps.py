@@ -18,13 +18,13 @@ from vluchtelingen_in_beeld.cbs import Session
 from vluchtelingen_in_beeld.errors import ConfigError
 from vluchtelingen_in_beeld.geo import (
     BoundaryError,
-    apply_crosswalk,
     crosswalk,
     dissolve,
     load_boundaries,
     read_boundary_file,
     simplify,
 )
+from vluchtelingen_in_beeld.inputs import apply_crosswalk
 from vluchtelingen_in_beeld.maps import (
     MISSING_COLOUR,
     MapData,
@@ -325,7 +325,7 @@ def test_crosswalk_2021_to_2023_conserves_population(geo_folder):
 def test_unknown_metric_and_level(shared_session, rank2025):
     with pytest.raises(ConfigError, match="Did you mean 'bereik'"):
         map_for(rank2025, metric="berijk")
-    with pytest.raises(ConfigError, match="--level gemeente"):
+    with pytest.raises(ConfigError, match="`level` gemeente"):
         map_for(rank2025, level="provincie", highlight_top=3)
 
 

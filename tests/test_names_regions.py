@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from vluchtelingen_in_beeld.errors import ConfigError
@@ -12,8 +15,9 @@ from vluchtelingen_in_beeld.names import (
     UnknownNameError,
     normalise,
 )
-from vluchtelingen_in_beeld.regions import load_regions, region_totals
-from vluchtelingen_in_beeld.year import build_year
+from vluchtelingen_in_beeld.pipeline import build_year
+from vluchtelingen_in_beeld.regions import load_regions
+from vluchtelingen_in_beeld.totals import region_totals
 
 SMALL = GemeenteNames(
     {
@@ -111,8 +115,10 @@ def test_every_gemeente_in_exactly_one_region(shared_session, est2025):
     regs = load_regions(shared_session, 2025, est2025.table["gemeentecode"])
     f = regs.frame
     assert len(f) == 342 and f.index.is_unique
-    assert f["provincie_code"].str.match(r"^PV\d\d$").all()
-    assert f["arbeidsmarktregio_code"].str.match(r"^AM\d\d$").all()
+    for col, pattern in (("provincie_code", r"^PV\d\d$"), ("arbeidsmarktregio_code", r"^AM\d\d$")):
+        assert f[col].notna().all(), col  # str.match counts a missing code as a match
+        assert f[col].astype(str).str.fullmatch(pattern).all(), col
+    assert f["landsdeel_code"].notna().all()
     assert f["provincie_code"].nunique() == 12
     assert f["arbeidsmarktregio_code"].nunique() == 35
     assert f["landsdeel_code"].nunique() == 4
@@ -154,3 +160,55 @@ def test_unknown_level():
 
     with pytest.raises(ConfigError, match="provincie"):
         level_columns("wijk")
+
+
+def _w(codes: list[str], seed: int) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    return pd.Series(rng.integers(100, 5_000, len(codes)).astype(float), index=codes)
+
+
+def test_growth_of_a_merged_gemeente_is_over_its_predecessors(shared_session, geo_folder):
+    """Voorne aan Zee (GM1992, 1 January 2023) = Brielle + Hellevoetsluis + Westvoorne (2022).
+
+    The real boundary files of 2022 and 2023 give the crosswalk; the populations are made up.
+    Weesp (GM0457) went into Amsterdam (GM0363), which kept its code: without the crosswalk
+    Amsterdam's growth would count Weesp's people as growth.
+    """
+    from vluchtelingen_in_beeld.inputs import Growth
+    from vluchtelingen_in_beeld.pipeline import growth_across_herindelingen
+
+    def codes(year: int) -> list[str]:
+        path = geo_folder / f"gemeente_gegeneraliseerd_{year}.geojson"
+        return sorted(f["properties"]["statcode"] for f in json.loads(path.read_text())["features"])
+
+    old, new = codes(2022), codes(2023)
+    then, now = _w(old, 1), _w(new, 2)
+    then["GM0457"] = 20_000.0  # Weesp: large enough that leaving it out shows
+    naive = (now - then.reindex(now.index)).rename("groei")
+    growth = Growth(2023, 2022, naive, "test", ["Geen groei voor 1 gemeente(n) (herindeling)."],
+                    now=now, then=then)  # fmt: skip
+    assert growth.regrouped
+    out = growth_across_herindelingen(shared_session, growth)
+    assert out.values is not None
+    predecessors = then["GM0501"] + then["GM0530"] + then["GM0614"]
+    assert np.isnan(naive["GM1992"])  # what growth was before the crosswalk
+    assert out.values["GM1992"] == pytest.approx(now["GM1992"] - predecessors, rel=1e-9)
+    # by area: generalised borders move a few percent of a neighbour's area
+    amsterdam = now["GM0363"] - then["GM0363"] - then["GM0457"]
+    assert out.values["GM0363"] == pytest.approx(amsterdam, abs=0.02 * then["GM0457"])
+    assert out.values["GM0014"] == pytest.approx(now["GM0014"] - then["GM0014"])  # unchanged
+    assert out.values.notna().all() and len(out.values) == len(new)
+    assert (now.sum() - out.values.sum()) == pytest.approx(then.sum())  # nobody lost
+    note = out.notes[-1]
+    assert (
+        "GM1992" in note and "voorgangers" in note and "herindeling" not in " ".join(out.notes[:-1])
+    )
+
+
+def test_growth_over_one_indeling_loads_no_boundaries(shared_session):
+    from vluchtelingen_in_beeld.inputs import Growth
+    from vluchtelingen_in_beeld.pipeline import growth_across_herindelingen
+
+    same = _w(["GM0014", "GM0034"], 3)
+    growth = Growth(2025, 2023, same - same / 2, "test", [], now=same, then=same / 2)
+    assert growth_across_herindelingen(shared_session, growth) is growth

@@ -1,7 +1,7 @@
 """Outputs of a year built once: GeoPackages QGIS can open, and one source of truth.
 
 The run's tables are the same as the single commands' tables for the same seed and draws:
-each is written from one :class:`~vluchtelingen_in_beeld.year.YearResult`. And they are the
+each is written from one :class:`~vluchtelingen_in_beeld.result.YearResult`. And they are the
 same as a reference version's, run from git on the same snapshot.
 """
 

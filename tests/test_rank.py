@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 from vluchtelingen_in_beeld.errors import ConfigError, InfeasibleError
 from vluchtelingen_in_beeld.method import LIMITS
+from vluchtelingen_in_beeld.pipeline import build_year
 from vluchtelingen_in_beeld.rank import region_values
 from vluchtelingen_in_beeld.reference import compare_reference, reference_breaks
 from vluchtelingen_in_beeld.selection import Constraints, Problem, selection_chance
-from vluchtelingen_in_beeld.year import build_year
 
 OFF = {
     "max_per_provincie": None,
@@ -227,13 +227,13 @@ def test_infeasible_names_the_constraint():
 
 
 def test_constraints_checked_before_work():
-    with pytest.raises(ConfigError, match="--n must be at least 1"):
+    with pytest.raises(ConfigError, match="`n` must be at least 1"):
         Constraints(n=0).check()
-    with pytest.raises(ConfigError, match="--max-per-provincie must be at least 1"):
+    with pytest.raises(ConfigError, match="`max_per_provincie` must be at least 1"):
         Constraints(max_per_provincie=0).check()
-    with pytest.raises(ConfigError, match="--min-pool must be 0 or more"):
+    with pytest.raises(ConfigError, match="`min_pool` must be 0 or more"):
         Constraints(min_pool=-1).check()
-    with pytest.raises(ConfigError, match="budget must be above 0"):
+    with pytest.raises(ConfigError, match="`budget_eur` must be above 0"):
         Constraints(budget_eur=float("nan")).check()
     with pytest.raises(InfeasibleError, match="both included and excluded"):
         Constraints(include=("GM0363",), exclude=("GM0363",)).check()

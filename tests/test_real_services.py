@@ -31,7 +31,6 @@ from click.testing import CliRunner
 from vluchtelingen_in_beeld import tables as T
 from vluchtelingen_in_beeld._impl import pdok
 from vluchtelingen_in_beeld._impl.server import Fault, ReplayServer
-from vluchtelingen_in_beeld.api import estimate_year
 from vluchtelingen_in_beeld.cbs import Query, Session, fetch
 from vluchtelingen_in_beeld.cli import main
 from vluchtelingen_in_beeld.errors import CbsError, MetadataError
@@ -42,6 +41,7 @@ from vluchtelingen_in_beeld.geo import (
     load_boundaries,
     read_boundary_file,
 )
+from vluchtelingen_in_beeld.pipeline import estimate_year
 from vluchtelingen_in_beeld.settings import Settings
 
 from .conftest import doctored_snapshot, make_settings

@@ -19,14 +19,25 @@ ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "src" / "vluchtelingen_in_beeld"
 
 STAGES = {
-    "base": ["errors", "fmt", "settings", "_impl.odata_filter", "_impl.forking", "_impl.highs"],
+    "base": [
+        "errors",
+        "fmt",
+        "settings",
+        "records",
+        "atomic",
+        "defaults",
+        "streams",
+        "_impl.odata_filter",
+        "_impl.forking",
+        "_impl.highs",
+    ],
     "access": ["_impl.client", "_impl.pdok", "_impl.server", "store", "tables", "cbs", "snapshot"],
     "clean": ["method", "inputs", "names", "regions", "check"],
-    "estimate": ["estimate"],
+    "estimate": ["estimate", "totals"],
     "rank": ["selection", "rank", "reference"],
-    "geography": ["geo", "year"],
+    "geography": ["geo", "result"],
     "render": ["provenance", "templates", "sender", "maps", "pitch", "index", "output"],
-    "orchestration": ["api", "run", "cli", "_impl.clikit", "__main__", "__init__"],
+    "orchestration": ["pipeline", "run", "cli", "_impl.clikit", "__main__", "__init__"],
 }
 ORDER = list(STAGES)
 STAGE_OF = {mod: ORDER.index(stage) for stage, mods in STAGES.items() for mod in mods}
@@ -154,4 +165,117 @@ def test_readme_python_example_runs(statline, tmp_path, monkeypatch):
     namespace: dict[str, object] = {}
     exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
     assert (tmp_path / "kaart.html").is_file()
+    assert (tmp_path / "rangorde.xlsx").is_file()
+    assert (tmp_path / "rangorde.xlsx.manifest.json").is_file()
     assert len(namespace["table"]) == 342  # type: ignore[arg-type]
+    frame = namespace["frame"]
+    assert len(frame) == 342 and frame.crs.to_epsg() == 28992  # type: ignore[attr-defined]
+    assert frame.geometry.notna().all()  # type: ignore[attr-defined]
+    inline = namespace["kaart"]._repr_html_()  # type: ignore[attr-defined]
+    assert inline.startswith("<iframe srcdoc=") and "leaflet" in inline.lower()
+    assert "Voorgestelde voortrekkersgemeenten" in namespace["year"]._repr_html_()  # type: ignore[attr-defined]
+    # the example passes str paths, the notebook way (Path worked before; str did not)
+    assert 'write_map(year, "kaart.html"' in code and 'write_ranking(year, "rangorde.xlsx")' in code
+
+
+#: Modules whose function signatures are fully typed: no ``Any`` in a parameter or a return.
+TYPED_SEAMS = (
+    "estimate",
+    "totals",
+    "selection",
+    "rank",
+    "reference",
+    "regions",
+    "provenance",
+    "output",
+    "result",
+    "pipeline",
+    "run",
+)
+
+
+@pytest.mark.parametrize("module", TYPED_SEAMS)
+def test_no_any_in_signatures(module):
+    tree = ast.parse(modules()[module].read_text("utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+            notes = [a.annotation for a in every if a is not None and a.annotation is not None]
+            if node.returns is not None:
+                notes.append(node.returns)
+            for note in notes:
+                if re.search(r"\bAny\b", ast.unparse(note)):
+                    found.append(f"{node.name}: {ast.unparse(note)}")
+    assert not found, found
+
+
+#: A command-line flag in a message (``--draws``), outside a quoted command (```vib …```).
+_FLAG = re.compile(r"(?<![\w`-])--[a-z][a-z-]+")
+
+
+def _messages(tree: ast.AST) -> list[str]:
+    """The string constants of a module that are not docstrings."""
+    docs = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            if isinstance(body[0].value, ast.Constant):
+                docs.add(id(body[0].value))
+    out, inner = [], set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.JoinedStr):  # an f-string: its literal parts with {} between
+            parts = [v.value if isinstance(v, ast.Constant) else "{}" for v in n.values]
+            out.append("".join(map(str, parts)))
+            inner.update(id(v) for v in n.values)
+    out += [
+        n.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs | inner
+    ]
+    return out
+
+
+@pytest.mark.parametrize("module", sorted(m for m in STAGE_OF if m not in ("cli", "_impl.clikit")))
+def test_library_messages_name_parameters_not_flags(module):
+    """Library errors say ```draws```; only the CLI says ``--draws`` (errors.for_cli)."""
+    found = []
+    for text in _messages(ast.parse(modules()[module].read_text("utf-8"))):
+        outside = re.sub(r"`vib [^`]*`", "", text)  # a command line quoted as one is fine
+        found += _FLAG.findall(outside)
+    assert not found, f"{module} names flags: {sorted(set(found))}"
+
+
+def test_cli_puts_its_flags_where_the_library_names_parameters():
+    from vluchtelingen_in_beeld.errors import for_cli
+
+    flags = {"draws": "--draws", "all_": "--all"}
+    said = "`draws` must be from 100 to 200000; use `all_` or `unknown_thing`."
+    assert for_cli(said, flags) == (
+        "--draws must be from 100 to 200000; use --all or `unknown_thing`."
+    )
+
+
+def test_dir_lists_the_lazy_exports():
+    import vluchtelingen_in_beeld as vib
+
+    shown = set(dir(vib))
+    assert set(vib.__all__) <= shown
+    assert {"build_year", "write_map", "Origin", "YearResult"} <= shown
+    assert "import_module" not in shown  # the module's own imports are not public
+
+
+def test_wheel_ships_py_typed(tmp_path):
+    """Users' type checkers see the package's types (PEP 561)."""
+    import zipfile
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("vluchtelingen_in_beeld-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "vluchtelingen_in_beeld/py.typed" in names
+    assert "vluchtelingen_in_beeld/templates/pitch.html.j2" in names

@@ -33,6 +33,7 @@ from vluchtelingen_in_beeld.errors import (
     UnknownTableError,
     did_you_mean,
 )
+from vluchtelingen_in_beeld.records import SourceRecord
 from vluchtelingen_in_beeld.settings import Settings, snapshot_label
 from vluchtelingen_in_beeld.store import Entry, Store
 from vluchtelingen_in_beeld.tables import SENTINELS
@@ -89,7 +90,7 @@ class TableMeta:
             raise MetadataError(
                 f"{self.table} has no dimension {dim!r}.{did_you_mean(dim, self.dimensions)} "
                 f"Dimensions: {', '.join(self.dimensions) or 'none'}. If the local store holds "
-                "an old or damaged copy of the metadata, run the command again with --refresh."
+                "an old or damaged copy of the metadata, run again with `refresh`."
             )
         return [str(r["Key"]).strip() for r in self.dimensions[dim]]
 
@@ -243,7 +244,7 @@ class Extract:
     manifest: dict[str, Any]
     from_store: bool
 
-    def provenance(self) -> dict[str, Any]:
+    def provenance(self) -> SourceRecord:
         """What an output needs to say about where these rows came from."""
         m = self.manifest
         return {
@@ -275,15 +276,15 @@ class Session:
         if data_dir.exists() and not data_dir.is_dir():
             raise StoreError(
                 f"The data dir {data_dir} is a file; the local store needs a folder. Give "
-                "another --data-dir (or $VIB_DATA_DIR)."
+                "another `data_dir` (or $VIB_DATA_DIR)."
             )
         self.store = Store(data_dir)
 
 
 def _fill_hint(settings: Settings) -> str:
     if settings.snapshot_dir is not None:
-        return "Run the same command once without --offline: it reads the snapshot into the store."
-    return "Run the same command once without --offline (or with --snapshot DIR) to fill the store."
+        return "Run once without `offline`: it reads the snapshot into the store."
+    return "Run once without `offline` (or with a `snapshot` folder) to fill the store."
 
 
 def offline_settings(settings: Settings) -> tuple[Settings, str]:
@@ -311,7 +312,7 @@ def offline_settings(settings: Settings) -> tuple[Settings, str]:
         raise OfflineMissError(
             f"The local store ({settings.data_dir}) holds nothing from {settings.source}, but "
             f"rows from several snapshots ({', '.join(sorted(sources))}). Choose one: "
-            "--offline --snapshot DIR."
+            "`offline` with a `snapshot` folder."
         )
     source, tables = next(iter(sources.items()))
     warnings = []
@@ -328,7 +329,7 @@ def offline_settings(settings: Settings) -> tuple[Settings, str]:
         adopted = adopted.with_(geo_source=next(iter(geo)))
     return adopted, (
         f"Offline: the local store holds only rows from {source}; using those "
-        "(--offline --snapshot DIR chooses explicitly)."
+        "(`offline` with a `snapshot` folder chooses explicitly)."
     )
 
 
@@ -359,7 +360,7 @@ def _absent(session: Session, table: str, key: str) -> UnknownTableError | None:
         return None
     return UnknownTableError(
         f"{said.get('message', table + ' does not exist')} (answer of {said['checked_at']}; "
-        "--refresh asks again)"
+        "`refresh` asks again)"
     )
 
 
@@ -387,13 +388,13 @@ def get_metadata(session: Session, table: str) -> TableMeta:
             if settings.offline:
                 raise StoreError(
                     f"The local store's metadata of {table} is damaged ({exc}). Run the "
-                    "command without --offline and with --refresh."
+                    "command without `offline` and with `refresh`."
                 ) from None
     if meta is None:
         if settings.offline:
             raise OfflineMissError(
                 f"The local store ({settings.data_dir}) has no metadata of {table} from "
-                f"{settings.snapshot_label or settings.source}, and --offline forbids fetching "
+                f"{settings.snapshot_label or settings.source}, and `offline` forbids fetching "
                 f"it. {_fill_hint(settings)}"
             )
         try:
@@ -411,7 +412,7 @@ def get_metadata(session: Session, table: str) -> TableMeta:
             raise CbsError(
                 f"{table}: the server's listing of the table names no TableInfos and "
                 f"DataProperties (it lists: {', '.join(names) or 'nothing'}); nothing was "
-                "stored. Try again later, or check --cbs-url."
+                "stored. Try again later, or check `cbs_url`."
             )
         infos = fetch_endpoint(settings, table, "TableInfos")
         props = fetch_endpoint(settings, table, "DataProperties")
@@ -477,7 +478,7 @@ def _check_metadata(
     if problem:
         raise CbsError(
             f"{table}: the server's metadata is incomplete ({problem}); nothing was stored. "
-            "Try again later, or check --cbs-url."
+            "Try again later, or check `cbs_url`."
         )
 
 
@@ -577,7 +578,7 @@ def fetch(session: Session, query: Query) -> Extract:
             if settings.offline:
                 raise StoreError(
                     f"The local store's entry for {query.table} ({entry.path.name}) is damaged "
-                    f"({exc}). Run the command without --offline and with --refresh."
+                    f"({exc}). Run again without `offline` and with `refresh`."
                 ) from None
             entry = None
         else:
@@ -596,7 +597,7 @@ def fetch(session: Session, query: Query) -> Extract:
         raise OfflineMissError(
             f"The local store ({settings.data_dir}) does not hold {query.table} rows for "
             f"{query.filter_text()!r} from {settings.snapshot_label or settings.source}, and "
-            f"--offline forbids fetching them. {_fill_hint(settings)}"
+            f"`offline` forbids fetching them. {_fill_hint(settings)}"
         )
     meta = get_metadata(session, query.table)
     validate_query(query, meta)
@@ -740,7 +741,7 @@ def check_answer(query: Query, meta: TableMeta, frame: pd.DataFrame) -> None:
                 raise CbsError(
                     f"{query.table}: the answer has {dim} keys the table's metadata does not "
                     f"know ({', '.join(unknown[:5])}); nothing was stored. Run again with "
-                    "--refresh to fetch the metadata anew."
+                    "`refresh` to fetch the metadata anew."
                 )
     for dim, prefixes in query.prefixes:
         values = frame[dim].dropna()
@@ -783,12 +784,3 @@ def check_complete(session: Session, query: Query, meta: TableMeta, frame: pd.Da
                 "came); nothing was stored. Try again later."
             )
         log.info("%s: no rows for %s %s in this period", query.table, dim, ", ".join(missing[:10]))
-
-
-def check_rows(extract: Extract, expected: int | None = None) -> None:
-    """Raise if an extract came back empty (CBS answered, but with nothing)."""
-    if extract.frame.empty or (expected is not None and len(extract.frame) < expected):
-        raise CbsError(
-            f"{extract.query.table} returned {len(extract.frame)} rows for "
-            f"{extract.query.filter_text()!r}; expected {expected or 'some'}."
-        )

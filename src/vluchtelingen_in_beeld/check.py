@@ -64,10 +64,9 @@ def _check_keys(chk: TableCheck, meta: TableMeta, dim: str, keys: set[str], why:
         chk.fail(f"{dim} has no key {key!r} ({why}).{did_you_mean(key, have)}")
 
 
-def _check_population(chk: TableCheck, spec: T.TableSpec, meta: TableMeta) -> None:
+def _check_population(chk: TableCheck, spec: T.PopulationSpec, meta: TableMeta) -> None:
     from vluchtelingen_in_beeld.inputs import age_bands
 
-    assert spec.origin_dim and spec.birth_dim and spec.age_dim and spec.sex_dim
     _check_keys(chk, meta, spec.sex_dim, {T.GESLACHT_TOTAAL}, "both sexes")
     _check_keys(chk, meta, spec.age_dim, {T.LEEFTIJD_TOTAAL}, "all ages")
     _check_keys(chk, meta, spec.origin_dim, {T.HERKOMST_TOTAAL}, "all origins")
@@ -131,7 +130,7 @@ def check_table(session: Session, spec: T.TableSpec, year: int | None, table: st
     gemeenten = [k for k in region_keys if k.startswith(T.GEMEENTE_PREFIX)]
     if not gemeenten:
         chk.fail(f"{spec.region_dim} has no gemeente keys (GM…).")
-    if spec.origin_dim:
+    if isinstance(spec, T.PopulationSpec):
         _check_population(chk, spec, meta)
     else:
         chk.detail = f"{len(gemeenten)} gemeenten"
@@ -144,8 +143,8 @@ def check_registry(session: Session) -> list[TableCheck]:
 
     if session.settings.offline:
         raise ConfigError(
-            "vib check reads the tables' metadata from CBS (or --snapshot DIR); it cannot "
-            "check anything with --offline."
+            "vib check reads the tables' metadata from CBS (or a `snapshot` folder); it cannot "
+            "check anything with `offline`."
         )
     fresh = Session(session.settings.with_(refresh=True))
     return [check_table(fresh, spec, year, tid) for spec, year, tid in T.all_table_ids()]

@@ -27,6 +27,7 @@ from vluchtelingen_in_beeld._impl.clikit import (
     handles_errors,
     map_pilots,
     model_options,
+    n_option,
     out_option,
     rank_lines,
     run_inputs,
@@ -61,9 +62,9 @@ def fetch(year: int | None, method_card: str | None, **kw: Any) -> None:
 
     Example: vib fetch --year 2025 --snapshot ../shared/data/statline
     """
-    from vluchtelingen_in_beeld.api import choose_year
     from vluchtelingen_in_beeld.inputs import gather
     from vluchtelingen_in_beeld.method import load_card
+    from vluchtelingen_in_beeld.pipeline import choose_year
 
     card = load_card(method_card)
     with _session(kw) as session:
@@ -256,9 +257,9 @@ def estimate(year: int | None, out: Path | None, method_card: str | None, draws:
 
     Example: vib estimate --year 2025 --snapshot ../shared/data/statline --out maps/schatting.xlsx
     """
-    from vluchtelingen_in_beeld.api import estimate_year
     from vluchtelingen_in_beeld.output import check_table_path, write_estimate
-    from vluchtelingen_in_beeld.year import Origin, build_year
+    from vluchtelingen_in_beeld.pipeline import build_year, estimate_year
+    from vluchtelingen_in_beeld.result import Origin
 
     out = _checked_out(out)
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
@@ -282,7 +283,7 @@ def estimate(year: int | None, out: Path | None, method_card: str | None, draws:
 
 @main.command()
 @year_option
-@click.option("--n", "n", type=int, default=None, help="How many to select (card: 11).")
+@n_option
 @selection_options
 @click.option("--include", multiple=True,
               help="Gemeente (name or code) that must be selected; repeatable.")
@@ -306,7 +307,7 @@ def rank(year: int | None, compare: str | None, out: Path | None, method_card: s
     Example: vib rank --year 2025 --snapshot ../shared/data/statline --n 11 --compare 2009
     """
     from vluchtelingen_in_beeld.output import check_table_path, write_ranking
-    from vluchtelingen_in_beeld.year import build_year
+    from vluchtelingen_in_beeld.pipeline import build_year
 
     out = _checked_out(out, "ranking")
     selection = selection_overrides(kw)
@@ -339,7 +340,7 @@ def regions(year: int | None, level: str, method_card: str | None, draws: int | 
     Example: vib regions --year 2025 --level arbeidsmarktregio --snapshot ../shared/data/statline
     """
     from vluchtelingen_in_beeld.output import check_table_path, write_regions
-    from vluchtelingen_in_beeld.year import build_year
+    from vluchtelingen_in_beeld.pipeline import build_year
 
     out = _checked_out(out, "regions")
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
@@ -383,7 +384,7 @@ def map_command(year: int | None, out: Path | None, png: Path | None, tiles: boo
     """
     from vluchtelingen_in_beeld.maps import check_map_options
     from vluchtelingen_in_beeld.output import check_file_path, sidecar, write_map
-    from vluchtelingen_in_beeld.year import build_year
+    from vluchtelingen_in_beeld.pipeline import build_year
 
     opts = {k: kw.pop(k) for k in ("metric", "scheme", "k", "level", "highlight_top")}
     check_map_options(opts["level"], opts["highlight_top"], opts["scheme"], opts["k"],
@@ -411,7 +412,7 @@ def map_command(year: int | None, out: Path | None, png: Path | None, tiles: boo
 @year_option
 @click.option("--top", type=int, default=None, help="Pages for the N selected candidates.")
 @click.option("--all", "all_", is_flag=True, help="A page for every gemeente.")
-@click.option("--n", "n", type=int, default=None, help="Size of the selection (card: 11).")
+@n_option
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Folder for the pages (default maps/pitch_<year>).")
 @click.option("--afzender", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -429,9 +430,8 @@ def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: b
 
     Example: vib pitch "Den Haag" Zwolle --year 2025 --snapshot ../shared/data/statline
     """
-    from vluchtelingen_in_beeld.api import check_pitch_choice, pitch_codes
     from vluchtelingen_in_beeld.output import check_writable, write_pitch
-    from vluchtelingen_in_beeld.year import build_year
+    from vluchtelingen_in_beeld.pipeline import build_year, check_pitch_choice, pitch_codes
 
     if out is not None and check_writable(out, "pitch folder").exists() and not out.is_dir():
         raise click.BadParameter(f"{out} is a file; give a folder.", param_hint="--out")
@@ -449,7 +449,7 @@ def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: b
 
 @main.command()
 @year_option
-@click.option("--n", "n", type=int, default=None, help="Size of the selection (card: 11).")
+@n_option
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder (default maps/<year>); replaced as a whole at the end, so it "
               "must be new, empty or an earlier run's.")
@@ -471,8 +471,8 @@ def run(year: int | None, n: int | None, out: Path | None, force: bool, afzender
 
     Example: vib run --year 2025 --snapshot ../shared/data/statline --out maps/2025
     """
-    from vluchtelingen_in_beeld.api import choose_year
     from vluchtelingen_in_beeld.output import check_output_folder
+    from vluchtelingen_in_beeld.pipeline import choose_year
     from vluchtelingen_in_beeld.run import STEPS, run_all
 
     def progress(i: int, text: str) -> None:

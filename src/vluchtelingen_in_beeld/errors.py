@@ -1,13 +1,16 @@
 """The exceptions of vluchtelingen-in-beeld.
 
 Every error the library raises on purpose is a :class:`VibError`. Its message says what was
-wrong and what to do next; only the CLI turns it into an exit code.
+wrong and what to do next; only the CLI turns it into an exit code. A message names the
+library's parameters in backquotes (```draws` must be from 100 to 200000``); the CLI shows
+its own flags there instead (:func:`for_cli`: ``--draws must be …``).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 
 
 class VibError(Exception):
@@ -100,3 +103,16 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     if not hits:
         return ""
     return " Did you mean " + " or ".join(repr(h) for h in hits) + "?"
+
+
+#: A parameter named in a message: ```draws```.
+_PARAMETER = re.compile(r"`([a-z][a-z0-9_]*)`")
+
+
+def for_cli(message: str, flags: Mapping[str, str]) -> str:
+    """``message`` with each parameter the CLI has a flag for as that flag.
+
+    ``flags``: parameter name -> flag (``{"draws": "--draws", "all_": "--all"}``). A name
+    without a flag keeps its backquotes.
+    """
+    return _PARAMETER.sub(lambda m: flags.get(m[1], m[0]), message)

@@ -10,12 +10,18 @@ Notation: ``m`` gemeente, ``g`` origin group, ``a`` age band.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from vluchtelingen_in_beeld import streams
 from vluchtelingen_in_beeld.method import MethodCard, Rate
+from vluchtelingen_in_beeld.records import Record, SourceRecord
+from vluchtelingen_in_beeld.streams import Stream
+
+if TYPE_CHECKING:
+    from vluchtelingen_in_beeld.inputs import Inputs
 
 GROUP_COLUMNS = ("doelgroep_", "werkzoekend_")
 CENTRAL_COLUMNS = (
@@ -109,7 +115,7 @@ def rest_bijstand_rate(
 
 def rest_rates(
     b: np.ndarray, own: np.ndarray, inwoners: np.ndarray, w: np.ndarray
-) -> tuple[np.ndarray, Any]:
+) -> tuple[np.ndarray, float | np.ndarray]:
     """The arithmetic of :func:`rest_bijstand_rate` on arrays: ``(R[m], R[NL])``.
 
     ``b``, ``inwoners`` and ``w`` per gemeente; ``own`` (= q · N) per gemeente, or draws ×
@@ -133,7 +139,9 @@ def local_factor(rest: pd.Series, rest_nl: float, beta: float) -> pd.Series:
     return pd.Series(local_factors(rest.to_numpy(dtype=float), rest_nl, beta), index=rest.index)
 
 
-def local_factors(rest: np.ndarray, rest_nl: Any, beta: Any) -> np.ndarray:
+def local_factors(
+    rest: np.ndarray, rest_nl: float | np.ndarray, beta: float | np.ndarray
+) -> np.ndarray:
     """:func:`local_factor` on arrays (no usable rate: 1).
 
     ``rest`` per gemeente or draws × gemeenten, with ``rest_nl`` and ``beta`` scalars or one
@@ -283,7 +291,7 @@ class LocalData:
     inwoners: pd.Series
 
     @classmethod
-    def of(cls, inputs: Any, card: MethodCard) -> LocalData | None:
+    def of(cls, inputs: Inputs, card: MethodCard) -> LocalData | None:
         """From gathered inputs; ``None`` when the card does not use the factor (β = 0)."""
         if inputs.bijstand_per_1000 is None or not card.uses_local_factor:
             return None
@@ -310,7 +318,7 @@ class Variation:
         """The total spread on the log scale."""
         return float(np.hypot(self.sd_amr, self.sd_gemeente))
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> Record:
         """What the manifest reports."""
         return {
             "sd_log": round(self.sd, 4),
@@ -366,7 +374,7 @@ def residual_spread(
     return float(np.sqrt(var_amr)), float(np.sqrt(msw)), n
 
 
-def variation_for(inputs: Any, card: MethodCard, amr: pd.Series | None) -> Variation | None:
+def variation_for(inputs: Inputs, card: MethodCard, amr: pd.Series | None) -> Variation | None:
     """The local variation of a year: from the data where it can be, else the card's."""
     fallback = card.local_sd.value
     b = getattr(inputs, "bijstand_per_1000", None)
@@ -408,7 +416,7 @@ def simulate(
     0 (so more people never gives fewer job-seekers in a draw). Same seed, same numbers.
     Also returns, per outreach scenario, the draws of its funnel (:func:`funnel_draws`).
     """
-    rng = np.random.default_rng(card.seed)
+    rng = streams.rng(card.seed, Stream.RATES)
     n = card.draws
     groups = list(w.columns)
     by_name = {g.name: g for g in card.groups}
@@ -424,12 +432,13 @@ def simulate(
         inw = local.inwoners.reindex(w.index).to_numpy(dtype=float)
         b = local.bijstand_per_1000.reindex(w.index).to_numpy(dtype=float) / 1000.0 * inw
         rest, rest_nl = rest_rates(b, q[:, None] * n_draws, inw, wm.sum(axis=1))
-        j *= scale_to_total(j, local_factors(rest, rest_nl[:, None], beta[:, None]))
+        per_draw = np.asarray(rest_nl)[:, None]  # one national rate per draw
+        j *= scale_to_total(j, local_factors(rest, per_draw, beta[:, None]))
     params = {"ei": ei, "s": s, "beta": beta, "q": q}
     var_rates = np.var(np.log(np.maximum(j, 1e-300)) - np.log(s)[:, None], axis=0)
     var_local = np.zeros(j.shape[1])
     if variation is not None and variation.sd > 0:
-        lrng = np.random.default_rng([card.seed, 12])
+        lrng = streams.rng(card.seed, Stream.LOCAL)
         log_f = variation.sd_gemeente * lrng.standard_normal(j.shape)
         if variation.amr is not None and variation.sd_amr > 0:
             cats = pd.Categorical(variation.amr.reindex(w.index).fillna("?"))
@@ -441,7 +450,7 @@ def simulate(
         mean = np.maximum(j.mean(axis=0), 1e-9)
         share = np.clip(mean / np.maximum(wm.sum(axis=1), 1e-9), 0.0, 1.0)
         var_local = var_local + (1.0 - share) / mean  # delta method: Var log J ≈ (1 − p)/J
-        brng = np.random.default_rng([card.seed, 13])
+        brng = streams.rng(card.seed, Stream.BINOMIAL)
         z = brng.standard_normal(j.shape)
         people = np.maximum(wm.sum(axis=1), 1e-9)[None, :]
         p = np.clip(j / people, 0.0, 1.0)
@@ -485,7 +494,7 @@ class Funnel:
 
 def funnel_draws(card: MethodCard, n: int) -> dict[str, Funnel]:
     """Per outreach scenario, ``n`` draws of its funnel, from a random stream of their own."""
-    rng = np.random.default_rng([card.seed, 6])
+    rng = streams.rng(card.seed, Stream.FUNNEL)
     dist = card.distribution
     c = sample_rate(card.contact_share, n, rng, dist)
     out = {}
@@ -508,9 +517,9 @@ class Estimate:
     table: pd.DataFrame
     national: pd.DataFrame
     draws: Draws
-    checks: dict[str, Any]
+    checks: Record
     notes: list[str]
-    provenance: list[dict[str, Any]]
+    provenance: list[SourceRecord]
     #: provincie code -> inhabitants from the population table's own provincie rows
     provincie_inwoners: pd.Series | None = None
     #: the Kerncijfers table of the local factor's bijstand rates (None: not used)
@@ -528,7 +537,7 @@ class Estimate:
     #: the local variation in the draws (None: national rates only)
     variation: Variation | None = None
 
-    def variation_record(self) -> dict[str, Any] | None:
+    def variation_record(self) -> Record | None:
         """The local variation for the manifest (``None``: national rates only)."""
         return self.variation.record() if self.variation is not None else None
 
@@ -710,7 +719,7 @@ def sensitivity(
     return Sensitivity(out.iloc[order].reset_index(drop=True), bounds)
 
 
-def estimate(inputs: Any, card: MethodCard, *, amr: pd.Series | None = None) -> Estimate:
+def estimate(inputs: Inputs, card: MethodCard, *, amr: pd.Series | None = None) -> Estimate:
     """Run the method on gathered inputs; one row per gemeente with data that year.
 
     ``amr``: gemeentecode -> arbeidsmarktregio, for the regional component of the local
@@ -766,8 +775,8 @@ def estimate(inputs: Any, card: MethodCard, *, amr: pd.Series | None = None) -> 
         checks=checks,
         notes=notes,
         provenance=inputs.provenance(),
-        provincie_inwoners=getattr(inputs, "provincie_inwoners", None),
-        bijstand_table=getattr(inputs, "bijstand_table", None),
+        provincie_inwoners=inputs.provincie_inwoners,
+        bijstand_table=inputs.bijstand_table,
         scenarios=scenarios,
         funnels=funnels,
         local=factor.rename("lokale_factor"),
@@ -776,9 +785,9 @@ def estimate(inputs: Any, card: MethodCard, *, amr: pd.Series | None = None) -> 
     )
 
 
-def _national_checks(inputs: Any, card: MethodCard) -> dict[str, Any]:
+def _national_checks(inputs: Inputs, card: MethodCard) -> Record:
     """Compare sums over gemeenten with CBS's national row, where CBS publishes one."""
-    checks: dict[str, Any] = {}
+    checks: Record = {}
     if inputs.national_inwoners is not None:
         checks["inwoners"] = {
             "som_gemeenten": float(inputs.inwoners.sum()),

@@ -388,20 +388,21 @@ def load_boundaries(
     if settings.offline:
         raise OfflineMissError(
             f"The local store holds no gemeente boundaries for {year} (or the years before it) "
-            f"from {_geo_source(settings)}, and --offline forbids fetching them. Run the same "
-            "command once without --offline, or give --boundaries FILE."
+            f"from {_geo_source(settings)}, and `offline` forbids fetching them. Call again "
+            "once without `offline`, or give `boundaries` (a file)."
         )
     if settings.snapshot_dir is not None and settings.geo_dir is None:
         raise BoundaryError(
             f"The snapshot {settings.snapshot_label} has no geo/ folder with gemeente boundaries, "
             "and a snapshot run does not go to the internet for them. Save them into the "
-            "snapshot with `vib snapshot save ... --boundary-year YEAR`, or give --boundaries FILE."
+            "snapshot with `vib snapshot save ... --boundary-year YEAR`, or give `boundaries` "
+            "(a file)."
         )
     raise BoundaryError(
         f"No gemeente boundaries for {year}"
         + (f" (nor the years tried: {', '.join(map(str, tries[1:]))})" if len(tries) > 1 else "")
         + f". Boundary years available here: {', '.join(map(str, avail)) or 'none known'}. "
-        "Give --boundary-year (its gemeenten must match the data) or --boundaries FILE."
+        "Give `boundary_year` (its gemeenten must match the data) or `boundaries` (a file)."
     )
 
 
@@ -422,7 +423,7 @@ def _checked(
             f"{report.describe()}. Boundary years available here: "
             f"{', '.join(map(str, available)) or 'none known'}. Use the boundaries of the "
             "data's year, or translate codes across herindelingen with a crosswalk. If both "
-            "are of one indeling, a stored answer may be incomplete: run again with --refresh."
+            "are of one indeling, a stored answer may be incomplete: run again with `refresh`."
         )
     return Boundaries(year, data_year, frame, report, prov, notes)
 
@@ -489,21 +490,12 @@ def crosswalk(
     return pieces[["oud", "nieuw", "share"]].sort_values(["oud", "nieuw"]).reset_index(drop=True)
 
 
-def apply_crosswalk(values: pd.Series, cw: pd.DataFrame) -> pd.Series:
-    """Counts by old code -> counts by new code (split by area share; totals conserved)."""
-    missing = sorted(set(values.index) - set(cw["oud"]))
-    if missing:
-        raise BoundaryError(f"Codes not in the crosswalk: {', '.join(map(str, missing[:10]))}.")
-    part = cw.assign(value=cw["oud"].map(values) * cw["share"])
-    return part.groupby("nieuw")["value"].sum(min_count=1)
-
-
 def save_boundaries(session: Session, years: Sequence[int], folder: Path) -> list[Path]:
     """Save the boundaries of ``years`` as ``folder/gemeente_gegeneraliseerd_<year>.geojson``.
 
     This is a snapshot's ``geo/`` folder: ``--snapshot`` serves it at PDOK's paths.
     """
-    from vluchtelingen_in_beeld.store import atomic_write_bytes
+    from vluchtelingen_in_beeld.atomic import write_file
 
     written = []
     for year in years:
@@ -516,6 +508,6 @@ def save_boundaries(session: Session, years: Sequence[int], folder: Path) -> lis
             )
         path = folder / f"gemeente_gegeneraliseerd_{year}.geojson"
         folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, got[0])
+        write_file(path, got[0])
         written.append(path)
     return written

@@ -13,7 +13,7 @@ from typing import Any
 
 from vluchtelingen_in_beeld.provenance import parameter_label
 from vluchtelingen_in_beeld.rank import why_near
-from vluchtelingen_in_beeld.year import YearResult
+from vluchtelingen_in_beeld.result import YearResult
 
 
 def _sensitivity(result: YearResult) -> list[dict[str, Any]]:
@@ -135,7 +135,7 @@ def index_page(
         objective=ranking.objective,
         kern=list(ranking.core["gemeentenaam"]),
         uitwisselbaar=[
-            {**r._asdict(), "why": why_near(r._asdict(), "verlies_als_eruit")}
+            {**r._asdict(), "why": why_near(r.verlies_als_eruit, r.verschil_se)}
             for r in near.itertuples()
         ],
         trajecten=list(funnel.itertuples()) if funnel is not None else [],

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import pandas as pd
 
@@ -24,6 +23,7 @@ from vluchtelingen_in_beeld.errors import (
     VibError,
 )
 from vluchtelingen_in_beeld.method import MAX_AGE, MethodCard, Rate, check_against_metadata
+from vluchtelingen_in_beeld.records import SourceRecord
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +99,13 @@ class Inputs:
     notes: list[str] = field(default_factory=list)
     extracts: list[Extract] = field(default_factory=list)
 
-    def provenance(self) -> list[dict[str, Any]]:
+    def provenance(self) -> list[SourceRecord]:
         """One record per CBS extract used."""
         return [e.provenance() for e in self.extracts]
 
 
 def _population_queries(
-    spec: T.TableSpec, meta: TableMeta, card: MethodCard, year: int
+    spec: T.PopulationSpec, meta: TableMeta, card: MethodCard, year: int
 ) -> tuple[Query, Query, dict[str, float], list[str]]:
     notes: list[str] = []
     period = T.period_key(year)
@@ -113,9 +113,8 @@ def _population_queries(
     if period not in periods:
         raise MetadataError(
             f"{meta.table} ({meta.title}) has no figures for 1 January {year}. Available "
-            f"periods: {', '.join(periods)}. Choose one of those years with --year."
+            f"periods: {', '.join(periods)}. Choose one of those years with `year`."
         )
-    assert spec.origin_dim and spec.birth_dim and spec.age_dim and spec.sex_dim
     bp_key, bp_title = T.BIRTHPLACES[card.birthplace]
     if spec is T.POPULATION_OLD:
         by_title = {v.casefold(): k for k, v in meta.titles(spec.birth_dim).items()}
@@ -178,7 +177,7 @@ def _population_queries(
 
 def _coverage_problem(
     session: Session,
-    spec: T.TableSpec,
+    spec: T.PopulationSpec,
     meta: TableMeta,
     card: MethodCard,
     year: int,
@@ -224,7 +223,7 @@ def gather(session: Session, card: MethodCard, year: int, *, explain: bool = Tru
     """
     spec = T.population_table_for(year)
     meta = get_metadata(session, spec.table_id())
-    origin_titles = meta.titles(spec.origin_dim)  # type: ignore[arg-type]
+    origin_titles = meta.titles(spec.origin_dim)
     check_against_metadata(card, origin_titles, meta.table)
     pop_q, total_q, weights, notes = _population_queries(spec, meta, card, year)
     if spec is T.POPULATION_OLD:
@@ -250,7 +249,7 @@ def gather(session: Session, card: MethodCard, year: int, *, explain: bool = Tru
         raise DataCoverageError(
             f"{meta.table} has figures by origin but no total population for 1 January {year} "
             f"for {', '.join(incomplete[:10])}: the data is incomplete (this is not a "
-            "herindeling). Fetch it again with --refresh, or choose another year."
+            "herindeling). Fetch it again with `refresh`, or choose another year."
         )
     inwoners = inwoners[inwoners.notna()]
     inwoners.index.name = "gemeentecode"
@@ -337,14 +336,13 @@ def gather(session: Session, card: MethodCard, year: int, *, explain: bool = Tru
 
 
 def _add_non_european(
-    session: Session, inputs: Inputs, spec: T.TableSpec, meta: TableMeta, year: int
+    session: Session, inputs: Inputs, spec: T.PopulationSpec, meta: TableMeta, year: int
 ) -> None:
     """Share of inhabitants born abroad with an origin outside Europe, per gemeente.
 
     It explains part of the spread of bijstand between gemeenten; the rest (the residual)
     sets the size of the local variation in the Monte Carlo.
     """
-    assert spec.origin_dim and spec.birth_dim and spec.age_dim and spec.sex_dim
     if T.HERKOMST_BUITEN_EUROPA not in meta.titles(spec.origin_dim):
         inputs.notes.append(
             f"{meta.table} heeft geen herkomst 'Buiten Europa': lokale spreiding uit de kaart."
@@ -411,7 +409,7 @@ def latest_year(session: Session, card: MethodCard) -> YearChoice:
         return YearChoice(y, note, inputs)
     raise DataCoverageError(
         f"No period of {meta.table} ({', '.join(map(str, years)) or 'none'}) has what card "
-        f"{card.name} needs: " + "; ".join(skipped) + ". Give --year, or another --method."
+        f"{card.name} needs: " + "; ".join(skipped) + ". Give `year`, or another `card`."
     )
 
 
@@ -437,7 +435,7 @@ def _add_bijstand(session: Session, inputs: Inputs, year: int) -> None:
             skipped.append(f"{table} ({kwb_year}): niet gepubliceerd")
             continue
         except OfflineMissError:
-            skipped.append(f"{table} ({kwb_year}): niet in de lokale opslag (--offline)")
+            skipped.append(f"{table} ({kwb_year}): niet in de lokale opslag (`offline`)")
             continue
         try:
             inw = T.resolve_measure(meta.properties, spec.measure("inwoners").path)
@@ -456,7 +454,7 @@ def _add_bijstand(session: Session, inputs: Inputs, year: int) -> None:
         if gm_rows.empty or gm_rows[bij].isna().all():
             skipped.append(
                 f"{table} ({kwb_year}): de bijstandskolom is (nog) leeg"
-                + (" in de lokale opslag; --refresh haalt hem opnieuw op" if x.from_store else "")
+                + (" in de lokale opslag; `refresh` haalt hem opnieuw op" if x.from_store else "")
             )
             continue
         rate = (f[bij].astype("Float64") / f[inw].astype("Float64") * 1000).astype("Float64")
@@ -475,7 +473,7 @@ def _add_bijstand(session: Session, inputs: Inputs, year: int) -> None:
             raise DataCoverageError(
                 f"{table} (Kerncijfers wijken en buurten {kwb_year}) lacks {' and '.join(lacks)}. "
                 "Use a card with beta = 0 (no local adjustment) or a year whose gemeenten "
-                "match; if the stored answer is incomplete, run again with --refresh."
+                "match; if the stored answer is incomplete, run again with `refresh`."
             )
         gm.index.name = "gemeentecode"
         inputs.bijstand_per_1000 = gm.loc[inputs.inwoners.index].astype(float)
@@ -508,6 +506,60 @@ class Growth:
     basis: str
     notes: list[str] = field(default_factory=list)
     extracts: list[Extract] = field(default_factory=list)
+    #: W[t] by the gemeenten of ``year``, and W[t-2] by the gemeenten of ``base_year``
+    now: pd.Series | None = field(default=None, repr=False)
+    then: pd.Series | None = field(default=None, repr=False)
+
+    @property
+    def regrouped(self) -> bool:
+        """Whether the gemeenten of the two years differ (a herindeling in between)."""
+        if self.now is None or self.then is None:
+            return False
+        return set(self.now.index) != set(self.then.index)
+
+    def across(self, cw: pd.DataFrame, where: str) -> Growth:
+        """The growth with W[t-2] moved onto the gemeenten of ``year`` by crosswalk ``cw``.
+
+        ``cw``: (``oud``, ``nieuw``, ``share``) from the two years' boundaries (see
+        :func:`apply_crosswalk`): a merged gemeente's W[t-2] is the sum of its
+        predecessors', a gemeente that took over part of another gets that part by area.
+        ``where``: the boundaries' source, for the note.
+        """
+        if self.now is None or self.then is None or self.values is None:
+            return self
+        then = apply_crosswalk(self.then, cw).reindex(self.now.index)
+        moved = cw[cw["oud"] != cw["nieuw"]]
+        merged = sorted(set(moved["nieuw"]) - set(self.then.index))
+        took = sorted(set(moved["nieuw"]) & set(self.then.index))
+        parts = []
+        if merged:
+            parts.append(f"samengevoegde gemeenten ({', '.join(merged)}) tellen hun voorgangers op")
+        if took:
+            parts.append(f"gemeenten die (een deel van) een andere overnamen ({', '.join(took)}) "
+                         "krijgen dat deel naar oppervlakte")  # fmt: skip
+        notes = [n for n in self.notes if "herindeling" not in n]
+        notes.append(
+            f"Groei {self.base_year}–{self.year} over de herindelingen heen: de doelgroep van "
+            f"{self.base_year} is overgezet op de gemeenten van {self.year} met de grenzen van "
+            f"beide jaren ({where}); " + "; ".join(parts) + "."
+        )
+        values = (self.now - then).astype(float).rename("groei")
+        return replace(self, values=values, notes=notes)
+
+
+def apply_crosswalk(values: pd.Series, cw: pd.DataFrame) -> pd.Series:
+    """Counts by old code -> counts by new code (split by area share; totals conserved).
+
+    ``cw`` has one row per (``oud``, ``nieuw``) with ``share``, the part of the old
+    gemeente in the new one; each old gemeente's shares sum to 1 (see
+    :func:`~.geo.crosswalk`).
+    """
+    missing = sorted(set(values.index) - set(cw["oud"]))
+    if missing:
+        raise DataCoverageError(f"Codes not in the crosswalk: {', '.join(map(str, missing[:10]))}.")
+    part = cw.assign(value=cw["oud"].map(values) * cw["share"])
+    out: pd.Series = part.groupby("nieuw")["value"].sum(min_count=1)
+    return out
 
 
 def _group_sum(inputs: Inputs) -> pd.Series:
@@ -569,7 +621,8 @@ def target_growth(
             )
     except (MetadataError, DataCoverageError) as exc:
         return Growth(year, base, None, "", [f"Groei {base}–{year} niet beschikbaar: {exc}"])
-    w_now, w_then = _group_sum(now), _group_sum(then).reindex(now.inwoners.index)
+    w_now, w_before = _group_sum(now), _group_sum(then)
+    w_then = w_before.reindex(now.inwoners.index)
     growth = (w_now - w_then).astype(float).rename("groei")
     new = sorted(set(now.inwoners.index) - set(then.inwoners.index))
     if new:
@@ -577,4 +630,4 @@ def target_growth(
             f"Geen groei voor {len(new)} gemeente(n) die op 1 januari {base} nog niet bestonden "
             f"(herindeling): {', '.join(new[:10])}{' …' if len(new) > 10 else ''}."
         )
-    return Growth(year, base, growth, basis, notes, [*then.extracts])
+    return Growth(year, base, growth, basis, notes, [*then.extracts], w_now, w_before)

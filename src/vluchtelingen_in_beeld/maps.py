@@ -35,7 +35,7 @@ from vluchtelingen_in_beeld.fmt import (
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from vluchtelingen_in_beeld.year import YearResult
+    from vluchtelingen_in_beeld.result import YearResult
 
 #: Schemes offered (mapclassify names); ``headtail_breaks`` decides its own number of classes.
 SCHEMES = (
@@ -189,11 +189,11 @@ def check_scheme(scheme: str, k: int) -> None:
     """Refuse an unknown scheme or a silly number of classes before any work."""
     if scheme not in SCHEMES:
         raise ConfigError(
-            f"Unknown --scheme {scheme!r}.{did_you_mean(scheme, SCHEMES)} Schemes: "
+            f"Unknown `scheme` {scheme!r}.{did_you_mean(scheme, SCHEMES)} Schemes: "
             f"{', '.join(SCHEMES)}."
         )
     if not 1 <= k <= 9:
-        raise ConfigError(f"--k must be between 1 and 9 classes, got {k}.")
+        raise ConfigError(f"`k` must be between 1 and 9 classes, got {k}.")
 
 
 def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
@@ -732,6 +732,20 @@ class MapResult:
         """The static image."""
         return render_png(self.data, self.classes)
 
+    def _repr_html_(self) -> str:
+        """The map inline in Jupyter: the same offline page, in a frame of its own.
+
+        A frame keeps the page's scripts and styles apart from the notebook's (folium shows
+        its maps the same way).
+        """
+        from html import escape
+
+        page = escape(self.html(), quote=True)
+        return (
+            f'<iframe srcdoc="{page}" title="{escape(self.data.title)}" '
+            'style="width:100%;height:640px;border:0" sandbox="allow-scripts"></iframe>'
+        )
+
 
 def check_map_options(
     level: str, highlight_top: int | None, scheme: str, k: int, metric: str | None = None
@@ -740,15 +754,15 @@ def check_map_options(
     check_scheme(scheme, k)
     if metric is not None and metric not in METRICS:
         raise ConfigError(
-            f"Unknown --metric {metric!r}.{did_you_mean(metric, METRICS)} Metrics: "
+            f"Unknown `metric` {metric!r}.{did_you_mean(metric, METRICS)} Metrics: "
             f"{', '.join(METRICS)}."
         )
     if level not in LEVEL_LABELS:
-        raise ConfigError(f"Unknown --level {level!r}; choose one of: {', '.join(LEVEL_LABELS)}.")
+        raise ConfigError(f"Unknown `level` {level!r}; choose one of: {', '.join(LEVEL_LABELS)}.")
     if highlight_top is not None and level != "gemeente":
-        raise ConfigError("--highlight-top outlines gemeenten; use it with --level gemeente.")
+        raise ConfigError("`highlight_top` outlines gemeenten; use it with `level` gemeente.")
     if highlight_top is not None and highlight_top < 1:
-        raise ConfigError(f"--highlight-top must be at least 1, got {highlight_top}.")
+        raise ConfigError(f"`highlight_top` must be at least 1, got {highlight_top}.")
 
 
 def map_values(result: YearResult, level: str) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from vluchtelingen_in_beeld.defaults import PILOTS
 from vluchtelingen_in_beeld.errors import MethodCardError, did_you_mean
 from vluchtelingen_in_beeld.tables import BIRTHPLACES
 
@@ -175,7 +176,7 @@ class Limit:
 class SelectionCard:
     """How voortrekkersgemeenten are chosen (see :mod:`.rank`)."""
 
-    n: Limit = Limit(11)
+    n: Limit = Limit(PILOTS)
     #: ρ: share of the rest of the arbeidsmarktregio a pilot reaches
     region_reach: Rate = Rate(0.0, 0.0, 0.0)
     resolve_draws: int = 500
@@ -767,10 +768,10 @@ def _limit(p: _Problems, where: str, raw: Any, *, upper: int) -> Limit:
 def _selection(p: _Problems, raw: Any) -> SelectionCard:
     sel = _table(p, "selection", raw)
     _check_keys(p, "selection", sel, "selection")
-    n = _limit(p, "selection.n", sel.get("n", 11), upper=400)
+    n = _limit(p, "selection.n", sel.get("n", PILOTS), upper=400)
     if n.value is None or n.value < 1:
         p.add("selection.n", "needs at least 1 pilot gemeente")
-        n = Limit(11, n.reason)
+        n = Limit(PILOTS, n.reason)
     limits = {}
     for name in LIMITS:
         upper = {"budget_eur": 10**12, "min_pool": 10**6}.get(name, 400)
@@ -880,7 +881,7 @@ def check_against_metadata(card: MethodCard, keys: dict[str, str], table: str) -
 def init_card(path: Path, base: str = DEFAULT_CARD, force: bool = False) -> Path:
     """Write a full, editable copy of a shipped card to ``path``."""
     if path.exists() and not force:
-        raise MethodCardError(f"{path} already exists; choose another path or pass --force.")
+        raise MethodCardError(f"{path} already exists; choose another path or pass `force`.")
     text, _ = card_text(base)
     if "extends" in tomllib.loads(text):
         # A standalone copy: write the base card, then the preset's own lines as overrides.

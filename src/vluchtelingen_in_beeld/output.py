@@ -1,11 +1,12 @@
 """Writing outputs with their provenance: all files complete, or none.
 
-One function per kind of output, each taking a :class:`~.year.YearResult` (or an estimate and
-its :class:`~.year.Origin`), never a session: :func:`write_estimate`, :func:`write_ranking`,
-:func:`write_regions`, :func:`write_map`, :func:`write_pitch` and :func:`write_run`. Every
+One function per kind of output, each taking a :class:`~.result.YearResult` (or an estimate
+and its :class:`~.result.Origin`), never a session: :func:`write_estimate`,
+:func:`write_ranking`, :func:`write_regions`, :func:`write_map` and :func:`write_pitch`, and
+the bytes of one table (:func:`table_bytes`, :func:`gpkg_bytes`) for :mod:`.run`. Every
 output gets a manifest that says where its numbers come from (:mod:`.provenance`). Files are
-written to temporary names and renamed into place together, the manifest last; a run's
-folder is built beside its destination and swapped in whole.
+written to temporary names and renamed into place together, the manifest last
+(:func:`~.atomic.write_files`). Paths may be given as ``str`` or :class:`~pathlib.Path`.
 
 Output paths are checked before any work (:func:`check_table_path`,
 :func:`check_output_folder`): a folder the tool did not write is never replaced.
@@ -15,25 +16,29 @@ Stage: render.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 
+from vluchtelingen_in_beeld.atomic import write_files
 from vluchtelingen_in_beeld.errors import ConfigError
 from vluchtelingen_in_beeld.fmt import whole
-from vluchtelingen_in_beeld.provenance import TOOL_NAME, page_sources, record, source_lines
+from vluchtelingen_in_beeld.provenance import TOOL_NAME, record, source_lines
+from vluchtelingen_in_beeld.records import JsonValue, Record, SourceRecord
+from vluchtelingen_in_beeld.result import Origin, YearResult
 from vluchtelingen_in_beeld.settings import Settings
-from vluchtelingen_in_beeld.store import pid_alive, sha256_bytes, sha256_file, write_synced
-from vluchtelingen_in_beeld.year import Origin, YearResult
+from vluchtelingen_in_beeld.store import sha256_bytes, sha256_file
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+    from openpyxl.worksheet.worksheet import Worksheet
+
     from vluchtelingen_in_beeld.estimate import Estimate
     from vluchtelingen_in_beeld.maps import MapResult
     from vluchtelingen_in_beeld.sender import Sender
@@ -49,7 +54,7 @@ COMPANIONS = {
 }
 
 
-def check_table_path(path: Path, kind: str = "estimate") -> Path:
+def check_table_path(path: str | Path, kind: str = "estimate") -> Path:
     """Raise early (before any work) if ``path`` is not a table we can write.
 
     Its companions (:data:`COMPANIONS` of ``kind``) may replace only files that an earlier
@@ -57,10 +62,11 @@ def check_table_path(path: Path, kind: str = "estimate") -> Path:
     the user keeps beside it.
     """
     path = Path(path)
+    path = Path(path)
     if path.suffix.lower() not in TABLE_FORMATS:
         raise ConfigError(
             f"Cannot write {path}: the extension decides the format; use one of "
-            f"{', '.join(TABLE_FORMATS)} (e.g. --out maps/schatting_2025.csv)."
+            f"{', '.join(TABLE_FORMATS)} (e.g. `out` maps/schatting_2025.csv)."
         )
     if path.exists() and path.is_dir():
         raise ConfigError(f"{path} is a folder; give a file name such as {path / 'schatting.csv'}.")
@@ -78,13 +84,14 @@ def check_table_path(path: Path, kind: str = "estimate") -> Path:
             if side.exists() and side.name not in ours:
                 raise ConfigError(
                     f"Cannot write {path}: its companion table {side.name} would replace a file "
-                    "that vib did not write there. Move that file, or choose another --out."
+                    "that vib did not write there. Move that file, or choose another `out`."
                 )
     return path
 
 
-def check_writable(path: Path, what: str = "output") -> Path:
+def check_writable(path: str | Path, what: str = "output") -> Path:
     """Raise early if ``path`` cannot be created: a parent is a file, or not writable."""
+    path = Path(path)
     for anc in [path, *path.parents]:
         if anc.exists():
             if anc != path and not anc.is_dir():
@@ -116,8 +123,9 @@ def _probe(folder: Path, path: Path, what: str) -> None:
         ) from None
 
 
-def check_file_path(path: Path) -> Path:
+def check_file_path(path: str | Path) -> Path:
     """An output file (HTML, PNG): not a folder, and its folder can be made and written."""
+    path = Path(path)
     if path.exists() and path.is_dir():
         raise ConfigError(f"{path} is a folder; give a file name, e.g. {path / 'kaart.html'}.")
     return check_writable(path, "output file")
@@ -146,7 +154,11 @@ def _protected(out: Path, settings: Settings, inputs: Sequence[Path] = ()) -> st
 
 
 def check_output_folder(
-    out: Path, settings: Settings, *, force: bool = False, inputs: Sequence[Path] = ()
+    out: str | Path,
+    settings: Settings,
+    *,
+    force: bool = False,
+    inputs: Sequence[str | Path] = (),
 ) -> None:
     """Refuse, before any work, an output folder that ``vib run`` may not replace.
 
@@ -156,14 +168,17 @@ def check_output_folder(
     working folder, the store, the snapshot and the run's other ``inputs`` (boundaries, the
     card, the sender file) are never replaced, not even with ``force``.
     """
-    why = _protected(out, settings, inputs)
+    out = Path(out)
+    why = _protected(out, settings, [Path(p) for p in inputs])
     if why:
-        raise ConfigError(f"Refusing to use {out} as the output folder: {why}. Give --out NEW.")
+        raise ConfigError(
+            f"Refusing to use {out} as the output folder: {why}. Give `out` (a new folder)."
+        )
     if not out.exists():
         check_writable(out, "output folder")
         return
     if not out.is_dir():
-        raise ConfigError(f"{out} is a file; --out must be a folder.")
+        raise ConfigError(f"{out} is a file; `out` must be a folder.")
     check_writable(out, "output folder")
     present = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if not p.is_dir())
     if not present or force:
@@ -182,7 +197,7 @@ def check_output_folder(
         )
         raise ConfigError(
             f"{out} holds files that vib run did not write ({shown}); it would replace the "
-            "whole folder. Give a new folder with --out, or --force to replace it anyway."
+            "whole folder. Give a new folder with `out`, or `force` to replace it anyway."
         )
 
 
@@ -266,7 +281,7 @@ def no_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]):
             continue
 
-        def inert(v: Any) -> Any:
+        def inert(v: object) -> object:
             if isinstance(v, str) and v.startswith(FORMULA_START) and not _NUMBER.fullmatch(v):
                 return "'" + v
             return v
@@ -359,7 +374,7 @@ def _excel(buf: io.BytesIO, sheets: Mapping[str, pd.DataFrame], top_line: str) -
             _text_stays_text(sheet)
 
 
-def _text_stays_text(sheet: Any) -> None:
+def _text_stays_text(sheet: Worksheet) -> None:
     """Text that looks like a formula (``=…``, ``+…``, ``-…``, ``@…``) is stored as text.
 
     openpyxl turns a string starting with ``=`` into a live formula; a gemeente name or a
@@ -374,7 +389,7 @@ def _text_stays_text(sheet: Any) -> None:
 def write_bundle(
     files: Mapping[Path, bytes],
     manifest_path: Path,
-    record: dict[str, Any],
+    record: Record,
     *,
     keep: Mapping[str, str] | None = None,
 ) -> None:
@@ -396,39 +411,7 @@ def write_bundle(
     for path in all_files:
         if path.is_dir():
             raise ConfigError(f"Cannot write {path}: a folder of that name is in the way.")
-    temps: dict[Path, Path] = {}
-    moved: list[tuple[Path, Path | None]] = []  # (path, its backup)
-    try:
-        for path, data in all_files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            with tmp.open("wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            temps[path] = tmp
-        for path, tmp in temps.items():  # manifest is last in the dict
-            backup = None
-            if path.exists():
-                backup = path.with_name(f".{path.name}.{os.getpid()}.bak")
-                os.replace(path, backup)
-            moved.append((path, backup))
-            os.replace(tmp, path)
-    except BaseException:
-        for path, backup in reversed(moved):
-            with contextlib.suppress(OSError):
-                if backup is not None:
-                    os.replace(backup, path)
-                elif path.exists():
-                    path.unlink()
-        for tmp in temps.values():
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        raise
-    for _, backup in moved:
-        if backup is not None:
-            with contextlib.suppress(OSError):
-                backup.unlink()
+    write_files(all_files)
 
 
 def earlier_outputs(manifest_path: Path) -> dict[str, str]:
@@ -437,8 +420,6 @@ def earlier_outputs(manifest_path: Path) -> dict[str, str]:
     Name -> sha256 from the manifest at ``manifest_path``; empty if there is none, or it is
     not this tool's.
     """
-    from vluchtelingen_in_beeld.store import sha256_file
-
     try:
         record = json.loads(manifest_path.read_text("utf-8"))
     except (OSError, ValueError):
@@ -475,8 +456,8 @@ def _table_files(
     path: Path,
     frame: pd.DataFrame,
     companions: Mapping[str, pd.DataFrame],
-    rec: dict[str, Any],
-    geometry: Any = None,
+    rec: Record,
+    geometry: gpd.GeoSeries | None = None,
 ) -> dict[Path, bytes]:
     """The bytes of a table and its companions in the format of ``path``'s extension."""
     suffix = path.suffix.lower()
@@ -493,36 +474,50 @@ def _table_files(
     return files
 
 
-def top_line(rec: Mapping[str, Any]) -> str:
+def _part(value: JsonValue | None) -> Mapping[str, JsonValue]:
+    """A part of a record that is an object (anything else: empty)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _sources(rec: Mapping[str, JsonValue]) -> list[SourceRecord]:
+    """The CBS sources a record lists."""
+    found = rec.get("sources")
+    items = found if isinstance(found, Sequence) and not isinstance(found, str) else []
+    return [cast(SourceRecord, s) for s in items if isinstance(s, Mapping)]
+
+
+def top_line(rec: Mapping[str, JsonValue]) -> str:
     """The line above a data sheet: the snapshot's warning, or where the numbers come from."""
-    warnings = (rec.get("snapshot") or {}).get("warnings") or {}
+    warnings = _part(_part(rec.get("snapshot")).get("warnings"))
     if warnings:
         return "LET OP: " + " ".join(dict.fromkeys(str(w) for w in warnings.values()))
-    return " ".join(source_lines(rec.get("sources", []))[:1])
+    return " ".join(source_lines(_sources(rec))[:1])
 
 
-def source_rows(rec: Mapping[str, Any]) -> pd.DataFrame:
+def source_rows(rec: Mapping[str, JsonValue]) -> pd.DataFrame:
     """The ``bronnen`` sheet: one row per source, card, parameter, warning and note."""
     from vluchtelingen_in_beeld.provenance import parameter_label
 
-    rows: list[dict[str, Any]] = []
+    rows: list[dict[str, object]] = []
 
-    def add(soort: str, naam: Any, waarde: Any = "", bron: Any = "", toelichting: Any = "") -> None:
+    def add(
+        soort: str, naam: object, waarde: object = "", bron: object = "", toelichting: object = ""
+    ) -> None:
         rows.append({"soort": soort, "naam": str(naam), "waarde": waarde, "bron": str(bron),
                      "toelichting": str(toelichting)})  # fmt: skip
 
-    for name, text in ((rec.get("snapshot") or {}).get("warnings") or {}).items():
+    for name, text in _part(_part(rec.get("snapshot")).get("warnings")).items():
         add("waarschuwing", name, "", "snapshot", text)
-    for line in source_lines(rec.get("sources", [])):
+    for line in source_lines(_sources(rec)):
         add("bron", "CBS StatLine", "", "CBS (CC BY 4.0)", line)
-    for src in rec.get("sources", []):
+    for src in _sources(rec):
         add("tabel", src.get("table"), src.get("rows", ""), src.get("title", ""),
             src.get("filter", ""))  # fmt: skip
-    card = rec.get("method_card") or {}
+    card = _part(rec.get("method_card"))
     if card:
         add("methodekaart", card.get("name"), card.get("version"), card.get("origin"),
             f"sha256 {card.get('sha256')}")  # fmt: skip
-    for key, p in (rec.get("parameters") or {}).items():
+    for key, p in _part(rec.get("parameters")).items():
         if not isinstance(p, Mapping) or "value" not in p:
             continue
         span = f"{p.get('low')}–{p.get('high')}" if p.get("low") != p.get("high") else ""
@@ -533,16 +528,19 @@ def source_rows(rec: Mapping[str, Any]) -> pd.DataFrame:
             p.get("source"),
             ("aanname; " if p.get("assumption") else "") + (f"bereik {span}" if span else ""),
         )
-    for term, text in (rec.get("definitions") or {}).items():
+    for term, text in _part(rec.get("definitions")).items():
         add("definitie", term, "", "methodekaart", text)
-    for note in rec.get("notes") or []:
+    notes = rec.get("notes")
+    for note in notes if isinstance(notes, list) else []:
         add("noot", "", "", "", note)
-    tool = rec.get("tool") or {}
+    tool = _part(rec.get("tool"))
     add("programma", tool.get("name"), tool.get("version"), "", rec.get("created_at", ""))
     return pd.DataFrame(rows, columns=["soort", "naam", "waarde", "bron", "toelichting"])
 
 
-def gpkg_bytes(frame: pd.DataFrame, geometry: Any, layer: str, rec: Mapping[str, Any]) -> bytes:
+def gpkg_bytes(
+    frame: pd.DataFrame, geometry: gpd.GeoSeries, layer: str, rec: Mapping[str, JsonValue]
+) -> bytes:
     """One GeoPackage layer: ``frame`` with ``geometry`` (aligned on its index), EPSG:28992.
 
     The provenance goes into the layer's metadata (``vib_provenance``, JSON), where QGIS
@@ -566,15 +564,14 @@ def gpkg_bytes(frame: pd.DataFrame, geometry: Any, layer: str, rec: Mapping[str,
             layer_metadata={
                 "vib_provenance": json.dumps(rec, ensure_ascii=False, default=str),
                 "DESCRIPTION": " ".join(
-                    ([top_line(rec)] if rec.get("snapshot") else [])
-                    + source_lines(rec.get("sources", []))
+                    ([top_line(rec)] if rec.get("snapshot") else []) + source_lines(_sources(rec))
                 ),
             },
         )
         return target.read_bytes()
 
 
-def _shapes_for(result: YearResult | None, codes: pd.Series, path: Path) -> Any:
+def _shapes_for(result: YearResult | None, codes: pd.Series, path: Path) -> gpd.GeoSeries | None:
     if path.suffix.lower() != ".gpkg":
         return None
     if result is None or result.shapes is None:
@@ -583,7 +580,7 @@ def _shapes_for(result: YearResult | None, codes: pd.Series, path: Path) -> Any:
 
 
 def write_estimate(
-    est: Estimate, origin: Origin, path: Path, *, result: YearResult | None = None
+    est: Estimate, origin: Origin, path: str | Path, *, result: YearResult | None = None
 ) -> list[Path]:
     """The gemeente table, the national row and the manifest of an estimate.
 
@@ -591,7 +588,7 @@ def write_estimate(
     ``.parquet`` get a ``<name>_nederland`` file beside them; ``.gpkg`` one layer with the
     gemeente geometry of the year (needs ``result`` with shapes).
     """
-    check_table_path(path)
+    path = check_table_path(Path(path))
     rec = record(
         origin,
         sources=est.provenance,
@@ -602,7 +599,7 @@ def write_estimate(
             "year": est.year,
             "periods": [f"{est.year}JJ00"],
             "rows": len(est.table),
-            "year_choice": est.year_note or "given with --year",
+            "year_choice": est.year_note or "given by the caller",
             "bijstand_table": est.bijstand_table,
             "local_variation": est.variation_record(),
             "sensitivity": est.sensitivity.table.to_dict("records")
@@ -625,9 +622,8 @@ def write_estimate(
     return [*files, sidecar(path)]
 
 
-def _year_record(
-    result: YearResult, kind: str, rows: int, extra: Mapping[str, Any]
-) -> dict[str, Any]:
+def year_record(result: YearResult, kind: str, rows: int, extra: Mapping[str, JsonValue]) -> Record:
+    """The manifest record of an output made from ``result`` (``kind``, ``rows``, ``extra``)."""
     return record(
         result.origin,
         sources=result.sources(),
@@ -638,18 +634,18 @@ def _year_record(
             "year": result.year,
             "periods": [f"{result.year}JJ00"],
             "rows": rows,
-            "year_choice": result.year_note or "given with --year",
+            "year_choice": result.year_note or "given by the caller",
             "regions_table": result.regions.table,
             **extra,
         },
     )
 
 
-def write_ranking(result: YearResult, path: Path, *, compare: bool = False) -> list[Path]:
+def write_ranking(result: YearResult, path: str | Path, *, compare: bool = False) -> list[Path]:
     """The ranking (and with ``compare`` the 2009 reference today) with its manifest."""
-    check_table_path(path, "ranking")
+    path = check_table_path(Path(path), "ranking")
     ranking = result.ranking
-    rec = _year_record(
+    rec = year_record(
         result,
         "ranking",
         len(ranking.table),
@@ -674,11 +670,11 @@ def write_ranking(result: YearResult, path: Path, *, compare: bool = False) -> l
     return [*files, sidecar(path)]
 
 
-def write_regions(result: YearResult, level: str, path: Path) -> list[Path]:
+def write_regions(result: YearResult, level: str, path: str | Path) -> list[Path]:
     """The estimate per region of ``level`` with its manifest (``.gpkg``: dissolved areas)."""
-    check_table_path(path, "regions")
+    path = check_table_path(Path(path), "regions")
     frame = result.totals(level)
-    rec = _year_record(result, f"regions:{level}", len(frame), {"level": level})
+    rec = year_record(result, f"regions:{level}", len(frame), {"level": level})
     geometry = None
     if path.suffix.lower() == ".gpkg":
         from vluchtelingen_in_beeld.geo import dissolve
@@ -695,22 +691,28 @@ def write_regions(result: YearResult, level: str, path: Path) -> list[Path]:
 
 def write_map(
     result: YearResult,
-    path: Path,
+    path: str | Path,
     *,
-    png: Path | None = None,
+    png: str | Path | None = None,
     tiles: bool = False,
-    **options: Any,
+    metric: str = "werkzoekend",
+    level: str = "gemeente",
+    scheme: str = "fisher_jenks",
+    k: int = 5,
+    highlight_top: int | None = None,
 ) -> MapResult:
     """One choropleth as offline HTML (and PNG), with its manifest.
 
-    ``options`` go to :func:`~.maps.map_for` (metric, level, scheme, k, highlight_top).
+    ``metric``, ``level``, ``scheme``, ``k`` and ``highlight_top`` are those of
+    :func:`~.maps.map_for`; ``tiles`` puts an OpenStreetMap background under the map (the
+    only thing that needs a network when the page is opened).
     """
     from vluchtelingen_in_beeld.maps import map_for
 
-    check_file_path(path)
+    path = check_file_path(Path(path))
     if png is not None:
-        check_file_path(png)
-    m = map_for(result, **options)
+        png = check_file_path(Path(png))
+    m = map_for(result, metric=metric, level=level, scheme=scheme, k=k, highlight_top=highlight_top)
     files = {path: m.html(tiles=tiles).encode("utf-8")}
     if png is not None:
         files[png] = m.png()
@@ -726,7 +728,11 @@ def write_map(
 
 
 def write_pitch(
-    result: YearResult, codes: list[str], folder: Path, *, sender: Sender | None = None
+    result: YearResult,
+    codes: Sequence[str],
+    folder: str | Path,
+    *,
+    sender: Sender | None = None,
 ) -> list[Path]:
     """One page per gemeente in ``folder``, an ``index.html`` of them, and the manifest.
 
@@ -735,10 +741,11 @@ def write_pitch(
     """
     from vluchtelingen_in_beeld.pitch import page_name, pitch_index, render_page
 
+    folder = Path(folder)
+    codes = list(codes)
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{folder} is a file; give a folder for the pitch pages.")
     check_writable(folder, "pitch folder")
-    folder = Path(folder)
     names = {c: page_name(c, result.gemeente_name(c)) for c in codes}
     files = {
         folder / names[c]: render_page(result, c, sender=sender).encode("utf-8") for c in codes
@@ -749,252 +756,6 @@ def write_pitch(
     listed = {m[1]: name for name in keep if (m := re.match(r"(GM\d{4})-.*\.html$", name))}
     listed = {code: name for code, name in listed.items() if code in known}
     files[folder / "index.html"] = pitch_index(result, {**listed, **names}).encode("utf-8")
-    rec = _year_record(result, "pitch", len(codes), {"gemeenten": codes})
+    rec = year_record(result, "pitch", len(codes), {"gemeenten": codes})
     write_bundle(files, manifest, rec, keep=keep)
     return [*files, manifest]
-
-
-# --- a whole run: one folder, swapped in at the end -------------------------------------------
-
-RUN_STEPS = (
-    "CBS-gegevens ophalen en schatten",
-    "rangorde",
-    "regio's",
-    "pitchpagina's",
-    "kaarten (HTML en PNG)",
-    "overzicht en manifest",
-)
-#: (metric, level, highlight the selection)
-RUN_MAPS = (
-    ("werkzoekend", "gemeente", True),
-    ("werkzoekend_per_1000", "gemeente", True),
-    ("werkzoekend", "arbeidsmarktregio", False),
-    ("werkzoekend", "provincie", False),
-)
-RUN_LEVELS = ("provincie", "arbeidsmarktregio", "corop")
-_PACKAGES = (
-    "cbsodata",
-    "pandas",
-    "numpy",
-    "geopandas",
-    "shapely",
-    "folium",
-    "mapclassify",
-    "matplotlib",
-    "highspy",
-    "XStatic-Leaflet",
-)
-
-
-def _versions() -> dict[str, str]:
-    import platform
-    from importlib import metadata
-
-    from vluchtelingen_in_beeld import __version__
-
-    out = {"vluchtelingen-in-beeld": __version__, "python": platform.python_version()}
-    for name in _PACKAGES:
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            out[name] = metadata.version(name)
-    return out
-
-
-def _leftovers(out: Path) -> None:
-    """Restore an output folder a crash left half-swapped; remove dead runs' staging."""
-    parent = out.parent
-    if not parent.is_dir():
-        return
-    import shutil
-
-    pat = re.compile(rf"^\.{re.escape(out.name)}\.(tmp|old)-(\d+)-[0-9a-f]+$")
-    for p in parent.iterdir():
-        m = pat.match(p.name)
-        if not m or pid_alive(int(m.group(2))):
-            continue
-        if m.group(1) == "old" and not out.exists():
-            os.replace(p, out)  # the swap was cut between its two renames
-        else:
-            shutil.rmtree(p, ignore_errors=True)
-
-
-def _swap_in(staging: Path, out: Path) -> None:
-    import shutil
-    import uuid
-
-    old = out.parent / f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    if out.exists():
-        os.replace(out, old)
-    os.replace(staging, out)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def write_run(
-    result: YearResult,
-    out: Path,
-    *,
-    progress: Any = lambda i, text: None,
-    hook: Any = lambda step: None,
-    sender: Sender | None = None,
-) -> dict[str, str]:
-    """Every output of a year into ``out``, all at once: tables, maps, pages, index, manifest.
-
-    Built in a staging folder beside ``out`` and swapped in at the end, so an interrupted
-    run leaves the previous folder as it was. ``progress(i, text)`` is called at the start
-    of steps 2–6 (step 1 is :func:`~.year.build_year`), ``hook(name)`` after each (tests use
-    it to interrupt). The maps are drawn on the other core from the start (see
-    :func:`_maps_in_background`) and collected at step 5. Returns relative path -> sha256 of
-    every file. The caller checks ``out`` first (:func:`check_output_folder`).
-    """
-    import shutil
-    import uuid
-
-    if result.shapes is None:
-        raise ConfigError("A run needs the gemeente boundaries: build the year with shapes.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _leftovers(out)
-    staging = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
-    try:
-        outputs = _build_run(result, staging, progress, hook, sender)
-        _swap_in(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return outputs
-
-
-_RUN_RESULT: YearResult | None = None  # the year a forked map worker renders
-
-
-def _one_map(i: int) -> tuple[str, bytes, bytes]:
-    """Title, HTML and PNG of the run's ``i``-th map (in a worker, or in this process)."""
-    from vluchtelingen_in_beeld.maps import map_for
-
-    result = _RUN_RESULT
-    assert result is not None
-    metric, level, top = RUN_MAPS[i]
-    n = result.ranking.constraints.n
-    m = map_for(result, metric=metric, level=level, highlight_top=n if top else None)
-    return m.data.title, m.html().encode("utf-8"), m.png()
-
-
-@contextlib.contextmanager
-def _maps_in_background(
-    result: YearResult,
-) -> Iterator[Callable[[], list[tuple[str, bytes, bytes]]]]:
-    """Start drawing the run's maps on the other core; yield a function that waits for them.
-
-    The maps are most of a run's CPU and need nothing the other outputs make, so they are
-    drawn by two forked workers while this process writes the tables and pages (where the
-    platform cannot fork, they are drawn here when asked for). Workers are forked after the
-    year is built, so they share it and start at once.
-    """
-    from vluchtelingen_in_beeld._impl.forking import forked
-
-    global _RUN_RESULT
-    _RUN_RESULT = result
-    try:
-        with forked(_one_map, range(len(RUN_MAPS))) as maps:
-            yield maps
-    finally:
-        _RUN_RESULT = None
-
-
-def _put(root: Path, rel: str, data: bytes) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_synced(path, data)
-
-
-def _build_run(
-    result: YearResult, root: Path, progress: Any, hook: Any, sender: Sender | None = None
-) -> dict[str, str]:
-    from vluchtelingen_in_beeld.index import index_page
-    from vluchtelingen_in_beeld.pitch import page_name, render_page
-
-    y, est, ranking = result.year, result.estimate, result.ranking
-    assert result.shapes is not None
-    with _maps_in_background(result) as drawn:  # the other core draws the maps meanwhile
-        _put(root, f"tabellen/schatting_{y}.csv", table_bytes(est.table, ".csv"))
-        _put(root, f"tabellen/schatting_{y}_nederland.csv", table_bytes(est.national, ".csv"))
-        hook("estimate")
-
-        progress(2, RUN_STEPS[1])
-        _put(root, f"tabellen/rangorde_{y}.csv", table_bytes(ranking.table, ".csv"))
-        _put(root, f"tabellen/prijzen_beperkingen_{y}.csv", table_bytes(ranking.prices, ".csv"))
-        if ranking.summary is not None:
-            _put(root, f"tabellen/selectie_{y}.csv", table_bytes(ranking.summary, ".csv"))
-        if ranking.funnel is not None:
-            _put(root, f"tabellen/trajecten_{y}.csv", table_bytes(ranking.funnel, ".csv"))
-        sens = ranking.sensitivity
-        if sens is None and est.sensitivity is not None:
-            sens = est.sensitivity.table
-        if sens is not None:
-            _put(root, f"tabellen/gevoeligheid_{y}.csv", table_bytes(sens, ".csv"))
-        comparison = result.comparison_2009()
-        _put(root, f"tabellen/vergelijking_2009_{y}.csv", table_bytes(comparison, ".csv"))
-        geo = result.shapes.boundaries.frame.geometry
-        base = _year_record(result, "run-layer", len(est.table), {})
-        for name, frame in ((f"schatting_{y}", est.table), (f"rangorde_{y}", ranking.table)):
-            codes = frame["gemeentecode"].to_numpy()
-            _put(root, f"tabellen/{name}.gpkg", gpkg_bytes(frame, geo.reindex(codes), name, base))
-        hook("rank")
-
-        progress(3, RUN_STEPS[2])
-        for level in RUN_LEVELS:
-            _put(root, f"tabellen/regio_{level}_{y}.csv", table_bytes(result.totals(level), ".csv"))
-        hook("regions")
-
-        progress(4, RUN_STEPS[3])
-        pages = []
-        for code in ranking.selected["gemeentecode"]:
-            name = result.gemeente_name(code)
-            rel = f"pitch/{page_name(code, name)}"
-            page = render_page(result, code, index_href="../index.html", sender=sender)
-            _put(root, rel, page.encode("utf-8"))
-            pages.append((code, name, rel))
-        hook("pitch")
-
-        progress(5, RUN_STEPS[4])
-        maps = []
-        for (metric, level, _), (title, html_bytes, png_bytes) in zip(
-            RUN_MAPS, drawn(), strict=True
-        ):
-            stem = f"kaarten/{metric}_{level}_{y}"
-            _put(root, f"{stem}.html", html_bytes)
-            _put(root, f"{stem}.png", png_bytes)
-            maps.append((title, level, f"{stem}.html", f"{stem}.png"))
-        hook("maps")
-
-    progress(6, RUN_STEPS[5])
-    sources = page_sources(result)
-    _put(root, "index.html", index_page(result, maps, pages, sources).encode("utf-8"))
-    outputs = {
-        p.relative_to(root).as_posix(): sha256_file(p)
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-    rec = _year_record(
-        result,
-        "run",
-        len(est.table),
-        {
-            "bijstand_table": est.bijstand_table,
-            "local_variation": est.variation_record(),
-            "parameters": {
-                "n": ranking.constraints.n,
-                **ranking.record(),
-                "draws": result.card.draws,
-                "seed": result.card.seed,
-                "scenario": result.card.scenario,
-                "maps": [{"metric": m, "level": lv, "highlight": t} for m, lv, t in RUN_MAPS],
-            },
-            "boundaries": result.shapes.boundaries.provenance,
-            "versions": _versions(),
-            "outputs": outputs,
-        },
-    )
-    text = json.dumps(rec, indent=2, ensure_ascii=False, default=str)
-    _put(root, "manifest.json", text.encode())
-    hook("manifest")
-    return outputs

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from vluchtelingen_in_beeld.result import YearResult
     from vluchtelingen_in_beeld.sender import Sender
-    from vluchtelingen_in_beeld.year import YearResult
 
 
 def slug(text: str) -> str:

@@ -2,7 +2,7 @@
 
 :func:`record` is the provenance every manifest carries (CBS tables and periods, the method
 card and its parameters, the snapshot's own warning, the tool version); :func:`source_lines`
-is the same in Dutch lines for maps and pages. Both take a result's :class:`~.year.Origin`,
+is the same in Dutch lines for maps and pages. Both take a result's :class:`~.result.Origin`,
 never a session or a path on disk.
 
 Stage: render.
@@ -13,11 +13,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from vluchtelingen_in_beeld import __version__
 from vluchtelingen_in_beeld.fmt import nl_rate
-from vluchtelingen_in_beeld.year import Origin, YearResult
+from vluchtelingen_in_beeld.records import JsonValue, Record, SourceRecord
+from vluchtelingen_in_beeld.result import Origin, YearResult
+
+if TYPE_CHECKING:
+    from vluchtelingen_in_beeld.method import MethodCard
 
 TOOL_NAME = "vluchtelingen-in-beeld"
 
@@ -25,17 +29,17 @@ TOOL_NAME = "vluchtelingen-in-beeld"
 def record(
     origin: Origin,
     *,
-    sources: Sequence[Mapping[str, Any]],
-    card: Any = None,
+    sources: Sequence[SourceRecord],
+    card: MethodCard | None = None,
     notes: Sequence[str] = (),
-    extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+    extra: Mapping[str, JsonValue] | None = None,
+) -> Record:
     """The provenance record of one output."""
-    out: dict[str, Any] = {
+    out: Record = {
         "tool": {"name": TOOL_NAME, "version": __version__},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": origin.source,
-        "sources": [dict(s) for s in sources],
+        "sources": [cast("dict[str, JsonValue]", dict(s)) for s in sources],  # JSON by type
         "notes": list(notes),
         "licence": "CBS open data, CC BY 4.0 (Bron: CBS)",
     }
@@ -82,7 +86,7 @@ PARAMETER_LABELS = {
 }
 
 
-def parameter_label(key: str, card: Any = None) -> str:
+def parameter_label(key: str, card: MethodCard | None = None) -> str:
     """A parameter key of the card (``ei.syrie``, ``placement_rate.plan2005``) in words."""
     head, _, tail = key.partition(".")
     if head == "ei" and tail:
@@ -105,7 +109,7 @@ def period_text(key: str) -> str:
     return m.group(1) if m else key
 
 
-def boundary_source_text(source: Any) -> str:
+def boundary_source_text(source: object) -> str:
     """Where the boundaries came from, in words: PDOK's service, or a saved copy of it."""
     text = str(source or "")
     if text.startswith("files:"):
@@ -118,7 +122,7 @@ def boundary_source_text(source: Any) -> str:
     return text
 
 
-def definition_lines(card: Any, year: int | None, *, full: bool = False) -> list[str]:
+def definition_lines(card: MethodCard, year: int | None, *, full: bool = False) -> list[str]:
     """What the numbers count, in Dutch: one line (maps), or each definition (pages).
 
     From the card's ``[definitions]``, with the ages of the reference year.
@@ -159,11 +163,11 @@ def definition_lines(card: Any, year: int | None, *, full: bool = False) -> list
 
 
 def source_lines(
-    sources: Sequence[Mapping[str, Any]],
-    card: Any = None,
+    sources: Sequence[SourceRecord],
+    card: MethodCard | None = None,
     *,
     year: int | None = None,
-    boundaries: Mapping[str, Any] | None = None,
+    boundaries: Mapping[str, JsonValue] | None = None,
     notes: Sequence[str] = (),
     full: bool = False,
 ) -> list[str]:

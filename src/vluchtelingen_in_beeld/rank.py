@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from vluchtelingen_in_beeld import streams
 from vluchtelingen_in_beeld.errors import ConfigError, InfeasibleError, VibError
 from vluchtelingen_in_beeld.estimate import Estimate, sample_rate
 from vluchtelingen_in_beeld.fmt import (
@@ -40,6 +40,7 @@ from vluchtelingen_in_beeld.fmt import (
     nl_share,
 )
 from vluchtelingen_in_beeld.method import MethodCard
+from vluchtelingen_in_beeld.records import Record
 from vluchtelingen_in_beeld.selection import (
     REGION_COLUMNS,
     Constraints,
@@ -49,13 +50,12 @@ from vluchtelingen_in_beeld.selection import (
     try_solve,
     why_infeasible,
 )
+from vluchtelingen_in_beeld.streams import Stream
 
 #: How many of the best unselected gemeenten (by reach) are forced in to measure the swap.
 NEAR = 20
 #: A loss below this share of the objective makes a pair interchangeable.
 NEAR_SHARE = 0.01
-#: Random stream of the selection's own parameter (ρ) in the Monte Carlo.
-RHO_STREAM = 21
 #: Re-solved draws with a budget (each is a branch and bound); the card's minimum.
 MIN_RESOLVE = 200
 
@@ -111,7 +111,7 @@ def reach_draws(est: Estimate, frame: pd.DataFrame) -> ReachDraws:
     """The values of every Monte Carlo draw for ``frame``'s gemeenten (in its order)."""
     card = est.card
     j = est.draws.j[:, est.draws.codes.get_indexer(frame.index)]
-    rng = np.random.default_rng([card.seed, RHO_STREAM])
+    rng = streams.rng(card.seed, Stream.REGION_REACH)
     rho = sample_rate(card.selection.region_reach, j.shape[0], rng, card.distribution)
     regions, region_of = region_index(frame)
     a, b = region_values(j, region_of, len(regions), rho)
@@ -131,7 +131,7 @@ class Ranking:
     #: job-seekers the selection reaches (the programme's objective)
     objective: float
     prices: pd.DataFrame
-    params: dict[str, Any]
+    params: Record
     notes: list[str] = field(default_factory=list)
     #: ``[a, b]`` averaged over the draws (see :mod:`.selection`)
     values: np.ndarray | None = field(default=None, repr=False)
@@ -167,9 +167,9 @@ class Ranking:
         sel = self.selected
         return sel[~sel["uitwisselbaar"].astype(bool)]
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> Record:
         """How the selection was made, for the manifest."""
-        out: dict[str, Any] = {
+        out: Record = {
             "constraints": self.constraints.record(),
             "objective": self.objective,
             "selection": self.params,
@@ -344,7 +344,7 @@ def rank(
         f"gemeenten hebben {nl_pct(held['aandeel_nl'])} van de werkzoekenden, hun regio's "
         f"{nl_pct(held['aandeel_regios_nl'])}."
     ]
-    params = {
+    params: Record = {
         "region_reach": rho.describe(),
         "draws": int(rd.a.shape[0]),
         "resolve_draws": int(resolve),
@@ -449,7 +449,7 @@ def _swaps(
         moved: Callable[[set[str]], set[str]],
         fail: str,
         out_code: str = "",
-    ) -> dict[str, Any]:
+    ) -> dict[str, object]:
         """The row of one swap: the ``loss`` column, and ``partner``, the names ``moved`` gives.
 
         ``moved`` takes the re-solved selection and returns who came in or went out; with
@@ -473,7 +473,7 @@ def _swaps(
             "doorrekeningen_eens": float(np.mean(diff > 0)),
         }
 
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, dict[str, object]] = {}
     for code in sorted(set(chosen) - set(c.include)):
         out[code] = measure(
             c.forcing(exclude=code),
@@ -526,12 +526,13 @@ def leave_out_text(r: pd.Series, objective: float) -> str:
     )
 
 
-def why_near(r: Any, loss: str) -> str:
-    """Why a swap counts as a near-tie: which of the two criteria of :func:`_swaps` holds.
+def why_near(loss: float, se: float) -> str:
+    """Why a swap of ``loss`` (standard error ``se``) is a near-tie: which criterion holds.
 
-    ``verschil is kleiner dan de onzekerheid …``; callers add the article.
+    The two criteria of :func:`_swaps`. ``verschil is kleiner dan de onzekerheid …``;
+    callers add the article.
     """
-    if float(r[loss]) < float(r["verschil_se"]):
+    if float(loss) < float(se):
         return "verschil is kleiner dan de onzekerheid van de schatting"
     return f"verschil is minder dan {nl_pct(NEAR_SHARE)} van wat de selectie bereikt"
 
@@ -570,8 +571,9 @@ def _reasons(
             elif pd.notna(r["verlies_als_eruit"]):
                 text += f". {leave_out_text(r, objective)}"
                 if r["uitwisselbaar"]:
+                    near = why_near(r["verlies_als_eruit"], r["verschil_se"])
                     text += (
-                        f" (uitwisselbaar: het {why_near(r, 'verlies_als_eruit')}; "
+                        f" (uitwisselbaar: het {near}; "
                         f"in {nl_pct(r['doorrekeningen_eens'])} van de doorrekeningen is "
                         f"{r['gemeentenaam']} de betere keus)"
                     )
@@ -604,7 +606,7 @@ def _reasons(
                 f"{_verb(str(r['valt_af']), 'valt', 'vallen')} af"
             )
             if r["uitwisselbaar"]:
-                swap += f" (uitwisselbaar: het {why_near(r, 'verlies_als_erin')})"
+                swap += f" (uitwisselbaar: het {why_near(r['verlies_als_erin'], r['verschil_se'])})"
         else:
             swap = ""
         smaller = weakest is not None and r["bereik"] < weakest["bereik"]

@@ -1,4 +1,4 @@
-"""Provincie, arbeidsmarktregio and COROP-gebied of each gemeente, and sums per region.
+"""Provincie, arbeidsmarktregio, COROP-gebied and landsdeel of each gemeente.
 
 Memberships come from CBS "Gebieden in Nederland" of the data's year, the columns found
 through their ``DataProperties`` titles (CBS renumbers ``Code_28`` and friends between
@@ -9,7 +9,6 @@ same is used, and the result says so.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
@@ -21,6 +20,7 @@ from vluchtelingen_in_beeld.errors import (
     OfflineMissError,
     UnknownTableError,
 )
+from vluchtelingen_in_beeld.records import SourceRecord
 
 #: level -> (code column, name column, Dutch label)
 LEVELS: dict[str, tuple[str, str, str]] = {
@@ -61,7 +61,7 @@ class Regions:
         """Gemeentecode -> region code at ``level``."""
         return self.frame[level_columns(level)[0]]
 
-    def provenance(self) -> list[dict[str, Any]]:
+    def provenance(self) -> list[SourceRecord]:
         """Where the memberships came from."""
         return [self.extract.provenance()] if self.extract is not None else []
 
@@ -143,7 +143,7 @@ def load_regions(session: Session, year: int, codes: pd.Index | list[str]) -> Re
     if session.settings.offline:
         raise OfflineMissError(
             f"The local store holds no Gebieden in Nederland table for the gemeenten of {year} "
-            f"({'; '.join(tried)}). Run the same command once without --offline."
+            f"({'; '.join(tried)}). Run once without `offline`."
         )
     raise DataCoverageError(
         f"No Gebieden in Nederland table covers the {len(wanted)} gemeenten of {year}. Tried: "
@@ -163,63 +163,3 @@ def _check_complete(frame: pd.DataFrame, table: str) -> None:
     if frame.index.duplicated().any():
         dup = frame.index[frame.index.duplicated()].unique()
         raise DataCoverageError(f"{table}: gemeenten listed twice: {', '.join(dup[:10])}.")
-
-
-SUM_COLUMNS = (
-    "inwoners",
-    "doelgroep",
-    "niet_zelfstandig",
-    "werkzoekend",
-    "route_a",
-    "route_b",
-    "contacten",
-    "plaatsingen",
-    "kosten_eur",
-)
-
-
-def region_totals(est: Any, regions: Regions, level: str) -> pd.DataFrame:
-    """The estimate summed per region; p10/p50/p90 from sums within each Monte Carlo draw."""
-    code_col, name_col, _ = level_columns(level)
-    table = est.table.set_index("gemeentecode")
-    membership = regions.frame[code_col].reindex(table.index)
-    if membership.isna().any():
-        lost = membership.index[membership.isna()]
-        raise DataCoverageError(
-            f"{len(lost)} gemeente(n) of the estimate have no {level}: {', '.join(lost[:10])}. "
-            "If the data and the region table are of one year, a stored answer may be "
-            "incomplete: run again with --refresh."
-        )
-    cols = [c for c in SUM_COLUMNS if c in table.columns]
-    sums = table[cols].groupby(membership).sum(min_count=1)
-    counts = membership.value_counts().rename("aantal_gemeenten")
-    names = regions.frame.groupby(code_col)[name_col].first()
-    intervals = est.draws.region_sums(membership.rename(code_col))
-    out = pd.concat([names, counts, sums, intervals], axis=1, join="inner")
-    cbs_pv = getattr(est, "provincie_inwoners", None)
-    if level == "provincie" and cbs_pv is not None:
-        _check_provincie_totals(out["inwoners"], cbs_pv, regions.table)
-    out["werkzoekend_per_1000"] = out["werkzoekend"] / out["inwoners"] * 1000
-    out.index.name = "code"
-    out = out.reset_index().rename(columns={name_col: "naam"})
-    out.insert(0, "niveau", level)
-    out.insert(0, "jaar", est.year)
-    return out.sort_values("werkzoekend", ascending=False, ignore_index=True)
-
-
-def _check_provincie_totals(sums: pd.Series, cbs: pd.Series, table: str) -> None:
-    """Provincie sums of gemeenten against the population table's own provincie rows.
-
-    A difference means the memberships (``table``) do not belong with the data's year.
-    """
-    both = pd.concat([sums.rename("som"), cbs.rename("cbs")], axis=1)
-    off = both[(both["som"] - both["cbs"]).abs() > 0.5]
-    if len(off):
-        shown = ", ".join(
-            f"{code}: {r.som:,.0f} vs {r.cbs:,.0f}" for code, r in off.head(6).iterrows()
-        )
-        raise DataCoverageError(
-            f"The gemeenten that {table} puts in each provincie do not add up to CBS's own "
-            f"provincie rows ({shown}). The region table and the data must be of the same year; "
-            "if they are, a stored answer may be incomplete: run again with --refresh."
-        )

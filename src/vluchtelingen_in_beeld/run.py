@@ -1,26 +1,48 @@
-"""The whole job in one call: build the year, then write every output into one folder.
+"""The whole job, composed: build the year, then write every output into one folder.
 
 :func:`run_all` checks the output folder first (a folder the tool did not write is never
-replaced), builds the year once (:func:`~.year.build_year`, with shapes) and hands it to
-:func:`~.output.write_run`, which builds the folder beside its destination and swaps it in at
-the end. The CBS rows are in the local store, so a rerun does not fetch them again.
+replaced), builds the year once (:func:`~.pipeline.build_year`, with shapes) and writes the
+run (:func:`write_run`): the tables, the regions, the pitch pages of the selection, the
+maps, the overview page and the manifest. The folder is built beside its destination and
+swapped in at the end (:func:`~.atomic.building`), so an interrupted run leaves the previous
+folder as it was. The maps, most of a run's CPU, are drawn on the other core meanwhile.
+The CBS rows are in the local store, so a rerun does not fetch them again.
 
 Stage: orchestration (after render).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import functools
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from vluchtelingen_in_beeld.atomic import building, sync_write
 from vluchtelingen_in_beeld.cbs import Session
-from vluchtelingen_in_beeld.output import RUN_STEPS, check_output_folder, write_run
+from vluchtelingen_in_beeld.errors import ConfigError
+from vluchtelingen_in_beeld.method import MethodCard
+from vluchtelingen_in_beeld.output import check_output_folder, gpkg_bytes, table_bytes, year_record
+from vluchtelingen_in_beeld.pipeline import build_year
+from vluchtelingen_in_beeld.provenance import page_sources
+from vluchtelingen_in_beeld.result import YearResult
 from vluchtelingen_in_beeld.sender import Sender
-from vluchtelingen_in_beeld.year import YearResult, build_year
+from vluchtelingen_in_beeld.store import sha256_file
 
-STEPS = RUN_STEPS
+#: ``progress(step, text)``: called at the start of each step (1 to ``len(STEPS)``).
+Progress = Callable[[int, str], None]
+#: ``hook(name)``: called after each step (tests use it to interrupt a run).
+Hook = Callable[[str], None]
+
+
+def _no_progress(step: int, text: str) -> None:
+    """The default :data:`Progress`: say nothing."""
+
+
+def _no_hook(name: str) -> None:
+    """The default :data:`Hook`: do nothing."""
 
 
 @dataclass
@@ -35,19 +57,19 @@ class RunResult:
 def run_all(
     session: Session,
     year: int | None,
-    out: Path,
+    out: str | Path,
     *,
-    card: Any = None,
+    card: MethodCard | str | Path | None = None,
     n: int | None = None,
     draws: int | None = None,
     seed: int | None = None,
-    boundaries: Path | None = None,
+    boundaries: str | Path | None = None,
     boundary_year: int | None = None,
-    progress: Callable[[int, str], None] = lambda i, s: None,
-    hook: Callable[[str], None] = lambda step: None,
+    progress: Progress = _no_progress,
+    hook: Hook = _no_hook,
     force: bool = False,
     sender: Sender | None = None,
-    inputs: Sequence[Path] = (),
+    inputs: Sequence[str | Path] = (),
 ) -> RunResult:
     """Run every step for ``year`` (``None``: the latest) and put the outputs in ``out``.
 
@@ -59,7 +81,8 @@ def run_all(
     run reads (the sender file), which ``out`` may not hold, like the boundaries and card.
     """
     out = Path(out)
-    files = [Path(p) for p in (boundaries, *inputs) if p is not None]
+    bnd = Path(boundaries) if boundaries is not None else None
+    files = [Path(p) for p in (bnd, *inputs) if p is not None]
     if isinstance(card, (str, Path)) and Path(card).suffix == ".toml":
         files.append(Path(card))
     check_output_folder(out, session.settings, force=force, inputs=files)
@@ -72,8 +95,200 @@ def run_all(
         seed=seed,
         n=n,
         shapes=True,
-        boundaries=boundaries,
+        boundaries=bnd,
         boundary_year=boundary_year,
     )
     outputs = write_run(result, out, progress=progress, hook=hook, sender=sender)
     return RunResult(out, outputs, result)
+
+
+def write_run(
+    result: YearResult,
+    out: str | Path,
+    *,
+    progress: Progress = _no_progress,
+    hook: Hook = _no_hook,
+    sender: Sender | None = None,
+) -> dict[str, str]:
+    """Every output of a year into ``out``, all at once: tables, maps, pages, index, manifest.
+
+    Built in a staging folder beside ``out`` and swapped in at the end, so an interrupted
+    run leaves the previous folder as it was (a run killed mid-swap is put right by the
+    next). ``progress(i, text)`` is called at the start of steps 2–6 (step 1 is
+    :func:`~.pipeline.build_year`), ``hook(name)`` after each. The maps are drawn on the
+    other core from the start (see :func:`_maps_in_background`) and collected at step 5.
+    Returns relative path -> sha256 of every file. The caller checks ``out`` first
+    (:func:`~.output.check_output_folder`).
+    """
+    if result.shapes is None:
+        raise ConfigError("A run needs the gemeente boundaries: build the year with shapes.")
+    with building(Path(out)) as staging:
+        return _build_run(result, staging, progress, hook, sender)
+
+
+STEPS = (
+    "CBS-gegevens ophalen en schatten",
+    "rangorde",
+    "regio's",
+    "pitchpagina's",
+    "kaarten (HTML en PNG)",
+    "overzicht en manifest",
+)
+#: (metric, level, highlight the selection)
+MAPS = (
+    ("werkzoekend", "gemeente", True),
+    ("werkzoekend_per_1000", "gemeente", True),
+    ("werkzoekend", "arbeidsmarktregio", False),
+    ("werkzoekend", "provincie", False),
+)
+LEVELS = ("provincie", "arbeidsmarktregio", "corop")
+_PACKAGES = (
+    "cbsodata",
+    "pandas",
+    "numpy",
+    "geopandas",
+    "shapely",
+    "folium",
+    "mapclassify",
+    "matplotlib",
+    "highspy",
+    "XStatic-Leaflet",
+)
+
+
+def _versions() -> dict[str, str]:
+    import platform
+    from importlib import metadata
+
+    from vluchtelingen_in_beeld import __version__
+
+    out = {"vluchtelingen-in-beeld": __version__, "python": platform.python_version()}
+    for name in _PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            out[name] = metadata.version(name)
+    return out
+
+
+def _one_map(result: YearResult, i: int) -> tuple[str, bytes, bytes]:
+    """Title, HTML and PNG of the run's ``i``-th map (in a worker, or in this process)."""
+    from vluchtelingen_in_beeld.maps import map_for
+
+    metric, level, top = MAPS[i]
+    n = result.ranking.constraints.n
+    m = map_for(result, metric=metric, level=level, highlight_top=n if top else None)
+    return m.data.title, m.html().encode("utf-8"), m.png()
+
+
+@contextlib.contextmanager
+def _maps_in_background(
+    result: YearResult,
+) -> Iterator[Callable[[], list[tuple[str, bytes, bytes]]]]:
+    """Start drawing the run's maps on the other core; yield a function that waits for them.
+
+    The maps are most of a run's CPU and need nothing the other outputs make, so they are
+    drawn by two forked workers while this process writes the tables and pages (where the
+    platform cannot fork, they are drawn here when asked for). Workers are forked after the
+    year is built, so they share it and start at once.
+    """
+    from vluchtelingen_in_beeld._impl.forking import forked
+
+    with forked(functools.partial(_one_map, result), range(len(MAPS))) as maps:
+        yield maps
+
+
+def _put(root: Path, rel: str, data: bytes) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sync_write(path, data)
+
+
+def _build_run(
+    result: YearResult, root: Path, progress: Progress, hook: Hook, sender: Sender | None = None
+) -> dict[str, str]:
+    from vluchtelingen_in_beeld.index import index_page
+    from vluchtelingen_in_beeld.pitch import page_name, render_page
+
+    y, est, ranking = result.year, result.estimate, result.ranking
+    assert result.shapes is not None
+    with _maps_in_background(result) as drawn:  # the other core draws the maps meanwhile
+        _put(root, f"tabellen/schatting_{y}.csv", table_bytes(est.table, ".csv"))
+        _put(root, f"tabellen/schatting_{y}_nederland.csv", table_bytes(est.national, ".csv"))
+        hook("estimate")
+
+        progress(2, STEPS[1])
+        _put(root, f"tabellen/rangorde_{y}.csv", table_bytes(ranking.table, ".csv"))
+        _put(root, f"tabellen/prijzen_beperkingen_{y}.csv", table_bytes(ranking.prices, ".csv"))
+        if ranking.summary is not None:
+            _put(root, f"tabellen/selectie_{y}.csv", table_bytes(ranking.summary, ".csv"))
+        if ranking.funnel is not None:
+            _put(root, f"tabellen/trajecten_{y}.csv", table_bytes(ranking.funnel, ".csv"))
+        sens = ranking.sensitivity
+        if sens is None and est.sensitivity is not None:
+            sens = est.sensitivity.table
+        if sens is not None:
+            _put(root, f"tabellen/gevoeligheid_{y}.csv", table_bytes(sens, ".csv"))
+        comparison = result.comparison_2009()
+        _put(root, f"tabellen/vergelijking_2009_{y}.csv", table_bytes(comparison, ".csv"))
+        geo = result.shapes.boundaries.frame.geometry
+        base = year_record(result, "run-layer", len(est.table), {})
+        for name, frame in ((f"schatting_{y}", est.table), (f"rangorde_{y}", ranking.table)):
+            codes = frame["gemeentecode"].to_numpy()
+            _put(root, f"tabellen/{name}.gpkg", gpkg_bytes(frame, geo.reindex(codes), name, base))
+        hook("rank")
+
+        progress(3, STEPS[2])
+        for level in LEVELS:
+            _put(root, f"tabellen/regio_{level}_{y}.csv", table_bytes(result.totals(level), ".csv"))
+        hook("regions")
+
+        progress(4, STEPS[3])
+        pages = []
+        for code in ranking.selected["gemeentecode"]:
+            name = result.gemeente_name(code)
+            rel = f"pitch/{page_name(code, name)}"
+            page = render_page(result, code, index_href="../index.html", sender=sender)
+            _put(root, rel, page.encode("utf-8"))
+            pages.append((code, name, rel))
+        hook("pitch")
+
+        progress(5, STEPS[4])
+        maps = []
+        for (metric, level, _), (title, html_bytes, png_bytes) in zip(MAPS, drawn(), strict=True):
+            stem = f"kaarten/{metric}_{level}_{y}"
+            _put(root, f"{stem}.html", html_bytes)
+            _put(root, f"{stem}.png", png_bytes)
+            maps.append((title, level, f"{stem}.html", f"{stem}.png"))
+        hook("maps")
+
+    progress(6, STEPS[5])
+    sources = page_sources(result)
+    _put(root, "index.html", index_page(result, maps, pages, sources).encode("utf-8"))
+    outputs = {
+        p.relative_to(root).as_posix(): sha256_file(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+    rec = year_record(
+        result,
+        "run",
+        len(est.table),
+        {
+            "bijstand_table": est.bijstand_table,
+            "local_variation": est.variation_record(),
+            "parameters": {
+                "n": ranking.constraints.n,
+                **ranking.record(),
+                "draws": result.card.draws,
+                "seed": result.card.seed,
+                "scenario": result.card.scenario,
+                "maps": [{"metric": m, "level": lv, "highlight": t} for m, lv, t in MAPS],
+            },
+            "boundaries": result.shapes.boundaries.provenance,
+            "versions": _versions(),
+            "outputs": outputs,
+        },
+    )
+    text = json.dumps(rec, indent=2, ensure_ascii=False, default=str)
+    _put(root, "manifest.json", text.encode())
+    hook("manifest")
+    return outputs

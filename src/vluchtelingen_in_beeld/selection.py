@@ -37,14 +37,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
+from vluchtelingen_in_beeld.defaults import LARGE_ABOVE, PILOTS, SMALL_BELOW
 from vluchtelingen_in_beeld.errors import ConfigError, InfeasibleError, VibError
 from vluchtelingen_in_beeld.fmt import nl_int
 from vluchtelingen_in_beeld.method import LIMITS, MethodCard
+from vluchtelingen_in_beeld.records import Record
 
 #: The caps per region: (constraint, code column, name column).
 CAPS = (
@@ -69,18 +71,23 @@ TIE = 1e-9
 TIME_LIMIT = 30.0
 
 
+#: A value a caller may give a constraint: a number, gemeenten (include/exclude), or ``None``
+#: (off).
+SelectionValue: TypeAlias = int | float | tuple[str, ...] | None
+
+
 @dataclass(frozen=True)
 class Constraints:
     """What the selection must respect (``None``: that constraint is off)."""
 
-    n: int = 11
+    n: int = PILOTS
     max_per_provincie: int | None = 2
     max_per_regio: int | None = 1
     min_per_landsdeel: int | None = 1
     min_klein: int | None = 2
-    klein_onder: float = 100_000
+    klein_onder: float = SMALL_BELOW
     max_groot: int | None = None
-    groot_boven: float = 200_000
+    groot_boven: float = LARGE_ABOVE
     #: expected conversations per pilot in its first year (the card's scenario)
     min_pool: float | None = None
     budget_eur: float | None = None
@@ -91,7 +98,7 @@ class Constraints:
     reasons: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def from_card(cls, card: MethodCard, **overrides: Any) -> Constraints:
+    def from_card(cls, card: MethodCard, **overrides: SelectionValue) -> Constraints:
         """The card's constraints, with ``overrides`` (a value of ``None`` switches off)."""
         sel = card.selection
         lim = sel.limits
@@ -126,35 +133,32 @@ class Constraints:
     def check(self) -> None:
         """Reject nonsensical numbers before any work."""
         if self.n < 1:
-            raise ConfigError(f"--n must be at least 1, got {self.n}.")
+            raise ConfigError(f"`n` must be at least 1, got {self.n}.")
         for name in ("max_per_provincie", "max_per_regio"):
             v = getattr(self, name)
             if v is not None and v < 1:
-                raise ConfigError(
-                    f"--{name.replace('_', '-')} must be at least 1 (or 'none' for no cap), "
-                    f"got {v}."
-                )
+                raise ConfigError(f"`{name}` must be at least 1 (or 'none' for no cap), got {v}.")
         for name in ("max_groot", "min_per_landsdeel", "min_klein", "min_pool"):
             v = getattr(self, name)
             if v is not None and not v >= 0:
-                raise ConfigError(f"--{name.replace('_', '-')} must be 0 or more, got {v}.")
+                raise ConfigError(f"`{name}` must be 0 or more, got {v}.")
         for name in ("klein_onder", "groot_boven"):
             v = getattr(self, name)
             if not (math.isfinite(v) and 0 < v <= 1e8):
-                raise ConfigError(
-                    f"--{name.replace('_', '-')} must be a number of inhabitants above 0, got {v}."
-                )
+                raise ConfigError(f"`{name}` must be a number of inhabitants above 0, got {v}.")
         if self.min_klein and self.max_groot is not None and self.klein_onder > self.groot_boven:
             raise ConfigError(
-                f"--klein-onder {self.klein_onder:g} is above --groot-boven "
+                f"`klein_onder` {self.klein_onder:g} is above `groot_boven` "
                 f"{self.groot_boven:g}: a gemeente would be small and large at once."
             )
         if self.budget_eur is not None and not (
             math.isfinite(self.budget_eur) and self.budget_eur > 0
         ):
-            raise ConfigError(f"--budget must be above 0 euro (or off), got {self.budget_eur}.")
+            raise ConfigError(f"`budget_eur` must be above 0 euro (or off), got {self.budget_eur}.")
         if not (math.isfinite(self.pilot_cost_eur) and self.pilot_cost_eur >= 0):
-            raise ConfigError(f"--pilot-cost must be 0 euro or more, got {self.pilot_cost_eur}.")
+            raise ConfigError(
+                f"`pilot_cost_eur` must be 0 euro or more, got {self.pilot_cost_eur}."
+            )
         both = sorted(set(self.include) & set(self.exclude))
         if both:
             raise InfeasibleError(f"{', '.join(both)} is both included and excluded; choose one.")
@@ -196,9 +200,9 @@ class Constraints:
             "exclude": f"uitgesloten: {', '.join(self.exclude)}",
         }[name]
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> Record:
         """For the manifest."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "reasons"}
+        out: Record = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "reasons"}
         out["reasons"] = dict(self.reasons)
         return out
 
@@ -406,7 +410,7 @@ class Problem:
         if mip.status == "time_limit":
             raise VibError(
                 f"The selection did not finish within {TIME_LIMIT:g} s (HiGHS branch and "
-                "bound); loosen a constraint or lower --n."
+                "bound); loosen a constraint or lower `n`."
             )
         if mip.status != "optimal" or mip.x is None:
             raise InfeasibleError("no selection meets the constraints")
@@ -454,9 +458,9 @@ def why_infeasible(
         values = np.ones(len(frame) + k)
     eligible = frame.drop(index=[x for x in c.exclude if x in frame.index])
     if len(c.include) > c.n:
-        return f"{len(c.include)} gemeenten are forced in with --include but --n is {c.n}."
+        return f"{len(c.include)} gemeenten are forced in with `include` but `n` is {c.n}."
     if len(eligible) < c.n:
-        return f"only {len(eligible)} gemeenten are left, fewer than --n {c.n}."
+        return f"only {len(eligible)} gemeenten are left, fewer than `n` {c.n}."
     has_pool = pool_ok(pool, c.min_pool) if pool is not None else None
     if has_pool is not None:
         big = pd.Series(has_pool > 0, index=frame.index)
@@ -464,14 +468,14 @@ def why_infeasible(
         if small_forced:
             return (
                 f"min_pool = {c.min_pool:g}: {', '.join(small_forced)} is forced in but has "
-                "fewer expected conversations in the first year. Lower --min-pool or drop it "
-                "from --include."
+                "fewer expected conversations in the first year. Lower `min_pool` or drop it "
+                "from `include`."
             )
         if int(big.loc[eligible.index].sum()) < c.n:
             return (
                 f"min_pool = {c.min_pool:g}: only {int(big.loc[eligible.index].sum())} "
-                f"gemeenten have that many expected conversations, fewer than --n {c.n}. "
-                "Lower --min-pool or --n."
+                f"gemeenten have that many expected conversations, fewer than `n` {c.n}. "
+                "Lower `min_pool` or `n`."
             )
     for name, col, label in CAPS:
         cap = getattr(c, name)
@@ -482,7 +486,7 @@ def why_infeasible(
         if most < c.n:
             return (
                 f"{name} = {cap}: at most {cap} per {label} over {len(counts)} {label}s allows "
-                f"at most {most} gemeenten, fewer than --n {c.n}. Raise the cap or lower --n."
+                f"at most {most} gemeenten, fewer than `n` {c.n}. Raise the cap or lower `n`."
             )
 
     floors = []  # constraints that ask for at least some gemeenten, more than --n gives
@@ -498,8 +502,8 @@ def why_infeasible(
         floors.append(f"min_klein = {c.min_klein} needs {c.min_klein}")
     if floors:
         return (
-            f"--n {c.n} is fewer pilots than the constraints ask for: {'; '.join(floors)}. "
-            "Raise --n, or switch those off ('none')."
+            f"`n` {c.n} is fewer pilots than the constraints ask for: {'; '.join(floors)}. "
+            "Raise `n`, or switch those off ('none')."
         )
 
     def feasible(cc: Constraints) -> bool:

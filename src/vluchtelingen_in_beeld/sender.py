@@ -59,7 +59,7 @@ def load_sender(path: Path | str) -> Sender:
     except FileNotFoundError:
         raise ConfigError(
             f"Sender file {path} does not exist. Write one (see the README, 'Afzender') or "
-            "leave --afzender out."
+            "leave `sender` out."
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read the sender file {path}: {exc}.") from None

@@ -105,7 +105,7 @@ class Settings:
                 f"use e.g. {DEFAULT_CBS_URL} or http://127.0.0.1:8080."
             )
         for name, value, where in (
-            ("timeout", self.timeout, "--timeout or $VIB_TIMEOUT"),
+            ("timeout", self.timeout, "`timeout` or $VIB_TIMEOUT"),
             ("connect timeout", self.connect_timeout, "$VIB_CONNECT_TIMEOUT"),
             ("backoff", self.backoff, "$VIB_BACKOFF"),
         ):
@@ -118,7 +118,7 @@ class Settings:
         if not 0 <= self.retries <= MAX_RETRIES:
             raise ConfigError(
                 f"retries must be between 0 and {MAX_RETRIES}, got {self.retries} "
-                "(--retries or $VIB_RETRIES)."
+                "(`retries` or $VIB_RETRIES)."
             )
         if not 0 <= self.backoff <= 60:
             raise ConfigError(f"backoff must be between 0 and 60 seconds, got {self.backoff}.")

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import shutil
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +19,7 @@ from pathlib import Path
 
 from vluchtelingen_in_beeld._impl.client import fetch_endpoint
 from vluchtelingen_in_beeld._impl.server import ReplayServer, check_snapshot
+from vluchtelingen_in_beeld.atomic import building
 from vluchtelingen_in_beeld.cbs import Session, get_metadata
 from vluchtelingen_in_beeld.errors import ConfigError, SnapshotError
 from vluchtelingen_in_beeld.settings import Settings, snapshot_label, snapshot_source
@@ -107,7 +105,11 @@ def snapshot_settings(settings: Settings, folder: Path) -> Settings:
     stay apart in the store and no output shows where the folder lay on disk.
     """
     _check_folder(folder)
-    tables = [p for p in sorted(folder.iterdir()) if (p / "TableInfos.json").is_file()]
+    tables = [
+        p
+        for p in sorted(folder.iterdir())
+        if not p.name.startswith(".") and (p / "TableInfos.json").is_file()
+    ]
     files = [f for t in tables for f in t.glob("*.json")]
     digest = folder_digest(files, folder)
     source = snapshot_source(folder.name, digest)
@@ -173,7 +175,7 @@ def snapshot_server(folder: Path, port: int) -> Iterator[tuple[ReplayServer, lis
         server = ReplayServer(folder, port=port, boundaries=files)
     except OSError as exc:
         raise ConfigError(
-            f"Cannot listen on 127.0.0.1:{port} ({exc.strerror}); try another --port."
+            f"Cannot listen on 127.0.0.1:{port} ({exc.strerror}); try another `port`."
         ) from None
     try:
         yield server, sorted(files)
@@ -221,7 +223,7 @@ def check_snapshot_target(to: Path | str, tables: Sequence[str]) -> None:
             shown = ", ".join(present[:5]) + (" …" if len(present) > 5 else "")
             raise ConfigError(
                 f"{final} holds files that vib snapshot save did not write ({shown}); it "
-                "would replace the folder. Give another --to, or move them."
+                "would replace the folder. Give another `to`, or move them."
             )
 
 
@@ -254,7 +256,7 @@ def save_snapshot(
                 (p["Key"] for p in meta.properties if p.get("Type") == "TimeDimension"), None
             )
             if tdim is None:
-                raise ConfigError(f"{table} has no time dimension; drop --year for it.")
+                raise ConfigError(f"{table} has no time dimension; drop `years` for it.")
             available = meta.periods()
             wanted = [period_key(y) for y in years]
             missing = [w for w in wanted if w not in available]
@@ -272,14 +274,13 @@ def save_snapshot(
         if not flt and not whole and meta.cell_count() > WHOLE_TABLE_LIMIT:
             raise ConfigError(
                 f"{table} has {meta.cell_count():,} cells; saving it whole is probably not what "
-                "you want. Limit it with --year or --filter, or pass --all."
+                "you want. Limit it with `years` or `filters`, or pass `whole`."
             )
         listing = [str(i["name"]) for i in fetch_endpoint(settings, table, "")]
         # cbsodata.download_data(typed=False) drops "UntypedDataSet" and keeps the typed rows.
         names = [n for n in listing if n != "UntypedDataSet"]
-        work = to / f".{table}.{os.getpid()}.{uuid.uuid4().hex[:6]}.tmp"
-        work.mkdir()
-        try:
+        final = to / table
+        with building(final) as work:
             n_rows = 0
             for name in names:
                 if name == "TypedDataSet":
@@ -297,12 +298,5 @@ def save_snapshot(
                     json.dumps(value, indent=2, ensure_ascii=False), encoding="utf-8"
                 )
             (work / MARKER).write_text("vluchtelingen-in-beeld snapshot save\n", "utf-8")
-            final = to / table
-            if final.exists():
-                shutil.rmtree(final)
-            os.rename(work, final)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
         saved.append(SavedTable(table, final, n_rows, flt))
     return saved

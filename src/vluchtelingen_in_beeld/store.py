@@ -8,24 +8,23 @@ Layout under the data dir::
     .tmp/                               entries being written (by pid); never read
 
 An entry is complete only when its ``manifest.json`` exists and every file matches its
-checksum. New entries are built in ``.tmp`` and moved into place with one ``rename``, so a
-killed or failed fetch never leaves something that looks complete.
+checksum. New entries are built in ``.tmp`` and swapped into place (:func:`~.atomic.building`),
+so a killed or failed fetch never leaves something that looks complete.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import os
 import shutil
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vluchtelingen_in_beeld.atomic import building, owner, pid_alive, sync_write
 from vluchtelingen_in_beeld.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -45,17 +44,6 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id is running (as far as this user can tell)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass(frozen=True)
@@ -111,13 +99,12 @@ class Store:
     ) -> Entry:
         """Write an entry atomically: all files, then the manifest, then one rename."""
         self.clean_stale()
-        self._tmp.mkdir(parents=True, exist_ok=True)
-        work = self._tmp / f"{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        work.mkdir()
-        try:
+        final = self.entry_dir(table, key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        with building(final, work=self._tmp) as work:
             digests = {}
             for name, data in files.items():
-                write_synced(work / name, data)
+                sync_write(work / name, data)
                 digests[name] = sha256_bytes(data)
             manifest = {
                 "store_version": STORE_VERSION,
@@ -126,23 +113,10 @@ class Store:
                 **info,
                 "files": digests,
             }
-            write_synced(
+            sync_write(
                 work / MANIFEST,
                 json.dumps(manifest, indent=2, ensure_ascii=False, default=str).encode("utf-8"),
             )
-            final = self.entry_dir(table, key)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            trash = None
-            if final.exists():
-                trash = self._tmp / f"old-{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-                os.rename(final, trash)
-            os.rename(work, final)
-            if trash is not None:
-                shutil.rmtree(trash, ignore_errors=True)
-            _fsync_dir(final.parent)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
         entry = self._verify(final)
         if entry is None:  # pragma: no cover - would mean the disk lied
             raise StoreError(f"Store entry {final} did not verify right after writing it.")
@@ -154,14 +128,13 @@ class Store:
         if not self._tmp.is_dir():
             return removed
         for path in self._tmp.iterdir():
-            parts = path.name.rsplit("-", 2)
-            try:
-                pid = int(parts[-2])
-            except (IndexError, ValueError):
-                pid = -1
-            if pid == os.getpid() or (pid > 0 and pid_alive(pid)):
+            pid = owner(path)  # None: not a name of this tool's; nothing reads .tmp
+            if pid is not None and (pid == os.getpid() or pid_alive(pid)):
                 continue
-            shutil.rmtree(path, ignore_errors=True)
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
             removed.append(path)
         return removed
 
@@ -191,33 +164,3 @@ class Store:
             for edir in tdir.iterdir()
             if self._verify(edir) is None
         ]
-
-
-def write_synced(path: Path, data: bytes) -> None:
-    """Write ``path`` and flush it to disk before returning."""
-    with path.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a file so that it is either the old one or the complete new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:6]}.tmp")
-    try:
-        write_synced(tmp, data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise

@@ -99,7 +99,21 @@ class TableSpec:
         )
 
 
-POPULATION = TableSpec(
+@dataclass(frozen=True)
+class PopulationSpec(TableSpec):
+    """A population table by origin: its origin, birthplace, age and sex dimensions known."""
+
+    origin_dim: str = ""
+    birth_dim: str = ""
+    age_dim: str = "Leeftijd"
+    sex_dim: str = "Geslacht"
+
+    def __post_init__(self) -> None:
+        if not (self.origin_dim and self.birth_dim and self.age_dim and self.sex_dim):
+            raise ValueError(f"{self.name}: a population table needs all four dimensions.")
+
+
+POPULATION = PopulationSpec(
     name="bevolking",
     title="Bevolking; herkomstland, geboorteland, leeftijd, regio, 1 januari",
     ids={None: "85458NED"},
@@ -111,7 +125,7 @@ POPULATION = TableSpec(
     note="Herkomstland classification of 2022 onward.",
 )
 
-POPULATION_OLD = TableSpec(
+POPULATION_OLD = PopulationSpec(
     name="bevolking_migratieachtergrond",
     title="Bevolking; geslacht, leeftijd, migratieachtergrond, generatie, regio, 1 januari",
     ids={None: "84910NED"},
@@ -187,23 +201,13 @@ REGISTRY: dict[str, TableSpec] = {
 }
 
 
-def population_table_for(year: int) -> TableSpec:
+def population_table_for(year: int) -> PopulationSpec:
     """The population table that holds origin groups for 1 January of ``year``."""
     if year >= 2022:
         return POPULATION
     if year >= 2010:
         return POPULATION_OLD
     raise ConfigError(f"No population table by origin for {year}; the series starts in 2010.")
-
-
-def nearest_year_id(spec: TableSpec, year: int) -> tuple[int, str]:
-    """The registered table of ``spec`` for ``year``, or the latest earlier one."""
-    earlier = [y for y in spec.ids if y is not None and y <= year]
-    if not earlier:
-        first = min(y for y in spec.ids if y is not None)
-        raise ConfigError(f"{spec.title}: nothing registered for {year} or before (from {first}).")
-    chosen = max(earlier)
-    return chosen, spec.ids[chosen]
 
 
 def editions_up_to(spec: TableSpec, year: int) -> list[tuple[int, str]]:

@@ -88,7 +88,7 @@ class _Guard:
         if url in self.seen:
             raise CbsError(
                 f"The server sent us back to a URL already requested ({url[:200]}): its paging "
-                "(odata.nextLink) or its redirects loop. Nothing was stored; check --cbs-url."
+                "(odata.nextLink) or its redirects loop. Nothing was stored; check `cbs_url`."
             )
         self.pages += 1
         if self.pages > MAX_PAGES:
@@ -291,7 +291,7 @@ def _call_once(
     except requests.TooManyRedirects as exc:
         raise CbsError(
             f"{table}/{endpoint or '(listing)'}: the server redirects in a loop; check "
-            f"--cbs-url ({settings.cbs_url})."
+            f"`cbs_url` ({settings.cbs_url})."
         ) from exc
     except requests.RequestException as exc:
         raise CbsError(f"{table}/{endpoint or '(listing)'}: request failed: {exc}") from exc
@@ -387,11 +387,11 @@ def fetch_endpoint(
             f"The local server of snapshot {settings.snapshot_dir.name} failed on "
             f"{table}/{endpoint or '(listing)'}: {last}. Check the snapshot's files."
         )
-    hint = " Increase --timeout if CBS is slow." if "within" in last else ""
+    hint = " Increase `timeout` if CBS is slow." if "within" in last else ""
     raise CbsUnavailableError(
         f"Could not get {table}/{endpoint or '(listing)'} from {settings.cbs_url} after "
         f"{attempts} attempt(s): {last}.{hint} If CBS is down or you are offline, use "
-        "--offline to work from the local store, or --snapshot DIR with a saved snapshot."
+        "`offline` to work from the local store, or a `snapshot` folder with a saved snapshot."
     )
 
 
@@ -436,5 +436,5 @@ def get_json(settings: Settings, url: str, params: dict[str, Any], *, what: str)
         raise CbsUnavailableError(
             f"{what}: {url} could not be reached after "
             f"{exc.attempts or settings.retries + 1} attempt(s): "
-            f"{exc.reason}. Check the connection, or use --boundaries FILE."
+            f"{exc.reason}. Check the connection, or use `boundaries` (a file)."
         ) from None

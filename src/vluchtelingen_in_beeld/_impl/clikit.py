@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from vluchtelingen_in_beeld.errors import VibError
+from vluchtelingen_in_beeld.defaults import PILOTS
+from vluchtelingen_in_beeld.errors import VibError, for_cli
 
 if TYPE_CHECKING:
+    from vluchtelingen_in_beeld.result import YearResult
     from vluchtelingen_in_beeld.sender import Sender
-    from vluchtelingen_in_beeld.year import YearResult
 
 #: The years of PDOK's gebiedsindelingen (CBS publishes them from 1995 on).
 YEARS = click.IntRange(1995, 2100)
@@ -127,12 +128,50 @@ boundary_options = _apply(
     click.option("--boundary-year", type=YEARS, default=None,
                  help="Use this year's boundaries (its gemeenten must match the data's)."),
 )
+n_option = click.option(
+    "--n",
+    "n",
+    type=int,
+    default=None,
+    help=f"Size of the selection (default: the card's n; {PILOTS} if the card has none).",
+)
 out_option = click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=None,
     help="Output table (.csv, .xlsx, .parquet, or .gpkg with the gemeente geometry).",
 )
+
+
+def _flags() -> dict[str, str]:
+    """Parameter name -> flag of the running command first, then of every other command."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return {}
+    out: dict[str, str] = {}
+
+    def walk(cmd: click.Command) -> None:
+        for p in cmd.params:
+            longs = [o for o in p.opts if o.startswith("--")]
+            if isinstance(p, click.Option) and p.name and longs:
+                out.setdefault(p.name, longs[0])
+        for sub in getattr(cmd, "commands", {}).values():
+            walk(sub)
+
+    walk(ctx.command)
+    walk(ctx.find_root().command)
+    return {**out, **{k: v for k, v in _PARAMETER_FLAGS.items() if k not in out}}
+
+
+#: Library parameters whose flag has another name (the rest are their flag's own name).
+_PARAMETER_FLAGS = {
+    "card": "--method",
+    "sender": "--afzender",
+    "budget_eur": "--budget",
+    "pilot_cost_eur": "--pilot-cost",
+    "years": "--year",
+    "filters": "--filter",
+}
 
 
 def handles_errors(fn: Fn) -> Fn:
@@ -143,7 +182,7 @@ def handles_errors(fn: Fn) -> Fn:
         try:
             return fn(*args, **kwargs)
         except VibError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(for_cli(str(exc), _flags())) from None
         except MemoryError:
             raise click.ClickException(
                 "Out of memory. Use fewer --draws (the cards allow at most 200,000)."

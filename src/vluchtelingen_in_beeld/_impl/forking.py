@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -73,9 +73,10 @@ def forked(
 
     The function returns the results in order; the caller goes on with other work in the
     meantime. Forked workers start at once and share the parent's memory as it was at the
-    fork, so ``fn`` (a module-level function) reads what it needs from a module global the
-    caller sets before entering. Where the platform cannot fork, or there is one core or one
-    item, nothing starts: the items are done here, in turn, when the results are asked for.
+    fork, ``fn`` included: it may be a closure or a :func:`functools.partial` over large
+    data (only the items and the results are pickled). Where the platform cannot fork, or
+    there is one core or one item, nothing starts: the items are done here, in turn, when
+    the results are asked for.
     Leaving the block early (an error, an interrupt) cancels what has not started and waits
     for what has; if this process is killed, the workers end by themselves
     (:func:`_exit_with_parent`).
@@ -83,6 +84,8 @@ def forked(
     if not can_fork() or len(items) < 2 or workers < 2:
         yield lambda: [fn(x) for x in items]
         return
+    token = object()
+    _JOBS[id(token)] = fn  # inherited by the workers through the fork, never pickled
     pool = ProcessPoolExecutor(
         max_workers=min(workers, len(items)),
         mp_context=multiprocessing.get_context("fork"),
@@ -90,7 +93,17 @@ def forked(
         initargs=(os.getpid(),),
     )
     try:
-        futures = [pool.submit(fn, x) for x in items]
-        yield lambda: [f.result() for f in futures]
+        futures = [pool.submit(_run_job, id(token), x) for x in items]
+        yield lambda: [cast(R, f.result()) for f in futures]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        del _JOBS[id(token)]
+
+
+#: job id -> the function forked workers call (set before the fork; see :func:`forked`)
+_JOBS: dict[int, Callable[[Any], Any]] = {}
+
+
+def _run_job(job: int, item: object) -> object:
+    """In a worker: the job's function on one item."""
+    return _JOBS[job](item)

@@ -114,7 +114,7 @@ class ServerState:
             self._tables = {
                 p.name.casefold(): p
                 for p in self.root.iterdir()
-                if p.is_dir() and (p / "TableInfos.json").is_file()  # tables, not geo/
+                if p.is_dir() and not p.name.startswith(".") and (p / "TableInfos.json").is_file()
             }
         return self._tables.get(table.casefold())
 

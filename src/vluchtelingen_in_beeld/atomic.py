@@ -1,0 +1,191 @@
+"""Writing so that a reader finds the old file or folder, or the complete new one: never half.
+
+One implementation for the store, the outputs and snapshots:
+
+- :func:`write_file`: one file, written beside its place, flushed, renamed into place.
+- :func:`write_files`: several files, all or nothing (the last one, a manifest, last).
+- :func:`building`: a folder built beside its place and swapped in whole at the end.
+- :func:`recover`: what a killed process left beside a folder, restored or removed.
+
+Every temporary name has one pattern, ``.<name>.<kind>-<pid>-<8 hex>`` (``kind`` is
+``tmp``, ``old`` or ``bak``), so a leftover says which process made it and whether that
+process still runs.
+
+Stage: base.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+#: ``.<name>.<kind>-<pid>-<tag>``: a temporary name (see :func:`temp_path`).
+TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old|bak)-(?P<pid>\d+)-(?P<tag>[0-9a-f]{8})$")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id still runs (a leftover of a dead one can go)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - someone else's process
+        return True
+    return True
+
+
+def temp_path(path: Path, kind: str = "tmp", *, folder: Path | None = None) -> Path:
+    """A temporary name for ``path`` (in ``folder``, default beside it) of this process."""
+    return (folder or path.parent) / f".{path.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def owner(path: Path) -> int | None:
+    """The process id in a temporary name, or ``None`` if ``path`` is not one."""
+    m = TEMP_NAME.match(path.name)
+    return int(m["pid"]) if m else None
+
+
+def sync_write(path: Path, data: bytes) -> None:
+    """Write ``path`` and flush it to disk before returning (not atomic by itself)."""
+    with path.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def sync_folder(path: Path) -> None:
+    """Flush a folder's entries (a rename in it) to disk, where the platform can."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``path`` so that it is either the old file or the complete new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(path)
+    try:
+        sync_write(tmp, data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_files(files: Mapping[Path, bytes]) -> None:
+    """Write every file of ``files``, in order, all or nothing.
+
+    Each is first written to a temporary name; then each is moved into place (the last
+    one, a manifest, last). If a move fails, the files already moved are put back as they
+    were, so no table is left without its manifest. A folder in a file's way is an error
+    (:class:`IsADirectoryError`) before anything is written.
+    """
+    for path in files:
+        if path.is_dir():
+            raise IsADirectoryError(21, "a folder of that name is in the way", str(path))
+    temps: dict[Path, Path] = {}
+    moved: list[tuple[Path, Path | None]] = []  # (path, its backup)
+    try:
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temps[path] = tmp = temp_path(path)
+            sync_write(tmp, data)
+        for path, tmp in temps.items():
+            backup = None
+            if path.exists():
+                backup = temp_path(path, "bak")
+                os.replace(path, backup)
+            moved.append((path, backup))
+            os.replace(tmp, path)
+    except BaseException:
+        for path, backup in reversed(moved):
+            with contextlib.suppress(OSError):
+                if backup is not None:
+                    os.replace(backup, path)
+                elif path.exists():
+                    path.unlink()
+        for tmp in temps.values():
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise
+    for _, backup in moved:
+        if backup is not None:
+            with contextlib.suppress(OSError):
+                backup.unlink()
+
+
+def swap_folder(staging: Path, final: Path, *, trash: Path | None = None) -> None:
+    """Put the complete folder ``staging`` at ``final``, replacing what was there.
+
+    Two renames (the old folder aside, the new one in), then the old one is removed. A
+    process killed between the two renames leaves the old folder under its ``old`` name;
+    :func:`recover` puts it back.
+    """
+    old = temp_path(final, "old", folder=trash)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging, final)
+    sync_folder(final.parent)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def building(final: Path, *, work: Path | None = None) -> Iterator[Path]:
+    """Yield an empty folder to build ``final`` in; swap it in if the block ends well.
+
+    The folder is made in ``work`` (default: beside ``final``, on the same file system)
+    under a temporary name; if the block raises, or the process is interrupted, it is
+    removed and ``final`` stays as it was. Beside ``final``, what dead processes left of
+    it is first cleaned up (:func:`recover`); a ``work`` folder shared by many finals (the
+    store's ``.tmp``) is its owner's to clean.
+    """
+    folder = work or final.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if work is None:
+        recover(final)
+    staging = temp_path(final, folder=folder)
+    staging.mkdir()
+    try:
+        yield staging
+        swap_folder(staging, final, trash=folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def recover(final: Path) -> list[Path]:
+    """Clean up after processes that died while writing ``final``; return what was removed.
+
+    A folder a dead process swapped halfway (the old one moved aside, the new one not yet
+    in) is put back; its half-built staging folders and backups are removed. Leftovers of
+    processes that still run are left alone.
+    """
+    folder = final.parent
+    if not folder.is_dir():
+        return []
+    removed = []
+    for p in sorted(folder.iterdir()):
+        m = TEMP_NAME.match(p.name)
+        if not m or m["name"] != final.name or pid_alive(int(m["pid"])):
+            continue
+        if m["kind"] == "old" and not final.exists():
+            os.replace(p, final)  # the swap was cut between its two renames
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                p.unlink()
+        removed.append(p)
+    return removed

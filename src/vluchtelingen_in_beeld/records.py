@@ -1,0 +1,32 @@
+"""The shapes of what outputs record: a CBS source, a manifest, a value in JSON.
+
+These are the typed seams between the stages that make records (CBS access, the estimate,
+the ranking) and the stage that writes them (render). Stage: base.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TypeAlias, TypedDict
+
+#: A value that ``json.dumps`` writes (numbers, text, and lists and objects of them).
+JsonValue: TypeAlias = (
+    str | int | float | bool | None | Sequence["JsonValue"] | Mapping[str, "JsonValue"]
+)
+#: A JSON object being built: a manifest, or one part of it.
+Record: TypeAlias = dict[str, JsonValue]
+
+
+class SourceRecord(TypedDict, total=False):
+    """One CBS extract (or boundary file) an output's numbers come from."""
+
+    table: str
+    title: str
+    modified: str | None
+    filter: str | None
+    rows: int | None
+    fetched_at: str | None
+    source: str | None
+    explanatory_text: str
+    checksum: str | None
+    period: str | None
