@@ -61,24 +61,27 @@ def test_hang_times_out(fresh_replay, tmp_path):
 
 
 def test_row_limit_refusal_splits_the_request(statline, tmp_path):
+    """Over the row limit CBS answers 500; the request is halved until each half passes.
+
+    On the small Kerncijfers table (343 rows, so each split is cheap): 40 gemeenten asked
+    for by key with a limit of 10 rows: 40 -> 2 × 20 -> 4 × 10, each refused answer split.
+    """
+    import json
+
     from vluchtelingen_in_beeld._impl.server import ReplayServer
     from vluchtelingen_in_beeld.cbs import Query
 
-    q = Query.make(
-        "85458NED",
-        keys={
-            "Perioden": ["2025JJ00"],
-            "Herkomstland": ["H008533", "H008597", "H008633", "H008634"],
-            "Geboorteland": ["A051736"],
-            "Geslacht": ["T001038"],
-        },
-        prefixes={"RegioS": ["GM"]},
+    rows = json.loads((statline / "85984NED" / "TypedDataSet.json").read_text("utf-8"))
+    codes = sorted(
+        r["WijkenEnBuurten"].strip() for r in rows if r["WijkenEnBuurten"].startswith("GM")
     )
-    with ReplayServer(statline, refuse_over=10_000) as server:
+    q = Query.make("85984NED", keys={"WijkenEnBuurten": codes[:40]})
+    with ReplayServer(statline, refuse_over=10) as server:
         x = fetch(Session(make_settings(server.url, tmp_path)), q)
-        refused = [r for r in server.requests if "TypedDataSet" in r]
-    assert len(x.frame) == 4 * 7182
-    assert len(refused) >= 3  # one refusal, then the halves
+        asked = [r for r in server.requests if "TypedDataSet" in r]
+    assert len(x.frame) == 40
+    assert sorted(x.frame["WijkenEnBuurten"]) == codes[:40]
+    assert len(asked) == 1 + 2 + 4  # the whole, its halves, their halves (answered)
     assert x.frame.drop_duplicates().shape[0] == len(x.frame)
     assert_store_clean(tmp_path)
 

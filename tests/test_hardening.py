@@ -36,18 +36,22 @@ def stored(store: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("kind", ["drip_headers", "drip_body"])
-def test_dripping_server_is_given_up_within_30_s(fresh_replay, tmp_path, kind):
-    """1 byte per second: `vib fetch --timeout 5 --retries 1` ends within 30 s, clearly."""
-    fresh_replay.faults.append(Fault(kind, match="85458NED", times=None, seconds=1.0))
+def test_dripping_server_is_given_up_at_the_page_deadline(fresh_replay, tmp_path, kind):
+    """A byte every 0.25 s never trips the 1 s read timeout; the 2 s page deadline ends it.
+
+    `vib fetch --timeout 1 --retries 1`: two attempts of at most 2 s each, then a clear
+    error (the same as with `--timeout 5`, whose 10 s deadline makes the test 10× longer).
+    """
+    fresh_replay.faults.append(Fault(kind, match="85458NED", times=None, seconds=0.25))
     start = time.monotonic()
     r = cli(
-        "fetch", "--year", "2025", "--cbs-url", fresh_replay.url, "--timeout", "5",
+        "fetch", "--year", "2025", "--cbs-url", fresh_replay.url, "--timeout", "1",
         "--retries", "1", env={"VIB_DATA_DIR": str(tmp_path / "store"), "VIB_BACKOFF": "0.1"},
     )  # fmt: skip
     elapsed = time.monotonic() - start
     assert r.exit_code == 1
-    assert elapsed < 30, elapsed
-    assert "within 10 s" in r.output and "2 attempt(s)" in r.output
+    assert 4 <= elapsed < 15, elapsed  # two whole deadlines waited, and not much more
+    assert "within 2 s" in r.output and "2 attempt(s)" in r.output
     assert not stored(tmp_path / "store")
 
 

@@ -8,6 +8,7 @@ same as a reference version's, run from git on the same snapshot.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from vluchtelingen_in_beeld.cli import main
+
+#: The tests of this module share a run built once: one xdist worker takes them all.
+pytestmark = pytest.mark.xdist_group("outputs")
 
 
 def cli(*args: str, env: dict[str, str]):
@@ -63,11 +67,17 @@ def test_regions_as_geopackage_are_dissolved_areas(statline, tmp_path, env):
     assert layer.geometry.area.sum() == pytest.approx(layer.geometry.union_all().area, rel=1e-6)
 
 
-def test_run_tables_are_the_single_commands_tables(statline, tmp_path, env):
-    """One source of truth: `vib run` writes the same tables as estimate, rank and regions."""
-    run_out = tmp_path / "run"
-    r = cli("run", "--snapshot", str(statline), "--draws", "300", "--out", str(run_out), env=env)
+@pytest.fixture(scope="module")
+def run_out(statline, tmp_path_factory, env):
+    """One `vib run --draws 300` on the snapshot, read by the tests below (built once)."""
+    out = tmp_path_factory.mktemp("run") / "run"
+    r = cli("run", "--snapshot", str(statline), "--draws", "300", "--out", str(out), env=env)
     assert r.exit_code == 0, r.output
+    return out
+
+
+def test_run_tables_are_the_single_commands_tables(statline, tmp_path, env, run_out):
+    """One source of truth: `vib run` writes the same tables as estimate, rank and regions."""
     singles = {
         "schatting_2025.csv": ("estimate",),
         "rangorde_2025.csv": ("rank",),
@@ -91,9 +101,34 @@ def test_run_tables_are_the_single_commands_tables(statline, tmp_path, env):
 REFERENCE_COMMIT = "9de949d"
 
 
+def _reference_tables(statline: Path, tmp_path: Path, cache: pytest.Cache) -> Path:
+    """The tables of :data:`REFERENCE_COMMIT`'s run on this snapshot: kept, or made now.
+
+    Kept in pytest's cache (``.pytest_cache``, never committed) under the commit and the
+    snapshot's checksum, so a second run of the suite does not run the old version again;
+    another snapshot, or another reference commit, is another entry.
+    """
+    import shutil
+
+    from vluchtelingen_in_beeld.settings import Settings
+    from vluchtelingen_in_beeld.snapshot import snapshot_settings
+
+    label = snapshot_settings(Settings(data_dir=tmp_path / "x"), statline).snapshot_label
+    digest = label.rsplit(" ", 1)[-1].strip(")")
+    kept = cache.mkdir("vib-reference") / f"{REFERENCE_COMMIT}-{digest}"
+    if len(list((kept / "tabellen").glob("*.csv"))) >= 9:
+        return kept
+    made = _reference_run(statline, tmp_path)
+    staging = kept.with_name(kept.name + f".tmp-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(made / "tabellen", staging / "tabellen")
+    shutil.rmtree(kept, ignore_errors=True)
+    os.replace(staging, kept)  # complete, or not there
+    return kept
+
+
 def _reference_run(statline: Path, tmp_path: Path) -> Path:
     """A run of :data:`REFERENCE_COMMIT`'s code on the same snapshot, in its own store."""
-    import os
     import subprocess
     import sys
     import tarfile
@@ -133,19 +168,17 @@ def _reference_run(statline: Path, tmp_path: Path) -> Path:
     return out
 
 
-def test_run_tables_match_the_reference_version(statline, tmp_path, env):
+def test_run_tables_match_the_reference_version(statline, tmp_path, run_out, pytestconfig):
     """`vib run` writes the same tables as the reference version for the same seed and draws.
 
-    The reference is :data:`REFERENCE_COMMIT`'s code, run here from git, or the run folder
-    in ``$VIB_REFERENCE_RUN`` (one made by any earlier version, with ``--draws 300``).
+    The reference is :data:`REFERENCE_COMMIT`'s code, run here from git (its tables kept by
+    commit and snapshot checksum), or the run folder in ``$VIB_REFERENCE_RUN`` (one made by
+    any earlier version, with ``--draws 300``).
     """
-    import os
-
     given = os.environ.get("VIB_REFERENCE_RUN")
-    ref = Path(given) if given else _reference_run(statline, tmp_path)
-    out = tmp_path / "now"
-    r = cli("run", "--snapshot", str(statline), "--draws", "300", "--out", str(out), env=env)
-    assert r.exit_code == 0, r.output
+    assert pytestconfig.cache is not None
+    ref = Path(given) if given else _reference_tables(statline, tmp_path, pytestconfig.cache)
+    out = run_out
     tables = sorted((ref / "tabellen").glob("*.csv"))
     assert len(tables) >= 9, [t.name for t in tables]
     for old in tables:

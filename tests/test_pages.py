@@ -23,6 +23,9 @@ from tests.browser import artifact, offline_page
 from vluchtelingen_in_beeld.cli import main
 from vluchtelingen_in_beeld.fmt import nl_about, round_sig
 
+#: The tests of this module share a run built once: one xdist worker takes them all.
+pytestmark = pytest.mark.xdist_group("pages")
+
 #: The gemeenten whose pages are printed: the longest name, the largest, the smallest
 #: estimate, and the last of the selection.
 LONGEST, LARGEST, SMALLEST = "GM0820", "GM0363", "GM0096"
@@ -363,15 +366,22 @@ LOG_LINE = re.compile(r"^(WARNING|INFO|DEBUG|ERROR|CRITICAL)\b|^\S+:vluchtelinge
     ],
     ids=lambda a: a[0],
 )
-def test_commands_print_no_solver_banner_and_no_logger_line(args, statline, tmp_path):
+def test_commands_print_no_solver_banner_and_no_logger_line(args, statline, tmp_path, made):
+    """`run` starts from an empty store (fetching logs nothing either); the others from a
+    copy of a filled one, as a user's second command would."""
+    import shutil
+
     out = {
         "map": ["--out", str(tmp_path / "k.html")],
         "pitch": ["--out", str(tmp_path / "p")],
         "run": ["--out", str(tmp_path / "r")],
         "rank": ["--out", str(tmp_path / "r.csv")],
     }
+    store = tmp_path / "store"
+    if args[0] != "run":
+        shutil.copytree(made["env"]["VIB_DATA_DIR"], store)
     r = vib(*args, "--snapshot", str(statline), *out[args[0]],
-            env={"VIB_DATA_DIR": str(tmp_path / "store")})  # fmt: skip
+            env={"VIB_DATA_DIR": str(store)})  # fmt: skip
     assert r.returncode == 0, r.stderr
     both = r.stdout + r.stderr
     assert "HiGHS" not in both and "Copyright" not in both

@@ -456,6 +456,7 @@ def test_overrides_hold_on_snapshot(shared_session, est2025):
     assert "vastgezet" in t.at["GM0294", "reden"]
 
 
+@pytest.mark.slow  # about 40 s: every re-solve under a budget is a branch and bound
 def test_budget_and_min_pool_on_snapshot(shared_session, est2025):
     """A budget (own cost per pilot) and a minimum pool hold on the snapshot."""
     r = build_year(

@@ -25,6 +25,9 @@ from vluchtelingen_in_beeld.store import sha256_file
 from .browser import artifact, offline_page
 from .test_maps import EVIL, squares
 
+#: The tests of this module share a run built once: one xdist worker takes them all.
+pytestmark = pytest.mark.xdist_group("run")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -349,12 +352,15 @@ def test_slug_and_page_name():
 
 
 @pytest.mark.parametrize("moment", ["tabellen", "pitch", "kaarten"])
-def test_no_process_of_a_killed_run_is_left_within_2_s(moment, tmp_path_factory, statline):
+def test_no_process_of_a_killed_run_is_left_within_2_s(moment, tmp_path_factory, statline, run_out):
     """SIGKILL of `vib run` while it writes its tables, its pages and its maps: within 2 s
     no process of it is left (the map workers get SIGKILL from the kernel with their
     parent, and watch it besides)."""
+    import shutil
+
     root = tmp_path_factory.mktemp(f"kill-{moment}")
     out = root / "uit"
+    shutil.copytree(run_out.parent / "store", root / "store")  # filled: the run goes on at once
     env = {**os.environ, "VIB_DATA_DIR": str(root / "store"), "VIB_RETRIES": "0"}
     cmd = [sys.executable, "-m", "vluchtelingen_in_beeld", "run", "--snapshot", str(statline),
            "--out", str(out), "--draws", "200"]  # fmt: skip

@@ -87,3 +87,43 @@ def test_bad_filter_is_400(replay):
         f"{replay.url}/ODataFeed/odata/85984NED/TypedDataSet", params={"$filter": "x eq"}, timeout=5
     )
     assert r.status_code == 400
+
+
+def _tiny_snapshot(root, rows):
+    """A made-up table of three gemeenten in cbsodata's download layout."""
+    t = root / "99001NED"
+    t.mkdir(parents=True, exist_ok=True)
+    (t / "TableInfos.json").write_text(json.dumps([{"Identifier": "99001NED", "Title": "t"}]))
+    props = [{"Key": "RegioS", "Type": "GeoDimension"}, {"Key": "Waarde_1", "Type": "Topic"}]
+    (t / "DataProperties.json").write_text(json.dumps(props))
+    (t / "RegioS.json").write_text(
+        json.dumps([{"Key": k, "Title": k} for k in ("GM0001", "GM0002", "GM0003")])
+    )
+    (t / "TypedDataSet.json").write_text(json.dumps(rows))
+    return root
+
+
+def test_servers_of_one_process_parse_a_file_once_and_an_edited_file_again(tmp_path, monkeypatch):
+    """The parsed rows and filtered answers are shared across servers (keyed by file version)."""
+    import requests
+
+    from vluchtelingen_in_beeld._impl import server as srv
+
+    reads = []
+    real = srv._read_list
+    monkeypatch.setattr(srv, "_read_list", lambda p: reads.append(p.name) or real(p))
+    rows = [{"ID": i, "RegioS": f"GM000{i + 1}", "Waarde_1": i} for i in range(3)]
+    root = _tiny_snapshot(tmp_path / "snap", rows)
+    url = "/ODataFeed/odata/99001NED/TypedDataSet"
+    flt = {"$filter": "RegioS eq 'GM0002'"}
+    for _ in range(2):
+        with ReplayServer(root) as server:
+            got = requests.get(server.url + url, params=flt, timeout=5).json()["value"]
+            assert [r["Waarde_1"] for r in got] == [1]
+    assert reads.count("TypedDataSet.json") == 1  # the second server did not parse it again
+    changed = [{**r, "Waarde_1": r["Waarde_1"] + 10} for r in rows]
+    (root / "99001NED" / "TypedDataSet.json").write_text(json.dumps(changed) + " ")  # new size
+    with ReplayServer(root) as server:
+        got = requests.get(server.url + url, params=flt, timeout=5).json()["value"]
+    assert [r["Waarde_1"] for r in got] == [11]  # the edited file, not the cached answer
+    assert reads.count("TypedDataSet.json") == 2

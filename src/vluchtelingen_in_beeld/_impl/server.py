@@ -94,6 +94,64 @@ class Fault:
         return self.times is None or self.hits < self.times
 
 
+class _Parsed:
+    """Parsed snapshot files and filtered row lists, shared by every server in the process.
+
+    A file is known by its resolved path, size and modification time, so an edited file is
+    read again and a symlinked copy of a snapshot shares its original's rows. Parsing
+    85458NED's ``TypedDataSet.json`` takes about a second and a ``$filter`` scan of it as
+    long; a process that starts many servers (a test suite, ``vib`` calls in a notebook)
+    does each once. The lists are shared: nothing that serves them may change them (faults
+    that rewrite rows work on copies). Both caches are bounded (least recently used out).
+    """
+
+    FILES = 24
+    FILTERED = 256
+
+    def __init__(self) -> None:
+        from collections import OrderedDict
+
+        self._files: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
+        self._filtered: OrderedDict[tuple[tuple[str, int, int], str], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(path: Path) -> tuple[str, int, int]:
+        st = path.stat()
+        return (str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+    def file(self, path: Path, read: Callable[[Path], Any]) -> Any:
+        """``read(path)``, once per version of the file."""
+        key = self.key(path)
+        with self._lock:
+            if key in self._files:
+                self._files.move_to_end(key)
+                return self._files[key]
+        value = read(path)  # outside the lock: other servers go on meanwhile
+        with self._lock:
+            self._files[key] = value
+            while len(self._files) > self.FILES:
+                self._files.popitem(last=False)
+        return value
+
+    def filtered(self, path: Path, query: str, select: Callable[[], Any]) -> Any:
+        """``select()``, once per version of the file and query."""
+        key = (self.key(path), query)
+        with self._lock:
+            if key in self._filtered:
+                self._filtered.move_to_end(key)
+                return self._filtered[key]
+        value = select()
+        with self._lock:
+            self._filtered[key] = value
+            while len(self._filtered) > self.FILTERED:
+                self._filtered.popitem(last=False)
+        return value
+
+
+_PARSED = _Parsed()
+
+
 @dataclass
 class ServerState:
     """What the server serves and what it has seen."""
@@ -106,7 +164,6 @@ class ServerState:
     #: PDOK stand-in: boundary year -> GeoJSON file (EPSG:28992, as PDOK sends it).
     boundaries: dict[int, Path] = field(default_factory=dict)
     _tables: dict[str, Path] = field(default_factory=dict)
-    _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def table_dir(self, table: str) -> Path | None:
@@ -123,16 +180,17 @@ class ServerState:
 
         Raises :class:`SnapshotFileError` for a file that is not a JSON list.
         """
-        key = (str(table_dir), endpoint)
-        with self._lock:
-            if key not in self._cache:
-                name = "TypedDataSet" if endpoint in DATASETS else endpoint
-                path = table_dir / f"{name}.json"
-                if not path.is_file():
-                    return None
-                self._cache[key] = _read_list(path)
-            rows: list[dict[str, Any]] = self._cache[key]
-            return rows
+        path = self.endpoint_file(table_dir, endpoint)
+        if not path.is_file():
+            return None
+        rows: list[dict[str, Any]] = _PARSED.file(path, _read_list)
+        return rows
+
+    @staticmethod
+    def endpoint_file(table_dir: Path, endpoint: str) -> Path:
+        """The file that holds an endpoint's rows (both data sets: ``TypedDataSet.json``)."""
+        name = "TypedDataSet" if endpoint in DATASETS else endpoint
+        return table_dir / f"{name}.json"
 
     def properties(self, table_dir: Path) -> frozenset[str] | None:
         """Every property a row of the table can have (``None`` if unknown)."""
@@ -146,15 +204,15 @@ class ServerState:
         path = self.boundaries.get(year)
         if path is None:
             return None
-        key = ("pdok", str(year))
-        with self._lock:
-            if key not in self._cache:
-                try:
-                    self._cache[key] = json.loads(path.read_text(encoding="utf-8"))
-                except (OSError, ValueError) as exc:
-                    raise SnapshotFileError(f"{path.name}: not valid JSON ({exc})") from None
-            data: dict[str, Any] = self._cache[key]
-            return data
+
+        def read(p: Path) -> Any:
+            try:
+                return json.loads(p.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise SnapshotFileError(f"{p.name}: not valid JSON ({exc})") from None
+
+        data: dict[str, Any] = _PARSED.file(path, read)
+        return data
 
     def fault_for(self, path: str) -> Fault | None:
         with self._lock:
@@ -471,18 +529,14 @@ class _Handler(BaseHTTPRequestHandler):
         flt: str,
         known: frozenset[str] | None = None,
     ) -> list[dict[str, Any]]:
-        key = (str(tdir), endpoint + "?" + flt)
-        cache = self.state._cache
-        if key in cache:
-            hit: list[dict[str, Any]] = cache[key]
-            return hit
-        pred = compile_filter(flt, known)
-        selected = [r for r in rows if pred(r)]
-        with self.state._lock:
-            if len(cache) > 64:  # keep memory bounded
-                for k in [k for k in cache if "?" in k[1]][:32]:
-                    cache.pop(k, None)
-            cache[key] = selected
+        if not flt:
+            return rows
+        pred = compile_filter(flt, known)  # a syntax error is raised before any scan
+        path = self.state.endpoint_file(tdir, endpoint)
+        query = flt + "\0" + ",".join(sorted(known or ()))  # what the filter may name
+        selected: list[dict[str, Any]] = _PARSED.filtered(
+            path, query, lambda: [r for r in rows if pred(r)]
+        )
         return selected
 
 
