@@ -703,6 +703,11 @@ def _bad_value(value: Any, *, whole: bool) -> str:
     return ""
 
 
+def _distinct(column: pd.Series) -> set[str]:
+    """The distinct keys of a column, missing ones left out (one pass in pandas, not Python)."""
+    return {str(v) for v in column.dropna().unique().tolist()}
+
+
 def check_answer(query: Query, meta: TableMeta, frame: pd.DataFrame) -> None:
     """Refuse an answer that holds rows the query did not ask for, before it is stored.
 
@@ -718,7 +723,7 @@ def check_answer(query: Query, meta: TableMeta, frame: pd.DataFrame) -> None:
         )
     for dim, keys in query.keys:
         wanted = set(keys)
-        extra = sorted(set(frame[dim].dropna()) - wanted)
+        extra = sorted(_distinct(frame[dim]) - wanted)
         if extra:
             raise CbsError(
                 f"{query.table}: the server answered rows for {dim} {', '.join(extra[:5])}"
@@ -736,7 +741,7 @@ def check_answer(query: Query, meta: TableMeta, frame: pd.DataFrame) -> None:
             )
         for dim in dims:
             known = set(meta.keys(dim))
-            unknown = sorted(set(frame[dim].dropna()) - known)
+            unknown = sorted(_distinct(frame[dim]) - known)
             if unknown:
                 raise CbsError(
                     f"{query.table}: the answer has {dim} keys the table's metadata does not "
@@ -744,8 +749,7 @@ def check_answer(query: Query, meta: TableMeta, frame: pd.DataFrame) -> None:
                     "`refresh` to fetch the metadata anew."
                 )
     for dim, prefixes in query.prefixes:
-        values = frame[dim].dropna()
-        bad = sorted({v for v in values if not str(v).startswith(tuple(prefixes))})
+        bad = sorted(v for v in _distinct(frame[dim]) if not str(v).startswith(tuple(prefixes)))
         if bad:
             raise CbsError(
                 f"{query.table}: the server answered rows for {dim} {', '.join(bad[:5])}, "
