@@ -229,7 +229,7 @@ def _session(kw: dict[str, Any], boundaries: Path | None = None) -> Iterator[Any
         elif settings.offline:
             settings, note = offline_settings(settings)
             if note:
-                click.echo(f"Noot: {note}")
+                click.echo(f"Noot: {for_cli(note, _flags())}")
         if boundaries is not None and boundaries.is_dir():
             settings = stack.enter_context(serving_boundaries(settings, boundaries))
         yield Session(settings)
@@ -248,7 +248,7 @@ def _report(result: Any, written: list[Path], notes: bool = True, origin: Any = 
         click.echo(year_line(result.year))
     for note in result.notes if notes else []:
         if note != result.year_note:  # said by the year line above
-            click.echo(f"Noot: {note}")
+            click.echo(f"Noot: {for_cli(note, _flags())}")
     if (origin or result.origin).is_snapshot:
         click.echo("Let op: gemaakt uit een snapshot, geen echte CBS-cijfers; de waarschuwing "
                    "van de snapshot staat in elke uitvoer en in het manifest.")
