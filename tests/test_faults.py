@@ -86,6 +86,30 @@ def test_row_limit_refusal_splits_the_request(statline, tmp_path):
     assert_store_clean(tmp_path)
 
 
+def test_row_limit_refusal_splits_a_request_by_prefixes(statline, tmp_path):
+    """Without keys to halve, the list of region prefixes is halved (and each half kept)."""
+    import json
+
+    from vluchtelingen_in_beeld._impl.server import ReplayServer
+    from vluchtelingen_in_beeld.cbs import Query
+
+    rows = json.loads((statline / "85984NED" / "TypedDataSet.json").read_text("utf-8"))
+    prefixes = ["GM00", "GM01", "GM02", "GM03"]
+    want = sorted(
+        r["WijkenEnBuurten"].strip()
+        for r in rows
+        if r["WijkenEnBuurten"].startswith(tuple(prefixes))
+    )
+    q = Query.make("85984NED", prefixes={"WijkenEnBuurten": prefixes})
+    most = max(sum(c.startswith(p) for c in want) for p in prefixes)
+    with ReplayServer(statline, refuse_over=most) as server:  # one prefix at a time passes
+        x = fetch(Session(make_settings(server.url, tmp_path)), q)
+        asked = [r for r in server.requests if "TypedDataSet" in r]
+    assert sorted(x.frame["WijkenEnBuurten"]) == want  # every prefix's rows, nothing else
+    assert len(asked) == 1 + 2 + 4  # the whole, two halves of the list, then one prefix each
+    assert_store_clean(tmp_path)
+
+
 def test_unknown_table_id(fresh_replay, tmp_path):
     from vluchtelingen_in_beeld.cbs import Query
 

@@ -781,3 +781,16 @@ def test_the_package_requires_the_urllib3_its_client_reads_with():
 
     wanted = [r for r in requires("vluchtelingen-in-beeld") or [] if r.startswith("urllib3")]
     assert wanted and ">=2" in wanted[0].replace(" ", "")
+
+
+def test_write_run_of_the_library_refuses_a_folder_it_did_not_write(rank2025, tmp_path):
+    """`write_run` is public: it checks its folder as `vib run` does, before anything."""
+    from vluchtelingen_in_beeld import write_run
+
+    folder = tmp_path / "mijn_map"
+    folder.mkdir()
+    (folder / "belangrijk.txt").write_text("x")
+    with pytest.raises(ConfigError, match="did not write"):
+        write_run(rank2025, str(folder))
+    assert sorted(p.name for p in folder.iterdir()) == ["belangrijk.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mijn_map"]

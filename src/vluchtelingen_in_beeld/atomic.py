@@ -133,11 +133,21 @@ def swap_folder(staging: Path, final: Path, *, trash: Path | None = None) -> Non
     :func:`recover` puts it back.
     """
     old = temp_path(final, "old", folder=trash)
-    if final.exists():
+    moved = final.exists() or final.is_symlink()
+    if moved:
         os.replace(final, old)
-    os.replace(staging, final)
+    try:
+        os.replace(staging, final)
+    except BaseException:
+        if moved and not (final.exists() or final.is_symlink()):
+            os.replace(old, final)  # put the old one back: never leave nothing
+        raise
     sync_folder(final.parent)
-    shutil.rmtree(old, ignore_errors=True)
+    if old.is_dir() and not old.is_symlink():
+        shutil.rmtree(old, ignore_errors=True)
+    elif moved:
+        with contextlib.suppress(OSError):
+            old.unlink()  # a symlink (its target stays) or a file
 
 
 @contextlib.contextmanager

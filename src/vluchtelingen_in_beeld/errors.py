@@ -116,3 +116,8 @@ def for_cli(message: str, flags: Mapping[str, str]) -> str:
     without a flag keeps its backquotes.
     """
     return _PARAMETER.sub(lambda m: flags.get(m[1], m[0]), message)
+
+
+def plain(message: str) -> str:
+    """``message`` for a reader of a page: parameter names without their backquotes."""
+    return _PARAMETER.sub(lambda m: m[1], message)

@@ -435,7 +435,7 @@ def _add_bijstand(session: Session, inputs: Inputs, year: int) -> None:
             skipped.append(f"{table} ({kwb_year}): niet gepubliceerd")
             continue
         except OfflineMissError:
-            skipped.append(f"{table} ({kwb_year}): niet in de lokale opslag (`offline`)")
+            skipped.append(f"{table} ({kwb_year}): niet in de lokale opslag (offline gewerkt)")
             continue
         try:
             inw = T.resolve_measure(meta.properties, spec.measure("inwoners").path)
@@ -454,7 +454,11 @@ def _add_bijstand(session: Session, inputs: Inputs, year: int) -> None:
         if gm_rows.empty or gm_rows[bij].isna().all():
             skipped.append(
                 f"{table} ({kwb_year}): de bijstandskolom is (nog) leeg"
-                + (" in de lokale opslag; `refresh` haalt hem opnieuw op" if x.from_store else "")
+                + (
+                    " in de lokale opslag; opnieuw ophalen (refresh) kan hem vullen"
+                    if x.from_store
+                    else ""
+                )
             )
             continue
         rate = (f[bij].astype("Float64") / f[inw].astype("Float64") * 1000).astype("Float64")
@@ -512,10 +516,13 @@ class Growth:
 
     @property
     def regrouped(self) -> bool:
-        """Whether the gemeenten of the two years differ (a herindeling in between)."""
+        """Whether a herindeling lies between the two years: a gemeente of then has ended.
+
+        A gemeente only missing from one year's data is not one (nothing ended).
+        """
         if self.now is None or self.then is None:
             return False
-        return set(self.now.index) != set(self.then.index)
+        return bool(set(self.then.index) - set(self.now.index))
 
     def across(self, cw: pd.DataFrame, where: str) -> Growth:
         """The growth with W[t-2] moved onto the gemeenten of ``year`` by crosswalk ``cw``.
@@ -527,8 +534,11 @@ class Growth:
         """
         if self.now is None or self.then is None or self.values is None:
             return self
+        cw = only_herindelingen(cw, set(self.now.index))
         then = apply_crosswalk(self.then, cw).reindex(self.now.index)
         moved = cw[cw["oud"] != cw["nieuw"]]
+        if moved.empty:
+            return self
         merged = sorted(set(moved["nieuw"]) - set(self.then.index))
         took = sorted(set(moved["nieuw"]) & set(self.then.index))
         parts = []
@@ -545,6 +555,20 @@ class Growth:
         )
         values = (self.now - then).astype(float).rename("groei")
         return replace(self, values=values, notes=notes)
+
+
+def only_herindelingen(cw: pd.DataFrame, now: set[str]) -> pd.DataFrame:
+    """An area crosswalk kept to the gemeenten a herindeling ended.
+
+    Two years' generalised boundaries differ by slivers of a few percent, so an area
+    crosswalk moves a little of every gemeente into its neighbours. A gemeente that still
+    exists keeps all of its people (share 1 to itself); only a gemeente that ended is split
+    over its successors by area.
+    """
+    ended = ~cw["oud"].isin(now)
+    kept = pd.DataFrame({"oud": sorted(set(cw["oud"][~ended])), "share": 1.0})
+    kept["nieuw"] = kept["oud"]
+    return pd.concat([kept[["oud", "nieuw", "share"]], cw[ended]], ignore_index=True)
 
 
 def apply_crosswalk(values: pd.Series, cw: pd.DataFrame) -> pd.Series:
@@ -625,9 +649,14 @@ def target_growth(
     w_then = w_before.reindex(now.inwoners.index)
     growth = (w_now - w_then).astype(float).rename("groei")
     new = sorted(set(now.inwoners.index) - set(then.inwoners.index))
+    gone = set(then.inwoners.index) - set(now.inwoners.index)
     if new:
+        shown = f"{', '.join(new[:10])}{' …' if len(new) > 10 else ''}"
         notes.append(
             f"Geen groei voor {len(new)} gemeente(n) die op 1 januari {base} nog niet bestonden "
-            f"(herindeling): {', '.join(new[:10])}{' …' if len(new) > 10 else ''}."
+            f"(herindeling): {shown}."
+            if gone  # a herindeling ends gemeenten; without one, the data of base lacks them
+            else f"Geen groei voor {len(new)} gemeente(n) zonder cijfers van 1 januari {base}: "
+            f"{shown}."
         )
     return Growth(year, base, growth, basis, notes, [*then.extracts], w_now, w_before)

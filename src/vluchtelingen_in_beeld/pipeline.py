@@ -152,7 +152,7 @@ def load_shapes(
     session: Session,
     est: Estimate,
     *,
-    boundaries: Path | None = None,
+    boundaries: str | Path | None = None,
     boundary_year: int | None = None,
     tolerance: float = 100.0,
 ) -> Shapes:
@@ -160,7 +160,8 @@ def load_shapes(
     from vluchtelingen_in_beeld.geo import load_boundaries, simplify
 
     codes = list(est.table["gemeentecode"])
-    bnd = load_boundaries(session, est.year, codes, boundary_year=boundary_year, path=boundaries)
+    path = Path(boundaries) if boundaries is not None else None
+    bnd = load_boundaries(session, est.year, codes, boundary_year=boundary_year, path=path)
     frame = simplify(bnd.frame, tolerance)
     frame["naam"] = est.table.set_index("gemeentecode")["gemeentenaam"].reindex(frame.index)
     return Shapes(bnd, frame, tolerance)
@@ -181,7 +182,7 @@ def build_year(
     exclude: Sequence[str] = (),
     selection: Mapping[str, SelectionValue] | None = None,
     shapes: bool = False,
-    boundaries: Path | None = None,
+    boundaries: str | Path | None = None,
     boundary_year: int | None = None,
     tolerance: float = 100.0,
 ) -> YearResult:

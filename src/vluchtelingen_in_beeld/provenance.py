@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
 from vluchtelingen_in_beeld import __version__
+from vluchtelingen_in_beeld.errors import plain
 from vluchtelingen_in_beeld.fmt import nl_rate
 from vluchtelingen_in_beeld.records import JsonValue, Record, SourceRecord
 from vluchtelingen_in_beeld.result import Origin, YearResult
@@ -200,7 +201,7 @@ def source_lines(
             f"gemaakt {datetime.now(UTC).date().isoformat()}."
         )
         lines.extend(definition_lines(card, year, full=full))
-    lines.extend(notes)
+    lines.extend(plain(n) for n in notes)  # no parameter names in backquotes on a page
     return lines
 
 

@@ -29,6 +29,7 @@ from vluchtelingen_in_beeld.pipeline import build_year
 from vluchtelingen_in_beeld.provenance import page_sources
 from vluchtelingen_in_beeld.result import YearResult
 from vluchtelingen_in_beeld.sender import Sender
+from vluchtelingen_in_beeld.settings import Settings
 from vluchtelingen_in_beeld.store import sha256_file
 
 #: ``progress(step, text)``: called at the start of each step (1 to ``len(STEPS)``).
@@ -98,7 +99,15 @@ def run_all(
         boundaries=bnd,
         boundary_year=boundary_year,
     )
-    outputs = write_run(result, out, progress=progress, hook=hook, sender=sender)
+    outputs = write_run(
+        result,
+        out,
+        settings=session.settings,
+        force=force,
+        progress=progress,
+        hook=hook,
+        sender=sender,
+    )
     return RunResult(out, outputs, result)
 
 
@@ -106,6 +115,8 @@ def write_run(
     result: YearResult,
     out: str | Path,
     *,
+    settings: Settings | None = None,
+    force: bool = False,
     progress: Progress = _no_progress,
     hook: Hook = _no_hook,
     sender: Sender | None = None,
@@ -117,12 +128,18 @@ def write_run(
     next). ``progress(i, text)`` is called at the start of steps 2–6 (step 1 is
     :func:`~.pipeline.build_year`), ``hook(name)`` after each. The maps are drawn on the
     other core from the start (see :func:`_maps_in_background`) and collected at step 5.
-    Returns relative path -> sha256 of every file. The caller checks ``out`` first
-    (:func:`~.output.check_output_folder`).
+    Returns relative path -> sha256 of every file.
+
+    ``out`` is checked first (:func:`~.output.check_output_folder`): a folder this tool did
+    not write is refused unless ``force``, and the working folder, the store and the
+    snapshot of ``settings`` (default: those of the environment, :meth:`Settings.from_env`)
+    never are replaced.
     """
     if result.shapes is None:
         raise ConfigError("A run needs the gemeente boundaries: build the year with shapes.")
-    with building(Path(out)) as staging:
+    out = Path(out)
+    check_output_folder(out, settings or Settings.from_env(), force=force)
+    with building(out) as staging:
         return _build_run(result, staging, progress, hook, sender)
 
 

@@ -94,6 +94,10 @@ class Fault:
         return self.times is None or self.hits < self.times
 
 
+#: A file's version: resolved path, size in bytes, modification time in ns.
+FileKey = tuple[str, int, int]
+
+
 class _Parsed:
     """Parsed snapshot files and filtered row lists, shared by every server in the process.
 
@@ -105,47 +109,52 @@ class _Parsed:
     that rewrite rows work on copies). Both caches are bounded (least recently used out).
     """
 
-    FILES = 24
+    #: At most this many bytes of JSON files kept parsed (in memory about 5 times as many);
+    #: 85458NED's ``TypedDataSet.json`` is 76 MB.
+    FILE_BYTES = 200_000_000
     FILTERED = 256
 
     def __init__(self) -> None:
         from collections import OrderedDict
 
-        self._files: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
-        self._filtered: OrderedDict[tuple[tuple[str, int, int], str], Any] = OrderedDict()
+        self._files: OrderedDict[FileKey, Any] = OrderedDict()
+        self._filtered: OrderedDict[tuple[FileKey, str], Any] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(path: Path) -> tuple[str, int, int]:
+    def key(path: Path) -> FileKey:
+        """The version of a file: its resolved path, size and modification time."""
         st = path.stat()
         return (str(path.resolve()), st.st_size, st.st_mtime_ns)
 
-    def file(self, path: Path, read: Callable[[Path], Any]) -> Any:
-        """``read(path)``, once per version of the file."""
+    def file(self, path: Path, read: Callable[[Path], Any]) -> tuple[FileKey, Any]:
+        """(version, ``read(path)``), read once per version of the file."""
         key = self.key(path)
         with self._lock:
             if key in self._files:
                 self._files.move_to_end(key)
-                return self._files[key]
+                return key, self._files[key]
         value = read(path)  # outside the lock: other servers go on meanwhile
         with self._lock:
             self._files[key] = value
-            while len(self._files) > self.FILES:
-                self._files.popitem(last=False)
-        return value
+            while len(self._files) > 1 and sum(k[1] for k in self._files) > self.FILE_BYTES:
+                gone, _ = self._files.popitem(last=False)
+                for k in [k for k in self._filtered if k[0] == gone]:
+                    del self._filtered[k]  # its answers go with it
+        return key, value
 
-    def filtered(self, path: Path, query: str, select: Callable[[], Any]) -> Any:
-        """``select()``, once per version of the file and query."""
-        key = (self.key(path), query)
+    def filtered(self, key: FileKey, query: str, select: Callable[[], Any]) -> Any:
+        """``select()``, once per version of the file (as :meth:`file` gave it) and query."""
         with self._lock:
-            if key in self._filtered:
-                self._filtered.move_to_end(key)
-                return self._filtered[key]
+            if (key, query) in self._filtered:
+                self._filtered.move_to_end((key, query))
+                return self._filtered[(key, query)]
         value = select()
         with self._lock:
-            self._filtered[key] = value
-            while len(self._filtered) > self.FILTERED:
-                self._filtered.popitem(last=False)
+            if key in self._files:  # not for a version already dropped
+                self._filtered[(key, query)] = value
+                while len(self._filtered) > self.FILTERED:
+                    self._filtered.popitem(last=False)
         return value
 
 
@@ -180,11 +189,18 @@ class ServerState:
 
         Raises :class:`SnapshotFileError` for a file that is not a JSON list.
         """
+        found = self.endpoint_version(table_dir, endpoint)
+        return None if found is None else found[1]
+
+    def endpoint_version(
+        self, table_dir: Path, endpoint: str
+    ) -> tuple[FileKey, list[dict[str, Any]]] | None:
+        """The file version and parsed rows of one endpoint (``None``: no such file)."""
         path = self.endpoint_file(table_dir, endpoint)
         if not path.is_file():
             return None
-        rows: list[dict[str, Any]] = _PARSED.file(path, _read_list)
-        return rows
+        key, rows = _PARSED.file(path, _read_list)
+        return key, rows
 
     @staticmethod
     def endpoint_file(table_dir: Path, endpoint: str) -> Path:
@@ -211,7 +227,7 @@ class ServerState:
             except (OSError, ValueError) as exc:
                 raise SnapshotFileError(f"{p.name}: not valid JSON ({exc})") from None
 
-        data: dict[str, Any] = _PARSED.file(path, read)
+        data: dict[str, Any] = _PARSED.file(path, read)[1]
         return data
 
     def fault_for(self, path: str) -> Fault | None:
@@ -532,10 +548,12 @@ class _Handler(BaseHTTPRequestHandler):
         if not flt:
             return rows
         pred = compile_filter(flt, known)  # a syntax error is raised before any scan
-        path = self.state.endpoint_file(tdir, endpoint)
+        found = self.state.endpoint_version(tdir, endpoint)
+        if found is None or found[1] is not rows:  # the file changed since: scan these rows
+            return [r for r in rows if pred(r)]
         query = flt + "\0" + ",".join(sorted(known or ()))  # what the filter may name
         selected: list[dict[str, Any]] = _PARSED.filtered(
-            path, query, lambda: [r for r in rows if pred(r)]
+            found[0], query, lambda: [r for r in rows if pred(r)]
         )
         return selected
 
