@@ -184,8 +184,9 @@ def test_growth_of_a_merged_gemeente_is_over_its_predecessors(shared_session, ge
     old, new = codes(2022), codes(2023)
     then, now = _w(old, 1), _w(new, 2)
     naive = (now - then.reindex(now.index)).rename("groei")
-    growth = Growth(2023, 2022, naive, "test", ["Geen groei voor 1 gemeente(n) (herindeling)."],
-                    now=now, then=then)  # fmt: skip
+    gap = "Geen groei voor 1 gemeente(n) (herindeling)."  # as target_growth notes it
+    growth = Growth(2023, 2022, naive, "test", ["Andere noot.", gap], now=now, then=then,
+                    gap_note=gap)  # fmt: skip
     assert growth.regrouped
     out = growth_across_herindelingen(shared_session, growth)
     assert out.values is not None
@@ -205,6 +206,7 @@ def test_growth_of_a_merged_gemeente_is_over_its_predecessors(shared_session, ge
     assert "GM1992" in note and "voorgangers" in note and "GM0363" in note
     assert "GM0202" not in note  # Arnhem took over nothing
     assert not any("herindeling)" in n for n in out.notes)  # the "no growth" note is gone
+    assert "Andere noot." in out.notes  # and only that one
 
 
 def test_growth_over_one_indeling_loads_no_boundaries(shared_session):

@@ -125,6 +125,18 @@ def write_files(files: Mapping[Path, bytes]) -> None:
                 backup.unlink()
 
 
+def remove(path: Path) -> None:
+    """Remove a leftover: a folder with what it holds, or a file or symlink (its target stays).
+
+    Best effort: what cannot be removed now is left for a later clean-up.
+    """
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
 def swap_folder(staging: Path, final: Path, *, trash: Path | None = None) -> None:
     """Put the complete folder ``staging`` at ``final``, replacing what was there.
 
@@ -143,11 +155,8 @@ def swap_folder(staging: Path, final: Path, *, trash: Path | None = None) -> Non
             os.replace(old, final)  # put the old one back: never leave nothing
         raise
     sync_folder(final.parent)
-    if old.is_dir() and not old.is_symlink():
-        shutil.rmtree(old, ignore_errors=True)
-    elif moved:
-        with contextlib.suppress(OSError):
-            old.unlink()  # a symlink (its target stays) or a file
+    if moved:
+        remove(old)
 
 
 @contextlib.contextmanager
@@ -192,10 +201,6 @@ def recover(final: Path) -> list[Path]:
         if m["kind"] == "old" and not final.exists():
             os.replace(p, final)  # the swap was cut between its two renames
             continue
-        if p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                p.unlink()
+        remove(p)
         removed.append(p)
     return removed

@@ -513,6 +513,8 @@ class Growth:
     #: W[t] by the gemeenten of ``year``, and W[t-2] by the gemeenten of ``base_year``
     now: pd.Series | None = field(default=None, repr=False)
     then: pd.Series | None = field(default=None, repr=False)
+    #: the note on the gemeenten without growth (empty: none), which :meth:`across` replaces
+    gap_note: str = ""
 
     @property
     def regrouped(self) -> bool:
@@ -547,14 +549,14 @@ class Growth:
         if took:
             parts.append(f"gemeenten die (een deel van) een andere overnamen ({', '.join(took)}) "
                          "krijgen dat deel naar oppervlakte")  # fmt: skip
-        notes = [n for n in self.notes if "herindeling" not in n]
+        notes = [n for n in self.notes if n != self.gap_note]
         notes.append(
             f"Groei {self.base_year}–{self.year} over de herindelingen heen: de doelgroep van "
             f"{self.base_year} is overgezet op de gemeenten van {self.year} met de grenzen van "
             f"beide jaren ({where}); " + "; ".join(parts) + "."
         )
         values = (self.now - then).astype(float).rename("groei")
-        return replace(self, values=values, notes=notes)
+        return replace(self, values=values, notes=notes, gap_note="")
 
 
 def only_herindelingen(cw: pd.DataFrame, now: set[str]) -> pd.DataFrame:
@@ -650,13 +652,15 @@ def target_growth(
     growth = (w_now - w_then).astype(float).rename("groei")
     new = sorted(set(now.inwoners.index) - set(then.inwoners.index))
     gone = set(then.inwoners.index) - set(now.inwoners.index)
+    gap = ""
     if new:
         shown = f"{', '.join(new[:10])}{' …' if len(new) > 10 else ''}"
-        notes.append(
+        gap = (
             f"Geen groei voor {len(new)} gemeente(n) die op 1 januari {base} nog niet bestonden "
             f"(herindeling): {shown}."
             if gone  # a herindeling ends gemeenten; without one, the data of base lacks them
             else f"Geen groei voor {len(new)} gemeente(n) zonder cijfers van 1 januari {base}: "
             f"{shown}."
         )
-    return Growth(year, base, growth, basis, notes, [*then.extracts], w_now, w_before)
+        notes.append(gap)
+    return Growth(year, base, growth, basis, notes, [*then.extracts], w_now, w_before, gap)

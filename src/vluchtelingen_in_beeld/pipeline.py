@@ -17,10 +17,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from vluchtelingen_in_beeld.cbs import Session
-from vluchtelingen_in_beeld.errors import ConfigError, DataCoverageError, OfflineMissError
+from vluchtelingen_in_beeld.errors import (
+    BoundaryError,
+    CbsError,
+    ConfigError,
+    DataCoverageError,
+    OfflineMissError,
+)
 from vluchtelingen_in_beeld.estimate import Estimate, estimate
 from vluchtelingen_in_beeld.inputs import (
     Growth,
@@ -35,9 +40,6 @@ from vluchtelingen_in_beeld.rank import rank
 from vluchtelingen_in_beeld.regions import Regions, load_regions
 from vluchtelingen_in_beeld.result import Origin, Shapes, YearResult, names_of
 from vluchtelingen_in_beeld.selection import Constraints, SelectionValue
-
-if TYPE_CHECKING:
-    import geopandas as gpd
 
 
 def prepare_card(
@@ -125,7 +127,6 @@ def growth_across_herindelingen(session: Session, growth: Growth) -> Growth:
     """
     if not growth.regrouped or growth.now is None or growth.then is None:
         return growth
-    from vluchtelingen_in_beeld.errors import BoundaryError, CbsError
     from vluchtelingen_in_beeld.geo import crosswalk, load_boundaries
 
     try:
@@ -138,14 +139,8 @@ def growth_across_herindelingen(session: Session, growth: Growth) -> Growth:
             + "."
         )
         return growth
-    cw = crosswalk(_with_codes(old.frame), _with_codes(new.frame))
-    where = f"CBS/PDOK {old.year} en {new.year}"
-    return growth.across(cw, where)
-
-
-def _with_codes(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """A boundary frame with its gemeentecodes in a ``statcode`` column."""
-    return frame if "statcode" in frame.columns else frame.rename_axis("statcode").reset_index()
+    cw = crosswalk(old.frame, new.frame)
+    return growth.across(cw, f"CBS/PDOK {old.year} en {new.year}")
 
 
 def load_shapes(

@@ -18,13 +18,12 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vluchtelingen_in_beeld.atomic import building, owner, pid_alive, sync_write
+from vluchtelingen_in_beeld.atomic import building, owner, pid_alive, remove, sync_write
 from vluchtelingen_in_beeld.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -131,10 +130,7 @@ class Store:
             pid = owner(path)  # None: not a name of this tool's; nothing reads .tmp
             if pid is not None and (pid == os.getpid() or pid_alive(pid)):
                 continue
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
+            remove(path)
             removed.append(path)
         return removed
 

@@ -246,9 +246,10 @@ def _report(result: Any, written: list[Path], notes: bool = True, origin: Any = 
     """
     if result.year_note:
         click.echo(year_line(result.year))
+    flags = _flags()
     for note in result.notes if notes else []:
         if note != result.year_note:  # said by the year line above
-            click.echo(f"Noot: {for_cli(note, _flags())}")
+            click.echo(f"Noot: {for_cli(note, flags)}")
     if (origin or result.origin).is_snapshot:
         click.echo("Let op: gemaakt uit een snapshot, geen echte CBS-cijfers; de waarschuwing "
                    "van de snapshot staat in elke uitvoer en in het manifest.")

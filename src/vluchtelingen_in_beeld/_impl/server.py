@@ -416,11 +416,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not endpoint:
             self._listing(table, tdir, truncate)
             return
-        rows = state.endpoint_rows(tdir, endpoint)
-        if rows is None:
+        found = state.endpoint_version(tdir, endpoint)
+        if found is None:
             self._error(404, f"Resource not found for the segment '{endpoint}'.")
             return
-        self._rows(table, tdir, endpoint, rows, query, truncate)
+        self._rows(table, tdir, endpoint, found, query, truncate)
 
     def _wfs(self, year: int, query_text: str, truncate: bool) -> None:
         """Answer a WFS GetFeature as PDOK does (see :mod:`._impl.pdok`)."""
@@ -473,15 +473,16 @@ class _Handler(BaseHTTPRequestHandler):
         table: str,
         tdir: Path,
         endpoint: str,
-        rows: list[dict[str, Any]],
+        found: tuple[FileKey, list[dict[str, Any]]],
         query: dict[str, str],
         truncate: bool,
     ) -> None:
+        """Answer one endpoint: ``found`` is its file's version and rows (read once)."""
         state = self.state
         flt = "" if self._ignore_filter else query.get("$filter", "")
         try:
             known = state.properties(tdir) if endpoint in DATASETS else None
-            selected = self._filtered(tdir, endpoint, rows, flt, known)
+            selected = self._filtered(found, flt, known)
         except FilterSyntaxError as exc:
             self._error(400, f"Invalid $filter: {exc}")
             return
@@ -539,21 +540,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _filtered(
         self,
-        tdir: Path,
-        endpoint: str,
-        rows: list[dict[str, Any]],
+        found: tuple[FileKey, list[dict[str, Any]]],
         flt: str,
         known: frozenset[str] | None = None,
     ) -> list[dict[str, Any]]:
+        """The rows of ``found`` (a file's version and rows) that ``flt`` selects."""
+        version, rows = found
         if not flt:
             return rows
         pred = compile_filter(flt, known)  # a syntax error is raised before any scan
-        found = self.state.endpoint_version(tdir, endpoint)
-        if found is None or found[1] is not rows:  # the file changed since: scan these rows
-            return [r for r in rows if pred(r)]
         query = flt + "\0" + ",".join(sorted(known or ()))  # what the filter may name
         selected: list[dict[str, Any]] = _PARSED.filtered(
-            found[0], query, lambda: [r for r in rows if pred(r)]
+            version, query, lambda: [r for r in rows if pred(r)]
         )
         return selected
 
