@@ -155,7 +155,8 @@ def tooltips(page: str) -> list[str]:
 
 def end_user_pages(made) -> dict[str, str]:
     run, pitch = made["run"], made["pitch"]
-    pages = [run / "index.html", *run.glob("pitch/*.html"), *run.glob("kaarten/*.html")]
+    pages = [run / "index.html", run / "verkenner.html", *run.glob("pitch/*.html")]
+    pages += [*run.glob("kaarten/*.html")]
     pages += [pitch / "index.html", *sorted(pitch.glob("GM*.html"))[:40]]
     return {p.relative_to(made["root"]).as_posix(): p.read_text("utf-8") for p in pages}
 
@@ -320,6 +321,16 @@ def test_an_edited_card_is_named_on_every_page_and_never_by_its_path(made):
     assert str(made["card"]) not in manifest and str(made["root"]) not in manifest
     assert "127.0.0.1" not in manifest  # no short-lived replay address either
     assert json.loads(manifest)["method_card"]["origin"] == "file:mijnkaart.toml"
+    # the selectieverkenner's command line names the card file by its name, and the draws
+    page = (run / "verkenner.html").read_text("utf-8")
+    data = json.loads(re.search(r'id="verkenner-data">(.*?)</script>', page, re.S).group(1))
+    assert data["opdracht"] == [
+        ["year", "2025"],
+        ["method", "mijnkaart.toml"],
+        ["draws", "400"],
+        ["snapshot", "SNAPSHOT"],
+    ]
+    assert str(made["root"]) not in page
 
 
 def test_a_card_named_like_a_shipped_one_must_hold_its_values(tmp_path):

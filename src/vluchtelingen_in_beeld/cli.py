@@ -15,6 +15,7 @@ import click
 
 from vluchtelingen_in_beeld import __version__
 from vluchtelingen_in_beeld._impl.clikit import (
+    CHOICE,
     CONTEXT,
     SCHEMES,
     YEARS,
@@ -23,13 +24,17 @@ from vluchtelingen_in_beeld._impl.clikit import (
     _report,
     _session,
     boundary_options,
+    choice_options,
     data_options,
+    estimate_line,
+    fetch_lines,
     handles_errors,
     map_pilots,
     model_options,
     n_option,
     out_option,
     rank_lines,
+    region_lines,
     run_inputs,
     selection_options,
     selection_overrides,
@@ -37,7 +42,6 @@ from vluchtelingen_in_beeld._impl.clikit import (
     year_line,
     year_option,
 )
-from vluchtelingen_in_beeld.fmt import nl_about, nl_about_range, nl_int
 
 
 @click.group(context_settings=CONTEXT)
@@ -73,13 +77,7 @@ def fetch(year: int | None, method_card: str | None, **kw: Any) -> None:
             click.echo(year_line(choice.year))
         else:
             gather(session, card, choice.year)
-        for x in session.fetched:
-            how = "opslag " if x.from_store else "gehaald"
-            click.echo(f"{how} {x.meta.table:9} {nl_int(len(x.frame)):>7} rijen  "
-                       f"{x.manifest.get('filter', '')[:90]}")
-        n_new = sum(not x.from_store for x in session.fetched)
-        click.echo(f"{n_new} uittreksel(s) gehaald, {len(session.fetched) - n_new} uit de lokale "
-                   f"opslag ({session.settings.data_dir}).")
+        click.echo("\n".join(fetch_lines(session)))
 
 
 @main.command()
@@ -273,11 +271,7 @@ def estimate(year: int | None, out: Path | None, method_card: str | None, draws:
             result, est = None, estimate_year(session, year, method_card, **opts)
         out = out or check_table_path(Path("maps") / f"schatting_{est.year}.csv")
         written = write_estimate(est, Origin.of(session.settings), out, result=result)
-    nat = est.national.iloc[0]
-    click.echo(f"{len(est.table)} gemeenten, {est.year}: naar schatting "
-               f"{nl_about(nat['werkzoekend'])} werkzoekend (p10–p90 "
-               f"{nl_about_range(nat['werkzoekend_p10'], nat['werkzoekend_p90'])}), "
-               f"methodekaart {est.card.name} {est.card.version}.")
+    click.echo(estimate_line(est))
     _report(est, written, notes=False, origin=Origin.of(session.settings))
 
 
@@ -285,10 +279,7 @@ def estimate(year: int | None, out: Path | None, method_card: str | None, draws:
 @year_option
 @n_option
 @selection_options
-@click.option("--include", multiple=True,
-              help="Gemeente (name or code) that must be selected; repeatable.")
-@click.option("--exclude", multiple=True,
-              help="Gemeente (name or code) never to select; repeatable.")
+@choice_options
 @click.option("--compare", type=click.Choice(["2009"]), default=None,
               help="Show the 2009 selection under today's data.")
 @model_options
@@ -311,7 +302,7 @@ def rank(year: int | None, compare: str | None, out: Path | None, method_card: s
 
     out = _checked_out(out, "ranking")
     selection = selection_overrides(kw)
-    choice = {k: kw.pop(k) for k in ("n", "include", "exclude", "draws", "seed")}
+    choice = {k: kw.pop(k) for k in CHOICE}
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
     with _session(kw) as session:
         result = build_year(session, year, method_card, selection=selection, shapes=gpkg,
@@ -321,6 +312,41 @@ def rank(year: int | None, compare: str | None, out: Path | None, method_card: s
     for line in rank_lines(result, compare=compare is not None):
         click.echo(line)
     _report(result, written)
+
+
+@main.command()
+@year_option
+@n_option
+@selection_options
+@choice_options
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="HTML file to write (default maps/verkenner_<year>.html).")
+@boundary_options
+@model_options
+@data_options
+@handles_errors
+def verken(year: int | None, out: Path | None, method_card: str | None,
+           boundaries: Path | None, boundary_year: int | None, **kw: Any) -> None:
+    """Write the selectieverkenner: one offline page that re-solves the selection in the browser.
+
+    The page opens at these settings (the card's, with the same flags as vib rank); every
+    change re-solves the same integer programme (HiGHS, in the page) and prices it.
+
+    Example: vib verken --year 2025 --snapshot ../shared/data/statline --out verkenner.html
+    """
+    from vluchtelingen_in_beeld.output import check_page_path, write_verkenner
+    from vluchtelingen_in_beeld.pipeline import build_year
+
+    out = check_page_path(out) if out is not None else None
+    selection = selection_overrides(kw)
+    choice = {k: kw.pop(k) for k in CHOICE}
+    with _session(kw, boundaries) as session:
+        result = build_year(session, year, method_card, selection=selection, shapes=True,
+                            boundaries=_file(boundaries), boundary_year=boundary_year, **choice)
+        out = check_page_path(out or Path("maps") / f"verkenner_{result.year}.html")
+        written = write_verkenner(result, out)
+    click.echo(f"Selectieverkenner ({result.year}) in {written}; open het bestand in een browser.")
+    _report(result, [], notes=False)
 
 
 @main.command()
@@ -348,11 +374,7 @@ def regions(year: int | None, level: str, method_card: str | None, draws: int | 
         result = build_year(session, year, method_card, draws=draws, seed=seed, shapes=gpkg)
         out = out or check_table_path(Path("maps") / f"regio_{level}_{result.year}.csv", "regions")
         written = write_regions(result, level, out)
-    frame = result.totals(level)
-    click.echo(f"{len(frame)} gebieden ({level}), {result.year}:")
-    for r in frame.head(12).itertuples():
-        click.echo(f"  {r.naam:<32} {nl_about(r.werkzoekend):>9}  (p10–p90 "
-                   f"{nl_about_range(r.werkzoekend_p10, r.werkzoekend_p90)})")
+    click.echo("\n".join(region_lines(result, level)))
     _report(result, written, notes=False)
 
 

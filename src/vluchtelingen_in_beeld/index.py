@@ -88,11 +88,13 @@ def index_page(
     maps: list[tuple[str, str, str, str]],
     pages: list[tuple[str, str, str]],
     sources: list[str],
+    *,
+    verkenner: str | None = None,
 ) -> str:
     """The overview: the selection with reasons, coverage, prices, sensitivity, links.
 
     ``maps``: (title, level, html, png) paths; ``pages``: (code, name, path) of the pitch
-    pages; ``sources``: the Dutch source lines.
+    pages; ``sources``: the Dutch source lines; ``verkenner``: the selectieverkenner's path.
     """
     from vluchtelingen_in_beeld.templates import render
 
@@ -149,4 +151,5 @@ def index_page(
         kaarten=maps,
         tabellen=tables,
         bronnen=sources,
+        verkenner=verkenner,
     )

@@ -727,6 +727,38 @@ def write_map(
     return m
 
 
+def check_page_path(path: str | Path) -> Path:
+    """A writable path for an HTML page (``.html``), checked before any work."""
+    path = check_file_path(Path(path))
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise ConfigError(f"A page is HTML: give a path ending in .html, not {path}.")
+    return path
+
+
+def write_verkenner(result: YearResult, path: str | Path) -> Path:
+    """The selectieverkenner (:mod:`.verkenner`) as one offline HTML file, with its manifest."""
+    from vluchtelingen_in_beeld.verkenner import render_verkenner, vendored
+
+    path = check_page_path(path)
+    page = render_verkenner(result)
+    solver = vendored()
+    rec = record(
+        result.origin,
+        sources=result.sources(),
+        card=result.card,
+        notes=result.notes,
+        extra={
+            "kind": "verkenner",
+            "year": result.year,
+            "constraints": result.ranking.constraints.record(),
+            "objective": result.ranking.objective,
+            "solver": {"package": solver["name"], "version": solver["version"]},
+        },
+    )
+    write_bundle({path: page.encode("utf-8")}, sidecar(path), rec)
+    return path
+
+
 def write_pitch(
     result: YearResult,
     codes: Sequence[str],

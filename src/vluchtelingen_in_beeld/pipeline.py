@@ -14,6 +14,7 @@ Stage: orchestration (after render).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -49,10 +50,16 @@ def prepare_card(
     seed: int | None = None,
     scenario: str | None = None,
     contact_share: float | None = None,
+    region_reach: float | None = None,
 ) -> MethodCard:
-    """The card with the caller's overrides, each checked (the one place for them)."""
+    """The card with the caller's overrides, each checked (the one place for them).
+
+    ``contact_share`` and ``region_reach`` (ρ) given here are fixed in every draw.
+    """
     if not isinstance(card, MethodCard):
         card = load_card(card)
+    if region_reach is not None:
+        card = with_region_reach(card, region_reach)
     if scenario is not None:
         if scenario not in card.scenarios:
             raise ConfigError(
@@ -80,6 +87,17 @@ def prepare_card(
             raise ConfigError(f"`seed` must be 0 or more, got {seed}.")
         card = replace(card, seed=seed)
     return card
+
+
+def with_region_reach(card: MethodCard, rho: float) -> MethodCard:
+    """The card with ρ fixed at ``rho`` in every draw (no range): a selection setting."""
+    if not (math.isfinite(rho) and 0 <= rho <= 1):
+        raise ConfigError(
+            f"`region_reach` is a share between 0 and 1 (0.25 = 25% of the rest of the "
+            f"arbeidsmarktregio), got {rho}."
+        )
+    fixed = Rate(rho, rho, rho, "opgegeven bij het aanroepen, niet uit de methodekaart")
+    return replace(card, selection=replace(card.selection, region_reach=fixed))
 
 
 def estimate_inputs(
@@ -172,6 +190,7 @@ def build_year(
     seed: int | None = None,
     scenario: str | None = None,
     contact_share: float | None = None,
+    region_reach: float | None = None,
     n: int | None = None,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
@@ -185,18 +204,27 @@ def build_year(
 
     Every option is checked before anything is fetched. ``year`` ``None`` takes the latest
     year with the card's inputs. ``estimate`` reuses an estimate made before (its year and
-    card win). ``n``, ``include``, ``exclude`` and ``selection`` (constraint name -> value,
-    ``None`` switches it off; see :class:`~.selection.Constraints`) override the card's
+    card win, but ``region_reach``, which moves only the selection, is applied to it).
+    ``n``, ``include``, ``exclude`` and ``selection`` (constraint name -> value, ``None``
+    switches it off; see :class:`~.selection.Constraints`) override the card's
     ``[selection]``; ``include``/``exclude`` take names or codes (see :mod:`.names`).
+    ``region_reach`` fixes ρ in every draw (see :func:`with_region_reach`).
     """
     overrides = dict(selection or {})
     if n is not None:
         overrides["n"] = n
+    if estimate is not None and region_reach is not None:  # ρ moves the selection only
+        estimate = replace(estimate, card=with_region_reach(estimate.card, region_reach))
     the_card = (
         estimate.card
         if estimate is not None
         else prepare_card(
-            card, draws=draws, seed=seed, scenario=scenario, contact_share=contact_share
+            card,
+            draws=draws,
+            seed=seed,
+            scenario=scenario,
+            contact_share=contact_share,
+            region_reach=region_reach,
         )
     )
     Constraints.from_card(the_card, **overrides).check()

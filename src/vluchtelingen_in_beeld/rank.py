@@ -33,10 +33,10 @@ from vluchtelingen_in_beeld.estimate import Estimate, sample_rate
 from vluchtelingen_in_beeld.fmt import (
     is_small,
     nl_about,
-    nl_dec,
     nl_list,
     nl_pct,
     nl_prob,
+    nl_rate,
     nl_share,
 )
 from vluchtelingen_in_beeld.method import MethodCard
@@ -118,6 +118,54 @@ def reach_draws(est: Estimate, frame: pd.DataFrame) -> ReachDraws:
     return ReachDraws(j, rho, a, b, region_of)
 
 
+@dataclass(frozen=True)
+class ProgrammeNumbers:
+    """What the selection programme is solved on, per gemeente of a frame (in its order).
+
+    ``values``: ``[a, b]`` averaged over the draws; ``pool``: a pilot's expected
+    conversations in its first year (for ``min_pool``); ``placements``: its expected
+    trajectories over the card's period (for a budget); ``own``: own job-seekers averaged
+    over the draws (the tie-break). :func:`rank` and the selectieverkenner both use these.
+    """
+
+    draws: ReachDraws
+    pool: np.ndarray
+    placements: np.ndarray
+    own: np.ndarray
+    cost_per_placement: float
+
+    @property
+    def values(self) -> np.ndarray:
+        """``[a, b]`` averaged over the draws."""
+        return self.draws.mean
+
+    def cost(self, c: Constraints) -> np.ndarray:
+        """The cost of a pilot per gemeente under ``c``: fixed plus its trajectories."""
+        out: np.ndarray = c.pilot_cost_eur + self.cost_per_placement * self.placements
+        return out
+
+    def problem(self, frame: pd.DataFrame, c: Constraints) -> Problem:
+        """The programme of ``frame``'s gemeenten under ``c``."""
+        return Problem(frame, c, pool=self.pool, cost=self.cost(c), tie=self.own)
+
+
+def programme_numbers(est: Estimate, frame: pd.DataFrame) -> ProgrammeNumbers:
+    """The programme's numbers for ``frame``'s gemeenten (see :class:`ProgrammeNumbers`).
+
+    Reach per draw times that draw's funnel of the card's scenario: the pool is the mean of
+    ``R · conversations`` per year, the placements the mean of ``R · placements``.
+    """
+    card = est.card
+    rd = reach_draws(est, frame)
+    funnel = est.funnels[card.scenario]
+    reach_d = rd.reach
+    conv = (reach_d * funnel.conversations[:, None]).mean(axis=0)
+    placements = (reach_d * funnel.placements[:, None]).mean(axis=0)
+    return ProgrammeNumbers(
+        rd, conv / card.period_years, placements, rd.j.mean(axis=0), card.cost_per_placement.value
+    )
+
+
 # --- the ranking -----------------------------------------------------------------------------
 
 
@@ -143,6 +191,8 @@ class Ranking:
     funnel: pd.DataFrame | None = None
     #: the estimate's sensitivity table with the selection picks that change at each bound
     sensitivity: pd.DataFrame | None = None
+    #: what the programme was solved on (the selectieverkenner re-solves it)
+    numbers: ProgrammeNumbers | None = field(default=None, repr=False)
 
     @property
     def frame(self) -> pd.DataFrame | None:
@@ -267,25 +317,21 @@ def rank(
     t["groei"] = growth.reindex(t.index) if growth is not None else np.nan
 
     # reach per draw, and the funnel of a pilot (card's scenario) for pool and cost
-    rd = reach_draws(est, t)
-    funnel = est.funnels[card.scenario]
-    reach_d = rd.reach
+    nums = programme_numbers(est, t)
+    rd, reach_d = nums.draws, nums.draws.reach
     t["bereik"] = reach_d.mean(axis=0)
     t["bereik_p10"], t["bereik_p90"] = np.percentile(reach_d, (10, 90), axis=0)
     t["bereik_regio"] = (rd.b[:, rd.region_of] - rd.rho[:, None] * rd.j).mean(axis=0)
-    conv = (reach_d * funnel.conversations[:, None]).mean(axis=0)
-    t["gesprekken_per_jaar"] = conv / card.period_years
-    t["trajecten"] = (reach_d * funnel.placements[:, None]).mean(axis=0)
-    pool = t["gesprekken_per_jaar"].to_numpy()
-    cost = c.pilot_cost_eur + card.cost_per_placement.value * t["trajecten"].to_numpy()
-    own_j = rd.j.mean(axis=0)
-    problem = Problem(t, c, pool=pool, cost=cost, tie=own_j)
-    values = rd.mean
+    t["gesprekken_per_jaar"] = nums.pool
+    t["trajecten"] = nums.placements
+    own_j = nums.own
+    problem = nums.problem(t, c)
+    values = nums.values
     solved = try_solve(problem, values)
     if solved is None:
         raise InfeasibleError(
             f"No selection of {c.n} gemeenten is possible: "
-            f"{why_infeasible(t, c, values, pool=pool, cost=cost)}"
+            f"{why_infeasible(t, c, values, pool=nums.pool, cost=nums.cost(c))}"
         )
     idx, objective = solved
     chosen = set(t.index[idx])
@@ -338,7 +384,7 @@ def rank(
     rho = card.selection.region_reach
     notes = [
         f"Selectie: {c.n} gemeenten met het grootste bereik (eigen werkzoekenden plus "
-        f"ρ = {nl_dec(rho.value, 2)} ({nl_dec(rho.low, 2)}–{nl_dec(rho.high, 2)}) van de rest "
+        f"ρ = {nl_rate(rho)} van de rest "
         f"van hun arbeidsmarktregio, gemiddeld over {rd.a.shape[0]} doorrekeningen); "
         f"kans gekozen over {resolve} opnieuw opgeloste doorrekeningen; de gekozen "
         f"gemeenten hebben {nl_pct(held['aandeel_nl'])} van de werkzoekenden, hun regio's "
@@ -364,6 +410,7 @@ def rank(
         check,
     )
     ranking.sensitivity = selection_sensitivity(est, problem)
+    ranking.numbers = nums
     return ranking
 
 

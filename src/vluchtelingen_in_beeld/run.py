@@ -149,8 +149,10 @@ STEPS = (
     "regio's",
     "pitchpagina's",
     "kaarten (HTML en PNG)",
-    "overzicht en manifest",
+    "selectieverkenner, overzicht en manifest",
 )
+#: The run's selectieverkenner page (:mod:`.verkenner`).
+VERKENNER = "verkenner.html"
 #: (metric, level, highlight the selection)
 MAPS = (
     ("werkzoekend", "gemeente", True),
@@ -224,6 +226,7 @@ def _build_run(
 ) -> dict[str, str]:
     from vluchtelingen_in_beeld.index import index_page
     from vluchtelingen_in_beeld.pitch import page_name, render_page
+    from vluchtelingen_in_beeld.verkenner import render_verkenner
 
     y, est, ranking = result.year, result.estimate, result.ranking
     assert result.shapes is not None
@@ -278,8 +281,11 @@ def _build_run(
         hook("maps")
 
     progress(6, STEPS[5])
+    _put(root, VERKENNER, render_verkenner(result).encode("utf-8"))
+    hook("verkenner")
     sources = page_sources(result)
-    _put(root, "index.html", index_page(result, maps, pages, sources).encode("utf-8"))
+    page = index_page(result, maps, pages, sources, verkenner=VERKENNER)
+    _put(root, "index.html", page.encode("utf-8"))
     outputs = {
         p.relative_to(root).as_posix(): sha256_file(p)
         for p in sorted(root.rglob("*"))

@@ -18,6 +18,7 @@ import click
 
 from vluchtelingen_in_beeld.defaults import PILOTS
 from vluchtelingen_in_beeld.errors import VibError, for_cli
+from vluchtelingen_in_beeld.fmt import nl_about, nl_about_range, nl_int
 
 if TYPE_CHECKING:
     from vluchtelingen_in_beeld.result import YearResult
@@ -100,6 +101,19 @@ selection_options = _apply(
     click.option("--pilot-cost", type=float, default=None,
                  help="Fixed cost of one pilot in euro, with --budget (card: 0; the EUR 1 m "
                  "of 2009 was the whole project's subsidy)."),
+)
+
+#: The choices ``build_year`` takes as they are (``vib rank``, ``vib verken``).
+CHOICE = ("n", "include", "exclude", "region_reach", "draws", "seed")
+#: What the selection must hold or leave out, and ρ: ``vib rank``, ``vib verken``.
+choice_options = _apply(
+    click.option("--include", multiple=True,
+                 help="Gemeente (name or code) that must be selected; repeatable."),
+    click.option("--exclude", multiple=True,
+                 help="Gemeente (name or code) never to select; repeatable."),
+    click.option("--region-reach", type=float, default=None,
+                 help="ρ, the share of the rest of its arbeidsmarktregio a pilot reaches, "
+                 "fixed in every draw, 0 to 1 (card: 0.25, uncertain from 0.10 to 0.50)."),
 )
 
 
@@ -333,7 +347,7 @@ def _cap(value: str | None) -> int | None:
 
 def rank_lines(result: YearResult, *, compare: bool = False) -> list[str]:
     """What ``vib rank`` prints: the selection, prices, trajectories and the 2009 list."""
-    from vluchtelingen_in_beeld.fmt import nl_about, nl_about_range, nl_pct, nl_prob
+    from vluchtelingen_in_beeld.fmt import nl_pct, nl_prob
 
     ranking = result.ranking
     nat = float(ranking.table["werkzoekend"].sum())
@@ -367,3 +381,37 @@ def rank_lines(result: YearResult, *, compare: bool = False) -> list[str]:
             else:
                 out.append(f"  {c.gemeente_2009}: {nl_about(c.bereik)}. {c.toelichting}")
     return out
+
+
+def fetch_lines(session: Any) -> list[str]:
+    """What ``vib fetch`` got: one line per extract, and where from."""
+    lines = []
+    for x in session.fetched:
+        how = "opslag " if x.from_store else "gehaald"
+        lines.append(f"{how} {x.meta.table:9} {nl_int(len(x.frame)):>7} rijen  "
+                     f"{x.manifest.get('filter', '')[:90]}")
+    n_new = sum(not x.from_store for x in session.fetched)
+    lines.append(f"{n_new} uittreksel(s) gehaald, {len(session.fetched) - n_new} uit de lokale "
+                 f"opslag ({session.settings.data_dir}).")
+    return lines
+
+
+def estimate_line(est: Any) -> str:
+    """``vib estimate``'s summary: the national estimate with its p10–p90 range."""
+    nat = est.national.iloc[0]
+    return (
+        f"{len(est.table)} gemeenten, {est.year}: naar schatting "
+        f"{nl_about(nat['werkzoekend'])} werkzoekend (p10–p90 "
+        f"{nl_about_range(nat['werkzoekend_p10'], nat['werkzoekend_p90'])}), "
+        f"methodekaart {est.card.name} {est.card.version}."
+    )
+
+
+def region_lines(result: YearResult, level: str) -> list[str]:
+    """``vib regions``'s summary: the twelve largest areas with their p10–p90 range."""
+    frame = result.totals(level)
+    lines = [f"{len(frame)} gebieden ({level}), {result.year}:"]
+    for r in frame.head(12).itertuples():
+        lines.append(f"  {r.naam:<32} {nl_about(r.werkzoekend):>9}  (p10–p90 "
+                     f"{nl_about_range(r.werkzoekend_p10, r.werkzoekend_p90)})")
+    return lines
