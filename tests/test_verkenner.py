@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -306,6 +307,85 @@ def test_solve_hook_matches_the_python_programme(run, rank2025):
         said = {m.group(1) or "n" for m in MENTIONED.finditer(message)}
         names = {"budget_eur" if k == "budget" else k for k in got["infeasible"]["beperkingen"]}
         assert names == said, (s, message, got["infeasible"])
+
+
+@pytest.mark.slow
+def test_swaps_and_their_error_are_the_rankings(run, rank2025):
+    """Default settings: each swap's loss, partner, standard error and "uitwisselbaar"."""
+    with offline_page() as (page, log):
+        page.goto(run["page"].as_uri())
+        page.evaluate("() => window.verkenner.ready")
+        got = page.evaluate("() => window.verkenner.explain({})")
+        assert not log.errors, log.errors
+    table = rank2025.ranking.table.set_index("gemeentecode")
+    objective = rank2025.ranking.objective
+    measured = table[table["verlies_als_eruit"].notna() | table["verlies_als_erin"].notna()]
+    assert set(got["swaps"]) == set(measured.index)
+    near = 0
+    for code, r in measured.iterrows():
+        w = got["swaps"][code]
+        out = pd.notna(r["verlies_als_eruit"])
+        loss = r["verlies_als_eruit"] if out else r["verlies_als_erin"]
+        partner = r["vervanger"] if out else r["valt_af"]
+        assert w["kind"] == ("eruit" if out else "erin")
+        assert abs(w["lost"] - loss) <= 1e-6 * objective, (code, w["lost"], loss)
+        assert "; ".join(w["erin" if out else "eruit"]) == partner, code
+        # the error from the covariance of the draws is the error from the draws themselves
+        assert w["se"] == pytest.approx(r["verschil_se"], rel=1e-3), code
+        if abs(loss - r["verschil_se"]) > 1e-3 * r["verschil_se"]:
+            assert w["near"] == bool(r["uitwisselbaar"]), code
+        near += bool(r["uitwisselbaar"])
+    assert 0 < near < len(measured)  # both kinds occur, so the test can tell them apart
+    # each reason is the ranking's, but for the share of draws it names (not in the page)
+    for code in measured.index:
+        reden = without_near(table.loc[code, "reden"]).split("; kans gekozen")[0]
+        mine = without_near(got["reasons"][code]).rstrip(".")
+        assert mine == reden, (code, mine, reden)
+        assert ("(uitwisselbaar: het " in got["reasons"][code]) == bool(table.loc[code, "uitwisselbaar"])
+
+
+def without_near(text: str) -> str:
+    """A reason without its "(uitwisselbaar: …)" clause (which may hold "Hengelo (O.)")."""
+    start = text.find(" (uitwisselbaar: ")
+    if start < 0:
+        return text
+    depth, end = 0, start + 1
+    for end in range(start + 1, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        if depth == 0:
+            break
+    return text[:start] + text[end + 1 :]
+
+
+@pytest.mark.slow
+def test_kans_recount_is_the_runs_for_its_settings_and_moves_with_them(run, rank2025):
+    table = rank2025.ranking.table.set_index("gemeentecode")["kans_geselecteerd"]
+    with offline_page() as (page, log):
+        page.goto(run["page"].as_uri())
+        page.evaluate("() => window.verkenner.ready")
+        wait_answer(page, 0)
+        shown = page.evaluate("() => window.verkenner.chances().kans")  # the run's own
+        assert shown == pytest.approx(table.to_dict(), abs=1e-12)
+        page.fill("#zoek", "Zwolle")
+        before = counter(page)
+        page.click("#zoek-vast")
+        wait_answer(page, before)
+        # other settings: the run's chances are not theirs, so the page shows none
+        kans_cells = "rs => rs.map(r => r.children[7].textContent)"
+        assert set(page.eval_on_selector_all("#selectie tbody tr", kans_cells)) == {""}
+        page.click("#naar-run")
+        page.wait_for_function("document.getElementById('resultaat').dataset.state === 'klaar'")
+        before = counter(page)
+        page.click("#kans-knop")
+        page.wait_for_selector("#kans-voortgang:not([hidden])", state="attached")
+        wait_answer(page, before)
+        assert page.inner_text("#kans-status").startswith("klaar: 500")
+        again = page.evaluate("() => window.verkenner.chances().kans")
+        assert "" not in page.eval_on_selector_all("#selectie tbody tr", kans_cells)
+        assert not log.errors, log.errors
+    # re-solved per draw on the same draws: the run's chances (a float's tie may differ)
+    diff = np.abs(np.array([again[c] for c in table.index]) - table.to_numpy())
+    assert (diff == 0).mean() > 0.99 and diff.max() <= 2 / 500
 
 
 @pytest.mark.slow

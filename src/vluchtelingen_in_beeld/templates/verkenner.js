@@ -1056,6 +1056,22 @@
     resolve,
     settings: () => JSON.parse(JSON.stringify(state)),
     command: (settings) => command(clean(settings)),
+    // the chances last shown (the run's, or a recount), by gemeentecode, and for which settings
+    chances: () => kansFor && { settings: JSON.parse(kansFor[0]),
+      kans: Object.fromEntries(G.code.map((c, i) => [c, kansFor[1][i]])) },
+    explain(settings) {  // the whole answer: prices, swaps and reasons, by gemeentecode
+      if (!highs) throw new Error("De oplosser is nog niet geladen; wacht op verkenner.ready.");
+      const a = solveSettings(settings);
+      if (a.infeasible) return { infeasible: a.infeasible };
+      const pr = prices(a.s, a.nums, a.base);
+      const sw = swaps(a.s, a.nums, a.base);
+      const rs = reasons(a.s, a.nums, a.base, pr, sw, null);
+      const out = { selected: a.base.chosen.map((i) => G.code[i]).sort(), objective: a.base.objective,
+        prices: publicPrices(pr.rows), swaps: {}, reasons: {} };
+      for (const [i, w] of sw) out.swaps[G.code[i]] = { ...w };
+      for (let i = 0; i < M; i++) out.reasons[G.code[i]] = rs[i];
+      return out;
+    },
     solve(settings) {
       if (!highs) throw new Error("De oplosser is nog niet geladen; wacht op verkenner.ready.");
       const a = solveSettings(settings);
