@@ -278,6 +278,16 @@ def test_solve_hook_matches_the_python_programme(run, rank2025):
                 )
             continue
         cases.append((s, py))
+    # ties: at ρ = 1 every member of a region is worth the region, and own job-seekers decide
+    edges = [
+        {"region_reach": 1.0},
+        {"region_reach": 1.0, "max_per_regio": 2},
+        {"region_reach": 0.0},
+    ]
+    exact = []
+    for s in edges:
+        py, *_ = python_programme(rank2025, s)
+        exact.append((s, py))
     assert any(s["region_reach"] is None for s, _ in cases)
     assert any(s["region_reach"] not in (None,) for s, _ in cases)
     assert any(s["max_per_regio"] != 1 for s, _ in cases)  # the region columns (y) are used
@@ -291,6 +301,7 @@ def test_solve_hook_matches_the_python_programme(run, rank2025):
         why = page.evaluate(
             "(cases) => cases.map((s) => window.verkenner.solve(s))", [s for s, _ in infeasible]
         )
+        tied = page.evaluate("(cases) => cases.map((s) => window.verkenner.solve(s))", edges)
         assert not log.errors, log.errors
     for (s, (chosen, obj, prices)), got in zip(cases, answers, strict=True):
         assert close(got["objective"], obj), (s, got["objective"], obj)
@@ -302,6 +313,8 @@ def test_solve_hook_matches_the_python_programme(run, rank2025):
         assert set(got["prices"]) == set(want), s
         for k, v in want.items():
             assert abs(got["prices"][k] - v) <= 1e-6 * obj, (s, k, got["prices"][k], v)
+    for (s, (chosen, obj, _prices_py)), got in zip(exact, tied, strict=True):
+        assert got["selected"] == chosen and close(got["objective"], obj), s
     for (s, message), got in zip(infeasible, why, strict=True):
         assert got["objective"] is None and got["selected"] == []
         said = {m.group(1) or "n" for m in MENTIONED.finditer(message)}
@@ -341,7 +354,8 @@ def test_swaps_and_their_error_are_the_rankings(run, rank2025):
         reden = without_near(table.loc[code, "reden"]).split("; kans gekozen")[0]
         mine = without_near(got["reasons"][code]).rstrip(".")
         assert mine == reden, (code, mine, reden)
-        assert ("(uitwisselbaar: het " in got["reasons"][code]) == bool(table.loc[code, "uitwisselbaar"])
+        near_said = "(uitwisselbaar: het " in got["reasons"][code]
+        assert near_said == bool(table.loc[code, "uitwisselbaar"]), code
 
 
 def without_near(text: str) -> str:
@@ -364,7 +378,7 @@ def test_kans_recount_is_the_runs_for_its_settings_and_moves_with_them(run, rank
         page.goto(run["page"].as_uri())
         page.evaluate("() => window.verkenner.ready")
         wait_answer(page, 0)
-        shown = page.evaluate("() => window.verkenner.chances().kans")  # the run's own
+        shown = page.evaluate("() => window.verkenner.chances()")  # the run's own
         assert shown == pytest.approx(table.to_dict(), abs=1e-12)
         page.fill("#zoek", "Zwolle")
         before = counter(page)
@@ -380,7 +394,7 @@ def test_kans_recount_is_the_runs_for_its_settings_and_moves_with_them(run, rank
         page.wait_for_selector("#kans-voortgang:not([hidden])", state="attached")
         wait_answer(page, before)
         assert page.inner_text("#kans-status").startswith("klaar: 500")
-        again = page.evaluate("() => window.verkenner.chances().kans")
+        again = page.evaluate("() => window.verkenner.chances()")
         assert "" not in page.eval_on_selector_all("#selectie tbody tr", kans_cells)
         assert not log.errors, log.errors
     # re-solved per draw on the same draws: the run's chances (a float's tie may differ)
@@ -411,6 +425,40 @@ def test_infeasible_setting_says_why_and_the_page_recovers(run):
         again = reset(page)
         assert again["state"] == "klaar" and again["objective"] == first["objective"]
         assert again["selected"] == first["selected"]
+        assert not log.errors, log.errors
+
+
+@pytest.mark.slow
+def test_bad_settings_and_bad_links_leave_nothing_stale(run):
+    with offline_page() as (page, log):
+        page.goto(run["page"].as_uri() + "#v=1&include=GM0363&exclude=GM0363")
+        page.evaluate("() => window.verkenner.ready")
+        first = wait_answer(page, 0)
+        # a link that cannot be right: said, and the page opens at the run's settings
+        assert first["state"] == "klaar" and len(first["selected"]) == 11
+        assert "niet te lezen" in page.inner_text("#onhaalbaar")
+        assert page.locator("#vastgezet li[data-code]").count() == 0
+        # an impossible number: an error, and no earlier answer left under it
+        before = counter(page)
+        page.fill("#n", "0")
+        page.dispatch_event("#n", "change")
+        bad = wait_answer(page, before, states=("fout",))
+        assert bad["selected"] == [] and bad["objective"] is None
+        assert "kloppen niet" in page.inner_text("#onhaalbaar")
+        assert page.locator("#kaart path.gekozen").count() == 0
+        page.click("#deel")
+        assert "Verbeter eerst" in page.inner_text("#deel-link")
+        # forcing a gemeente in from the search box: the box says what it is now
+        set_number(page, "n", "11")
+        page.fill("#zoek", "Zwolle")
+        before = counter(page)
+        page.click("#zoek-vast")
+        wait_answer(page, before)
+        assert "Vastgezet" in page.inner_text("#info")
+        page.fill("#zoek", "Bergen")
+        page.press("#zoek", "Enter")
+        assert "past bij 2 gemeenten" in page.inner_text("#zoek-melding")
+        assert "Zwolle" not in page.inner_text("#info")
         assert not log.errors, log.errors
 
 

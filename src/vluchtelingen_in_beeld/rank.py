@@ -629,7 +629,11 @@ def _reasons(
             ins = [k for k, outs in moved_out.items() if code in outs]
             if ins:
                 thanks[code] = ins[0]
-                text += "; gekozen dankzij de eis " + " en de eis ".join(c.describe(k) for k in ins)
+            said_ins = [k for k in ins if not (k == "include" and code in c.include)]
+            if said_ins:  # "vastgezet" is said already for what is forced in
+                text += "; gekozen dankzij de eis " + " en de eis ".join(
+                    c.describe(k) for k in said_ins
+                )
             reasons[code] = f"{text}; kans gekozen {kans}."
             continue
         if code in c.exclude:

@@ -64,6 +64,8 @@
     }
     return nlDec(x, 3).replace(/0+$/, "").replace(/,$/, "");
   }
+  const pilots = (n) => `${n} ${n === 1 ? "pilot" : "pilots"}`;
+  const gemeenten = (n) => `${n} ${n === 1 ? "gemeente" : "gemeenten"}`;
   function nlList(items) {
     return items.length > 1 ? items.slice(0, -1).join(", ") + " en " + items[items.length - 1]
       : items.join("");
@@ -132,7 +134,7 @@
   }
   function check(s) {
     const int = (v) => Number.isInteger(v);
-    if (!int(s.n) || s.n < 1) throw new Error(`Het aantal pilots moet een geheel getal van minstens 1 zijn (nu ${s.n}).`);
+    if (!int(s.n) || s.n < 1) throw new Error(`Het aantal pilots moet een geheel getal van minstens 1 zijn (nu ${nlNum(s.n)}).`);
     for (const k of ["max_per_provincie", "max_per_regio"]) {
       if (s[k] !== null && (!int(s[k]) || s[k] < 1)) throw new Error(`${describe(k, s)}: moet een geheel getal van minstens 1 zijn (of uit).`);
     }
@@ -140,7 +142,7 @@
       if (s[k] !== null && (!int(s[k]) || s[k] < 0)) throw new Error(`${describe(k, s)}: moet een geheel getal van 0 of meer zijn (of uit).`);
     }
     for (const k of ["klein_onder", "groot_boven"]) {
-      if (!(s[k] > 0 && s[k] <= 1e8)) throw new Error(`Een grens in inwoners moet boven 0 liggen (nu ${s[k]}).`);
+      if (!(s[k] > 0 && s[k] <= 1e8)) throw new Error(`Een grens in inwoners moet boven 0 liggen (nu ${nlNum(s[k])}).`);
     }
     if (s.min_klein && s.max_groot !== null && s.klein_onder > s.groot_boven) {
       throw new Error(`De grens voor klein (${nlInt(s.klein_onder)}) ligt boven die voor groot (${nlInt(s.groot_boven)}): een gemeente zou klein en groot tegelijk zijn.`);
@@ -148,7 +150,7 @@
     if (s.budget !== null && !(s.budget > 0)) throw new Error("Het budget moet boven € 0 liggen (of uit).");
     if (!(s.pilot_cost >= 0)) throw new Error("De vaste kosten per pilot moeten € 0 of meer zijn.");
     if (s.region_reach !== null && !(s.region_reach >= 0 && s.region_reach <= 1)) {
-      throw new Error(`ρ is een aandeel van 0 tot 1 (nu ${s.region_reach}).`);
+      throw new Error(`ρ is een aandeel van 0 tot 1 (nu ${nlNum(s.region_reach)}).`);
     }
     const both = s.include.filter((c) => s.exclude.includes(c));
     if (both.length) throw new Error(`${nlList(both.map((c) => G.naam[INDEX.get(c)]))} is zowel vastgezet als uitgesloten; kies één.`);
@@ -168,6 +170,11 @@
       case "exclude": return `uitgesloten: ${s.exclude.map((c) => G.naam[INDEX.get(c)]).join(", ")}`;
       default: return name;
     }
+  }
+  function reasonOf(k, s) {  // why a constraint is there: the card's reason, unless set here
+    if (k === "include" || k === "exclude") return "";
+    const same = JSON.stringify(s[k]) === JSON.stringify(D.standaard[k]);
+    return same ? D.redenen[k === "budget" ? "budget_eur" : k] || "" : "hier ingesteld, niet uit de methodekaart";
   }
   function active(s) {  // Constraints.active(): the card's limits that are on, then forcing
     const out = D.limits.map((k) => LIMIT_KEY[k] || k).filter((k) => s[k] !== null && s[k] !== 0);
@@ -258,41 +265,37 @@
     return total;
   }
   class Infeasible extends Error {}
-  function solveWith(pr, a, b) {
-    // (chosen indices, objective) for values [a, b]; throws Infeasible
-    for (let i = 0; i < M; i++) if (pr.lb[i] > pr.ub[i]) throw new Infeasible("lb > ub");
-    const ncol = pr.fold ? M : M + K;
-    const cost = new Float64Array(ncol), colLower = new Float64Array(ncol), colUpper = new Float64Array(ncol);
-    const integrality = new Int32Array(ncol);
-    for (let i = 0; i < M; i++) {
-      cost[i] = a[i] + D.tie * G.j[i] + (pr.fold ? b[regionOf[i]] : 0);
-      colLower[i] = pr.lb[i]; colUpper[i] = pr.ub[i]; integrality[i] = 1;
-    }
-    const rows = pr.rows.slice(), lo = pr.lo.slice(), hi = pr.hi.slice();
-    if (!pr.fold) {  // y[r] <= Σ x[m in r]: a region's rest is reached once
-      for (let r = 0; r < K; r++) {
-        cost[M + r] = b[r]; colLower[M + r] = 0; colUpper[M + r] = 1;
-        const row = [];
-        for (let i = 0; i < M; i++) if (regionOf[i] === r) row.push([i, -1]);
-        row.push([M + r, 1]);
-        rows.push(row); lo.push(-M); hi.push(0);
-      }
+  function runModel(pr, cost, cols, integer) {
+    // HiGHS on the columns `cols` (gemeenten, then the y of the regions when not folded)
+    const where = new Map(cols.map((c, k) => [c, k]));
+    const rows = [], lo = [], hi = [];
+    const all = pr.rows.concat(pr.fold ? [] : yRows);
+    const allLo = pr.lo.concat(pr.fold ? [] : yLo), allHi = pr.hi.concat(pr.fold ? [] : yHi);
+    for (let r = 0; r < all.length; r++) {
+      const row = all[r].filter(([j]) => where.has(j)).map(([j, v]) => [where.get(j), v]);
+      rows.push(row); lo.push(allLo[r]); hi.push(allHi[r]);
     }
     const starts = [0], indices = [], values = [];
     for (const row of rows) {
       for (const [j, v] of row) { indices.push(j); values.push(v); }
       starts.push(indices.length);
     }
-    const model = highs.createModel({
-      numCols: ncol, numRows: rows.length, sense: highs.constants.objectiveSense.maximize,
-      colCost: cost, colLower, colUpper, rowLower: Float64Array.from(lo), rowUpper: Float64Array.from(hi),
-      matrix: { format: "csr", numRows: rows.length, numCols: ncol, starts: Int32Array.from(starts),
+    const n = cols.length;
+    const data = {
+      numCols: n, numRows: rows.length, sense: highs.constants.objectiveSense.maximize,
+      colCost: Float64Array.from(cols, (c) => cost[c]),
+      colLower: Float64Array.from(cols, (c) => (c < M ? pr.lb[c] : 0)),
+      colUpper: Float64Array.from(cols, (c) => (c < M ? pr.ub[c] : 1)),
+      rowLower: Float64Array.from(lo), rowUpper: Float64Array.from(hi),
+      matrix: { format: "csr", numRows: rows.length, numCols: n, starts: Int32Array.from(starts),
         indices: Int32Array.from(indices), values: Float64Array.from(values) },
-      integrality,
-    });
-    try {
-      model.options.set({ output_flag: false, mip_rel_gap: 0, mip_abs_gap: 1e-7,
-        dual_feasibility_tolerance: 1e-10, time_limit: D.time_limit });
+    };
+    if (integer) data.integrality = Int32Array.from(cols, (c) => (c < M ? 1 : 0));
+    const model = highs.createModel(data);
+    try {  // the options of _impl/highs.py
+      const options = { output_flag: false, dual_feasibility_tolerance: 1e-10 };
+      if (integer) Object.assign(options, { mip_rel_gap: 0, mip_abs_gap: 1e-7, time_limit: D.time_limit });
+      model.options.set(options);
       const run = model.run();
       const st = highs.constants.modelStatus;
       if (run.modelStatus === st.infeasible) throw new Infeasible("infeasible");
@@ -300,13 +303,63 @@
         throw new Error(`De selectie is niet binnen ${D.time_limit} s opgelost; maak een eis losser of kies minder pilots.`);
       }
       if (run.modelStatus !== st.optimal) throw new Error(`De oplosser stopte zonder optimum (status ${run.modelStatus}).`);
-      const x = model.getSolution().colValue;
-      const chosen = [];
-      for (let i = 0; i < M; i++) if (x[i] > 0.5) chosen.push(i);
-      return { chosen, objective: objectiveOf(chosen, a, b) };
+      return model.getSolution().colValue;
     } finally {
       model.dispose();
     }
+  }
+  // y[r] <= Σ x[m in r]: a region's rest is reached once (the rows of the y columns)
+  const yRows = [], yLo = [], yHi = [];
+  for (let r = 0; r < K; r++) {
+    const row = [];
+    for (let i = 0; i < M; i++) if (regionOf[i] === r) row.push([i, -1]);
+    row.push([M + r, 1]);
+    yRows.push(row); yLo.push(-M); yHi.push(0);
+  }
+  function pruned(pr, own) {
+    // selection.Problem._pruned: per class of the same provincie, region, landsdeel, size
+    // and pool, only the best `keep` can be in an optimum (all of them with a budget)
+    if (pr.s.budget !== null) return Array.from({ length: M }, (_, i) => i);
+    const caps = [pr.s.n, pr.s.max_per_provincie, pr.s.max_per_regio].filter((v) => v !== null);
+    const keep = Math.min(...caps);
+    const byClass = new Map();
+    for (let i = 0; i < M; i++) {
+      const size = (G.inwoners[i] < pr.s.klein_onder ? 1 : 0) - (G.inwoners[i] > pr.s.groot_boven ? 1 : 0);
+      const pool = pr.s.min_pool ? (pr.nums.pool[i] >= pr.s.min_pool ? 1 : 0) : 1;
+      const key = `${G.provincie[i]}|${regionOf[i]}|${G.landsdeel[i]}|${size}|${pool}`;
+      if (!byClass.has(key)) byClass.set(key, []);
+      byClass.get(key).push(i);
+    }
+    const out = [];
+    for (const members of byClass.values()) {
+      members.sort((x, y) => own[y] - own[x] || x - y);
+      members.forEach((i, k) => { if ((k < keep || pr.lb[i] > 0) && pr.ub[i] > 0) out.push(i); });
+    }
+    return out.sort((x, y) => x - y);
+  }
+  function solveWith(pr, a, b) {
+    // (chosen indices, objective) for values [a, b], as selection.Problem.solve: the LP
+    // relaxation first, which is the integer optimum when its x is integral; otherwise branch
+    // and bound over the candidates that can be in an optimum. Throws Infeasible.
+    for (let i = 0; i < M; i++) if (pr.lb[i] > pr.ub[i]) throw new Infeasible("lb > ub");
+    const cost = new Float64Array(M + K);
+    for (let i = 0; i < M; i++) cost[i] = a[i] + D.tie * G.j[i] + (pr.fold ? b[regionOf[i]] : 0);
+    for (let r = 0; r < K; r++) cost[M + r] = b[r];
+    const ys = pr.fold ? [] : Array.from({ length: K }, (_, r) => M + r);
+    const everyone = Array.from({ length: M }, (_, i) => i).concat(ys);
+    const x = runModel(pr, cost, everyone, false);
+    let chosen = [];
+    let integral = true;
+    for (let i = 0; i < M; i++) {
+      if (Math.abs(x[i] - Math.round(x[i])) > 1e-7) integral = false;
+      if (x[i] > 0.5) chosen.push(i);
+    }
+    if (!integral) {
+      const idx = pruned(pr, cost);
+      const xi = runModel(pr, cost, idx.concat(ys), true);
+      chosen = idx.filter((_, k) => xi[k] > 0.5);
+    }
+    return { chosen, objective: objectiveOf(chosen, a, b) };
   }
   function trySolve(s, nums) {
     try { return solveWith(problem(s, nums), nums.a, nums.b); } catch (e) { if (e instanceof Infeasible) return null; throw e; }
@@ -350,13 +403,13 @@
     }
     if (s.min_klein && s.min_klein > s.n) { floors.push(`minstens ${s.min_klein} kleine gemeenten vraagt er ${s.min_klein}`); floorNames.push("min_klein"); }
     if (floors.length) {
-      return { beperkingen: ["n", ...floorNames], tekst: `${s.n} pilots zijn minder dan de eisen vragen: ${floors.join("; ")}. Kies meer pilots of zet die eisen uit.` };
+      return { beperkingen: ["n", ...floorNames], tekst: `${pilots(s.n)} ${s.n === 1 ? "is" : "zijn"} minder dan de eisen vragen: ${floors.join("; ")}. Kies meer pilots of zet die eisen uit.` };
     }
     const ones = { a: new Float64Array(M).fill(1), b: new Float64Array(K).fill(1) };
     const feasible = (t) => { try { solveWith(problem(t, nums), ones.a, ones.b); return true; } catch (e) { if (e instanceof Infeasible) return false; throw e; } };
     const culprits = active(s).filter((k) => feasible(without(s, k)));
     if (culprits.length) {
-      const said = culprits.map((k) => `${describe(k, s)}${D.redenen[k === "budget" ? "budget_eur" : k] ? " (" + D.redenen[k === "budget" ? "budget_eur" : k] + ")" : ""}`);
+      const said = culprits.map((k) => { const why = reasonOf(k, s); return `${describe(k, s)}${why ? " (" + why + ")" : ""}`; });
       return { beperkingen: culprits, tekst: `Zonder de eis ${said.join(" of zonder de eis ")} bestaat er wel een selectie. Maak ${culprits.length === 1 ? "die eis" : "een van die eisen"} losser.` };
     }
     const act = active(s).filter((k) => k !== "include" && k !== "exclude");
@@ -411,11 +464,19 @@
 
   // --- one full answer: selection, prices, swaps, reasons (rank.rank) -----------------------
   const namesOf = (set) => [...set].map((i) => G.code[i]).sort().map((c) => G.naam[INDEX.get(c)]);
-  function prices(s, nums, base) {
+  function finish(steps) {  // run the steps of a computation to its end
+    let r = steps.next();
+    while (!r.done) r = steps.next();
+    return r.value;
+  }
+  const prices = (s, nums, base) => finish(priceSteps(s, nums, base));
+  const swaps = (s, nums, base) => finish(swapSteps(s, nums, base));
+  function* priceSteps(s, nums, base) {  // yields after each re-solve
     const chosen = new Set(base.chosen);
     const rows = [], movedIn = {}, movedOut = {};
     for (const name of active(s)) {
       const again = trySolve(without(s, name), nums);
+      yield;
       if (again === null) continue;
       const now = new Set(again.chosen);
       movedIn[name] = new Set([...now].filter((i) => !chosen.has(i)));
@@ -424,13 +485,14 @@
       rows.push({ name, prijs: Math.max(gain, 0), bindend: gain > 1e-9 * Math.max(base.objective, 1), erin: namesOf(movedIn[name]), eruit: namesOf(movedOut[name]) });
     }
     const more = trySolve({ ...s, n: s.n + 1 }, nums);
+    yield;
     if (more !== null) {
       const now = new Set(more.chosen);
       rows.push({ name: "n", prijs: more.objective - base.objective, bindend: true, erin: namesOf([...now].filter((i) => !chosen.has(i))), eruit: namesOf([...chosen].filter((i) => !now.has(i))) });
     }
     return { rows, movedIn, movedOut };
   }
-  function swaps(s, nums, base) {
+  function* swapSteps(s, nums, base) {  // yields after each re-solve
     const chosen = new Set(base.chosen);
     const out = new Map();
     const measure = (t, outIndex) => {
@@ -446,11 +508,13 @@
     for (const i of [...chosen].sort((x, y) => (G.code[x] < G.code[y] ? -1 : 1))) {
       if (s.include.includes(G.code[i])) continue;
       out.set(i, { kind: "eruit", ...(measure(forcing(s, "exclude", G.code[i]), i) || { geen: "zonder deze gemeente" }) });
+      yield;
     }
     const rest = Array.from({ length: M }, (_, i) => i).filter((i) => !chosen.has(i) && !s.exclude.includes(G.code[i]));
     rest.sort((x, y) => nums.reach[y] - nums.reach[x] || x - y);
     for (const i of rest.slice(0, D.near)) {
       out.set(i, { kind: "erin", ...(measure(forcing(s, "include", G.code[i]), -1) || { geen: "met deze gemeente" }) });
+      yield;
     }
     return out;
   }
@@ -500,7 +564,7 @@
           text += `. ${leaveOutText(i, w, objective)}`;
           if (w.near) text += ` (uitwisselbaar: het ${whyNear(w.lost, w.se)})`;
         } else if (w) text += `; geen vervanger: ${w.geen} is geen selectie mogelijk`;
-        const ins = Object.keys(pr.movedOut).filter((k) => pr.movedOut[k].has(i));
+        const ins = Object.keys(pr.movedOut).filter((k) => pr.movedOut[k].has(i) && !(k === "include" && s.include.includes(code)));
         if (ins.length) text += "; gekozen dankzij de eis " + ins.map((k) => describe(k, s)).join(" en de eis ");
         out[i] = text + tail(i);
         continue;
@@ -549,7 +613,7 @@
   let state = null;      // the settings shown
   let generation = 0;    // a newer change cancels the rest of an older answer
   let current = null;    // the answer shown
-  let kansFor = null;    // [settings key, chances] when computed
+  const kansFor = new Map();  // settings key -> chances (the run's own, and recounts)
 
   function readControls() {
     const s = { include: state.include.slice(), exclude: state.exclude.slice() };
@@ -605,6 +669,7 @@
     state.exclude = state.exclude.filter((c) => c !== code);
     if (how) state[how].push(code);
     writeControls(state);
+    if (infoIndex !== null) showInfo(infoIndex);
     update();
   }
   function cell(tr, text, cls) {
@@ -615,6 +680,19 @@
     return td;
   }
   function status(text) { $("status").textContent = text; }
+  function clearResults() {
+    current = null;
+    $("samenvatting").replaceChildren();
+    for (const id of ["selectie", "prijzen", "kandidaten"]) $(id).tBodies[0].replaceChildren();
+    paintMap([]);
+  }
+  function notice(text, names) {  // the box above the results: why there is no selection
+    const box = $("onhaalbaar");
+    box.hidden = !text;
+    box.textContent = text || "";
+    box.dataset.beperkingen = (names || []).join(",");
+  }
+  const tick = () => new Promise((r) => setTimeout(r, 0));
 
   const pathEls = [];  // the map's areas, by gemeente index (their order in the SVG changes)
   function drawMap() {
@@ -668,10 +746,27 @@
     const ns = "http://www.w3.org/2000/svg";
     const labels = $("labels");
     labels.replaceChildren();
-    for (const i of set) {
+    // names of the chosen, the largest reach first; a name that would cover another is
+    // moved up or down by a line (map units: the font is 70 high, a letter about 42 wide)
+    const placed = [];
+    const reach = current && current.nums ? current.nums.reach : G.werkzoekend;
+    for (const i of [...set].sort((x, y) => reach[y] - reach[x])) {
+      const [x, y] = D.kaartbeeld.labels[i];
+      const w = 42 * G.naam[i].length, h = 80;
+      const overlap = (dy) => placed.reduce((t, r) => {
+        const ox = Math.max(0, Math.min(x + w / 2, r.x + r.w / 2) - Math.max(x - w / 2, r.x - r.w / 2));
+        const oy = Math.max(0, Math.min(y + dy, r.y) - Math.max(y + dy - h, r.y - r.h));
+        return t + ox * oy;
+      }, 0);
+      let best = 0;
+      for (const dy of [0, -h, h, -2 * h, 2 * h]) {
+        if (overlap(dy) === 0) { best = dy; break; }
+        if (overlap(dy) < overlap(best)) best = dy;
+      }
+      placed.push({ x, y: y + best, w, h });
       const t = document.createElementNS(ns, "text");
-      t.setAttribute("x", D.kaartbeeld.labels[i][0]);
-      t.setAttribute("y", D.kaartbeeld.labels[i][1]);
+      t.setAttribute("x", x);
+      t.setAttribute("y", y + best);
       t.textContent = G.naam[i];
       labels.append(t);
     }
@@ -681,7 +776,7 @@
   function cycle(i) {
     const code = G.code[i];
     const how = state.include.includes(code) ? "exclude" : state.exclude.includes(code) ? null : "include";
-    showInfo(i);
+    infoIndex = i;
     setForce(code, how);
   }
   let infoIndex = null;
@@ -717,14 +812,14 @@
     b.id = "doel";
     b.dataset.waarde = String(base.objective);
     b.textContent = nlAbout(base.objective);
-    p.append(`De ${base.chosen.length} gekozen gemeenten bereiken naar schatting `, b,
+    p.append(`De ${gemeenten(base.chosen.length).replace(/^(\d+) /, "$1 gekozen ")} ${base.chosen.length === 1 ? "bereikt" : "bereiken"} naar schatting `, b,
       ` werkzoekenden (${nlPct(base.objective / jNL)} van Nederland). Zelf hebben ze ${nlPct(own / jNL)} van de werkzoekenden in Nederland, hun arbeidsmarktregio's samen ${nlPct(inRegions / jNL)}.`);
     const q = document.createElement("p");
     q.className = "uitleg";
     q.id = "aandeel";
     q.dataset.waarde = String(own / jNL);
     q.textContent = nums.rho === null
-      ? `Bereik met ρ onzeker zoals de methodekaart (${nlNum(D.rho.waarde)}; ${nlNum(D.rho.laag)}–${nlNum(D.rho.hoog)}), gemiddeld over ${D.draws} doorrekeningen.`
+      ? `Bereik met ρ onzeker zoals de methodekaart (${nlNum(D.rho.waarde)}; ${nlNum(D.rho.laag)}–${nlNum(D.rho.hoog)}), gemiddeld over ${nlInt(D.draws)} doorrekeningen.`
       : `Bereik met ρ vast op ${nlNum(nums.rho)}: eigen werkzoekenden plus ${nlPct(nums.rho)} van de rest van de arbeidsmarktregio.`;
     box.append(p, q);
   }
@@ -746,7 +841,7 @@
       cell(tr, nlAbout(G.werkzoekend[i]), "n");
       cell(tr, nlAbout(nums.reach[i]), "n");
       cell(tr, state.include.includes(G.code[i]) ? "vastgezet" : w && w.lost !== undefined ? nlAbout(w.lost) + (w.near ? " (uitwisselbaar)" : "") : sw ? "–" : "…", "n");
-      cell(tr, w && w.erin ? nlList(w.erin) : "");
+      cell(tr, w && w.erin ? (w.erin.length ? nlList(w.erin) : "niemand") + (w.eruit && w.eruit.length ? ` (ook eruit: ${nlList(w.eruit)})` : "") : w && w.geen ? `geen: ${w.geen} is geen selectie mogelijk` : "");
       cell(tr, kans ? nlProb(kans[i]) : "", "n");
       cell(tr, rs ? rs[i] : "", "reden");
       tr.addEventListener("click", () => showInfo(i));
@@ -760,7 +855,7 @@
       tr.dataset.eis = r.name;
       tr.dataset.prijs = String(r.prijs);
       cell(tr, r.name === "n" ? `aantal + 1 (${base.chosen.length + 1} in plaats van ${base.chosen.length})` : describe(r.name, state));
-      cell(tr, r.bindend ? nlAbout(r.prijs) : "0 (niet bindend)", "n");
+      cell(tr, r.name === "n" && r.prijs < 0 ? `${nlAbout(r.prijs)} (binnen het budget gaat een pilot meer ten koste van grotere)` : r.bindend ? nlAbout(r.prijs) : "0 (niet bindend)", "n");
       cell(tr, r.bindend ? nlShare(r.prijs / base.objective) : "–", "n");
       cell(tr, nlList(r.erin));
       cell(tr, nlList(r.eruit));
@@ -842,9 +937,13 @@
     try {
       s = clean(readControls());
       check(s);
-    } catch (e) {
+    } catch (e) {  // nothing of an earlier answer stays on screen under the error
+      clearResults();
+      notice(`De instellingen kloppen niet: ${e.message}`);
+      res.dataset.solve = String(Number(res.dataset.solve) + 1);
       res.dataset.state = "fout";
-      status(e.message);
+      status("Verbeter de instelling; er is nu geen selectie.");
+      if (infoIndex !== null) showInfo(infoIndex);
       return;
     }
     state = s;
@@ -858,27 +957,26 @@
     try {
       answer = solveSettings(s);
     } catch (e) {
+      clearResults();
+      notice(e.message);
+      res.dataset.solve = String(Number(res.dataset.solve) + 1);
       res.dataset.state = "fout";
-      status(e.message);
+      status("Geen antwoord voor deze instellingen.");
       return;
     }
     const nums = answer.nums;
-    const box = $("onhaalbaar");
     if (answer.infeasible) {
+      clearResults();
       current = { s, infeasible: answer.infeasible };
-      box.hidden = false;
-      box.textContent = `Geen selectie van ${s.n} gemeenten mogelijk: ${answer.infeasible.tekst}`;
-      box.dataset.beperkingen = answer.infeasible.beperkingen.join(",");
-      $("samenvatting").replaceChildren();
-      for (const id of ["selectie", "prijzen", "kandidaten"]) $(id).tBodies[0].replaceChildren();
-      paintMap([]);
+      notice(`Geen selectie van ${gemeenten(s.n)} mogelijk: ${answer.infeasible.tekst}`, answer.infeasible.beperkingen);
       res.dataset.solve = String(Number(res.dataset.solve) + 1);
       res.dataset.state = "onhaalbaar";
       status("Geen selectie mogelijk met deze eisen; verander er een.");
+      if (infoIndex !== null) showInfo(infoIndex);
       return;
     }
-    box.hidden = true;
-    box.textContent = "";
+    notice("");
+    $("kans-status").textContent = "";
     const base = answer.base;
     current = { s, base, nums };
     summary(base, nums);
@@ -886,21 +984,28 @@
     table(base, nums, null, null, null, null);
     res.dataset.state = "selectie";
     status(`Selectie opgelost in ${Math.round(performance.now() - t0)} ms; prijzen en vervangers worden berekend…`);
-    await new Promise((r) => setTimeout(r, 0));
-    if (mine !== generation) return;
-    let pr, sw;
-    try {
-      pr = prices(s, nums, base);
-      await new Promise((r) => setTimeout(r, 0));
-      if (mine !== generation) return;
-      sw = swaps(s, nums, base);
+    if (infoIndex !== null) showInfo(infoIndex);
+    let pr, sw, done = 1;
+    const total = 1 + active(s).length + 1 + base.chosen.filter((i) => !s.include.includes(G.code[i])).length + D.near;
+    try {  // one re-solve at a time, so a newer change stops this one
+      for (const [steps, set] of [[priceSteps(s, nums, base), (v) => { pr = v; }], [swapSteps(s, nums, base), (v) => { sw = v; }]]) {
+        let r = steps.next();
+        while (!r.done) {
+          done++;
+          status(`Selectie opgelost; prijzen en vervangers: ${done} van ongeveer ${total} keer opgelost…`);
+          await tick();
+          if (mine !== generation) return;
+          r = steps.next();
+        }
+        set(r.value);
+      }
     } catch (e) {
+      notice(e.message);
       res.dataset.state = "fout";
-      status(e.message);
+      status("De prijzen en vervangers konden niet worden berekend.");
       return;
     }
-    if (mine !== generation) return;
-    const kans = kansFor && kansFor[0] === settingsKey(s) ? kansFor[1] : null;
+    const kans = kansFor.get(settingsKey(s)) || null;
     const rs = reasons(s, nums, base, pr, sw, kans);
     current = { s, base, nums, pr, sw, reasons: rs };
     table(base, nums, pr, sw, rs, kans);
@@ -938,7 +1043,7 @@
         for (let i = 0; i < M; i++) { a[i] = (1 - rho) * j[i]; b[regionOf[i]] += j[i]; }
         for (let r = 0; r < K; r++) b[r] *= rho;
         for (const i of solveWith(pr, a, b).chosen) counts[i]++;
-        if (d % 10 === 9) {
+        if (d % 10 === 9 || s.budget !== null) {
           bar.value = d + 1;
           $("kans-status").textContent = `${d + 1} van ${n}`;
           await new Promise((r) => setTimeout(r, 0));
@@ -952,9 +1057,9 @@
       $("kans-knop").disabled = false;
       bar.hidden = true;
     }
-    kansFor = [settingsKey(s), Array.from(counts, (c) => c / n)];
-    $("kans-status").textContent = `klaar: ${n} doorrekeningen`;
+    kansFor.set(settingsKey(s), Array.from(counts, (c) => c / n));
     await update();
+    $("kans-status").textContent = `klaar: ${n} doorrekeningen`;
   }
 
   function wire() {
@@ -984,6 +1089,9 @@
         return code;
       } catch (e) {
         $("zoek-melding").textContent = e.message;
+        for (const p of pathEls) p.classList.remove("gezocht");
+        showInfo(null);
+        $("info").textContent = "Klik op een gemeente of zoek er een.";
         return null;
       }
     };
@@ -995,7 +1103,12 @@
     $("naar-run").addEventListener("click", () => { state = clean(D.begin); writeControls(state); update(); });
     $("naar-kaart").addEventListener("click", () => { state = clean({}); writeControls(state); update(); });
     $("deel").addEventListener("click", () => {
-      const h = toHash(state);
+      let shown;
+      try { shown = clean(readControls()); check(shown); } catch (e) {
+        $("deel-link").textContent = `Verbeter eerst de instellingen: ${e.message}`;
+        return;
+      }
+      const h = toHash(shown);
       history.replaceState(null, "", h);
       $("deel-link").textContent = location.href;
     });
@@ -1009,7 +1122,12 @@
     });
     $("kans-knop").addEventListener("click", computeKans);
     window.addEventListener("hashchange", () => {
-      try { const s = fromHash(location.hash); if (s) { state = s; writeControls(s); update(); } } catch (e) { status(e.message); }
+      try {
+        const s = fromHash(location.hash);
+        if (!s) return;
+        check(s);
+        state = s; writeControls(s); update();
+      } catch (e) { notice(`Deze link is niet te lezen: ${e.message} De instellingen zijn niet veranderd.`); }
     });
   }
 
@@ -1033,10 +1151,13 @@
   const ready = (async () => {
     drawMap();
     $("rho-kaart").textContent = D.rho.onzeker ? `${nlNum(D.rho.waarde)} (${nlNum(D.rho.laag)}–${nlNum(D.rho.hoog)})` : "niet in deze run (ρ is vast)";
-    let start = clean(D.begin);
-    try { start = fromHash(location.hash) || start; } catch (e) { status(e.message); }
+    let start = clean(D.begin), linkError = "";
+    try {
+      const linked = fromHash(location.hash);
+      if (linked) { check(linked); start = linked; }
+    } catch (e) { linkError = `Deze link is niet te lezen: ${e.message} De pagina opent met de instellingen van de run.`; }
     state = start;
-    if (G.kans.every((x) => isFinite(x))) kansFor = [settingsKey(clean(D.begin)), G.kans];  // the run's own
+    if (G.kans.every((x) => isFinite(x))) kansFor.set(settingsKey(clean(D.begin)), G.kans);  // the run's own
     writeControls(state);
     wire();
     try {
@@ -1048,6 +1169,7 @@
     }
     $("solver-versie").textContent = `HiGHS ${highs.version.string}`;
     await update();
+    if (linkError) notice(linkError);
   })();
 
   window.verkenner = {
@@ -1057,8 +1179,10 @@
     settings: () => JSON.parse(JSON.stringify(state)),
     command: (settings) => command(clean(settings)),
     // the chances last shown (the run's, or a recount), by gemeentecode, and for which settings
-    chances: () => kansFor && { settings: JSON.parse(kansFor[0]),
-      kans: Object.fromEntries(G.code.map((c, i) => [c, kansFor[1][i]])) },
+    chances: () => {  // for the settings shown, if computed
+      const k = kansFor.get(settingsKey(state));
+      return k ? Object.fromEntries(G.code.map((c, i) => [c, k[i]])) : null;
+    },
     explain(settings) {  // the whole answer: prices, swaps and reasons, by gemeentecode
       if (!highs) throw new Error("De oplosser is nog niet geladen; wacht op verkenner.ready.");
       const a = solveSettings(settings);
