@@ -289,3 +289,7 @@ def test_wheel_ships_py_typed(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "vluchtelingen_in_beeld/py.typed" in names
     assert "vluchtelingen_in_beeld/templates/pitch.html.j2" in names
+    # the selectieverkenner's script and the vendored solver, with its licence and sums
+    assert "vluchtelingen_in_beeld/templates/verkenner.js" in names
+    for name in ("highs.js", "highs.wasm", "LICENSE", "VENDOR.toml"):
+        assert f"vluchtelingen_in_beeld/vendor/highs-js/{name}" in names, name
