@@ -164,8 +164,16 @@ class Constraints:
             raise InfeasibleError(f"{', '.join(both)} is both included and excluded; choose one.")
 
     def active(self) -> list[str]:
-        """The names of the constraints that are on (``n`` is always on)."""
-        out = [k for k in LIMITS if getattr(self, k) not in (None, 0)]
+        """The names of the constraints that are on (``n`` is always on).
+
+        A floor of 0 asks for nothing and is off; a cap of 0 (``max_groot``: no large
+        gemeente at all) binds and is on.
+        """
+        out = [
+            k
+            for k in LIMITS
+            if (getattr(self, k) is not None if k == "max_groot" else getattr(self, k))
+        ]
         out += [k for k in ("include", "exclude") if getattr(self, k)]
         return out
 

@@ -166,18 +166,20 @@
       case "max_groot": return `hoogstens ${v} boven ${nlInt(s.groot_boven)} inwoners`;
       case "min_pool": return `minstens ${nlInt(v || 0)} verwachte gesprekken per pilot in het eerste jaar`;
       case "budget": return `budget € ${nlInt(v || 0)}`;
-      case "include": return `vastgezet: ${s.include.map((c) => G.naam[INDEX.get(c)]).join(", ")}`;
-      case "exclude": return `uitgesloten: ${s.exclude.map((c) => G.naam[INDEX.get(c)]).join(", ")}`;
+      case "include": return `vastgezet: ${nlList(s.include.map((c) => G.naam[INDEX.get(c)]))}`;
+      case "exclude": return `uitgesloten: ${nlList(s.exclude.map((c) => G.naam[INDEX.get(c)]))}`;
       default: return name;
     }
   }
   function reasonOf(k, s) {  // why a constraint is there: the card's reason, unless set here
     if (k === "include" || k === "exclude") return "";
-    const same = JSON.stringify(s[k]) === JSON.stringify(D.standaard[k]);
+    const with_ = { min_klein: ["klein_onder"], max_groot: ["groot_boven"], budget: ["pilot_cost"] }[k] || [];
+    const same = [k, ...with_].every((x) => JSON.stringify(s[x]) === JSON.stringify(D.standaard[x]));
     return same ? D.redenen[k === "budget" ? "budget_eur" : k] || "" : "hier ingesteld, niet uit de methodekaart";
   }
   function active(s) {  // Constraints.active(): the card's limits that are on, then forcing
-    const out = D.limits.map((k) => LIMIT_KEY[k] || k).filter((k) => s[k] !== null && s[k] !== 0);
+    // a floor of 0 asks for nothing (off); a cap of 0 large gemeenten binds (on)
+    const out = D.limits.map((k) => LIMIT_KEY[k] || k).filter((k) => (k === "max_groot" ? s[k] !== null : s[k] !== null && s[k] !== 0));
     for (const k of ["include", "exclude"]) if (s[k].length) out.push(k);
     return out;
   }
@@ -409,7 +411,7 @@
     const feasible = (t) => { try { solveWith(problem(t, nums), ones.a, ones.b); return true; } catch (e) { if (e instanceof Infeasible) return false; throw e; } };
     const culprits = active(s).filter((k) => feasible(without(s, k)));
     if (culprits.length) {
-      const said = culprits.map((k) => { const why = reasonOf(k, s); return `${describe(k, s)}${why ? " (" + why + ")" : ""}`; });
+      const said = culprits.map((k) => { const why = reasonOf(k, s); return `${describe(k, s)}${why ? " — " + why.replace(/[.]$/, "") + " —" : ""}`; });
       return { beperkingen: culprits, tekst: `Zonder de eis ${said.join(" of zonder de eis ")} bestaat er wel een selectie. Maak ${culprits.length === 1 ? "die eis" : "een van die eisen"} losser.` };
     }
     const act = active(s).filter((k) => k !== "include" && k !== "exclude");
@@ -682,6 +684,8 @@
   function status(text) { $("status").textContent = text; }
   function clearResults() {
     current = null;
+    $("kans-uitleg").textContent = "";
+    $("kans-status").textContent = "";
     $("samenvatting").replaceChildren();
     for (const id of ["selectie", "prijzen", "kandidaten"]) $(id).tBodies[0].replaceChildren();
     paintMap([]);
@@ -752,7 +756,13 @@
     const reach = current && current.nums ? current.nums.reach : G.werkzoekend;
     for (const i of [...set].sort((x, y) => reach[y] - reach[x])) {
       const [x, y] = D.kaartbeeld.labels[i];
-      const w = 42 * G.naam[i].length, h = 80;
+      const t = document.createElementNS(ns, "text");
+      t.setAttribute("x", x);
+      t.setAttribute("y", y);
+      t.textContent = G.naam[i];
+      labels.append(t);
+      let w = 42 * G.naam[i].length, h = 80;
+      try { const box = t.getBBox(); if (box.width > 0) { w = box.width + 10; h = box.height; } } catch (e) { /* not drawn yet */ }
       const overlap = (dy) => placed.reduce((t, r) => {
         const ox = Math.max(0, Math.min(x + w / 2, r.x + r.w / 2) - Math.max(x - w / 2, r.x - r.w / 2));
         const oy = Math.max(0, Math.min(y + dy, r.y) - Math.max(y + dy - h, r.y - r.h));
@@ -764,11 +774,7 @@
         if (overlap(dy) < overlap(best)) best = dy;
       }
       placed.push({ x, y: y + best, w, h });
-      const t = document.createElementNS(ns, "text");
-      t.setAttribute("x", x);
       t.setAttribute("y", y + best);
-      t.textContent = G.naam[i];
-      labels.append(t);
     }
     // the chosen drawn last, so their outline is on top
     for (const i of set) $("vlakken").append(pathEls[i]);
@@ -812,8 +818,11 @@
     b.id = "doel";
     b.dataset.waarde = String(base.objective);
     b.textContent = nlAbout(base.objective);
-    p.append(`De ${gemeenten(base.chosen.length).replace(/^(\d+) /, "$1 gekozen ")} ${base.chosen.length === 1 ? "bereikt" : "bereiken"} naar schatting `, b,
-      ` werkzoekenden (${nlPct(base.objective / jNL)} van Nederland). Zelf hebben ze ${nlPct(own / jNL)} van de werkzoekenden in Nederland, hun arbeidsmarktregio's samen ${nlPct(inRegions / jNL)}.`);
+    const one = base.chosen.length === 1;
+    p.append(one ? "De gekozen gemeente bereikt naar schatting " : `De ${base.chosen.length} gekozen gemeenten bereiken naar schatting `, b,
+      ` werkzoekenden (${nlPct(base.objective / jNL)} van Nederland). ` + (one
+        ? `Zelf heeft ze ${nlPct(own / jNL)} van de werkzoekenden in Nederland, haar arbeidsmarktregio ${nlPct(inRegions / jNL)}.`
+        : `Zelf hebben ze ${nlPct(own / jNL)} van de werkzoekenden in Nederland, hun arbeidsmarktregio's samen ${nlPct(inRegions / jNL)}.`));
     const q = document.createElement("p");
     q.className = "uitleg";
     q.id = "aandeel";
@@ -847,7 +856,15 @@
       tr.addEventListener("click", () => showInfo(i));
       body.append(tr);
     }
-    if (!pr) return;
+    if (!pr) {  // being computed: nothing of the previous settings stays beside this selection
+      for (const id of ["prijzen", "kandidaten"]) {
+        const tr = document.createElement("tr");
+        const td = cell(tr, "wordt berekend…");
+        td.colSpan = 5;
+        $(id).tBodies[0].replaceChildren(tr);
+      }
+      return;
+    }
     const pbody = $("prijzen").tBodies[0];
     pbody.replaceChildren();
     for (const r of pr.rows) {
@@ -855,7 +872,7 @@
       tr.dataset.eis = r.name;
       tr.dataset.prijs = String(r.prijs);
       cell(tr, r.name === "n" ? `aantal + 1 (${base.chosen.length + 1} in plaats van ${base.chosen.length})` : describe(r.name, state));
-      cell(tr, r.name === "n" && r.prijs < 0 ? `${nlAbout(r.prijs)} (binnen het budget gaat een pilot meer ten koste van grotere)` : r.bindend ? nlAbout(r.prijs) : "0 (niet bindend)", "n");
+      cell(tr, r.name === "n" && r.prijs < 0 ? `${isSmall(r.prijs) ? "vrijwel 0" : "−" + nlAbout(-r.prijs)} (een pilot meer past binnen het budget alleen met goedkopere, kleinere pilots)` : r.bindend ? nlAbout(r.prijs) : "0 (niet bindend)", "n");
       cell(tr, r.bindend ? nlShare(r.prijs / base.objective) : "–", "n");
       cell(tr, nlList(r.erin));
       cell(tr, nlList(r.eruit));
@@ -1000,7 +1017,10 @@
         set(r.value);
       }
     } catch (e) {
-      notice(e.message);
+      if (mine !== generation) return;
+      for (const id of ["prijzen", "kandidaten"]) $(id).tBodies[0].replaceChildren();
+      notice(`De selectie is opgelost, maar een herberekening voor de prijzen of vervangers niet: ${e.message.replace(/^De selectie is/, "Ze is")}`);
+      res.dataset.solve = String(Number(res.dataset.solve) + 1);
       res.dataset.state = "fout";
       status("De prijzen en vervangers konden niet worden berekend.");
       return;
@@ -1021,7 +1041,10 @@
   function kansCount(s) { return s.budget !== null ? Math.min(D.kans_draws.n, D.min_resolve) : D.kans_draws.n; }
   let kansJ = null, kansRho = null;
   async function computeKans() {
-    if (!current || !current.base) return;
+    if (!current || !current.base) {
+      $("kans-status").textContent = "Er is nu geen selectie om de kans voor te berekenen.";
+      return;
+    }
     const s = current.s, mine = generation;
     const n = kansCount(s);
     if (!kansJ) {
@@ -1057,17 +1080,31 @@
       $("kans-knop").disabled = false;
       bar.hidden = true;
     }
-    kansFor.set(settingsKey(s), Array.from(counts, (c) => c / n));
-    await update();
+    const chances = Array.from(counts, (c) => c / n);
+    kansFor.set(settingsKey(s), chances);
+    if (current && current.pr && settingsKey(current.s) === settingsKey(s)) {
+      current.reasons = reasons(s, current.nums, current.base, current.pr, current.sw, chances);
+      table(current.base, current.nums, current.pr, current.sw, current.reasons, chances);
+      if (infoIndex !== null) showInfo(infoIndex);
+      $("kans-uitleg").textContent = `Kans gekozen over ${n} opnieuw opgeloste doorrekeningen, voor deze instellingen.`;
+      const res = $("resultaat");
+      res.dataset.solve = String(Number(res.dataset.solve) + 1);
+    } else {
+      await update();
+    }
     $("kans-status").textContent = `klaar: ${n} doorrekeningen`;
   }
 
+  window.addEventListener("beforeprint", () => { $("bronnen").open = true; });
   function wire() {
     const form = $("instellingen");
     let timer = null;
     const later = () => { clearTimeout(timer); timer = setTimeout(update, 250); };
     form.addEventListener("input", (e) => {
       if (e.target.id === "zoek") return;
+      // a number is solved when it is entered (change: Enter or leaving the field), not for
+      // every digit typed; the slider while it moves
+      if (e.target.type === "number") { if (e.target.id === "region_reach") $("region_reach-schuif").value = e.target.value; return; }
       if (e.target.id === "region_reach-schuif") { $("region_reach").value = e.target.value; }
       if (e.target.id === "region_reach") { $("region_reach-schuif").value = e.target.value; }
       if (e.target.id && e.target.id.endsWith("-aan")) { $(e.target.id.slice(0, -4)).disabled = !e.target.checked; }
