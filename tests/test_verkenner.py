@@ -250,6 +250,13 @@ def python_programme(rank2025, s: dict):
     return (sorted(chosen), obj, prices), c, nums, frame
 
 
+#: Solve settings one after the other in the page (each a Promise of its answer).
+SOLVE_ALL = """async (cases) => {
+    const out = [];
+    for (const s of cases) out.push(await window.verkenner.solve(s));
+    return out;
+}"""
+
 #: Constraint names in an infeasibility message of the CLI (the `n` only when backquoted).
 MENTIONED = re.compile(
     r"\b(max_per_provincie|max_per_regio|min_per_landsdeel|min_klein|max_groot|min_pool|budget_eur|include|exclude)\b|`n`"
@@ -296,12 +303,17 @@ def test_solve_hook_matches_the_python_programme(run, rank2025):
         page.goto(run["page"].as_uri())
         page.evaluate("() => window.verkenner.ready")
         answers = page.evaluate(
-            "(cases) => cases.map((s) => window.verkenner.solve(s))", [s for s, _ in cases]
+            SOLVE_ALL,
+            [s for s, _ in cases],
         )
         why = page.evaluate(
-            "(cases) => cases.map((s) => window.verkenner.solve(s))", [s for s, _ in infeasible]
+            SOLVE_ALL,
+            [s for s, _ in infeasible],
         )
-        tied = page.evaluate("(cases) => cases.map((s) => window.verkenner.solve(s))", edges)
+        tied = page.evaluate(
+            SOLVE_ALL,
+            edges,
+        )
         assert not log.errors, log.errors
     for (s, (chosen, obj, prices)), got in zip(cases, answers, strict=True):
         assert close(got["objective"], obj), (s, got["objective"], obj)

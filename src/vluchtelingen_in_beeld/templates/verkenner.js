@@ -267,7 +267,107 @@
     return total;
   }
   class Infeasible extends Error {}
-  function runModel(pr, cost, cols, integer) {
+  class Cancelled extends Error {}  // a newer change stopped this computation
+
+  // HiGHS runs in a Web Worker, so the page stays responsive while it solves (a budget makes
+  // every re-solve a branch and bound of seconds) and a newer change stops a solve at once.
+  // makeHost is the worker's code: it loads highs.js from its source text and the compiled
+  // wasm, and answers {id, data, options} with {id, status, x}.
+  function makeHost(post) {
+    let highs = null;
+    return async function handle(m) {
+      if (m.type === "init") {
+        try {
+          const load = new Function(m.src + "\nreturn Module;")();
+          highs = await load({
+            instantiateWasm(imports, done) {
+              WebAssembly.instantiate(m.module, imports).then((instance) => done(instance));
+              return {};
+            },
+            print() {},
+            printErr() {},
+          });
+          post({ type: "ready", version: highs.version.string });
+        } catch (err) {
+          post({ type: "failed", message: String((err && err.message) || err) });
+        }
+        return;
+      }
+      try {
+        const data = { ...m.data, sense: highs.constants.objectiveSense.maximize };
+        const model = highs.createModel(data);
+        try {
+          model.options.set(m.options);
+          const run = model.run();
+          const st = highs.constants.modelStatus;
+          const status = run.modelStatus === st.optimal ? "optimal" : run.modelStatus === st.infeasible
+            ? "infeasible" : run.modelStatus === st.timeLimit ? "time_limit" : `status ${run.modelStatus}`;
+          post({ id: m.id, status, x: status === "optimal" ? model.getSolution().colValue : null });
+        } finally {
+          model.dispose();
+        }
+      } catch (err) {
+        post({ id: m.id, status: "error", message: String((err && err.message) || err) });
+      }
+    };
+  }
+  const solver = {
+    worker: null, send: null, pending: new Map(), next: 1, module: null, src: "",
+    version: "", inPage: false,
+    receive(m) {
+      const job = this.pending.get(m.id);
+      if (!job) return;  // a cancelled job's late answer
+      this.pending.delete(m.id);
+      job.resolve(m);
+    },
+    start() {
+      return new Promise((resolve, reject) => {
+        const ready = (m) => {
+          if (m.type === "ready") { this.version = m.version; resolve(); return true; }
+          if (m.type === "failed") { reject(new Error(m.message)); return true; }
+          return false;
+        };
+        try {
+          const code = `const handle = (${makeHost.toString()})((m) => self.postMessage(m));\nself.onmessage = (e) => handle(e.data);`;
+          const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+          this.worker = new Worker(url);
+          this.worker.onmessage = (e) => { if (!ready(e.data)) this.receive(e.data); };
+          this.worker.onerror = (e) => { e.preventDefault(); this.startInPage(ready); };
+          this.send = (m) => this.worker.postMessage(m);
+        } catch (err) {
+          this.startInPage(ready);
+          return;
+        }
+        this.send({ type: "init", src: this.src, module: this.module });
+      });
+    },
+    startInPage(ready) {  // no worker (a browser that refuses one from a file): solve here
+      if (this.worker) this.worker.terminate();
+      this.worker = null;
+      this.inPage = true;
+      const handle = makeHost((m) => { if (!ready(m)) this.receive(m); });
+      this.send = (m) => { handle(m); };
+      this.send({ type: "init", src: this.src, module: this.module });
+    },
+    run(data, options) {
+      const id = this.next++;
+      return new Promise((resolve, reject) => {
+        this.pending.set(id, { resolve, reject });
+        this.send({ id, data, options });
+      });
+    },
+    cancel() {  // stop every solve under way (a newer change wants the solver)
+      if (!this.pending.size) return;
+      for (const job of this.pending.values()) job.reject(new Cancelled("afgebroken"));
+      this.pending.clear();
+      if (this.worker) {
+        this.worker.terminate();
+        this.ready = this.start();
+      }
+    },
+  };
+
+  async function runModel(pr, cost, cols, integer) {
     // HiGHS on the columns `cols` (gemeenten, then the y of the regions when not folded)
     const where = new Map(cols.map((c, k) => [c, k]));
     const rows = [], lo = [], hi = [];
@@ -284,7 +384,7 @@
     }
     const n = cols.length;
     const data = {
-      numCols: n, numRows: rows.length, sense: highs.constants.objectiveSense.maximize,
+      numCols: n, numRows: rows.length,
       colCost: Float64Array.from(cols, (c) => cost[c]),
       colLower: Float64Array.from(cols, (c) => (c < M ? pr.lb[c] : 0)),
       colUpper: Float64Array.from(cols, (c) => (c < M ? pr.ub[c] : 1)),
@@ -293,22 +393,17 @@
         indices: Int32Array.from(indices), values: Float64Array.from(values) },
     };
     if (integer) data.integrality = Int32Array.from(cols, (c) => (c < M ? 1 : 0));
-    const model = highs.createModel(data);
-    try {  // the options of _impl/highs.py
-      const options = { output_flag: false, dual_feasibility_tolerance: 1e-10 };
-      if (integer) Object.assign(options, { mip_rel_gap: 0, mip_abs_gap: 1e-7, time_limit: D.time_limit });
-      model.options.set(options);
-      const run = model.run();
-      const st = highs.constants.modelStatus;
-      if (run.modelStatus === st.infeasible) throw new Infeasible("infeasible");
-      if (run.modelStatus === st.timeLimit) {
-        throw new Error(`De selectie is niet binnen ${D.time_limit} s opgelost; maak een eis losser of kies minder pilots.`);
-      }
-      if (run.modelStatus !== st.optimal) throw new Error(`De oplosser stopte zonder optimum (status ${run.modelStatus}).`);
-      return model.getSolution().colValue;
-    } finally {
-      model.dispose();
+    // the options of _impl/highs.py
+    const options = { output_flag: false, dual_feasibility_tolerance: 1e-10 };
+    if (integer) Object.assign(options, { mip_rel_gap: 0, mip_abs_gap: 1e-7, time_limit: D.time_limit });
+    if (solver.ready) await solver.ready;
+    const reply = await solver.run(data, options);
+    if (reply.status === "infeasible") throw new Infeasible("infeasible");
+    if (reply.status === "time_limit") {
+      throw new Error(`De selectie is niet binnen ${D.time_limit} s opgelost; maak een eis losser of kies minder pilots.`);
     }
+    if (reply.status !== "optimal") throw new Error(`De oplosser stopte zonder optimum (${reply.message || reply.status}).`);
+    return reply.x;
   }
   // y[r] <= Σ x[m in r]: a region's rest is reached once (the rows of the y columns)
   const yRows = [], yLo = [], yHi = [];
@@ -339,7 +434,7 @@
     }
     return out.sort((x, y) => x - y);
   }
-  function solveWith(pr, a, b) {
+  async function solveWith(pr, a, b) {
     // (chosen indices, objective) for values [a, b], as selection.Problem.solve: the LP
     // relaxation first, which is the integer optimum when its x is integral; otherwise branch
     // and bound over the candidates that can be in an optimum. Throws Infeasible.
@@ -349,7 +444,7 @@
     for (let r = 0; r < K; r++) cost[M + r] = b[r];
     const ys = pr.fold ? [] : Array.from({ length: K }, (_, r) => M + r);
     const everyone = Array.from({ length: M }, (_, i) => i).concat(ys);
-    const x = runModel(pr, cost, everyone, false);
+    const x = await runModel(pr, cost, everyone, false);
     let chosen = [];
     let integral = true;
     for (let i = 0; i < M; i++) {
@@ -358,17 +453,17 @@
     }
     if (!integral) {
       const idx = pruned(pr, cost);
-      const xi = runModel(pr, cost, idx.concat(ys), true);
+      const xi = await runModel(pr, cost, idx.concat(ys), true);
       chosen = idx.filter((_, k) => xi[k] > 0.5);
     }
     return { chosen, objective: objectiveOf(chosen, a, b) };
   }
-  function trySolve(s, nums) {
-    try { return solveWith(problem(s, nums), nums.a, nums.b); } catch (e) { if (e instanceof Infeasible) return null; throw e; }
+  async function trySolve(s, nums) {
+    try { return await solveWith(problem(s, nums), nums.a, nums.b); } catch (e) { if (e instanceof Infeasible) return null; throw e; }
   }
 
   // --- why no selection exists (selection.why_infeasible) -----------------------------------
-  function whyInfeasible(s, nums) {
+  async function whyInfeasible(s, nums) {
     const name = (c) => G.naam[INDEX.get(c)];
     const eligible = Array.from({ length: M }, (_, i) => i).filter((i) => !s.exclude.includes(G.code[i]));
     if (s.include.length > s.n) {
@@ -408,8 +503,9 @@
       return { beperkingen: ["n", ...floorNames], tekst: `${pilots(s.n)} ${s.n === 1 ? "is" : "zijn"} minder dan de eisen vragen: ${floors.join("; ")}. Kies meer pilots of zet die eisen uit.` };
     }
     const ones = { a: new Float64Array(M).fill(1), b: new Float64Array(K).fill(1) };
-    const feasible = (t) => { try { solveWith(problem(t, nums), ones.a, ones.b); return true; } catch (e) { if (e instanceof Infeasible) return false; throw e; } };
-    const culprits = active(s).filter((k) => feasible(without(s, k)));
+    const feasible = async (t) => { try { await solveWith(problem(t, nums), ones.a, ones.b); return true; } catch (e) { if (e instanceof Infeasible) return false; throw e; } };
+    const culprits = [];
+    for (const k of active(s)) if (await feasible(without(s, k))) culprits.push(k);
     if (culprits.length) {
       const said = culprits.map((k) => { const why = reasonOf(k, s); return `${describe(k, s)}${why ? " — " + why.replace(/[.]$/, "") + " —" : ""}`; });
       return { beperkingen: culprits, tekst: `Zonder de eis ${said.join(" of zonder de eis ")} bestaat er wel een selectie. Maak ${culprits.length === 1 ? "die eis" : "een van die eisen"} losser.` };
@@ -417,7 +513,7 @@
     const act = active(s).filter((k) => k !== "include" && k !== "exclude");
     for (let i = 0; i < act.length; i++) {
       for (const b2 of act.slice(i + 1)) {
-        if (feasible(without(without(s, act[i]), b2))) {
+        if (await feasible(without(without(s, act[i]), b2))) {
           return { beperkingen: [act[i], b2], tekst: `De eisen ${describe(act[i], s)} en ${describe(b2, s)} laten samen geen selectie toe; zonder beide wel. Maak een van beide losser.` };
         }
       }
@@ -466,19 +562,13 @@
 
   // --- one full answer: selection, prices, swaps, reasons (rank.rank) -----------------------
   const namesOf = (set) => [...set].map((i) => G.code[i]).sort().map((c) => G.naam[INDEX.get(c)]);
-  function finish(steps) {  // run the steps of a computation to its end
-    let r = steps.next();
-    while (!r.done) r = steps.next();
-    return r.value;
-  }
-  const prices = (s, nums, base) => finish(priceSteps(s, nums, base));
-  const swaps = (s, nums, base) => finish(swapSteps(s, nums, base));
-  function* priceSteps(s, nums, base) {  // yields after each re-solve
+  const noStep = async () => {};
+  async function prices(s, nums, base, step = noStep) {  // step() after each re-solve
     const chosen = new Set(base.chosen);
     const rows = [], movedIn = {}, movedOut = {};
     for (const name of active(s)) {
-      const again = trySolve(without(s, name), nums);
-      yield;
+      const again = await trySolve(without(s, name), nums);
+      await step();
       if (again === null) continue;
       const now = new Set(again.chosen);
       movedIn[name] = new Set([...now].filter((i) => !chosen.has(i)));
@@ -486,19 +576,19 @@
       const gain = again.objective - base.objective;
       rows.push({ name, prijs: Math.max(gain, 0), bindend: gain > 1e-9 * Math.max(base.objective, 1), erin: namesOf(movedIn[name]), eruit: namesOf(movedOut[name]) });
     }
-    const more = trySolve({ ...s, n: s.n + 1 }, nums);
-    yield;
+    const more = await trySolve({ ...s, n: s.n + 1 }, nums);
+    await step();
     if (more !== null) {
       const now = new Set(more.chosen);
       rows.push({ name: "n", prijs: more.objective - base.objective, bindend: true, erin: namesOf([...now].filter((i) => !chosen.has(i))), eruit: namesOf([...chosen].filter((i) => !now.has(i))) });
     }
     return { rows, movedIn, movedOut };
   }
-  function* swapSteps(s, nums, base) {  // yields after each re-solve
+  async function swaps(s, nums, base, step = noStep) {  // step() after each re-solve
     const chosen = new Set(base.chosen);
     const out = new Map();
-    const measure = (t, outIndex) => {
-      const again = trySolve(t, nums);
+    const measure = async (t, outIndex) => {
+      const again = await trySolve(t, nums);
       if (again === null) return null;
       const now = new Set(again.chosen);
       const lost = base.objective - again.objective;
@@ -509,14 +599,14 @@
     };
     for (const i of [...chosen].sort((x, y) => (G.code[x] < G.code[y] ? -1 : 1))) {
       if (s.include.includes(G.code[i])) continue;
-      out.set(i, { kind: "eruit", ...(measure(forcing(s, "exclude", G.code[i]), i) || { geen: "zonder deze gemeente" }) });
-      yield;
+      out.set(i, { kind: "eruit", ...((await measure(forcing(s, "exclude", G.code[i]), i)) || { geen: "zonder deze gemeente" }) });
+      await step();
     }
     const rest = Array.from({ length: M }, (_, i) => i).filter((i) => !chosen.has(i) && !s.exclude.includes(G.code[i]));
     rest.sort((x, y) => nums.reach[y] - nums.reach[x] || x - y);
     for (const i of rest.slice(0, D.near)) {
-      out.set(i, { kind: "erin", ...(measure(forcing(s, "include", G.code[i]), -1) || { geen: "met deze gemeente" }) });
-      yield;
+      out.set(i, { kind: "erin", ...((await measure(forcing(s, "include", G.code[i]), -1)) || { geen: "met deze gemeente" }) });
+      await step();
     }
     return out;
   }
@@ -597,12 +687,12 @@
   }
 
   // --- the public hook -----------------------------------------------------------------------
-  function solveSettings(settings) {
+  async function solveSettings(settings) {
     const s = clean(settings);
     check(s);
     const nums = numbers(s.region_reach);
-    const base = trySolve(s, nums);
-    if (base === null) return { s, nums, infeasible: whyInfeasible(s, nums) };
+    const base = await trySolve(s, nums);
+    if (base === null) return { s, nums, infeasible: await whyInfeasible(s, nums) };
     return { s, nums, base };
   }
   function publicPrices(rows) {
@@ -965,6 +1055,7 @@
     }
     state = s;
     showCommand(s);
+    solver.cancel();  // what an earlier change still solves is of no use now
     res.dataset.state = "bezig";
     status("Oplossen…");
     await new Promise((r) => setTimeout(r, 0));
@@ -972,8 +1063,9 @@
     const t0 = performance.now();
     let answer;
     try {
-      answer = solveSettings(s);
+      answer = await solveSettings(s);
     } catch (e) {
+      if (e instanceof Cancelled || mine !== generation) return;
       clearResults();
       notice(e.message);
       res.dataset.solve = String(Number(res.dataset.solve) + 1);
@@ -1004,20 +1096,16 @@
     if (infoIndex !== null) showInfo(infoIndex);
     let pr, sw, done = 1;
     const total = 1 + active(s).length + 1 + base.chosen.filter((i) => !s.include.includes(G.code[i])).length + D.near;
-    try {  // one re-solve at a time, so a newer change stops this one
-      for (const [steps, set] of [[priceSteps(s, nums, base), (v) => { pr = v; }], [swapSteps(s, nums, base), (v) => { sw = v; }]]) {
-        let r = steps.next();
-        while (!r.done) {
-          done++;
-          status(`Selectie opgelost; prijzen en vervangers: ${done} van ongeveer ${total} keer opgelost…`);
-          await tick();
-          if (mine !== generation) return;
-          r = steps.next();
-        }
-        set(r.value);
-      }
+    const step = async () => {  // after each re-solve: progress, or stop for a newer change
+      if (mine !== generation) throw new Cancelled("afgebroken");
+      done++;
+      status(`Selectie opgelost; prijzen en vervangers: ${done} van ongeveer ${total} keer opgelost…`);
+    };
+    try {
+      pr = await prices(s, nums, base, step);
+      sw = await swaps(s, nums, base, step);
     } catch (e) {
-      if (mine !== generation) return;
+      if (e instanceof Cancelled || mine !== generation) return;
       for (const id of ["prijzen", "kandidaten"]) $(id).tBodies[0].replaceChildren();
       notice(`De selectie is opgelost, maar een herberekening voor de prijzen of vervangers niet: ${e.message.replace(/^De selectie is/, "Ze is")}`);
       res.dataset.solve = String(Number(res.dataset.solve) + 1);
@@ -1065,16 +1153,15 @@
         const a = new Float64Array(M), b = new Float64Array(K);
         for (let i = 0; i < M; i++) { a[i] = (1 - rho) * j[i]; b[regionOf[i]] += j[i]; }
         for (let r = 0; r < K; r++) b[r] *= rho;
-        for (const i of solveWith(pr, a, b).chosen) counts[i]++;
+        for (const i of (await solveWith(pr, a, b)).chosen) counts[i]++;
+        if (mine !== generation) { $("kans-status").textContent = "afgebroken: de instellingen zijn veranderd"; return; }
         if (d % 10 === 9 || s.budget !== null) {
           bar.value = d + 1;
           $("kans-status").textContent = `${d + 1} van ${n}`;
-          await new Promise((r) => setTimeout(r, 0));
-          if (mine !== generation) { $("kans-status").textContent = "afgebroken: de instellingen zijn veranderd"; return; }
         }
       }
     } catch (e) {
-      $("kans-status").textContent = e.message;
+      $("kans-status").textContent = e instanceof Cancelled ? "afgebroken: de instellingen zijn veranderd" : e.message;
       return;
     } finally {
       $("kans-knop").disabled = false;
@@ -1173,16 +1260,11 @@
     const packed = Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
     const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("gzip"));
     const wasm = new Uint8Array(await new Response(stream).arrayBuffer());
-    const compiled = await WebAssembly.compile(wasm);
     // the loader's own fetch of highs.wasm is replaced by the bytes inlined in this page
-    return window.loadHighs({
-      instantiateWasm(imports, done) {
-        WebAssembly.instantiate(compiled, imports).then((instance) => done(instance));
-        return {};
-      },
-      print: () => {},
-      printErr: () => {},
-    });
+    solver.module = await WebAssembly.compile(wasm);
+    solver.src = document.getElementById("highs-src").textContent;
+    solver.ready = solver.start();
+    await solver.ready;
   }
 
   const ready = (async () => {
@@ -1198,13 +1280,14 @@
     writeControls(state);
     wire();
     try {
-      highs = await loadSolver();
+      await loadSolver();
+      highs = solver;
     } catch (e) {
       status(`De oplosser kon niet laden: ${e.message}`);
       $("resultaat").dataset.state = "fout";
       throw e;
     }
-    $("solver-versie").textContent = `HiGHS ${highs.version.string}`;
+    $("solver-versie").textContent = `HiGHS ${solver.version}${solver.inPage ? ", in de pagina zelf" : ", in een Web Worker"}`;
     await update();
     if (linkError) notice(linkError);
   })();
@@ -1220,12 +1303,12 @@
       const k = kansFor.get(settingsKey(state));
       return k ? Object.fromEntries(G.code.map((c, i) => [c, k[i]])) : null;
     },
-    explain(settings) {  // the whole answer: prices, swaps and reasons, by gemeentecode
-      if (!highs) throw new Error("De oplosser is nog niet geladen; wacht op verkenner.ready.");
-      const a = solveSettings(settings);
+    async explain(settings) {  // the whole answer: prices, swaps and reasons, by gemeentecode
+      await ready;
+      const a = await solveSettings(settings);
       if (a.infeasible) return { infeasible: a.infeasible };
-      const pr = prices(a.s, a.nums, a.base);
-      const sw = swaps(a.s, a.nums, a.base);
+      const pr = await prices(a.s, a.nums, a.base);
+      const sw = await swaps(a.s, a.nums, a.base);
       const rs = reasons(a.s, a.nums, a.base, pr, sw, null);
       const out = { selected: a.base.chosen.map((i) => G.code[i]).sort(), objective: a.base.objective,
         prices: publicPrices(pr.rows), swaps: {}, reasons: {} };
@@ -1233,11 +1316,11 @@
       for (let i = 0; i < M; i++) out.reasons[G.code[i]] = rs[i];
       return out;
     },
-    solve(settings) {
-      if (!highs) throw new Error("De oplosser is nog niet geladen; wacht op verkenner.ready.");
-      const a = solveSettings(settings);
+    async solve(settings) {  // a Promise of {selected, objective, prices}
+      await ready;
+      const a = await solveSettings(settings);
       if (a.infeasible) return { selected: [], objective: null, prices: {}, infeasible: a.infeasible };
-      const pr = prices(a.s, a.nums, a.base);
+      const pr = await prices(a.s, a.nums, a.base);
       return { selected: a.base.chosen.map((i) => G.code[i]).sort(), objective: a.base.objective, prices: publicPrices(pr.rows) };
     },
   };
