@@ -441,6 +441,22 @@ def test_infeasible_setting_says_why_and_the_page_recovers(run):
 
 
 @pytest.mark.slow
+def test_a_browser_without_workers_solves_in_the_page(run, rank2025):
+    with offline_page() as (page, log):
+        page.add_init_script("window.Worker = function () { throw new Error('no workers'); };")
+        page.goto(run["page"].as_uri())
+        page.evaluate("() => window.verkenner.ready")
+        first = wait_answer(page, 0)
+        assert "in de pagina zelf" in page.text_content("#solver-versie")
+        assert close(first["objective"], rank2025.ranking.objective, 1e-12)
+        assert not log.errors, log.errors
+    with offline_page() as (page, log):
+        page.goto(run["page"].as_uri())
+        page.evaluate("() => window.verkenner.ready")
+        assert "in een Web Worker" in page.text_content("#solver-versie")
+
+
+@pytest.mark.slow
 def test_bad_settings_and_bad_links_leave_nothing_stale(run):
     with offline_page() as (page, log):
         page.goto(run["page"].as_uri() + "#v=1&include=GM0363&exclude=GM0363")
