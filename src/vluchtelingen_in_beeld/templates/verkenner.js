@@ -228,7 +228,7 @@
 
   // --- the programme (selection.Problem) -------------------------------------------------------
   let highs = null;
-  function problem(s, nums) {
+  function problem(s, nums, owner = "page") {
     const rows = [], lo = [], hi = [];
     const all = Array.from({ length: M }, (_, i) => i);
     rows.push(all.map((i) => [i, 1])); lo.push(s.n); hi.push(s.n);
@@ -257,7 +257,7 @@
     for (const c of s.exclude) ub[INDEX.get(c)] = 0;
     if (s.min_pool) for (let i = 0; i < M; i++) if (!(nums.pool[i] >= s.min_pool)) ub[i] = 0;
     const fold = s.max_per_regio === 1;
-    return { s, nums, rows, lo, hi, lb, ub, fold };
+    return { s, nums, rows, lo, hi, lb, ub, fold, owner };
   }
   function objectiveOf(idx, a, b) {
     let total = 0;
@@ -313,7 +313,7 @@
   }
   const solver = {
     worker: null, send: null, pending: new Map(), next: 1, module: null, src: "",
-    version: "", inPage: false,
+    version: "", inPage: false, epoch: 0, ready: null,
     receive(m) {
       const job = this.pending.get(m.id);
       if (!job) return;  // a cancelled job's late answer
@@ -332,7 +332,18 @@
           const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
           this.worker = new Worker(url);
           this.worker.onmessage = (e) => { if (!ready(e.data)) this.receive(e.data); };
-          this.worker.onerror = (e) => { e.preventDefault(); this.startInPage(ready); };
+          this.worker.onerror = (e) => {  // a worker that fails: its jobs fail, the page solves
+            e.preventDefault();
+            const failed = [...this.pending.values()];
+            this.pending.clear();
+            for (const job of failed) job.reject(new Error("De oplosser viel uit; verander een instelling om opnieuw te rekenen."));
+            this.ready = new Promise((ok, no) => this.startInPage((m) => {
+              if (m.type === "ready") { this.version = m.version; ok(); resolve(); return true; }
+              if (m.type === "failed") { no(new Error(m.message)); reject(new Error(m.message)); return true; }
+              return false;
+            }));
+            this.ready.catch(() => {});
+          };
           this.send = (m) => this.worker.postMessage(m);
         } catch (err) {
           this.startInPage(ready);
@@ -349,20 +360,26 @@
       this.send = (m) => { handle(m); };
       this.send({ type: "init", src: this.src, module: this.module });
     },
-    run(data, options) {
+    run(data, options, owner = "page") {
       const id = this.next++;
+      const message = { id, data, options };
       return new Promise((resolve, reject) => {
-        this.pending.set(id, { resolve, reject });
-        this.send({ id, data, options });
+        this.pending.set(id, { resolve, reject, owner, message });
+        this.send(message);
       });
     },
-    cancel() {  // stop every solve under way (a newer change wants the solver)
-      if (!this.pending.size) return;
-      for (const job of this.pending.values()) job.reject(new Cancelled("afgebroken"));
-      this.pending.clear();
+    cancel() {
+      // a newer change wants the solver: the page's jobs of earlier changes stop (those not
+      // sent yet see the new epoch); the hooks' jobs go on, on a fresh worker if need be
+      this.epoch++;
+      const page = [...this.pending].filter(([, job]) => job.owner === "page");
+      if (!page.length) return;
+      for (const [id, job] of page) { this.pending.delete(id); job.reject(new Cancelled("afgebroken")); }
       if (this.worker) {
         this.worker.terminate();
-        this.ready = this.start();
+        const keep = [...this.pending.values()];
+        this.ready = this.start().then(() => { for (const job of keep) this.send(job.message); });
+        this.ready.catch(() => {});
       }
     },
   };
@@ -396,8 +413,10 @@
     // the options of _impl/highs.py
     const options = { output_flag: false, dual_feasibility_tolerance: 1e-10 };
     if (integer) Object.assign(options, { mip_rel_gap: 0, mip_abs_gap: 1e-7, time_limit: D.time_limit });
+    const owner = pr.owner || "page", epoch = solver.epoch;
     if (solver.ready) await solver.ready;
-    const reply = await solver.run(data, options);
+    if (owner === "page" && epoch !== solver.epoch) throw new Cancelled("afgebroken");
+    const reply = await solver.run(data, options, owner);
     if (reply.status === "infeasible") throw new Infeasible("infeasible");
     if (reply.status === "time_limit") {
       throw new Error(`De selectie is niet binnen ${D.time_limit} s opgelost; maak een eis losser of kies minder pilots.`);
@@ -458,12 +477,12 @@
     }
     return { chosen, objective: objectiveOf(chosen, a, b) };
   }
-  async function trySolve(s, nums) {
-    try { return await solveWith(problem(s, nums), nums.a, nums.b); } catch (e) { if (e instanceof Infeasible) return null; throw e; }
+  async function trySolve(s, nums, owner = "page") {
+    try { return await solveWith(problem(s, nums, owner), nums.a, nums.b); } catch (e) { if (e instanceof Infeasible) return null; throw e; }
   }
 
   // --- why no selection exists (selection.why_infeasible) -----------------------------------
-  async function whyInfeasible(s, nums) {
+  async function whyInfeasible(s, nums, owner = "page") {
     const name = (c) => G.naam[INDEX.get(c)];
     const eligible = Array.from({ length: M }, (_, i) => i).filter((i) => !s.exclude.includes(G.code[i]));
     if (s.include.length > s.n) {
@@ -503,7 +522,7 @@
       return { beperkingen: ["n", ...floorNames], tekst: `${pilots(s.n)} ${s.n === 1 ? "is" : "zijn"} minder dan de eisen vragen: ${floors.join("; ")}. Kies meer pilots of zet die eisen uit.` };
     }
     const ones = { a: new Float64Array(M).fill(1), b: new Float64Array(K).fill(1) };
-    const feasible = async (t) => { try { await solveWith(problem(t, nums), ones.a, ones.b); return true; } catch (e) { if (e instanceof Infeasible) return false; throw e; } };
+    const feasible = async (t) => { try { await solveWith(problem(t, nums, owner), ones.a, ones.b); return true; } catch (e) { if (e instanceof Infeasible) return false; throw e; } };
     const culprits = [];
     for (const k of active(s)) if (await feasible(without(s, k))) culprits.push(k);
     if (culprits.length) {
@@ -563,11 +582,11 @@
   // --- one full answer: selection, prices, swaps, reasons (rank.rank) -----------------------
   const namesOf = (set) => [...set].map((i) => G.code[i]).sort().map((c) => G.naam[INDEX.get(c)]);
   const noStep = async () => {};
-  async function prices(s, nums, base, step = noStep) {  // step() after each re-solve
+  async function prices(s, nums, base, step = noStep, owner = "page") {  // step() after each re-solve
     const chosen = new Set(base.chosen);
     const rows = [], movedIn = {}, movedOut = {};
     for (const name of active(s)) {
-      const again = await trySolve(without(s, name), nums);
+      const again = await trySolve(without(s, name), nums, owner);
       await step();
       if (again === null) continue;
       const now = new Set(again.chosen);
@@ -576,7 +595,7 @@
       const gain = again.objective - base.objective;
       rows.push({ name, prijs: Math.max(gain, 0), bindend: gain > 1e-9 * Math.max(base.objective, 1), erin: namesOf(movedIn[name]), eruit: namesOf(movedOut[name]) });
     }
-    const more = await trySolve({ ...s, n: s.n + 1 }, nums);
+    const more = await trySolve({ ...s, n: s.n + 1 }, nums, owner);
     await step();
     if (more !== null) {
       const now = new Set(more.chosen);
@@ -584,11 +603,11 @@
     }
     return { rows, movedIn, movedOut };
   }
-  async function swaps(s, nums, base, step = noStep) {  // step() after each re-solve
+  async function swaps(s, nums, base, step = noStep, owner = "page") {  // step() after each re-solve
     const chosen = new Set(base.chosen);
     const out = new Map();
     const measure = async (t, outIndex) => {
-      const again = await trySolve(t, nums);
+      const again = await trySolve(t, nums, owner);
       if (again === null) return null;
       const now = new Set(again.chosen);
       const lost = base.objective - again.objective;
@@ -687,12 +706,12 @@
   }
 
   // --- the public hook -----------------------------------------------------------------------
-  async function solveSettings(settings) {
+  async function solveSettings(settings, owner = "page") {
     const s = clean(settings);
     check(s);
     const nums = numbers(s.region_reach);
-    const base = await trySolve(s, nums);
-    if (base === null) return { s, nums, infeasible: await whyInfeasible(s, nums) };
+    const base = await trySolve(s, nums, owner);
+    if (base === null) return { s, nums, infeasible: await whyInfeasible(s, nums, owner) };
     return { s, nums, base };
   }
   function publicPrices(rows) {
@@ -1039,6 +1058,7 @@
   }
   async function answer() {
     const mine = ++generation;
+    solver.cancel();  // what an earlier change still solves is of no use now
     const res = $("resultaat");
     let s;
     try {
@@ -1055,7 +1075,6 @@
     }
     state = s;
     showCommand(s);
-    solver.cancel();  // what an earlier change still solves is of no use now
     res.dataset.state = "bezig";
     status("Oplossen…");
     await new Promise((r) => setTimeout(r, 0));
@@ -1073,6 +1092,7 @@
       status("Geen antwoord voor deze instellingen.");
       return;
     }
+    if (mine !== generation) return;  // a newer change is being answered
     const nums = answer.nums;
     if (answer.infeasible) {
       clearResults();
@@ -1085,7 +1105,7 @@
       return;
     }
     notice("");
-    $("kans-status").textContent = "";
+    if (!$("kans-status").textContent.startsWith("afgebroken")) $("kans-status").textContent = "";
     const base = answer.base;
     current = { s, base, nums };
     summary(base, nums);
@@ -1305,10 +1325,10 @@
     },
     async explain(settings) {  // the whole answer: prices, swaps and reasons, by gemeentecode
       await ready;
-      const a = await solveSettings(settings);
+      const a = await solveSettings(settings, "hook");
       if (a.infeasible) return { infeasible: a.infeasible };
-      const pr = await prices(a.s, a.nums, a.base);
-      const sw = await swaps(a.s, a.nums, a.base);
+      const pr = await prices(a.s, a.nums, a.base, noStep, "hook");
+      const sw = await swaps(a.s, a.nums, a.base, noStep, "hook");
       const rs = reasons(a.s, a.nums, a.base, pr, sw, null);
       const out = { selected: a.base.chosen.map((i) => G.code[i]).sort(), objective: a.base.objective,
         prices: publicPrices(pr.rows), swaps: {}, reasons: {} };
@@ -1318,9 +1338,9 @@
     },
     async solve(settings) {  // a Promise of {selected, objective, prices}
       await ready;
-      const a = await solveSettings(settings);
+      const a = await solveSettings(settings, "hook");
       if (a.infeasible) return { selected: [], objective: null, prices: {}, infeasible: a.infeasible };
-      const pr = await prices(a.s, a.nums, a.base);
+      const pr = await prices(a.s, a.nums, a.base, noStep, "hook");
       return { selected: a.base.chosen.map((i) => G.code[i]).sort(), objective: a.base.objective, prices: publicPrices(pr.rows) };
     },
   };
