@@ -30,6 +30,7 @@ Stage: render.
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import json
 import tomllib
@@ -41,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vluchtelingen_in_beeld import __version__
+from vluchtelingen_in_beeld.defaults import setting_name
 from vluchtelingen_in_beeld.errors import ConfigError
 from vluchtelingen_in_beeld.method import LIMITS, load_card
 from vluchtelingen_in_beeld.names import ALIASES, base_name, normalise
@@ -56,21 +58,7 @@ if TYPE_CHECKING:
 VENDOR = "vendor/highs-js"
 #: Selection settings as the page and ``window.verkenner.solve`` name them (the CLI's
 #: flags, with underscores) -> the :class:`~.selection.Constraints` field.
-SETTINGS = {
-    "n": "n",
-    "max_per_provincie": "max_per_provincie",
-    "max_per_regio": "max_per_regio",
-    "min_per_landsdeel": "min_per_landsdeel",
-    "min_klein": "min_klein",
-    "klein_onder": "klein_onder",
-    "max_groot": "max_groot",
-    "groot_boven": "groot_boven",
-    "min_pool": "min_pool",
-    "budget": "budget_eur",
-    "pilot_cost": "pilot_cost_eur",
-    "include": "include",
-    "exclude": "exclude",
-}
+SETTINGS = {setting_name(f.name): f.name for f in fields(Constraints) if f.name != "reasons"}
 #: Map units: RD New metres per unit of the page's SVG.
 MAP_UNIT_M = 100.0
 
@@ -82,8 +70,12 @@ def vendored() -> dict[str, Any]:
     return info
 
 
+@functools.cache
 def _solver_assets() -> tuple[str, str, str]:
-    """(highs.js, gzip+base64 of highs.wasm, its licence) from the vendored package."""
+    """(highs.js, gzip+base64 of highs.wasm, its licence) from the vendored package.
+
+    Read and packed once per process (gzip of the 3.5 MB wasm takes a few tenths of a second).
+    """
     root = resources.files("vluchtelingen_in_beeld") / VENDOR
     js = (root / "highs.js").read_text("utf-8")
     if "</script" in js.lower():  # pragma: no cover - checked for the vendored version
@@ -258,8 +250,8 @@ def verkenner_data(result: YearResult) -> dict[str, Any]:
         "time_limit": TIME_LIMIT,
         "draws": int(rd.a.shape[0]),
         "min_resolve": MIN_RESOLVE,
-        "limits": list(LIMITS),
-        "redenen": dict(c.reasons),
+        "limits": [setting_name(k) for k in LIMITS],
+        "redenen": {setting_name(k): v for k, v in c.reasons.items()},
         "standaard": defaults,
         "begin": initial,
         "cli_objective": ranking.objective,
@@ -324,8 +316,3 @@ def render_verkenner(result: YearResult) -> str:
         highs_wasm=wasm,
         app_js=app,
     )
-
-
-def settings_fields() -> list[str]:
-    """The Constraints fields the page can set (a test keeps :data:`SETTINGS` complete)."""
-    return [f.name for f in fields(Constraints) if f.name != "reasons"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from vluchtelingen_in_beeld.defaults import PILOTS
+from vluchtelingen_in_beeld.defaults import PILOTS, SETTING_NAMES, setting_name
 from vluchtelingen_in_beeld.errors import VibError, for_cli
 from vluchtelingen_in_beeld.fmt import nl_about, nl_about_range, nl_int
 
@@ -74,8 +74,8 @@ SELECTION_FLAGS = {
     "klein_onder": ("klein_onder", "num"),
     "groot_boven": ("groot_boven", "num"),
     "min_pool": ("min_pool", "cap"),
-    "budget": ("budget_eur", "num"),
-    "pilot_cost": ("pilot_cost_eur", "num"),
+    setting_name("budget_eur"): ("budget_eur", "num"),
+    setting_name("pilot_cost_eur"): ("pilot_cost_eur", "num"),
 }
 selection_options = _apply(
     click.option("--max-per-provincie", default=None,
@@ -181,10 +181,9 @@ def _flags() -> dict[str, str]:
 _PARAMETER_FLAGS = {
     "card": "--method",
     "sender": "--afzender",
-    "budget_eur": "--budget",
-    "pilot_cost_eur": "--pilot-cost",
     "years": "--year",
     "filters": "--filter",
+    **{field: "--" + name.replace("_", "-") for field, name in SETTING_NAMES.items()},
 }
 
 
