@@ -13,11 +13,10 @@
   const KEYS = ["n", "max_per_provincie", "max_per_regio", "min_per_landsdeel", "min_klein",
     "klein_onder", "max_groot", "groot_boven", "min_pool", "budget", "pilot_cost", "include",
     "exclude", "region_reach"];
-  // card limit name -> setting (flag) name
-  const LIMIT_KEY = { budget_eur: "budget" };
   const OPTIONAL = ["max_per_provincie", "max_per_regio", "min_per_landsdeel", "min_klein",
     "max_groot", "min_pool", "budget"];
   const $ = (id) => document.getElementById(id);
+  const bytesOf = (b64) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));  // base64
 
   // --- numbers the Dutch way (fmt.py) -----------------------------------------------------
   function whole(x) { return Math.sign(x) * Math.floor(Math.abs(x) + 0.5); }
@@ -175,11 +174,11 @@
     if (k === "include" || k === "exclude") return "";
     const with_ = { min_klein: ["klein_onder"], max_groot: ["groot_boven"], budget: ["pilot_cost"] }[k] || [];
     const same = [k, ...with_].every((x) => JSON.stringify(s[x]) === JSON.stringify(D.standaard[x]));
-    return same ? D.redenen[k === "budget" ? "budget_eur" : k] || "" : "hier ingesteld, niet uit de methodekaart";
+    return same ? D.redenen[k] || "" : "hier ingesteld, niet uit de methodekaart";
   }
   function active(s) {  // Constraints.active(): the card's limits that are on, then forcing
     // a floor of 0 asks for nothing (off); a cap of 0 large gemeenten binds (on)
-    const out = D.limits.map((k) => LIMIT_KEY[k] || k).filter((k) => (k === "max_groot" ? s[k] !== null : s[k] !== null && s[k] !== 0));
+    const out = D.limits.filter((k) => (k === "max_groot" ? s[k] !== null : s[k] !== null && s[k] !== 0));
     for (const k of ["include", "exclude"]) if (s[k].length) out.push(k);
     return out;
   }
@@ -227,7 +226,6 @@
   }
 
   // --- the programme (selection.Problem) -------------------------------------------------------
-  let highs = null;
   function problem(s, nums, owner = "page") {
     const rows = [], lo = [], hi = [];
     const all = Array.from({ length: M }, (_, i) => i);
@@ -542,8 +540,7 @@
 
   // --- the standard error of a swap (rank._swaps' verschil_se) -----------------------------
   function unpackUpper(b64, n) {
-    const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
-    return { tri: new Float32Array(bytes.buffer), n };
+    return { tri: new Float32Array(bytesOf(b64).buffer), n };
   }
   let covValues = null, covJ = null;
   function covAt(c, i, j) {
@@ -805,7 +802,11 @@
     box.textContent = text || "";
     box.dataset.beperkingen = (names || []).join(",");
   }
-  const tick = () => new Promise((r) => setTimeout(r, 0));
+  function answered(state) {  // an answer is shown: count it, and say what it is
+    const res = $("resultaat");
+    res.dataset.solve = String(Number(res.dataset.solve) + 1);
+    res.dataset.state = state;
+  }
 
   const pathEls = [];  // the map's areas, by gemeente index (their order in the SVG changes)
   function drawMap() {
@@ -1067,8 +1068,7 @@
     } catch (e) {  // nothing of an earlier answer stays on screen under the error
       clearResults();
       notice(`De instellingen kloppen niet: ${e.message}`);
-      res.dataset.solve = String(Number(res.dataset.solve) + 1);
-      res.dataset.state = "fout";
+      answered("fout");
       status("Verbeter de instelling; er is nu geen selectie.");
       if (infoIndex !== null) showInfo(infoIndex);
       return;
@@ -1087,8 +1087,7 @@
       if (e instanceof Cancelled || mine !== generation) return;
       clearResults();
       notice(e.message);
-      res.dataset.solve = String(Number(res.dataset.solve) + 1);
-      res.dataset.state = "fout";
+      answered("fout");
       status("Geen antwoord voor deze instellingen.");
       return;
     }
@@ -1098,8 +1097,7 @@
       clearResults();
       current = { s, infeasible: answer.infeasible };
       notice(`Geen selectie van ${gemeenten(s.n)} mogelijk: ${answer.infeasible.tekst}`, answer.infeasible.beperkingen);
-      res.dataset.solve = String(Number(res.dataset.solve) + 1);
-      res.dataset.state = "onhaalbaar";
+      answered("onhaalbaar");
       status("Geen selectie mogelijk met deze eisen; verander er een.");
       if (infoIndex !== null) showInfo(infoIndex);
       return;
@@ -1128,8 +1126,7 @@
       if (e instanceof Cancelled || mine !== generation) return;
       for (const id of ["prijzen", "kandidaten"]) $(id).tBodies[0].replaceChildren();
       notice(`De selectie is opgelost, maar een herberekening voor de prijzen of vervangers niet: ${e.message.replace(/^De selectie is/, "Ze is")}`);
-      res.dataset.solve = String(Number(res.dataset.solve) + 1);
-      res.dataset.state = "fout";
+      answered("fout");
       status("De prijzen en vervangers konden niet worden berekend.");
       return;
     }
@@ -1141,8 +1138,7 @@
     $("kans-uitleg").textContent = kans
       ? `Kans gekozen over ${kansCount(s)} opnieuw opgeloste doorrekeningen, voor deze instellingen.`
       : `Het aandeel van ${kansCount(s)} doorrekeningen waarin een gemeente gekozen wordt, als het programma per doorrekening opnieuw wordt opgelost.`;
-    res.dataset.solve = String(Number(res.dataset.solve) + 1);
-    res.dataset.state = "klaar";
+    answered("klaar");
     status(`Klaar in ${Math.round(performance.now() - t0)} ms (${1 + pr.rows.length + sw.size} keer opgelost).`);
   }
 
@@ -1156,10 +1152,8 @@
     const s = current.s, mine = generation;
     const n = kansCount(s);
     if (!kansJ) {
-      const raw = Uint8Array.from(atob(D.kans_draws.j), (ch) => ch.charCodeAt(0));
-      kansJ = new Float64Array(raw.buffer);
-      const rr = Uint8Array.from(atob(D.kans_draws.rho), (ch) => ch.charCodeAt(0));
-      kansRho = new Float64Array(rr.buffer);
+      kansJ = new Float64Array(bytesOf(D.kans_draws.j).buffer);
+      kansRho = new Float64Array(bytesOf(D.kans_draws.rho).buffer);
     }
     const bar = $("kans-voortgang");
     bar.hidden = false; bar.max = n; bar.value = 0;
@@ -1194,8 +1188,7 @@
       table(current.base, current.nums, current.pr, current.sw, current.reasons, chances);
       if (infoIndex !== null) showInfo(infoIndex);
       $("kans-uitleg").textContent = `Kans gekozen over ${n} opnieuw opgeloste doorrekeningen, voor deze instellingen.`;
-      const res = $("resultaat");
-      res.dataset.solve = String(Number(res.dataset.solve) + 1);
+      answered("klaar");
     } else {
       await update();
     }
@@ -1277,7 +1270,7 @@
 
   async function loadSolver() {
     const text = document.getElementById("highs-wasm").textContent.trim();
-    const packed = Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
+    const packed = bytesOf(text);
     const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("gzip"));
     const wasm = new Uint8Array(await new Response(stream).arrayBuffer());
     // the loader's own fetch of highs.wasm is replaced by the bytes inlined in this page
@@ -1301,7 +1294,6 @@
     wire();
     try {
       await loadSolver();
-      highs = solver;
     } catch (e) {
       status(`De oplosser kon niet laden: ${e.message}`);
       $("resultaat").dataset.state = "fout";
