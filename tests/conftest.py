@@ -88,6 +88,15 @@ def plain_http() -> Iterator[None]:
     cbsodata.options.use_https = old
 
 
+def cli(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """``vib ARGS`` in this process (click's runner), with ``env`` as its environment."""
+    from click.testing import CliRunner
+
+    from vluchtelingen_in_beeld.cli import main
+
+    return CliRunner().invoke(main, list(args), env=env or {}, catch_exceptions=False)
+
+
 def make_settings(url: str, data_dir: Path, **kw: object) -> Settings:
     base: dict[str, object] = {
         "data_dir": data_dir,

@@ -11,21 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from vluchtelingen_in_beeld._impl.server import Fault, ReplayServer
 from vluchtelingen_in_beeld.cbs import Query, Session, fetch, get_metadata
-from vluchtelingen_in_beeld.cli import main
 from vluchtelingen_in_beeld.errors import CbsError, CbsUnavailableError, ConfigError
 from vluchtelingen_in_beeld.settings import Settings
 
-from .conftest import doctored_snapshot, make_settings
+from .conftest import cli, doctored_snapshot, make_settings
 
 KWB_NL = Query.make("85984NED", prefixes={"WijkenEnBuurten": ["NL"]})
-
-
-def cli(*args: str, env: dict[str, str] | None = None):
-    return CliRunner().invoke(main, list(args), env=env or {}, catch_exceptions=False)
 
 
 def stored(store: Path) -> list[Path]:

@@ -14,16 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 import pytest
-from click.testing import CliRunner
 
-from vluchtelingen_in_beeld.cli import main
+from .conftest import cli
 
 #: The tests of this module share a run built once: one xdist worker takes them all.
 pytestmark = pytest.mark.xdist_group("outputs")
-
-
-def cli(*args: str, env: dict[str, str]):
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,11 @@ import html5lib
 import openpyxl
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from tests.browser import artifact, offline_page
-from vluchtelingen_in_beeld.cli import main
 from vluchtelingen_in_beeld.fmt import nl_about, round_sig
+
+from .conftest import cli
 
 #: The tests of this module share a run built once: one xdist worker takes them all.
 pytestmark = pytest.mark.xdist_group("pages")
@@ -38,10 +38,6 @@ PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e0a2d6d40000000049454e44ae426082"
 )
-
-
-def cli(*args: str, env: dict[str, str]):
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")

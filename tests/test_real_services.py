@@ -26,13 +26,11 @@ from pathlib import Path
 import cbsodata
 import pytest
 import requests
-from click.testing import CliRunner
 
 from vluchtelingen_in_beeld import tables as T
 from vluchtelingen_in_beeld._impl import pdok
 from vluchtelingen_in_beeld._impl.server import Fault, ReplayServer
 from vluchtelingen_in_beeld.cbs import Query, Session, fetch
-from vluchtelingen_in_beeld.cli import main
 from vluchtelingen_in_beeld.errors import CbsError, MetadataError
 from vluchtelingen_in_beeld.geo import (
     CrsMismatchError,
@@ -44,7 +42,7 @@ from vluchtelingen_in_beeld.geo import (
 from vluchtelingen_in_beeld.pipeline import estimate_year
 from vluchtelingen_in_beeld.settings import Settings
 
-from .conftest import doctored_snapshot, make_settings
+from .conftest import cli, doctored_snapshot, make_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 AMSTERDAM_BOX = (4.7, 52.2, 5.1, 52.5)  # lon_min, lat_min, lon_max, lat_max
@@ -60,10 +58,6 @@ def vertices(coords):
 def inside(lon: float, lat: float) -> bool:
     x0, y0, x1, y1 = AMSTERDAM_BOX
     return x0 <= lon <= x1 and y0 <= lat <= y1
-
-
-def cli(*args: str, env: dict[str, str] | None = None):
-    return CliRunner().invoke(main, list(args), env=env or {}, catch_exceptions=False)
 
 
 # --- PDOK ------------------------------------------------------------------------------------

@@ -23,24 +23,21 @@ import pytest
 from click.testing import CliRunner
 
 from vluchtelingen_in_beeld.cli import main
+from vluchtelingen_in_beeld.defaults import setting_name
 from vluchtelingen_in_beeld.errors import ConfigError
 from vluchtelingen_in_beeld.pipeline import with_region_reach
 from vluchtelingen_in_beeld.rank import _prices, programme_numbers
 from vluchtelingen_in_beeld.selection import Constraints, try_solve, why_infeasible
-from vluchtelingen_in_beeld.verkenner import SETTINGS, _json_for_script, settings_fields
+from vluchtelingen_in_beeld.verkenner import SETTINGS, _json_for_script
 
 from .browser import artifact, offline_page
-from .conftest import doctored_snapshot
+from .conftest import cli, doctored_snapshot
 
 pytestmark = pytest.mark.xdist_group("verkenner")
 
 #: The page's settings (the CLI's flag names) -> the Constraints field.
 FIELD = {**SETTINGS}
 NAMES = ("n", *(k for k in SETTINGS if k not in ("n", "include", "exclude")))
-
-
-def cli(*args: str, env: dict[str, str]):
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +65,14 @@ def test_vendored_solver_matches_its_checksums():
     assert (root / "highs.wasm").read_bytes()[:4] == b"\0asm"
 
 
-def test_settings_cover_every_constraint_but_the_thresholds_are_settings_too():
-    # every field of Constraints can be set from the page (and so from the hook)
-    assert set(FIELD.values()) == set(settings_fields())
+def test_settings_are_the_cli_flags_of_every_constraint():
+    # every field of Constraints can be set from the page (and so from the hook), by the
+    # name of its flag on `vib rank`
+    from dataclasses import fields
+
+    flags = {p.name for p in main.commands["rank"].params}
+    assert set(FIELD.values()) == {f.name for f in fields(Constraints)} - {"reasons"}
+    assert set(FIELD) <= flags
 
 
 def test_json_in_the_page_cannot_close_its_script():
@@ -318,10 +320,7 @@ def test_solve_hook_matches_the_python_programme(run, rank2025):
     for (s, (chosen, obj, prices)), got in zip(cases, answers, strict=True):
         assert close(got["objective"], obj), (s, got["objective"], obj)
         assert got["selected"] == chosen or close(got["objective"], obj), s
-        want = {
-            ("budget" if r.beperking == "budget_eur" else r.beperking): r.prijs
-            for r in prices.itertuples()
-        }
+        want = {setting_name(r.beperking): r.prijs for r in prices.itertuples()}
         assert set(got["prices"]) == set(want), s
         for k, v in want.items():
             assert abs(got["prices"][k] - v) <= 1e-6 * obj, (s, k, got["prices"][k], v)
@@ -330,7 +329,7 @@ def test_solve_hook_matches_the_python_programme(run, rank2025):
     for (s, message), got in zip(infeasible, why, strict=True):
         assert got["objective"] is None and got["selected"] == []
         said = {m.group(1) or "n" for m in MENTIONED.finditer(message)}
-        names = {"budget_eur" if k == "budget" else k for k in got["infeasible"]["beperkingen"]}
+        names = {FIELD.get(k, k) for k in got["infeasible"]["beperkingen"]}
         assert names == said, (s, message, got["infeasible"])
 
 
