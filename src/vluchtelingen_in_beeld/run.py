@@ -148,8 +148,8 @@ STEPS = (
     "rangorde",
     "regio's",
     "pitchpagina's",
-    "selectieverkenner en kaarten (HTML en PNG)",
-    "overzicht en manifest",
+    "kaarten (HTML en PNG)",
+    "selectieverkenner, overzicht en manifest",
 )
 #: The run's selectieverkenner page (:mod:`.verkenner`).
 VERKENNER = "verkenner.html"
@@ -272,9 +272,6 @@ def _build_run(
         hook("pitch")
 
         progress(5, STEPS[4])
-        # while the other core still draws the maps
-        _put(root, VERKENNER, render_verkenner(result).encode("utf-8"))
-        hook("verkenner")
         maps = []
         for (metric, level, _), (title, html_bytes, png_bytes) in zip(MAPS, drawn(), strict=True):
             stem = f"kaarten/{metric}_{level}_{y}"
@@ -284,6 +281,8 @@ def _build_run(
         hook("maps")
 
     progress(6, STEPS[5])
+    _put(root, VERKENNER, render_verkenner(result).encode("utf-8"))
+    hook("verkenner")
     sources = page_sources(result)
     page = index_page(result, maps, pages, sources, verkenner=VERKENNER)
     _put(root, "index.html", page.encode("utf-8"))
