@@ -235,9 +235,11 @@ def test_scenarios_and_contact_share(cli, tmp_path, statline):
     # the plan: 20% of contacts placed; the result: a reach shortfall (0.356 of the
     # contacts become conversations), then 0.50 of the conversations placed
     assert ((b["plaatsingen"] / a["plaatsingen"]) - 0.356 * 0.50 / 0.20).abs().max() < 1e-9
-    assert (b["intakes"] - b["contacten"] * 0.356).abs().max() < 1e-6
-    assert a["intakes"].isna().all()  # the plan has no conversation step
-    assert (b["kosten_eur"] - b["plaatsingen"] * 2500).abs().max() < 1e-6
+    assert (b["gesprekken"] - b["contacten"] * 0.356).abs().max() < 1e-6
+    # the plan has no shortfall: every planned contact is a conversation
+    assert (a["gesprekken"] - a["contacten"]).abs().max() < 1e-6
+    # EUR 5.8 m over the placements of 4,000 conversations at 0.50 each: 2,900 a placement
+    assert (b["kosten_eur"] - b["plaatsingen"] * 2900).abs().max() < 1e-6
     assert (b["plaatsingen_per_jaar"] * 3 - b["plaatsingen"]).abs().max() < 1e-6
 
 
@@ -272,7 +274,7 @@ def test_rank_and_regions_commands(cli, tmp_path, statline):
         "vergelijking_2009",
         "bronnen",
     ]
-    assert "van Nederland" in r.output and "doel 700 voor het hele project" in r.output
+    assert "in Nederland" in r.output and "doel 700 trajecten voor het hele project" in r.output
     manifest = json.loads((tmp_path / "r.xlsx.manifest.json").read_text())
     assert manifest["summary"]["aandeel_nl"] >= 0.3
     assert manifest["kind"] == "ranking" and manifest["constraints"]["include"] == ["GM0518"]

@@ -95,7 +95,7 @@ def test_step2_to_6_by_hand():
     assert (a.iloc[0], b.iloc[0]) == (11.0, 44.0)
     out = outreach(total, 0.4, 0.25, 1000).iloc[0]
     assert (out["contacten"], out["plaatsingen"], out["kosten_eur"]) == (22.0, 5.5, 5500.0)
-    assert np.isnan(out["intakes"])  # the plan has no intake step
+    assert out["gesprekken"] == out["contacten"]  # the plan: every contact a conversation
     assert per_1000(total, pd.Series([11_000], index=["GM1"])).iloc[0] == 5.0
 
 
@@ -115,7 +115,7 @@ def test_step6_funnel_by_hand():
         period_years=3,
     ).iloc[0]
     assert out["contacten"] == pytest.approx(250.0)
-    assert out["intakes"] == pytest.approx(88.8889, abs=1e-3)
+    assert out["gesprekken"] == pytest.approx(88.8889, abs=1e-3)
     assert out["plaatsingen"] == pytest.approx(51.7111, abs=1e-3)
     assert out["plaatsingen_per_jaar"] == pytest.approx(17.2370, abs=1e-3)
     assert out["plaatsingen_route_a"] == pytest.approx(40.1556, abs=1e-3)
@@ -259,3 +259,24 @@ def test_local_factor_keeps_the_national_total_and_zero_bijstand_is_missing():
     base, _ = simulate(w, replace(load_card("standaard"), draws=200, binomial=False))
     assert draws.j.sum(axis=1) == pytest.approx(base.j.sum(axis=1))
     assert scale_to_total(np.array([1.0, 3.0]), np.array([2.0, 0.0])).tolist() == [4.0, 0.0]
+
+
+def test_cost_per_placement_is_one_fact_with_the_placement_rate():
+    """In every draw: EUR 5.8 m / (4,000 conversations x that draw's placement rate).
+
+    A draw with more placements per conversation has a lower cost per placement, exactly;
+    an independent draw of the cost would break the product (cost x rate = 1,450 a
+    conversation) in almost every draw.
+    """
+    from vluchtelingen_in_beeld.estimate import funnel_draws
+
+    card = replace(load_card("standaard"), draws=500)
+    funnels = funnel_draws(card, 500)
+    rate = funnels["resultaat2005"].placements / funnels["resultaat2005"].conversations
+    cost = funnels["resultaat2005"].cost
+    assert np.allclose(cost * rate, 5_800_000 / 4000)
+    assert cost.min() >= 5.8e6 / (4000 * 0.58) - 1e-6 and cost.max() <= 5.8e6 / (4000 * 0.41)
+    # the plan's placements cost the same per placement (one programme), per draw
+    assert np.array_equal(funnels["plan2005"].cost, cost)
+    # and its range is wide: 2,500 to 3,500 within the draws
+    assert np.percentile(cost, 5) < 2700 < 3100 < np.percentile(cost, 95)

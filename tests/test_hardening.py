@@ -274,8 +274,8 @@ def test_map_out_an_existing_folder(tmp_path, statline):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("rank", "--max-per-provincie", "0"), "--max-per-provincie must be at least 1"),
-        (("rank", "--max-per-regio", "0"), "--max-per-regio must be at least 1"),
+        (("rank", "--max-per-provincie", "0"), "--max-per-provincie must be from 1 to 400"),
+        (("rank", "--max-per-regio", "0"), "--max-per-regio must be from 1 to 400"),
         (("rank", "--n", "400"), "only 342 gemeenten are left, fewer than --n 400"),
         (("pitch", "--top", "20"), "--top 20 asks for more pages than the 11 selected"),
         (("estimate", "--draws", "1"), "1 is not in the range 100<=x<=200000"),
@@ -469,15 +469,19 @@ def test_serve_answers_every_path_outside_the_snapshot_with_404(tmp_path, caplog
         (["rank", "--timeout", "nan"], {}, "timeout must be a number of seconds, got nan"),
         (["rank"], {"VIB_TIMEOUT": "nan"}, "$VIB_TIMEOUT"),
         (["rank"], {"VIB_BACKOFF": "inf"}, "backoff must be a number of seconds"),
-        (["rank", "--budget", "nan"], {}, "--budget must be above 0 euro"),
-        (["rank", "--klein-onder", "nan"], {}, "--klein-onder must be a number of inhabitants"),
-        (["rank", "--groot-boven", "1e300"], {}, "--groot-boven must be a number of inhabitants"),
-        (["rank", "--pilot-cost", "-inf", "--budget", "5"], {}, "--pilot-cost must be 0 euro"),
+        (["rank", "--budget", "nan"], {}, "--budget: 'nan' is not a finite number"),
+        (["rank", "--budget", "0"], {}, "--budget must be from 1 to 1,000,000,000,000"),
+        (["rank", "--klein-onder", "nan"], {}, "'nan' is not a valid integer"),
+        (["rank", "--groot-boven", "100000000000"], {}, "--groot-boven must be from 1 to"),
+        (["rank", "--pilot-cost", "-inf", "--budget", "5"], {},
+         "--pilot-cost must be a finite number"),
+        (["rank", "--pilot-cost", "-1", "--budget", "5"], {}, "--pilot-cost must be from 0 to"),
         (["rank", "--klein-onder", "500000", "--groot-boven", "1000", "--max-groot", "2"], {},
          "small and large at once"),
         (["rank", "--max-per-provincie", ""], {}, "give a number, or 'none'"),
-        (["rank", "--max-per-provincie", "0"], {}, "at least 1 (or 'none' for no cap)"),
-        (["rank", "--max-per-provincie", "-1"], {}, "at least 1 (or 'none' for no cap)"),
+        (["rank", "--max-per-provincie", "0"], {}, "from 1 to 400, got 0 (or 'none' to switch"),
+        (["rank", "--max-per-provincie", "-1"], {}, "from 1 to 400, got -1 (or 'none' to switch"),
+        (["rank", "--max-per-provincie", "1.5"], {}, "'1.5' is not a whole number"),
         (["serve", ".", "--port", "-1"], {}, "not in the range 1<=x<=65535"),
         (["serve", ".", "--port", "70000"], {}, "not in the range 1<=x<=65535"),
     ],
@@ -700,8 +704,8 @@ def test_too_few_pilots_names_the_constraints_that_ask_for_more(statline, tmp_pa
     r = cli("rank", "--snapshot", str(statline), "--n", "1", "--draws", "100",
             env={"VIB_DATA_DIR": str(tmp_path / "store")})  # fmt: skip
     assert r.exit_code != 0
-    assert "min_per_landsdeel = 1 in each of 4 landsdelen needs 4" in r.output
-    assert "min_klein = 2 needs 2" in r.output
+    assert "--min-per-landsdeel (at least 1 per landsdeel) needs 4" in r.output
+    assert "--min-klein (at least 2 below 100,000 inhabitants) needs 2" in r.output
 
 
 def test_an_output_folder_nothing_can_be_created_in_is_refused_before_any_work(tmp_path):

@@ -77,7 +77,13 @@ def test_defaults_follow_method_md():
     assert (res.route_a_share.low, res.route_a_share.high) == pytest.approx(
         (1139 / 1659, 1807 / 2327), abs=5e-4
     )
-    assert (c.cost_per_placement.value, c.cost_per_placement.high) == (2500, 3500)
+    # cost per placement follows from the placement rate: EUR 5.8 m / (4,000 x rate);
+    # 2,900 at the central 0.50, 2,500 with UWV's placements (2,327), 3,500 without (1,659)
+    assert (c.programme_cost.value, c.programme_conversations.value) == (5_800_000, 4000)
+    cpp = c.cost_per_placement
+    assert cpp.value == pytest.approx(2900)
+    # (the card's range 0.41-0.58 is 1,659/4,000 and 2,327/4,000 rounded to two digits)
+    assert (cpp.low, cpp.high) == pytest.approx((5.8e6 / 2327, 5.8e6 / 1659), rel=0.015)
     assert "2006" in c.price_basis
     sel = c.selection
     assert sel.n.value == 11 and "tien" in sel.n.reason
@@ -156,7 +162,9 @@ def test_extends_by_path_and_checksum(tmp_path):
         (GOOD + "[uncertainty]\ndraws = 0\n", "uncertainty.draws"),
         (GOOD + "[uncertainty]\ndraws = 99\n", "from 100 to 200000"),
         ("extends = 5\n", "'extends' must name a card"),
-        (GOOD + "[outreach]\ncost_per_placement = 1e400\n", "must be a finite number"),
+        (GOOD + "[outreach]\nprogramme_cost = 1e400\n", "must be a finite number"),
+        (GOOD + '[outreach]\ncost_scenario = "plan2025"\n', "'plan2025' is not a scenario"),
+        (GOOD + "[selection]\nnear_draws = 0.9\n", "near_draws: must be a share from 0 to 0.5"),
         ('extends = "standaard"\npopulation = 3\n', "population: should be a table"),
         (GOOD + "[outreach]\nscenarios = []\n", "outreach.scenarios: should be a table"),
         (GOOD + '[population]\ngroups = [1, ["x"]]\n', "group names are strings"),
@@ -331,6 +339,10 @@ def test_method_md_states_what_w_ei_and_s_cover():
             "[outreach.scenarios.resultaat2005]\nintake_rate = 0.356\n",
             "intake_rate: renamed reach_factor in card 3.0",
         ),
+        (
+            "[outreach]\ncost_per_placement = { value = 2500 }\n",
+            "outreach.cost_per_placement: replaced in card 3.1 by programme_cost",
+        ),
     ],
 )
 def test_retired_keys_say_what_they_became(tmp_path, body, message):
@@ -346,9 +358,9 @@ def test_retired_keys_say_what_they_became(tmp_path, body, message):
     [
         ("target_trajectories = { value = 700", "target_trajectories = { value = 1e300",
          "selection.target_trajectories.value: 1e+300 is outside [0, 1e+06]"),
-        ("cost_per_placement = { value = 2500, low = 2500, high = 3500",
-         "cost_per_placement = { value = 1e300, low = 1e300, high = 1e300",
-         "outreach.cost_per_placement.value: 1e+300 is outside [0, 1e+06]"),
+        ("programme_cost = { value = 5800000",
+         "programme_cost = { value = 1e300",
+         "outreach.programme_cost.value: 1e+300 is outside [0, 1e+10]"),
     ],
 )  # fmt: skip
 def test_amounts_outside_what_they_can_mean_are_refused(tmp_path, old, new, says):

@@ -17,7 +17,14 @@ import pytest
 from click.testing import CliRunner
 
 from vluchtelingen_in_beeld.cli import main
-from vluchtelingen_in_beeld.fmt import nl_pct
+from vluchtelingen_in_beeld.fmt import (
+    is_small,
+    nl_about,
+    nl_about_range,
+    nl_pct,
+    nl_prob,
+    nl_share,
+)
 from vluchtelingen_in_beeld.pitch import mini_map_svg, page_name, slug
 from vluchtelingen_in_beeld.run import run_all
 from vluchtelingen_in_beeld.store import sha256_file
@@ -85,9 +92,10 @@ def test_full_output_folder_and_manifest_matches_disk(run_out):
     summary = pd.read_csv(run_out / "tabellen/selectie_2025.csv").set_index("onderwerp")
     share = summary.at["aandeel_nl", "waarde"]
     assert share >= 0.30
-    assert f"<strong>{nl_pct(share)}</strong> van" in index
-    assert f"<strong>{nl_pct(summary.at['aandeel_regios_nl', 'waarde'])}</strong>" in index
-    assert "Kern (" in index and "Trajecten: een toets op het doel" in index
+    dekking = re.search(r'<div id="dekking">(.*?)</div>', index, re.S).group(1)
+    assert f"woont {nl_share(share)} van de werkzoekenden in Nederland" in dekking
+    assert f"samen {nl_share(summary.at['aandeel_regios_nl', 'waarde'])}" in dekking
+    assert "Kern (" in index and "Plaatsingen: een toets op het doel" in index
     for rel in files:
         if rel.endswith((".html", ".csv")):
             text = (run_out / rel).read_text("utf-8")
@@ -103,6 +111,84 @@ def test_full_output_folder_and_manifest_matches_disk(run_out):
     assert manifest["year"] == 2025 and "laatste periode" in manifest["year_choice"]
     assert manifest["boundaries"]["year"] == 2023
     assert not list(run_out.parent.glob(".uitvoer.*"))  # no staging left behind
+
+
+#: A number as the pages write it: 7.300, 0,25, 14%.
+NUMBER = re.compile(r"\d+(?:\.\d{3})*(?:,\d+)?%?")
+
+
+def _text(html_text: str) -> str:
+    import html as html_lib
+
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html_text)).split())
+
+
+def test_every_number_in_the_selection_paragraphs_is_the_rankings(run_out):
+    """The selection paragraph of every selected gemeente's pitch page (the four largest
+    among them) and the index: each count, reach, loss, share and chance is the ranking
+    table's, rounded by the one rule. (The page used to cut the ranking's reason at the
+    thousands dot: "300 werkzoekenden" for Amsterdam's 7.300.)"""
+    t = pd.read_csv(run_out / "tabellen/rangorde_2025.csv").set_index("gemeentecode")
+    summary = pd.read_csv(run_out / "tabellen/selectie_2025.csv").set_index("onderwerp")
+    objective = summary.at["bereik", "waarde"]
+    sel = t[t["geselecteerd"]]
+    assert {"GM0363", "GM0599", "GM0518", "GM0344"} <= set(sel.index)
+    manifest = json.loads((run_out / "manifest.json").read_text("utf-8"))
+    draws = manifest["parameters"]["selection"]
+    for code, r in sel.iterrows():
+        (page,) = (run_out / "pitch").glob(f"{code}-*.html")
+        html_text = page.read_text("utf-8")
+        para = _text(re.search(r'<p class="noot" id="selectie">(.*?)</p>', html_text, re.S)[1])
+        reach = nl_about_range(r["bereik_p10"], r["bereik_p90"])
+        assert f"naar schatting {nl_about(r['bereik'])} (waarschijnlijk {reach})" in para, para
+        loss = r["verlies_als_eruit"]
+        if is_small(loss):
+            assert "vrijwel evenveel mensen" in para, para
+        else:
+            assert f"{nl_about(loss)} mensen minder ({nl_share(loss / objective)} van" in para
+        assert f"in {nl_prob(r['kans_geselecteerd'])} van de {draws['kans_draws']}" in para
+        allowed = {
+            nl_about(r["bereik"]),
+            *reach.split("–"),
+            nl_about(loss),
+            nl_share(loss / objective),
+            nl_prob(r["kans_geselecteerd"]),
+            nl_prob(r["kans_rho_vast"]),
+            nl_prob(r["kans_aantallen_vast"]),
+            nl_share(r["doorrekeningen_eens"]),
+            str(draws["kans_draws"]),
+            str(draws["resolve_draws"]),
+            "11",
+            "2",
+            "100.000",
+            "1%",
+            *(nl_pct(x) for x in (0.10, 0.50, draws["region_reach_mean"])),
+        }
+        partners = str(r["uitwisselbaar_met"]).split("; ")
+        allowed.add(str(max(len(partners) - 3, 0)))
+        tokens = set(NUMBER.findall(" ".join(allowed)))
+        for token in NUMBER.findall(para):
+            if token in tokens:
+                continue
+            # the names of gemeenten carry no digits; anything else must be the table's
+            raise AssertionError(f"{code}: {token!r} is not the ranking's: {para}")
+    index = (run_out / "index.html").read_text("utf-8")
+    rows = re.findall(r"<tr><td class=\"n\">(\d+)</td>(.*?)</tr>", index, re.S)
+    assert len(rows) == len(sel)
+    for rank, row in rows:
+        cells = [_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        (code,) = sel.index[sel["rang"] == int(rank)]
+        r = sel.loc[code]
+        assert cells[0] == r["gemeentenaam"]
+        assert cells[3] == nl_about(r["werkzoekend"]) and cells[4] == nl_about(r["bereik"])
+        assert cells[5] == nl_prob(r["kans_geselecteerd"])
+    dekking = _text(re.search(r'<div id="dekking">(.*?)</div>', index, re.S)[1])
+    low, high = summary.at["bereik_p10", "waarde"], summary.at["bereik_p90", "waarde"]
+    assert f"naar schatting {nl_about(objective)} werkzoekenden" in dekking
+    assert f"(waarschijnlijk tussen {nl_about(low)} en {nl_about(high)})" in dekking
+    share = summary.at["bereik_aandeel_nl", "waarde"]
+    nl = summary.at["werkzoekend_nl", "waarde"]
+    assert f"{nl_share(share)} van de {nl_about(nl)} in Nederland" in dekking
 
 
 def test_no_output_names_a_local_path(run_out, statline):
@@ -268,7 +354,7 @@ def test_browser_index_and_pitch_page(run_out):
         assert page.locator("#prijzen tbody tr").count() == len(prices) >= 5
         sens = pd.read_csv(run_out / "tabellen" / "gevoeligheid_2025.csv")
         assert page.locator("#gevoeligheid tbody tr").count() == len(sens) >= 8
-        assert "werkzoekende vluchtelingen" in page.locator("#dekking").inner_text()
+        assert "werkzoekenden (waarschijnlijk" in page.locator("#dekking").inner_text()
         assert page.locator(".waarschuwing").is_visible()
         page.screenshot(path=str(artifact("index.png")), full_page=True)
         page.locator("#selectie tbody tr a").first.click()

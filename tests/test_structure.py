@@ -27,6 +27,8 @@ STAGES = {
         "atomic",
         "defaults",
         "streams",
+        "catalogue",
+        "words",
         "_impl.odata_filter",
         "_impl.forking",
         "_impl.highs",
@@ -34,7 +36,7 @@ STAGES = {
     "access": ["_impl.client", "_impl.pdok", "_impl.server", "store", "tables", "cbs", "snapshot"],
     "clean": ["method", "inputs", "names", "regions", "check"],
     "estimate": ["estimate", "totals"],
-    "rank": ["selection", "rank", "reference"],
+    "rank": ["selection", "explain", "rank", "reference"],
     "geography": ["geo", "result"],
     "render": [
         "provenance",

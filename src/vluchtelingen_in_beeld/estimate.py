@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from vluchtelingen_in_beeld import streams
+from vluchtelingen_in_beeld.fmt import SMALL_COUNT
 from vluchtelingen_in_beeld.method import MethodCard, Rate
 from vluchtelingen_in_beeld.records import Record, SourceRecord
 from vluchtelingen_in_beeld.streams import Stream
@@ -36,6 +37,7 @@ CENTRAL_COLUMNS = (
     "route_b",
     "werkzoekend_per_1000",
     "contacten",
+    "gesprekken",
     "plaatsingen",
     "plaatsingen_per_jaar",
     "plaatsingen_route_a",
@@ -84,6 +86,7 @@ def rest_bijstand_rate(
     w: pd.Series,
     n: pd.Series,
     q: float,
+    names: pd.Series | None = None,
 ) -> tuple[pd.Series, float, list[str]]:
     """Step 4a. Bijstand per inhabitant of the *rest* of the population, per gemeente and NL.
 
@@ -94,23 +97,43 @@ def rest_bijstand_rate(
     gemeente with more refugees does not get a higher factor for that reason alone (their
     concentration is already in ``W``). ``R[NL]`` is the same over the sum of the gemeenten.
     Where ``q · N`` would take out more than 90% of a gemeente's bijstand, ``R`` is floored
-    at 10% of its overall rate, and the gemeenten are named in the returned notes.
+    at 10% of its overall rate. A bijstand count below :data:`~.fmt.SMALL_COUNT` (KWB
+    rounds small counts, so 8 may be 5 or 12) is missing: ``R`` is ``NaN`` there and the
+    gemeente keeps the national rates. The notes name both kinds (``names``: code -> name).
     """
     inw = inwoners.astype(float)
     b = bijstand_per_1000.astype(float) / 1000.0 * inw
+    small = b.index[(b < SMALL_COUNT) & (b > 0)]
+    b = b.where(~b.index.isin(small))
     own = q * n.astype(float)
     values, rest_nl = rest_rates(b.to_numpy(), own.to_numpy(), inw.to_numpy(), w.to_numpy(float))
     rest = pd.Series(values, index=b.index)
     floored = sorted(b.index[(b - own) < 0.1 * b])
+    label = names if names is not None else pd.Series(b.index, index=b.index)
+
+    def named(codes: list[str]) -> str:
+        shown = [str(label.get(c, c)) for c in codes[:8]]
+        return ", ".join(shown) + (" …" if len(codes) > 8 else "")
+
     notes = []
     if floored:
         notes.append(
-            f"Lokale factor: in {len(floored)} gemeente(n) zou de geschatte bijstand van de "
-            f"doelgroep meer dan 90% van alle bijstand zijn ({', '.join(floored[:8])}"
-            f"{' …' if len(floored) > 8 else ''}); daar telt 10% van de bijstand als die van "
-            "de rest van de bevolking."
+            f"Lokale factor: in {_gemeenten(len(floored))} zou de geschatte bijstand van de "
+            f"doelgroep meer dan 90% van alle bijstand zijn ({named(floored)}); daar telt 10% "
+            "van de bijstand als die van de rest van de bevolking."
+        )
+    if len(small):
+        notes.append(
+            f"Lokale factor: {_gemeenten(len(small))} met minder dan {SMALL_COUNT} mensen in de "
+            f"bijstand ({named(sorted(small))}): CBS rondt zulke kleine aantallen af, dus daar "
+            "geen factor (de landelijke aandelen)."
         )
     return rest, float(rest_nl), notes
+
+
+def _gemeenten(n: int) -> str:
+    """``1 gemeente``, ``3 gemeenten``."""
+    return f"{n} gemeente" if n == 1 else f"{n} gemeenten"
 
 
 def rest_rates(
@@ -122,7 +145,8 @@ def rest_rates(
     gemeenten in the Monte Carlo (then ``R[NL]`` is one per draw).
     """
     rest = np.maximum(b - own, 0.1 * b) / (inwoners - w)
-    rest_nl = (b.sum() - own.sum(axis=-1)) / (inwoners.sum() - w.sum())
+    ok = np.isfinite(b)
+    rest_nl = (b[ok].sum() - (own * ok).sum(axis=-1)) / (inwoners[ok].sum() - w[ok].sum())
     return rest, rest_nl
 
 
@@ -167,6 +191,23 @@ def scale_to_total(j: np.ndarray, factor: np.ndarray) -> np.ndarray:
     return out
 
 
+def group_factors(j_groups: np.ndarray, factor: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Step 4c. ``J[m, g] · f[m] · k[g]`` with ``k[g]`` keeping each group's national total.
+
+    ``j_groups``: gemeenten × groups; ``factor``: per gemeente; ``known``: where the factor
+    rests on a bijstand figure. Gemeenten without one keep their job-seekers exactly (factor
+    1); over the others, ``k[g] = Σ J[m, g] / Σ J[m, g] · f[m]``, so every origin group's
+    national total is the same as without the factor: the factor moves job-seekers between
+    gemeenten, never between groups and never in number.
+    """
+    f = np.where(known, factor, 1.0)[:, None]
+    inside = np.where(known[:, None], j_groups, 0.0)
+    weighted = (inside * f).sum(axis=0)
+    scale = np.divide(inside.sum(axis=0), weighted, where=weighted > 0, out=np.ones_like(weighted))
+    out: np.ndarray = np.where(known[:, None], j_groups * f * scale[None, :], j_groups)
+    return out
+
+
 def routes(j: pd.Series, share_a: float) -> tuple[pd.Series, pd.Series]:
     """Step 5. Route A = ``J · a``, route B = ``J · (1 − a)``; a = 0.15 (CWI register 2005)."""
     return j * share_a, j * (1.0 - share_a)
@@ -184,23 +225,23 @@ def outreach(
 ) -> pd.DataFrame:
     """Step 6. The programme's funnel over a period of ``period_years``.
 
-    contacts = ``J · c`` (planned); intakes ("gesprekken", the contacts realised) =
-    contacts · r when the scenario has a reach shortfall ``r``; placements = (intakes, or
-    the contacts when there is no shortfall) · p; route A / B = placements · a / (1 − a);
-    per year = placements / period; cost = placements · € (in the source's prices).
+    contacts = ``J · c`` (planned); conversations ("gesprekken", the contacts realised) =
+    contacts · r when the scenario has a reach shortfall ``r``, else every planned contact;
+    placements = conversations · p; route A / B = placements · a / (1 − a); per year =
+    placements / period; cost = placements · € (in the source's prices).
     Banenoffensief 2006–2008 (eindrapport, schema 1 and 2): r = 4,000 / 10,000–12,500
     (0.32–0.40, a shortfall in reach, not a rate per contact), p = 1,659–2,327 / 4,000
     per conversation (0.41–0.58), a = 1,139 / 1,659 – 1,807 / 2,327; the 2005 plan:
-    p = 0.20 per contact. Cost € 2,500–3,500 per placement, 2006–2008 prices.
+    p = 0.20 per contact. Cost per placement € 5.8 m / (4,000 · p), 2006–2008 prices.
     """
     contacts = j * contact_share
-    intakes = contacts * reach_factor if reach_factor is not None else contacts * np.nan
-    placements = (contacts if reach_factor is None else intakes) * placement_rate
+    conversations = contacts * (reach_factor if reach_factor is not None else 1.0)
+    placements = conversations * placement_rate
     share_a = route_a_share if route_a_share is not None else np.nan
     return pd.DataFrame(
         {
             "contacten": contacts,
-            "intakes": intakes,
+            "gesprekken": conversations,
             "plaatsingen": placements,
             "plaatsingen_per_jaar": placements / period_years,
             "plaatsingen_route_a": placements * share_a,
@@ -289,13 +330,17 @@ class LocalData:
 
     bijstand_per_1000: pd.Series
     inwoners: pd.Series
+    #: gemeentecode -> name, for the notes
+    names: pd.Series | None = None
 
     @classmethod
     def of(cls, inputs: Inputs, card: MethodCard) -> LocalData | None:
         """From gathered inputs; ``None`` when the card does not use the factor (β = 0)."""
         if inputs.bijstand_per_1000 is None or not card.uses_local_factor:
             return None
-        return cls(inputs.bijstand_per_1000.astype(float), inputs.inwoners.astype(float))
+        return cls(
+            inputs.bijstand_per_1000.astype(float), inputs.inwoners.astype(float), inputs.names
+        )
 
 
 @dataclass(frozen=True)
@@ -408,13 +453,16 @@ def simulate(
 ) -> tuple[Draws, dict[str, Funnel]]:
     """Seeded Monte Carlo of ``J`` over every card parameter that has a range.
 
-    ``J[d,m] = s[d] · f[d,m] · L[d,m] · N[d,m]`` with ``N[d,m] = Σ_g W[m,g] · (1 − EI[d,g])``,
-    ``f[d,m] = (R[d,m] / R[d,NL]) ** β[d]`` the local factor of :func:`rest_bijstand_rate`
-    with that draw's ``N`` and ``q``, and ``L`` the log-normal local variation
-    (:class:`Variation`). Then binomial noise (``card.binomial``): ``J`` of the ``W``
-    people, by its normal approximation with a fixed standard normal per cell, never below
-    0 (so more people never gives fewer job-seekers in a draw). Same seed, same numbers.
-    Also returns, per outreach scenario, the draws of its funnel (:func:`funnel_draws`).
+    ``J[d,m] = s[d] · N[d,m] · L[d,m]`` with ``N[d,m] = Σ_g W[m,g] · (1 − EI[d,g])`` and
+    ``L`` the log-normal local variation (:class:`Variation`); then binomial noise
+    (``card.binomial``): ``J`` of the ``W`` people, by its normal approximation with a fixed
+    standard normal per cell, never below 0 (so more people never gives fewer job-seekers in
+    a draw). With the local factor (β ≠ 0) that draw's ``f[d,m] = (R[d,m] / R[d,NL]) **
+    β[d]`` (:func:`rest_bijstand_rate` with that draw's ``N`` and ``q``), kept per origin
+    group (:func:`group_factors`), moves the draw's job-seekers between gemeenten last, and
+    the draw's national total is put back exactly: every draw has the same national total
+    as without the factor. Same seed, same numbers. Also returns, per outreach scenario, the
+    draws of its funnel (:func:`funnel_draws`).
     """
     rng = streams.rng(card.seed, Stream.RATES)
     n = card.draws
@@ -425,17 +473,27 @@ def simulate(
     s = sample_rate(card.job_seeking, n, rng, dist)
     beta = sample_rate(card.beta, n, rng, dist)
     q = sample_rate(card.target_bijstand_share, n, rng, dist)
-    wm = w.to_numpy(dtype=float)  # gemeenten × groups
+    wm = np.nan_to_num(w.to_numpy(dtype=float))  # gemeenten × groups
     n_draws = (1.0 - ei) @ wm.T  # draws × gemeenten
     j = n_draws * s[:, None]
+    moved = np.ones_like(j)  # the local factor's move per draw and gemeente (1: none)
     if local is not None:
         inw = local.inwoners.reindex(w.index).to_numpy(dtype=float)
         b = local.bijstand_per_1000.reindex(w.index).to_numpy(dtype=float) / 1000.0 * inw
+        b = np.where((b > 0) & (b < SMALL_COUNT), np.nan, b)  # rounded by KWB: missing
         rest, rest_nl = rest_rates(b, q[:, None] * n_draws, inw, wm.sum(axis=1))
         per_draw = np.asarray(rest_nl)[:, None]  # one national rate per draw
-        j *= scale_to_total(j, local_factors(rest, per_draw, beta[:, None]))
+        f = local_factors(rest, per_draw, beta[:, None])
+        known = (rest > 0).astype(float)  # draws × gemeenten
+        # per group: k[d, g] = Σ_known W[m, g] / Σ_known W[m, g] · f[d, m] (s and EI cancel)
+        weighted = (known * np.nan_to_num(f)) @ wm  # draws × groups
+        k = np.divide(known @ wm, weighted, where=weighted > 0, out=np.ones_like(weighted))
+        # a gemeente moves by f times its groups' k, weighted by its own N per group
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = (((1.0 - ei) * k) @ wm.T) / n_draws
+        moved = np.where(known > 0, f * np.nan_to_num(share, nan=1.0), 1.0)
     params = {"ei": ei, "s": s, "beta": beta, "q": q}
-    var_rates = np.var(np.log(np.maximum(j, 1e-300)) - np.log(s)[:, None], axis=0)
+    var_rates = np.var(np.log(np.maximum(j * moved, 1e-300)) - np.log(s)[:, None], axis=0)
     var_local = np.zeros(j.shape[1])
     if variation is not None and variation.sd > 0:
         lrng = streams.rng(card.seed, Stream.LOCAL)
@@ -448,13 +506,18 @@ def simulate(
         var_local = np.var(log_f, axis=0)
     if card.binomial:
         mean = np.maximum(j.mean(axis=0), 1e-9)
-        share = np.clip(mean / np.maximum(wm.sum(axis=1), 1e-9), 0.0, 1.0)
-        var_local = var_local + (1.0 - share) / mean  # delta method: Var log J ≈ (1 − p)/J
+        share_w = np.clip(mean / np.maximum(wm.sum(axis=1), 1e-9), 0.0, 1.0)
+        var_local = var_local + (1.0 - share_w) / mean  # delta method: Var log J ≈ (1 − p)/J
         brng = streams.rng(card.seed, Stream.BINOMIAL)
         z = brng.standard_normal(j.shape)
         people = np.maximum(wm.sum(axis=1), 1e-9)[None, :]
         p = np.clip(j / people, 0.0, 1.0)
         j = np.maximum(j + z * np.sqrt(j * (1.0 - p)), 0.0)
+    if local is not None:  # last, and the draw's national total put back exactly
+        total = j.sum(axis=1, keepdims=True)
+        j = j * moved
+        now = j.sum(axis=1, keepdims=True)
+        j *= np.divide(total, now, where=now > 0, out=np.ones_like(now))
     spread = spread_shares(float(np.var(np.log(s))), var_rates, var_local, w.index)
     draws = Draws(w.index, j, params, card.seed, spread)
     return draws, funnel_draws(card, n)
@@ -486,23 +549,42 @@ def spread_shares(
 class Funnel:
     """Draws of one scenario's funnel per job-seeker over the period (one per draw)."""
 
+    #: planned contacts per job-seeker: the contact share
+    contacts: np.ndarray
     #: conversations ("gesprekken") per job-seeker: contact share × reach shortfall
     conversations: np.ndarray
-    #: placements (trajectories) per job-seeker: conversations × placements per conversation
+    #: placements per job-seeker: conversations × placements per conversation
     placements: np.ndarray
+    #: euro per placement in that draw: the programme's cost over its placements
+    cost: np.ndarray
+
+    @property
+    def cost_per_seeker(self) -> np.ndarray:
+        """Euro per job-seeker over the period: placements × cost per placement."""
+        out: np.ndarray = self.placements * self.cost
+        return out
 
 
 def funnel_draws(card: MethodCard, n: int) -> dict[str, Funnel]:
-    """Per outreach scenario, ``n`` draws of its funnel, from a random stream of their own."""
+    """Per outreach scenario, ``n`` draws of its funnel, from a random stream of their own.
+
+    The cost per placement is one fact with the placement rate (method.md, step 6): in each
+    draw it is the programme's cost over the placements its conversations give at that
+    draw's placement rate of the card's ``cost_scenario``, never drawn on its own.
+    """
     rng = streams.rng(card.seed, Stream.FUNNEL)
     dist = card.distribution
     c = sample_rate(card.contact_share, n, rng, dist)
-    out = {}
+    drawn = {}
     for name, sc in card.scenarios.items():
         p = sample_rate(sc.placement_rate, n, rng, dist)
         conv = c * sample_rate(sc.reach_factor, n, rng, dist) if sc.reach_factor else c
-        out[name] = Funnel(conv, conv * p)
-    return out
+        drawn[name] = (conv, p)
+    rate = drawn[card.cost_scenario][1]
+    conversations = sample_rate(card.programme_conversations, n, rng, dist)
+    programme = sample_rate(card.programme_cost, n, rng, dist)
+    cost = programme / (conversations * np.maximum(rate, 1e-12))
+    return {name: Funnel(c, conv, conv * p, cost) for name, (conv, p) in drawn.items()}
 
 
 # --- the whole estimate -----------------------------------------------------------------------
@@ -553,6 +635,19 @@ class Estimate:
         p = np.percentile(j * self.funnels[scenario].placements, (10, 50, 90))
         return float(p[0]), float(p[1]), float(p[2])
 
+    def cost_interval(self, scenario: str, code: str | None = None) -> tuple[float, ...]:
+        """p10, p50, p90 of the cost over the period (euro), one joint draw each.
+
+        Within each draw: that draw's ``J`` × placements per job-seeker × cost per placement,
+        the cost per placement following from that draw's placement rate.
+        """
+        if code is None:
+            j = self.draws.j.sum(axis=1)
+        else:
+            j = self.draws.j[:, self.draws.codes.get_loc(code)]
+        p = np.percentile(j * self.funnels[scenario].cost_per_seeker, (10, 50, 90))
+        return float(p[0]), float(p[1]), float(p[2])
+
 
 @dataclass
 class Central:
@@ -575,34 +670,40 @@ def central(w: pd.DataFrame, card: MethodCard, local: LocalData | None) -> Centr
     n = not_independent(w, ei)
     j_groups = job_seeking(n, card.job_seeking.value)
     notes: list[str] = []
-    if local is not None:
-        rest, rest_nl, notes = rest_bijstand_rate(
-            local.bijstand_per_1000,
-            local.inwoners,
-            w.sum(axis=1),
-            n.sum(axis=1),
-            card.target_bijstand_share.value,
-        )
-        raw = local_factor(rest, rest_nl, card.beta.value)
-        j_raw = j_groups.sum(axis=1).to_numpy(dtype=float)
-        ok = np.isfinite(j_raw)
-        scaled = raw.to_numpy(dtype=float).copy()
-        scaled[ok] = scale_to_total(j_raw[ok], scaled[ok])
-        factor = pd.Series(scaled, index=raw.index)
-        unknown = sorted(rest.index[~(rest.astype(float) > 0)])
-        if unknown:
-            notes.append(
-                f"Lokale factor: {len(unknown)} gemeente(n) zonder bruikbaar bijstandscijfer "
-                f"({', '.join(unknown[:8])}{' …' if len(unknown) > 8 else ''}) houden de "
-                "landelijke aandelen (factor 1): geen gegevens, geen 0 werkzoekenden."
-            )
+    if local is None:
+        return Central(n, j_groups, pd.Series(1.0, index=w.index), notes)
+    rest, rest_nl, notes = rest_bijstand_rate(
+        local.bijstand_per_1000.reindex(w.index),
+        local.inwoners.reindex(w.index),
+        w.sum(axis=1),
+        n.sum(axis=1),
+        card.target_bijstand_share.value,
+        local.names,
+    )
+    raw = local_factor(rest, rest_nl, card.beta.value).to_numpy(dtype=float)
+    known = (rest.to_numpy(dtype=float) > 0) & np.isfinite(j_groups.to_numpy(float)).all(axis=1)
+    values = j_groups.to_numpy(dtype=float)
+    moved = group_factors(np.nan_to_num(values), raw, known)
+    moved[~np.isfinite(values)] = np.nan
+    j_local = pd.DataFrame(moved, index=j_groups.index, columns=j_groups.columns)
+    total = j_groups.sum(axis=1)
+    factor = (j_local.sum(axis=1) / total).where(total > 0, 1.0)
+    unknown = sorted(rest.index[~(rest.astype(float) > 0)])
+    if unknown:
+        label = local.names if local.names is not None else pd.Series(unknown, index=unknown)
+        shown = ", ".join(str(label.get(c, c)) for c in unknown[:8])
         notes.append(
-            "Lokale factor herschaald zodat het landelijke totaal gelijk blijft: de factor "
-            "verschuift werkzoekenden tussen gemeenten, de landelijke aandelen bepalen hun aantal."
+            f"Lokale factor: {_gemeenten(len(unknown))} zonder bruikbaar bijstandscijfer "
+            f"({shown}{' …' if len(unknown) > 8 else ''}) houden de landelijke aandelen "
+            "(factor precies 1): geen gegevens, geen 0 werkzoekenden."
         )
-    else:
-        factor = pd.Series(1.0, index=w.index)
-    return Central(n, j_groups.mul(factor, axis=0), factor, notes)
+    notes.append(
+        "Lokale factor per herkomstgroep herschaald over de gemeenten met een bijstandscijfer, "
+        "zodat het landelijke totaal van elke groep gelijk blijft, ook in elke doorrekening: "
+        "de factor verschuift werkzoekenden tussen gemeenten, de landelijke aandelen bepalen "
+        "hun aantal."
+    )
+    return Central(n, j_local, factor, notes)
 
 
 #: Columns of the sensitivity table (the ranking adds the selection picks that change).

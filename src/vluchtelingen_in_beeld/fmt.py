@@ -1,4 +1,10 @@
-"""Numbers written the Dutch way for what end users read: 12.345 and 3,5 and 12%."""
+"""Numbers written the Dutch way for what end users read: 12.345 and 3,5 and 12%.
+
+Every function here has a twin in the selectieverkenner's script (``verkenner/format.js``)
+that must write the same characters for the same float: rounding is done here by hand,
+halves away from zero (never by Python's or JavaScript's own formatting, which differ on
+halves), and a test feeds both the same numbers.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +21,27 @@ def _missing(x: Any) -> bool:
 
 def nl_int(x: Any, missing: str = "onbekend") -> str:
     """``12345.6`` -> ``"12.346"``."""
-    if _missing(x):
-        return missing
-    return f"{float(x):,.0f}".replace(",", ".")
+    return nl_dec(x, 0, missing)
 
 
 def nl_dec(x: Any, digits: int = 1, missing: str = "onbekend") -> str:
-    """``3.456`` -> ``"3,5"``; thousands get a dot."""
+    """``3.456`` -> ``"3,5"``; thousands get a dot; halves away from zero (``0.125`` -> ``0,13``).
+
+    ``|x| · 10^digits + 0.5`` floored, as floats: the same steps in JavaScript give the same
+    digits for the same number.
+    """
     if _missing(x):
         return missing
-    s = f"{float(x):,.{digits}f}"
-    return s.replace(",", "_").replace(".", ",").replace("_", ".")
+    v = float(x)
+    if not math.isfinite(v):
+        return missing
+    scale = 10**digits
+    n = math.floor(abs(v) * scale + 0.5)
+    whole_part, frac = divmod(n, scale)
+    text = f"{whole_part:,}".replace(",", ".")
+    if digits:
+        text += "," + str(frac).zfill(digits)
+    return ("-" if v < 0 and n else "") + text
 
 
 def nl_pct(x: Any, digits: int = 0, signed: bool = False, missing: str = "onbekend") -> str:
@@ -151,34 +167,40 @@ def nl_list(items: Any) -> str:
 
 
 def nl_prob(x: Any, missing: str = "onbekend") -> str:
-    """A probability from draws, never a certainty: ``"< 1%"``, ``"37%"``, ``"> 99%"``."""
+    """A chance from draws, never a certainty: ``"minder dan 1%"``, ``"37%"``, ``"meer dan 99%"``.
+
+    The words of :func:`nl_share`, so that a page, a table and the console say a small
+    share and a small chance alike.
+    """
     if _missing(x):
         return missing
     v = float(x)
     if v < 0.01:
-        return "< 1%"
+        return "minder dan 1%"
     if v > 0.99:
-        return "> 99%"
+        return "meer dan 99%"
     return nl_pct(v)
 
 
 def nl_num(x: Any) -> str:
     """A parameter's value as written, the Dutch way: ``0.25`` -> ``"0,25"``.
 
-    ``2500`` -> ``"2.500"``, ``0.687`` -> ``"0,687"`` (no trailing zeros, no float artefacts).
+    ``2500`` -> ``"2.500"``, ``0.687`` -> ``"0,687"``, ``0.1`` -> ``"0,10"``: below 1 four
+    significant digits (at least two decimals), from 1 on at most three decimals; trailing
+    zeros dropped (no float artefacts).
     """
     if _missing(x):
         return "onbekend"
     v = float(x)
+    if not math.isfinite(v):
+        return "onbekend"
     if v == int(v):
         return nl_int(v)
-    text = f"{v:.4g}" if abs(v) < 1 else f"{v:,.3f}".rstrip("0").rstrip(".")
-    if "e" in text:
-        return nl_dec(v, 6).rstrip("0").rstrip(",")
     if abs(v) < 1:
-        whole, _, frac = text.partition(".")
-        return f"{whole},{frac.ljust(2, '0')}"
-    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+        text = nl_dec(v, 3 - math.floor(math.log10(abs(v))))
+        head, _, frac = text.partition(",")
+        return f"{head},{frac.rstrip('0').ljust(2, '0')}"
+    return nl_dec(v, 3).rstrip("0").rstrip(",")
 
 
 def nl_rate(rate: Any) -> str:

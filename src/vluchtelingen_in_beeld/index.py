@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vluchtelingen_in_beeld.provenance import parameter_label
-from vluchtelingen_in_beeld.rank import why_near
 from vluchtelingen_in_beeld.result import YearResult
+from vluchtelingen_in_beeld.words import say
 
 
 def _sensitivity(result: YearResult) -> list[dict[str, Any]]:
@@ -109,8 +109,8 @@ def index_page(
         (f"tabellen/schatting_{y}_nederland.csv", "Schatting Nederland"),
         (f"tabellen/gevoeligheid_{y}.csv", "Gevoeligheid: elke parameter op zijn grenzen"),
         (f"tabellen/rangorde_{y}.csv", "Rangorde met bereik, kans, vervangers en reden"),
-        (f"tabellen/selectie_{y}.csv", "De selectie samengevat: bereik, aandelen, trajecten"),
-        (f"tabellen/trajecten_{y}.csv", "Trajecten van de selectie per scenario, tegen het doel"),
+        (f"tabellen/selectie_{y}.csv", "De selectie samengevat: bereik, aandelen, plaatsingen"),
+        (f"tabellen/trajecten_{y}.csv", "Plaatsingen van de selectie per scenario, tegen het doel"),
         (f"tabellen/prijzen_beperkingen_{y}.csv", "Prijs van elke eis"),
         (f"tabellen/vergelijking_2009_{y}.csv", "De voortrekkersgemeenten van 2009, nu"),
         (f"tabellen/regio_provincie_{y}.csv", "Per provincie"),
@@ -121,6 +121,7 @@ def index_page(
         ("manifest.json", "Manifest: bronnen, parameters, versies, controlegetallen"),
     ]
     funnel = ranking.funnel
+    facts = ranking.facts
     return render(
         "index.html.j2",
         jaar=y,
@@ -130,20 +131,24 @@ def index_page(
         gemaakt=datetime.now(UTC).isoformat(timespec="minutes"),
         waarschuwing=result.origin.warning,
         selectie=[{**r._asdict(), "href": page_of.get(r.gemeentecode)} for r in sel.itertuples()],
-        doorrekeningen=ranking.params["resolve_draws"],
+        doorrekeningen=ranking.params["kans_draws"],
+        kop=say("kop", ranking.headline),
         held=ranking.held,
         n_gekozen=len(sel),
         rho=card.selection.region_reach,
-        objective=ranking.objective,
         kern=list(ranking.core["gemeentenaam"]),
         uitwisselbaar=[
-            {**r._asdict(), "why": why_near(r.verlies_als_eruit, r.verschil_se)}
-            for r in near.itertuples()
+            {"naam": r.gemeentenaam, "zin": say("paar", r.gemeentenaam, facts[code]["paar"])}
+            for r, code in zip(near.itertuples(), near["gemeentecode"], strict=True)
         ],
+        near_draws=card.selection.near_draws,
+        near_loss=card.selection.near_loss,
         trajecten=list(funnel.itertuples()) if funnel is not None else [],
         doel=card.selection.target_trajectories,
         doel_jaren=card.selection.target_years,
         prijzen=list(ranking.prices.itertuples()),
+        drijvers=say("drijvers", ranking.drivers) if ranking.drivers else "",
+        regio_aandeel=ranking.drivers.get("regio_aandeel", []),
         variatie=est.variation,
         gevoeligheid=_sensitivity(result),
         vergelijking=summary,

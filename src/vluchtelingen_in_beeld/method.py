@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from vluchtelingen_in_beeld.catalogue import BY_FIELD, LIMITS
 from vluchtelingen_in_beeld.defaults import PILOTS
 from vluchtelingen_in_beeld.errors import MethodCardError, did_you_mean
 from vluchtelingen_in_beeld.tables import BIRTHPLACES
@@ -31,16 +32,6 @@ DRAWS_RANGE = (100, 200_000)
 MAX_AGE = 120
 _KEY_PATTERN = re.compile(r"^(H\d{6}|\d{7}|T\d{6})$")
 
-#: The selection's constraints, in the order outputs list them.
-LIMITS = (
-    "max_per_provincie",
-    "max_per_regio",
-    "min_per_landsdeel",
-    "min_klein",
-    "max_groot",
-    "min_pool",
-    "budget_eur",
-)
 
 #: Keys of earlier card versions that mean something else now: key -> what to do instead.
 _RETIRED = {
@@ -48,6 +39,13 @@ _RETIRED = {
         "removed in card 3.0: a constant capacity per pilot made every mid-sized gemeente "
         "worth the same. The selection now maximises the job-seekers the pilots reach "
         "(selection.region_reach); delete the key"
+    ),
+    "outreach.cost_per_placement": (
+        "replaced in card 3.1 by programme_cost and programme_conversations: the cost per "
+        "placement follows from the placement rate (EUR 5.8 m over the placements of the 4,000 "
+        "conversations, in every draw), it is not a rate of its own; replace the key by "
+        'programme_cost = { value = 5800000, source = "…" } and programme_conversations = '
+        '{ value = 4000, source = "…" }'
     ),
     "scenario.intake_rate": (
         "renamed reach_factor in card 3.0: the report's 4,000 conversations against "
@@ -80,7 +78,9 @@ _SCHEMA: dict[str, set[str]] = {
     "outreach": {
         "scenario",
         "contact_share",
-        "cost_per_placement",
+        "programme_cost",
+        "programme_conversations",
+        "cost_scenario",
         "price_basis",
         "period_years",
         "scenarios",
@@ -91,6 +91,8 @@ _SCHEMA: dict[str, set[str]] = {
         "n",
         "region_reach",
         "resolve_draws",
+        "near_draws",
+        "near_loss",
         *LIMITS,
         "pilot_cost_eur",
         "target_trajectories",
@@ -180,6 +182,11 @@ class SelectionCard:
     #: ρ: share of the rest of the arbeidsmarktregio a pilot reaches
     region_reach: Rate = Rate(0.0, 0.0, 0.0)
     resolve_draws: int = 500
+    #: a pair is interchangeable when the other is the better choice in at least this
+    #: share of the re-solved draws ...
+    near_draws: float = 0.25
+    #: ... or the loss is below this share of what the selection reaches
+    near_loss: float = 0.01
     limits: dict[str, Limit] = field(default_factory=dict)
     pilot_cost_eur: Rate = Rate(0.0, 0.0, 0.0)
     include: tuple[str, ...] = ()
@@ -210,7 +217,11 @@ class MethodCard:
     scenario: str
     scenarios: dict[str, Scenario]
     contact_share: Rate
-    cost_per_placement: Rate
+    #: what the programme cost (euro) and how many conversations it held (2006-2008)
+    programme_cost: Rate
+    programme_conversations: Rate
+    #: the scenario whose placement rate turns the cost into a cost per placement
+    cost_scenario: str
     draws: int
     seed: int
     distribution: str
@@ -238,6 +249,28 @@ class MethodCard:
         """sha256 of the card's resolved content (stable across formatting)."""
         blob = json.dumps(self.data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    @property
+    def cost_per_placement(self) -> Rate:
+        """Euro per placement: the programme's cost over its conversations' placements.
+
+        ``programme_cost / (programme_conversations · p)`` with ``p`` the placement rate per
+        conversation of :attr:`cost_scenario`; its range follows from ``p``'s (a higher rate,
+        a lower cost). Derived, never sampled on its own (see :func:`~.estimate.funnel_draws`).
+        """
+        p = self.scenarios[self.cost_scenario].placement_rate
+        cost, conv = self.programme_cost.value, self.programme_conversations.value
+
+        def at(rate: float) -> float:
+            return cost / (conv * rate) if rate > 0 and conv > 0 else float("nan")
+
+        return Rate(
+            at(p.value),
+            at(p.high),
+            at(p.low),
+            f"{self.programme_cost.source}; {self.programme_conversations.source}; gedeeld door "
+            f"de plaatsingen per gesprek ({p.source})",
+        )
 
     @property
     def uses_local_factor(self) -> bool:
@@ -282,7 +315,6 @@ class MethodCard:
                 "beta": self.beta,
                 "target_bijstand_share": self.target_bijstand_share,
                 "contact_share": self.contact_share,
-                "cost_per_placement": self.cost_per_placement,
                 "local_sd": self.local_sd,
                 "region_reach": self.selection.region_reach,
             }
@@ -669,6 +701,15 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
             f"{scenario!r} is not a scenario of this card.{did_you_mean(scenario, scenarios)} "
             f"Scenarios: {', '.join(scenarios) or '(none)'}",
         )
+    cost_scenario = str(out.get("cost_scenario", "resultaat2005"))
+    if cost_scenario not in scenarios:
+        p.add(
+            "outreach.cost_scenario",
+            f"{cost_scenario!r} is not a scenario of this card; it names the scenario whose "
+            "placement rate per conversation turns the programme's cost into a cost per "
+            f"placement. Scenarios: {', '.join(scenarios) or '(none)'}",
+        )
+        cost_scenario = next(iter(scenarios), "")
     unc = _table(p, "uncertainty", data.get("uncertainty", {}))
     _check_keys(p, "uncertainty", unc, "uncertainty")
     draws = unc.get("draws", 2000)
@@ -719,13 +760,21 @@ def parse_card(data: dict[str, Any], origin: str = "<card>") -> MethodCard:
         scenario=scenario,
         scenarios=scenarios,
         contact_share=_rate(p, "outreach.contact_share", out.get("contact_share")),
-        cost_per_placement=_rate(
+        programme_cost=_rate(
             p,
-            "outreach.cost_per_placement",
-            out.get("cost_per_placement"),
+            "outreach.programme_cost",
+            out.get("programme_cost"),
             unit=False,
-            upper=1e6,  # euro per placement: the 2005 programme spent 2,500
+            upper=1e10,  # euro: the 2006-2008 programme spent 5.8 million
         ),
+        programme_conversations=_rate(
+            p,
+            "outreach.programme_conversations",
+            out.get("programme_conversations"),
+            unit=False,
+            upper=1e7,
+        ),
+        cost_scenario=cost_scenario,
         draws=int(draws),
         seed=int(seed),
         distribution=str(dist),
@@ -768,13 +817,13 @@ def _limit(p: _Problems, where: str, raw: Any, *, upper: int) -> Limit:
 def _selection(p: _Problems, raw: Any) -> SelectionCard:
     sel = _table(p, "selection", raw)
     _check_keys(p, "selection", sel, "selection")
-    n = _limit(p, "selection.n", sel.get("n", PILOTS), upper=400)
+    n = _limit(p, "selection.n", sel.get("n", PILOTS), upper=int(BY_FIELD["n"].maximum))
     if n.value is None or n.value < 1:
         p.add("selection.n", "needs at least 1 pilot gemeente")
         n = Limit(PILOTS, n.reason)
     limits = {}
     for name in LIMITS:
-        upper = {"budget_eur": 10**12, "min_pool": 10**6}.get(name, 400)
+        upper = int(BY_FIELD[name].maximum)  # the catalogue's bounds, as everywhere
         lim = _limit(p, f"selection.{name}", sel.get(name, False), upper=upper)
         if name in ("min_klein", "max_groot") and lim.value is not None and lim.threshold is None:
             key = "below" if name == "min_klein" else "above"
@@ -793,6 +842,13 @@ def _selection(p: _Problems, raw: Any) -> SelectionCard:
         target_years = 2
     draws = sel.get("resolve_draws", 500)
     resolve = _whole(p, "selection.resolve_draws", draws, 200, 5000) or 500
+    near: dict[str, float] = {}
+    for key, default in (("near_draws", 0.25), ("near_loss", 0.01)):
+        v = sel.get(key, default)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v <= 0.5:
+            p.add(f"selection.{key}", f"must be a share from 0 to 0.5, got {v!r}")
+            v = default
+        near[key] = float(v)
     codes: dict[str, tuple[str, ...]] = {}
     for key in ("include", "exclude"):
         v = sel.get(key, [])
@@ -804,6 +860,8 @@ def _selection(p: _Problems, raw: Any) -> SelectionCard:
         n=n,
         region_reach=_rate(p, "selection.region_reach", sel.get("region_reach", 0.0)),
         resolve_draws=resolve,
+        near_draws=near["near_draws"],
+        near_loss=near["near_loss"],
         limits=limits,
         pilot_cost_eur=_rate(
             p,

@@ -222,7 +222,19 @@ COUNT_PREFIXES = (
     "doel",
     "bevolking",
 )
-NOT_COUNTS = ("per_1000", "_se", "aandeel", "pct", "kans", "eens", "factor", "jaren", "_bron")
+NOT_COUNTS = (
+    "per_1000",
+    "_se",
+    "_sd",
+    "aandeel",
+    "pct",
+    "kans",
+    "eens",
+    "beter",
+    "factor",
+    "jaren",
+    "_bron",
+)
 #: Whole numbers that are labels, not amounts: no thousands separator, never a fraction.
 WHOLE_LABELS = (
     "jaar",
@@ -325,8 +337,11 @@ def _number_format(column: str, values: pd.Series) -> str | None:
     name = column.lower()
     if name in WHOLE_LABELS or name.endswith("_jaren"):
         return "0"  # a year or a rank: no thousands separator
-    if any(x in name for x in ("aandeel", "pct", "kans", "eens")):
-        return "0%"
+    if "kans" in name:  # a chance is never shown as certain (fmt.nl_prob)
+        return '[<0.01]"minder dan 1%";[>0.99]"meer dan 99%";0%'
+    if any(x in name for x in ("aandeel", "pct", "eens", "beter")):  # fmt.nl_share
+        return '[=0]0%;[<0.005]"minder dan 1%";0%'
+
     if is_count(column) or pd.api.types.is_integer_dtype(values):
         return "#,##0"
     if "per_1000" in name:

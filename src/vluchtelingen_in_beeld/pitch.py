@@ -9,20 +9,19 @@ same boundaries as the maps, so the page needs no script and no network.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from vluchtelingen_in_beeld.fmt import is_small, nl_list, nl_pct, nl_prob, nl_rate
+from vluchtelingen_in_beeld.fmt import is_small, nl_list, nl_pct, nl_rate
 from vluchtelingen_in_beeld.names import normalise
 from vluchtelingen_in_beeld.provenance import page_sources
 from vluchtelingen_in_beeld.templates import render
+from vluchtelingen_in_beeld.words import say
 
 if TYPE_CHECKING:
     import geopandas as gpd
-    import pandas as pd
 
     from vluchtelingen_in_beeld.result import YearResult
     from vluchtelingen_in_beeld.sender import Sender
@@ -97,9 +96,10 @@ def mini_map_svg(
 def _scenarios(result: YearResult, code: str) -> list[dict[str, Any]]:
     """Per outreach scenario: the funnel over the period and per year, with the range.
 
-    Placements carry their p10–p90 from the Monte Carlo (that draw's J times that draw's
-    funnel). A cost is only shown for at least 10 placements: below that the count reads
-    "minder dan 10" and a euro figure would claim what the count does not.
+    Placements and costs carry their p10–p90 from the Monte Carlo (that draw's J times
+    that draw's funnel, the cost per placement following from that draw's placement rate).
+    A cost is only shown for at least 10 placements: below that the count reads "minder dan
+    10" and a euro figure would claim what the count does not.
     """
     est, card = result.estimate, result.card
     rows = []
@@ -107,16 +107,20 @@ def _scenarios(result: YearResult, code: str) -> list[dict[str, Any]]:
         sc = card.scenarios[name]
         out = frame.loc[code]
         lo, _, hi = est.placements_interval(name, code)
+        c_lo, _, c_hi = est.cost_interval(name, code)
+        small = is_small(out["plaatsingen"])
         rows.append(
             {
                 "label": sc.label.split(":")[0],
                 "contacten": out["contacten"],
-                "gesprekken": out["intakes"] if sc.reach_factor is not None else None,
+                "gesprekken": out["gesprekken"],
                 "plaatsingen": out["plaatsingen"],
                 "laag": lo,
                 "hoog": hi,
                 "per_jaar": out["plaatsingen_per_jaar"],
-                "kosten": None if is_small(out["plaatsingen"]) else out["kosten_eur"],
+                "kosten": None if small else out["kosten_eur"],
+                "kosten_laag": None if small else c_lo,
+                "kosten_hoog": None if small else c_hi,
             }
         )
     return rows
@@ -206,16 +210,13 @@ def page_context(
             )
         ],  # fmt: skip
         "gekozen": bool(rk["geselecteerd"]),
-        "rang": int(rk["rang"]),
-        "n_gemeenten": len(res.ranking.table),
-        "n_gekozen": res.ranking.constraints.n,
-        "rho": card.selection.region_reach.value,
-        "kans": chance_text(rk, naam),
-        "selectie_noot": selection_note(rk, res),
+        "selectie": selection_paragraph(res, code),
+        "kans": chance_text(res, code),
         "scenarios": _scenarios(res, code),
         "jaren": card.period_years,
         "contact": card.contact_share,
-        "kosten_per_plaatsing": card.cost_per_placement.value,
+        "kosten_per_plaatsing": card.cost_per_placement,
+        "programma_kosten": card.programme_cost.value,
         "prijzen_van": card.price_basis,
         "spreiding": spread_text(res, code),
         "niet_gezien": NOT_SEEN,
@@ -269,52 +270,33 @@ NOT_SEEN = (
 )
 
 
-def selection_note(rk: pd.Series, result: YearResult) -> str:
-    """The page's short form of the ranking's reason for a selected gemeente.
+def selection_paragraph(result: YearResult, code: str) -> str:
+    """The page's paragraph on the selection, from the ranking's facts (``pitch_selectie``).
 
-    The reach and the chance are on the page already; this says what leaving the gemeente
-    out costs (re-solved), whether that is a near-tie, and the constraint it is chosen
-    thanks to: the ranking's reason (one text for the table, the index and the page),
-    without what the page says elsewhere.
+    The reach with its likely range, what leaving the gemeente out (or forcing it in) costs,
+    whether it is interchangeable and with whom, and the constraint it is chosen thanks to
+    or kept out by: each a re-solve of the ranking, said by the one renderer.
     """
-    # the page says the chance already, and a selected gemeente's count and reach
-    text = re.sub(r"; kans gekozen [^;]*$", ".", str(rk["reden"]))
-    if rk["geselecteerd"]:
-        text = re.sub(r"^Gekozen: naar schatting [^.;]*[.;]\s*", "", text)
-        text = text[:1].upper() + text[1:]
-    return text
+    ranking = result.ranking
+    rk = ranking.table.set_index("gemeentecode").loc[code]
+    fact = {
+        **ranking.facts[code],
+        "bereik": float(rk["bereik"]),
+        "bereik_laag": float(rk["bereik_p10"]),
+        "bereik_hoog": float(rk["bereik_p90"]),
+    }
+    return say("pitch_selectie", fact, {"n": ranking.constraints.n, "rho": ranking.headline["rho"]})
 
 
-def chance_text(rk: pd.Series, naam: str = "de gemeente") -> str:
-    """What ``kans_geselecteerd`` is and mostly reflects, in one or two plain sentences.
+def chance_text(result: YearResult, code: str) -> str:
+    """What ``kans_geselecteerd`` is and mostly reflects, from the ranking's re-solves.
 
     The chance is re-solved three ways (see :mod:`.rank`): with every uncertainty, with ρ
-    held at its centre, and with the job-seekers held at their mean; the one that leaves
-    the chance more uncertain is what it mostly reflects.
+    held at its centre, and with the job-seekers held at their mean; the one whose fixing
+    moves the chance less is not what it reflects (``kans_zin``).
     """
-    p = float(rk["kans_geselecteerd"])
-    head = (
-        f"Als de selectie opnieuw wordt gemaakt met de aannames telkens anders binnen hun "
-        f"bereik, is {naam} er in {nl_prob(p)} van de gevallen bij."
-    )
-    local = float(rk["kans_rho_vast"])
-    rho = float(rk["kans_aantallen_vast"])
-    spread_local, spread_rho = local * (1 - local), rho * (1 - rho)
-    if not (spread_local == spread_local and spread_rho == spread_rho):  # not computed
-        why = ""
-    elif p * (1 - p) < 1e-4:
-        why = "De keuze valt vrijwel altijd hetzelfde uit."
-    elif spread_local >= spread_rho:
-        why = (
-            "Dat hangt vooral af van de onzekerheid in de aantallen per gemeente, niet van de "
-            "aanname over het bereik in de regio."
-        )
-    else:
-        why = (
-            "Dat hangt vooral af van de aanname over het bereik in de regio, niet van de "
-            "aantallen per gemeente."
-        )
-    return f"{head} {why}".strip()
+    naam = result.gemeente_name(code)
+    return say("kans_zin", naam, result.ranking.chance_facts[code])
 
 
 def pitch_index(result: YearResult, pages: dict[str, str]) -> str:

@@ -3,26 +3,24 @@
 **Reach.** A pilot reaches its own job-seekers and a share ρ of the rest of its
 arbeidsmarktregio: ``R[m] = J[m] + ρ · (J[r(m)] − J[m])``, in every Monte Carlo draw (that
 draw's ``J`` and ``ρ``) and averaged (:func:`reach_draws`). The selection maximises the
-reach of the pilots (:mod:`.selection`); the trajectories the programme's own funnel gives
+reach of the pilots (:mod:`.selection`); the placements the programme's own funnel gives
 are a check against its target, never the objective.
 
-**Defence.** For every selected gemeente the reach lost when it is left out (the programme
-re-solved) and who comes in instead; for the best unselected ones the loss when forced in
-and who goes out. A loss below the Monte Carlo standard error of the difference, or below 1%
-of the objective, marks the pair as interchangeable. The price of a constraint is the reach
-the selection gains without it. A reason names a constraint only when dropping that
-constraint alone changes the gemeente's place (re-solved); otherwise it names the smaller
-reach or the constraints together. ``kans_geselecteerd`` is the share of re-solved draws in
-which a gemeente is chosen, with its standard error; it is computed twice more, with ρ fixed
-and with the job-seekers fixed, to say which uncertainty it mostly reflects.
+**Defence** (:mod:`.explain`, every claim re-solved): the price of every constraint, of the
+constraints together and of one pilot more or fewer; for every pick the reach lost when it
+is left out and who comes in; for the real alternatives (the smallest loss when forced in)
+that loss and who goes out; interchangeable pairs from both sides; a reason per gemeente
+as facts, said in Dutch by :mod:`.words`. ``kans_geselecteerd`` is the share of re-solved
+draws in which a gemeente is chosen, with its standard error; it is computed twice more,
+with ρ fixed and with the job-seekers fixed, and the one that moves it less is what it
+mostly reflects.
 
 Stage: rank.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,17 +28,16 @@ import pandas as pd
 from vluchtelingen_in_beeld import streams
 from vluchtelingen_in_beeld.errors import ConfigError, InfeasibleError, VibError
 from vluchtelingen_in_beeld.estimate import Estimate, sample_rate
-from vluchtelingen_in_beeld.fmt import (
-    is_small,
-    nl_about,
-    nl_list,
-    nl_pct,
-    nl_prob,
-    nl_rate,
-    nl_share,
+from vluchtelingen_in_beeld.explain import (
+    Explanation,
+    explain,
+    price_facts,
+    reason_facts,
+    swap_columns,
 )
+from vluchtelingen_in_beeld.fmt import nl_list
 from vluchtelingen_in_beeld.method import MethodCard
-from vluchtelingen_in_beeld.records import Record
+from vluchtelingen_in_beeld.records import Fact, Record
 from vluchtelingen_in_beeld.selection import (
     REGION_COLUMNS,
     Constraints,
@@ -51,13 +48,14 @@ from vluchtelingen_in_beeld.selection import (
     why_infeasible,
 )
 from vluchtelingen_in_beeld.streams import Stream
+from vluchtelingen_in_beeld.words import say
 
-#: How many of the best unselected gemeenten (by reach) are forced in to measure the swap.
+#: How many of the real alternatives (the smallest loss when forced in) are shown at least.
 NEAR = 20
-#: A loss below this share of the objective makes a pair interchangeable.
-NEAR_SHARE = 0.01
 #: Re-solved draws with a budget (each is a branch and bound); the card's minimum.
 MIN_RESOLVE = 200
+#: A chance this close to 0 or 1 is "vrijwel altijd hetzelfde": no driver is named.
+SETTLED = 0.01
 
 
 # --- reach -----------------------------------------------------------------------------------
@@ -124,15 +122,17 @@ class ProgrammeNumbers:
 
     ``values``: ``[a, b]`` averaged over the draws; ``pool``: a pilot's expected
     conversations in its first year (for ``min_pool``); ``placements``: its expected
-    trajectories over the card's period (for a budget); ``own``: own job-seekers averaged
-    over the draws (the tie-break). :func:`rank` and the selectieverkenner both use these.
+    placements over the card's period; ``spend``: their expected cost (each draw's
+    placements at that draw's cost per placement, for a budget); ``own``: own job-seekers
+    averaged over the draws (the tie-break). :func:`rank` and the selectieverkenner both
+    use these.
     """
 
     draws: ReachDraws
     pool: np.ndarray
     placements: np.ndarray
     own: np.ndarray
-    cost_per_placement: float
+    spend: np.ndarray
 
     @property
     def values(self) -> np.ndarray:
@@ -140,8 +140,8 @@ class ProgrammeNumbers:
         return self.draws.mean
 
     def cost(self, c: Constraints) -> np.ndarray:
-        """The cost of a pilot per gemeente under ``c``: fixed plus its trajectories."""
-        out: np.ndarray = c.pilot_cost_eur + self.cost_per_placement * self.placements
+        """The cost of a pilot per gemeente under ``c``: fixed plus its placements' cost."""
+        out: np.ndarray = c.pilot_cost_eur + self.spend
         return out
 
     def problem(self, frame: pd.DataFrame, c: Constraints) -> Problem:
@@ -153,7 +153,8 @@ def programme_numbers(est: Estimate, frame: pd.DataFrame) -> ProgrammeNumbers:
     """The programme's numbers for ``frame``'s gemeenten (see :class:`ProgrammeNumbers`).
 
     Reach per draw times that draw's funnel of the card's scenario: the pool is the mean of
-    ``R · conversations`` per year, the placements the mean of ``R · placements``.
+    ``R · conversations`` per year, the placements the mean of ``R · placements``, their
+    cost the mean of ``R · placements · cost per placement`` (one joint draw).
     """
     card = est.card
     rd = reach_draws(est, frame)
@@ -161,9 +162,8 @@ def programme_numbers(est: Estimate, frame: pd.DataFrame) -> ProgrammeNumbers:
     reach_d = rd.reach
     conv = (reach_d * funnel.conversations[:, None]).mean(axis=0)
     placements = (reach_d * funnel.placements[:, None]).mean(axis=0)
-    return ProgrammeNumbers(
-        rd, conv / card.period_years, placements, rd.j.mean(axis=0), card.cost_per_placement.value
-    )
+    spend = (reach_d * funnel.cost_per_seeker[:, None]).mean(axis=0)
+    return ProgrammeNumbers(rd, conv / card.period_years, placements, rd.j.mean(axis=0), spend)
 
 
 # --- the ranking -----------------------------------------------------------------------------
@@ -185,7 +185,7 @@ class Ranking:
     values: np.ndarray | None = field(default=None, repr=False)
     #: the programme of the selection (its pool and cost per gemeente)
     problem: Problem | None = field(default=None, repr=False)
-    #: what the selection holds and gives: shares, reach, trajectories against the target
+    #: what the selection holds and gives: shares, reach, placements against the target
     summary: pd.DataFrame | None = None
     #: the programme's funnel for the selection, per scenario, against the target
     funnel: pd.DataFrame | None = None
@@ -193,6 +193,18 @@ class Ranking:
     sensitivity: pd.DataFrame | None = None
     #: what the programme was solved on (the selectieverkenner re-solves it)
     numbers: ProgrammeNumbers | None = field(default=None, repr=False)
+    #: what :func:`~.explain.explain` measured (the re-solves behind every reason)
+    explanation: Explanation | None = field(default=None, repr=False)
+    #: gemeentecode -> the facts of its reason (``reden`` in ``phrases.j2``)
+    facts: dict[str, Fact] = field(default_factory=dict, repr=False)
+    #: the facts of the prices (``prijs`` in ``phrases.j2``), in the order of :attr:`prices`
+    price_facts: list[Fact] = field(default_factory=list, repr=False)
+    #: gemeentecode -> the facts of its chance (``kans_zin`` in ``phrases.j2``)
+    chance_facts: dict[str, Fact] = field(default_factory=dict, repr=False)
+    #: the facts of the headline: reach with its range, ρ as used, shares with their base
+    headline: Fact = field(default_factory=dict, repr=False)
+    #: what drives the selection (``drijvers`` in ``phrases.j2``): head count, ρ, regions
+    drivers: Fact = field(default_factory=dict, repr=False)
 
     @property
     def frame(self) -> pd.DataFrame | None:
@@ -213,7 +225,7 @@ class Ranking:
 
     @property
     def core(self) -> pd.DataFrame:
-        """The selected gemeenten that no near candidate can replace at a small loss."""
+        """The selected gemeenten that no alternative can replace at a small loss."""
         sel = self.selected
         return sel[~sel["uitwisselbaar"].astype(bool)]
 
@@ -241,7 +253,7 @@ CONTRACT = [
     "kans_geselecteerd",
     "reden",
 ]
-#: The columns of the near-tie measurement (:func:`_swaps`).
+#: The columns of the near-tie measurement (:func:`~.explain.swap_columns`).
 SWAP_COLUMNS = [
     "verlies_als_eruit",
     "vervanger",
@@ -249,8 +261,11 @@ SWAP_COLUMNS = [
     "verlies_als_erin",
     "valt_af",
     "uitwisselbaar",
+    "uitwisselbaar_met",
+    "verschil_sd",
     "verschil_se",
     "doorrekeningen_eens",
+    "doorrekeningen_ander_beter",
 ]
 EXTRA = [
     "bereik_p10",
@@ -258,6 +273,7 @@ EXTRA = [
     "kans_geselecteerd_se",
     "kans_rho_vast",
     "kans_aantallen_vast",
+    "kans_drijver",
     *SWAP_COLUMNS,
     "werkzoekend",
     "werkzoekend_p10",
@@ -266,7 +282,7 @@ EXTRA = [
     "aandeel_nl",
     "aandeel_regio_nl",
     "gesprekken_per_jaar",
-    "trajecten",
+    "plaatsingen_pilot",
     "werkzoekend_per_1000",
     "groei",
     "inwoners",
@@ -275,6 +291,8 @@ EXTRA = [
     "landsdeel_code",
     "dankzij",
     "buiten_door",
+    "dankzij_code",
+    "buiten_door_code",
 ]
 
 
@@ -293,6 +311,30 @@ NAME_SEP = "; "
 def said(names: str) -> str:
     """A cell of names (:func:`_names`) as Dutch prose: ``A; B; C`` -> ``A, B en C``."""
     return nl_list([n for n in str(names).split(NAME_SEP) if n])
+
+
+def chance_driver(kans: float, rho_fixed: float, counts_fixed: float) -> str:
+    """What a chance mostly reflects: ``vast``, ``aantallen``, ``rho`` or ``""`` (unknown).
+
+    Holding one source of uncertainty fixed and re-solving: the one whose fixing moves the
+    chance *less* is not what drives it. With ρ fixed (only the counts vary) the chance
+    barely moves when the counts drive it; with the counts fixed it moves far. A chance
+    within :data:`SETTLED` of 0 or 1 is settled.
+    """
+    if not (np.isfinite(rho_fixed) and np.isfinite(counts_fixed)):
+        return ""
+    if kans < SETTLED or kans > 1 - SETTLED:
+        return "vast"
+    return "aantallen" if abs(rho_fixed - kans) <= abs(counts_fixed - kans) else "rho"
+
+
+#: ``kans_drijver`` in words for the tables.
+DRIVER_WORDS = {
+    "vast": "vrijwel altijd dezelfde keuze",
+    "aantallen": "de aantallen per gemeente",
+    "rho": "het bereik in de regio (ρ)",
+    "": "",
+}
 
 
 def rank(
@@ -315,6 +357,7 @@ def rank(
     if unknown:
         raise ConfigError(f"Not among the gemeenten of {est.year}: {', '.join(unknown)}.")
     t["groei"] = growth.reindex(t.index) if growth is not None else np.nan
+    names = dict(zip(t.index, t["gemeentenaam"].astype(str), strict=True))
 
     # reach per draw, and the funnel of a pilot (card's scenario) for pool and cost
     nums = programme_numbers(est, t)
@@ -323,77 +366,131 @@ def rank(
     t["bereik_p10"], t["bereik_p90"] = np.percentile(reach_d, (10, 90), axis=0)
     t["bereik_regio"] = (rd.b[:, rd.region_of] - rd.rho[:, None] * rd.j).mean(axis=0)
     t["gesprekken_per_jaar"] = nums.pool
-    t["trajecten"] = nums.placements
+    t["plaatsingen_pilot"] = nums.placements
     own_j = nums.own
     problem = nums.problem(t, c)
     values = nums.values
     solved = try_solve(problem, values)
     if solved is None:
-        raise InfeasibleError(
-            f"No selection of {c.n} gemeenten is possible: "
-            f"{why_infeasible(t, c, values, pool=nums.pool, cost=nums.cost(c))}"
-        )
+        why = why_infeasible(t, c, pool=nums.pool, cost=nums.cost(c))
+        raise InfeasibleError(f"No selection of {c.n} gemeenten is possible: {why.english()}")
     idx, objective = solved
-    chosen = set(t.index[idx])
 
     # chance, re-solved per draw; and with rho or the numbers held at their centre
     # A budget is a knapsack row: its LP relaxation is rarely integral, so every re-solve is
-    # a branch and bound (about a second); it gets the minimum of draws and no diagnostics.
+    # a branch and bound; it gets the minimum of draws and no diagnostics.
     knapsack = c.budget_eur is not None
     resolve = min(card.selection.resolve_draws, rd.a.shape[0])
-    if knapsack:
-        resolve = min(resolve, MIN_RESOLVE)
-    kans = selection_chance(problem, rd.values[:resolve])
+    kans_draws = min(resolve, MIN_RESOLVE) if knapsack else resolve
+    kans = selection_chance(problem, rd.values[:kans_draws])
     t["kans_geselecteerd"] = kans
-    t["kans_geselecteerd_se"] = np.sqrt(kans * (1 - kans) / resolve)
+    t["kans_geselecteerd_se"] = np.sqrt(kans * (1 - kans) / kans_draws)
     t["kans_rho_vast"] = t["kans_aantallen_vast"] = np.nan
     if not knapsack:
-        rho_c = np.full(resolve, card.selection.region_reach.value)
-        a_r, b_r = region_values(rd.j[:resolve], rd.region_of, len(problem.regions), rho_c)
+        rho_c = np.full(kans_draws, card.selection.region_reach.value)
+        a_r, b_r = region_values(rd.j[:kans_draws], rd.region_of, len(problem.regions), rho_c)
         t["kans_rho_vast"] = selection_chance(problem, np.hstack([a_r, b_r]))
         a_j, b_j = region_values(
-            np.repeat(own_j[None, :], resolve, axis=0),
+            np.repeat(own_j[None, :], kans_draws, axis=0),
             rd.region_of,
             len(problem.regions),
-            rd.rho[:resolve],
+            rd.rho[:kans_draws],
         )
         t["kans_aantallen_vast"] = selection_chance(problem, np.hstack([a_j, b_j]))
+    drivers = [
+        chance_driver(k, r, a)
+        for k, r, a in zip(kans, t["kans_rho_vast"], t["kans_aantallen_vast"], strict=True)
+    ]
+    t["kans_drijver"] = [DRIVER_WORDS[d] for d in drivers]
 
     j_nl = float(np.nansum(t["werkzoekend"]))
     t["aandeel_nl"] = t["werkzoekend"] / j_nl
     region_j = t.groupby("arbeidsmarktregio_code")["werkzoekend"].transform("sum")
     t["aandeel_regio_nl"] = region_j / j_nl
 
-    prices, moved_in, moved_out = _prices(problem, values, objective, chosen)
-    swaps = _swaps(problem, rd, values, objective, chosen)
-    for col in swaps.columns:
-        t[col] = swaps[col].reindex(t.index)
-    t["uitwisselbaar"] = t["uitwisselbaar"].fillna(False).astype(bool)
-    t["geselecteerd"] = t.index.isin(list(chosen))
-    t = _order(t)
-    reasons, thanks, out_by = _reasons(t, c, moved_in, moved_out, objective)
-    t["reden"] = reasons
-    t["dankzij"] = thanks.reindex(t.index)
-    t["buiten_door"] = out_by.reindex(t.index)
+    x = explain(
+        problem,
+        values,
+        idx,
+        objective,
+        share_draws=rd.values[:resolve],
+        all_draws=rd.values,
+        near=NEAR,
+        near_loss=card.selection.near_loss,
+        near_draws=card.selection.near_draws,
+    )
+    swaps = swap_columns(x, problem)
+    for col in SWAP_COLUMNS:
+        t[col] = swaps[col].reindex(t.index) if col in swaps.columns else np.nan
+    t["uitwisselbaar"] = t["uitwisselbaar"].astype(object).where(t["uitwisselbaar"].notna(), False)
+    t["uitwisselbaar"] = t["uitwisselbaar"].astype(bool)
+    t["geselecteerd"] = t.index.isin(list(t.index[idx]))
+    facts = reason_facts(
+        x,
+        problem,
+        values,
+        werkzoekend=t["werkzoekend"].to_numpy(dtype=float),
+        kans=kans,
+        near_loss=card.selection.near_loss,
+    )
+    by_code = {f["code"]: f for f in facts}
+    t["reden"] = [say("reden", by_code[code]) for code in t.index]
+    thanks, out_by = _claims(by_code, c, names)
+    t = t.join(thanks).join(out_by)
+    t = _order(t, x)
     t.index.name = "gemeentecode"
     table = t.reset_index()[CONTRACT + EXTRA].reset_index(drop=True)
 
+    chances = {
+        code: {
+            "kans": float(t.at[code, "kans_geselecteerd"]),
+            "rho_vast": float(t.at[code, "kans_rho_vast"]),
+            "aantallen_vast": float(t.at[code, "kans_aantallen_vast"]),
+            "drijver": d,
+            "doorrekeningen": kans_draws,
+        }
+        for code, d in zip(problem.frame.index, drivers, strict=True)
+    }
+    pfacts = price_facts(x, problem, names)
+    prices = _price_table(pfacts, c)
+
     check = selection_funnel(est, problem, rd, idx)
-    summary = _summary(card, objective, j_nl, t[t["geselecteerd"]], check)
-    held = dict(zip(summary["onderwerp"], summary["waarde"], strict=True))
+    reached = np.asarray(problem.objective_of(idx, rd.values))
     rho = card.selection.region_reach
-    notes = [
-        f"Selectie: {c.n} gemeenten met het grootste bereik (eigen werkzoekenden plus "
-        f"ρ = {nl_rate(rho)} van de rest "
-        f"van hun arbeidsmarktregio, gemiddeld over {rd.a.shape[0]} doorrekeningen); "
-        f"kans gekozen over {resolve} opnieuw opgeloste doorrekeningen; de gekozen "
-        f"gemeenten hebben {nl_pct(held['aandeel_nl'])} van de werkzoekenden, hun regio's "
-        f"{nl_pct(held['aandeel_regios_nl'])}."
-    ]
+    headline = {
+        "n": c.n,
+        "gemeenten": len(t),
+        "jaar": est.year,
+        "bereik": objective,
+        "bereik_laag": float(np.percentile(reached, 10)),
+        "bereik_hoog": float(np.percentile(reached, 90)),
+        "rho": {
+            "onzeker": rho.has_range,
+            "waarde": rho.value,
+            "laag": rho.low,
+            "hoog": rho.high,
+            "gemiddeld": float(rd.rho.mean()),
+        },
+        "doorrekeningen": int(rd.a.shape[0]),
+        "kans_doorrekeningen": kans_draws,
+    }
+    summary = _summary(card, headline, j_nl, t[t["geselecteerd"]], check)
+    held = dict(zip(summary["onderwerp"], summary["waarde"], strict=True))
+    headline.update(
+        werkzoekend_nl=j_nl,
+        aandeel_bereik=objective / j_nl,
+        aandeel_nl=held["aandeel_nl"],
+        aandeel_regios_nl=held["aandeel_regios_nl"],
+    )
+    notes = [say("selectie_noot", headline)]
     params: Record = {
         "region_reach": rho.describe(),
+        "region_reach_mean": float(rd.rho.mean()),
         "draws": int(rd.a.shape[0]),
         "resolve_draws": int(resolve),
+        "kans_draws": int(kans_draws),
+        "near_draws": card.selection.near_draws,
+        "near_loss": card.selection.near_loss,
         "scenario": card.scenario,
     }
     ranking = Ranking(
@@ -410,280 +507,129 @@ def rank(
         check,
     )
     ranking.sensitivity = selection_sensitivity(est, problem)
+    ranking.drivers = selection_drivers(est, problem, nums, idx, t)
     ranking.numbers = nums
+    ranking.explanation = x
+    ranking.facts = by_code
+    ranking.price_facts = pfacts
+    ranking.chance_facts = chances
+    ranking.headline = headline
     return ranking
 
 
-def _order(t: pd.DataFrame) -> pd.DataFrame:
-    """Rank order: the selected, hardest to replace first; then the swaps; then by reach.
+#: ``buiten_door_code`` -> ``buiten_door`` in words (the constraints are said by ``eis``).
+OUT_WORDS = {
+    "uitgesloten": "uitgesloten",
+    "eisen": "de eisen samen",
+    "regio": "arbeidsmarktregio al bereikt",
+    "bereik": "kleiner bereik",
+    "ook_zonder": "ook zonder de eisen niet gekozen",
+}
 
-    Forced gemeenten come last in the selection; the measured swaps by their loss.
+
+def _claims(
+    facts: dict[str, Fact], c: Constraints, names: dict[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``dankzij``/``buiten_door`` in words, with their codes beside them."""
+    thanks: dict[str, dict[str, str]] = {}
+    out_by: dict[str, dict[str, str]] = {}
+    for code, f in facts.items():
+        if f["gekozen"]:
+            keys = [e["eis"] for e in f["dankzij"]]
+            if f["dankzij_samen"]:
+                keys = ["samen"]
+            words = [say("eis", e) for e in f["dankzij"]] or (
+                ["de eisen samen"] if f["dankzij_samen"] else []
+            )
+            if keys:
+                thanks[code] = {
+                    "dankzij": NAME_SEP.join(words),
+                    "dankzij_code": NAME_SEP.join(keys),
+                }
+        else:
+            kind = f["buiten"]
+            if kind == "eis":
+                keys = [e["eis"] for e in f["buiten_eisen"]]
+                words = [say("eis", e) for e in f["buiten_eisen"]]
+            else:
+                keys, words = [kind], [OUT_WORDS.get(kind, kind)]
+            out_by[code] = {
+                "buiten_door": NAME_SEP.join(words),
+                "buiten_door_code": NAME_SEP.join(keys),
+            }
+    return (
+        pd.DataFrame.from_dict(thanks, orient="index", columns=["dankzij", "dankzij_code"]),
+        pd.DataFrame.from_dict(out_by, orient="index", columns=["buiten_door", "buiten_door_code"]),
+    )
+
+
+#: Columns of the prices table.
+PRICE_COLUMNS = [
+    "eis",
+    "reden",
+    "prijs",
+    "prijs_pct",
+    "bindend",
+    "erin_zonder",
+    "eruit_zonder",
+    "uitleg",
+    "eis_code",
+]
+
+
+def _price_table(pfacts: list[Fact], c: Constraints) -> pd.DataFrame:
+    """The prices as a table: one row per constraint, the constraints together, one pilot."""
+    rows = []
+    for p in pfacts:
+        key = p["eis"]["eis"]
+        if key == "n":
+            more = p["meer"]
+            rows.append(
+                {
+                    "eis": "één pilot meer",
+                    "reden": c.reasons.get("n", ""),
+                    "prijs": more["prijs"] if more else np.nan,
+                    "prijs_pct": more["aandeel"] if more else np.nan,
+                    "bindend": True,
+                    "erin_zonder": NAME_SEP.join(more["erin"]) if more else "",
+                    "eruit_zonder": NAME_SEP.join(more["eruit"]) if more else "",
+                    "uitleg": say("prijs", p),
+                    "eis_code": "n",
+                }
+            )
+            continue
+        rows.append(
+            {
+                "eis": "alle eisen samen" if key == "samen" else say("eis", p["eis"]),
+                "reden": p["eis"]["reden"],
+                "prijs": p["prijs"],
+                "prijs_pct": p["aandeel"],
+                "bindend": p["bindend"],
+                "erin_zonder": NAME_SEP.join(p["erin"]),
+                "eruit_zonder": NAME_SEP.join(p["eruit"]),
+                "uitleg": say("prijs", p),
+                "eis_code": key,
+            }
+        )
+    return pd.DataFrame(rows, columns=PRICE_COLUMNS)
+
+
+def _order(t: pd.DataFrame, x: Explanation) -> pd.DataFrame:
+    """Rank order: the selected, hardest to replace first; then the alternatives; the rest.
+
+    Forced gemeenten come last in the selection; the alternatives by their loss when forced
+    in (the smallest first), the rest by reach.
     """
     sel = t[t["geselecteerd"]].copy()
     sel["_k"] = sel["verlies_als_eruit"].fillna(-np.inf)
-    sel = sel.sort_values(["_k", "bereik"], ascending=[False, False])
+    sel = sel.sort_values(["_k", "bereik"], ascending=[False, False], kind="stable")
     rest = t[~t["geselecteerd"]].copy()
     rest["_m"] = rest["verlies_als_erin"].isna()
     rest["_k"] = rest["verlies_als_erin"].fillna(np.inf)
-    rest = rest.sort_values(["_m", "_k", "bereik"], ascending=[True, True, False])
+    rest = rest.sort_values(["_m", "_k", "bereik"], ascending=[True, True, False], kind="stable")
     out = pd.concat([sel, rest]).drop(columns=["_k", "_m"])
     out["rang"] = np.arange(1, len(out) + 1)
     return out
-
-
-def _prices(
-    problem: Problem, values: np.ndarray, objective: float, chosen: set[str]
-) -> tuple[pd.DataFrame, dict[str, set[str]], dict[str, set[str]]]:
-    """Reach gained without each active constraint (re-solved); who moves in and out."""
-    frame, c = problem.frame, problem.c
-    rows = []
-    moved_in: dict[str, set[str]] = {}
-    moved_out: dict[str, set[str]] = {}
-    codes = frame.index
-
-    def row(name: str, price: float, binding: bool, came: set[str], went: set[str]) -> None:
-        rows.append(
-            {
-                "beperking": name,
-                "omschrijving": c.describe(name),
-                "reden": c.reasons.get(name, ""),
-                "prijs": price,
-                "prijs_pct": price / objective if objective else np.nan,
-                "bindend": binding,
-                "erin_zonder": _names(frame, came),
-                "eruit_zonder": _names(frame, went),
-            }
-        )
-
-    def again(cc: Constraints) -> tuple[np.ndarray, float] | None:
-        return try_solve(problem.under(cc), values)
-
-    for name in c.active():
-        solved = again(c.without(name))
-        if solved is None:  # pragma: no cover - dropping a constraint cannot hurt
-            continue
-        now = set(codes[solved[0]])
-        moved_in[name] = now - chosen
-        moved_out[name] = chosen - now
-        gain = solved[1] - objective
-        row(name, max(gain, 0.0), gain > 1e-9 * max(objective, 1.0), now - chosen, chosen - now)
-    more = again(replace(c, n=c.n + 1))
-    if more is not None:
-        now = set(codes[more[0]])
-        row("n", more[1] - objective, True, now - chosen, chosen - now)
-    return pd.DataFrame(rows), moved_in, moved_out
-
-
-def _swaps(
-    problem: Problem, rd: ReachDraws, values: np.ndarray, objective: float, chosen: set[str]
-) -> pd.DataFrame:
-    """Loss and partner when a selected gemeente is left out, or a near one forced in.
-
-    ``verschil_se``: the Monte Carlo standard error of the loss (the two selections' reach
-    compared draw by draw); ``doorrekeningen_eens``: the share of draws in which the
-    selection beats the alternative.
-    """
-    frame, c = problem.frame, problem.c
-    codes = frame.index
-    base_idx = np.flatnonzero(codes.isin(list(chosen)))
-    all_values = rd.values
-    base_draws = problem.objective_of(base_idx, all_values)
-
-    def measure(
-        cc: Constraints,
-        loss: str,
-        partner: str,
-        moved: Callable[[set[str]], set[str]],
-        fail: str,
-        out_code: str = "",
-    ) -> dict[str, object]:
-        """The row of one swap: the ``loss`` column, and ``partner``, the names ``moved`` gives.
-
-        ``moved`` takes the re-solved selection and returns who came in or went out; with
-        ``out_code`` (the gemeente left out), ``ook_eruit`` names who else had to go.
-        """
-        solved = try_solve(problem.under(cc), values)
-        if solved is None:
-            return {partner: f"geen: {fail} is geen selectie mogelijk"}
-        idx, obj = solved
-        now = set(codes[idx])
-        diff = np.asarray(base_draws - problem.objective_of(idx, all_values))
-        lost = objective - obj
-        se = float(np.std(diff, ddof=1) / np.sqrt(len(diff)))
-        also = {"ook_eruit": _names(frame, chosen - now - {out_code})} if out_code else {}
-        return {
-            loss: lost,
-            partner: _names(frame, moved(now)),
-            **also,
-            "uitwisselbaar": bool(lost < se or lost < NEAR_SHARE * objective),
-            "verschil_se": se,
-            "doorrekeningen_eens": float(np.mean(diff > 0)),
-        }
-
-    out: dict[str, dict[str, object]] = {}
-    for code in sorted(set(chosen) - set(c.include)):
-        out[code] = measure(
-            c.forcing(exclude=code),
-            "verlies_als_eruit",
-            "vervanger",
-            lambda now: now - chosen,
-            "zonder deze gemeente",
-            out_code=code,
-        )
-    reach = pd.Series(rd.reach.mean(axis=0), index=codes)
-    eligible = reach.drop(index=[x for x in (*chosen, *c.exclude) if x in reach.index])
-    for code in eligible.nlargest(NEAR).index:
-        out[code] = measure(
-            c.forcing(include=code),
-            "verlies_als_erin",
-            "valt_af",
-            lambda now: chosen - now,
-            "met deze gemeente",
-        )
-    result = pd.DataFrame.from_dict(out, orient="index").reindex(columns=SWAP_COLUMNS)
-    return result.astype({"uitwisselbaar": object})
-
-
-def _verb(names: str, one: str, many: str) -> str:
-    """``komt X`` or ``komen X en Y``: the verb agreeing with a cell of names."""
-    return f"{many if NAME_SEP in names else one} {said(names)}"
-
-
-def _come(names: str) -> str:
-    """``komt X`` or ``komen X en Y`` (who comes in instead)."""
-    return _verb(names, "komt", "komen") if names else "komt niemand anders"
-
-
-def leave_out_text(r: pd.Series, objective: float) -> str:
-    """What leaving a selected gemeente out costs, in Dutch (re-solved; see :func:`_swaps`).
-
-    ``Zonder Hoorn bereikt de selectie 7 mensen minder (0%); dan komt Dijk en Waard erin``.
-    """
-    loss = r["verlies_als_eruit"]
-    share = nl_share(loss / objective) if objective else "–"
-    also = r.get("ook_eruit")
-    swap = f"dan {_come(r['vervanger'])} erin" + (
-        f" en {_verb(also, 'gaat', 'gaan')} er ook uit" if isinstance(also, str) and also else ""
-    )
-    if is_small(loss):
-        return f"Zonder {r['gemeentenaam']} bereikt de selectie vrijwel evenveel mensen; {swap}"
-    return (
-        f"Zonder {r['gemeentenaam']} bereikt de selectie {nl_about(loss)} mensen minder "
-        f"({share}); {swap}"
-    )
-
-
-def why_near(loss: float, se: float) -> str:
-    """Why a swap of ``loss`` (standard error ``se``) is a near-tie: which criterion holds.
-
-    The two criteria of :func:`_swaps`. ``verschil is kleiner dan de onzekerheid …``;
-    callers add the article.
-    """
-    if float(loss) < float(se):
-        return "verschil is kleiner dan de onzekerheid van de schatting"
-    return f"verschil is minder dan {nl_pct(NEAR_SHARE)} van wat de selectie bereikt"
-
-
-def _reasons(
-    t: pd.DataFrame,
-    c: Constraints,
-    moved_in: dict[str, set[str]],
-    moved_out: dict[str, set[str]],
-    objective: float,
-) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """One Dutch line per gemeente, and which constraint brought it in or kept it out.
-
-    A constraint is named only when a re-solve without it alone moves the gemeente.
-    """
-    reasons: dict[str, str] = {}
-    thanks: dict[str, str] = {}
-    out_by: dict[str, str] = {}
-    sel = t[t["geselecteerd"]]
-    on_merit = sel[~sel.index.isin(c.include)]
-    weakest = on_merit.sort_values("bereik").iloc[0] if len(on_merit) else None
-
-    def pct(x: float) -> str:
-        return nl_share(x / objective) if objective else "–"
-
-    for code, r in t.iterrows():
-        kans = nl_prob(r["kans_geselecteerd"])
-        base = (
-            f"naar schatting {nl_about(r['werkzoekend'])} werkzoekenden, met de regio erbij "
-            f"{nl_about(r['bereik'])} binnen bereik"
-        )
-        if r["geselecteerd"]:
-            text = f"Gekozen: {base}"
-            if code in c.include:
-                text += "; vastgezet"
-            elif pd.notna(r["verlies_als_eruit"]):
-                text += f". {leave_out_text(r, objective)}"
-                if r["uitwisselbaar"]:
-                    near = why_near(r["verlies_als_eruit"], r["verschil_se"])
-                    text += (
-                        f" (uitwisselbaar: het {near}; "
-                        f"in {nl_pct(r['doorrekeningen_eens'])} van de doorrekeningen is "
-                        f"{r['gemeentenaam']} de betere keus)"
-                    )
-            else:
-                text += f"; {r['vervanger']}"
-            ins = [k for k, outs in moved_out.items() if code in outs]
-            if ins:
-                thanks[code] = ins[0]
-            said_ins = [k for k in ins if not (k == "include" and code in c.include)]
-            if said_ins:  # "vastgezet" is said already for what is forced in
-                text += "; gekozen dankzij de eis " + " en de eis ".join(
-                    c.describe(k) for k in said_ins
-                )
-            reasons[code] = f"{text}; kans gekozen {kans}."
-            continue
-        if code in c.exclude:
-            reasons[code] = "Niet gekozen: uitgesloten."
-            out_by[code] = "exclude"
-            continue
-        singles = [k for k, ins in moved_in.items() if code in ins]
-        if singles:
-            out_by[code] = singles[0]
-            why = " of ".join(f"de eis {c.describe(k)}" for k in singles)
-            reasons[code] = (
-                f"Niet gekozen door {why}: zonder "
-                f"{'die eis' if len(singles) == 1 else 'een van die eisen'} "
-                f"komt ze erin; {base}; kans gekozen {kans}."
-            )
-            continue
-        if pd.notna(r["verlies_als_erin"]):
-            swap = (
-                f"erin gedwongen bereikt de selectie {nl_about(r['verlies_als_erin'])} mensen "
-                f"minder ({pct(r['verlies_als_erin'])}) en "
-                f"{_verb(str(r['valt_af']), 'valt', 'vallen')} af"
-            )
-            if r["uitwisselbaar"]:
-                swap += f" (uitwisselbaar: het {why_near(r['verlies_als_erin'], r['verschil_se'])})"
-        else:
-            swap = ""
-        smaller = weakest is not None and r["bereik"] < weakest["bereik"]
-        same = sel[sel["arbeidsmarktregio_code"] == r["arbeidsmarktregio_code"]]
-        if len(same):
-            out_by[code] = "regio"
-            head = (
-                f"Niet gekozen: arbeidsmarktregio {r['arbeidsmarktregio']} wordt al bereikt via "
-                f"{', '.join(same['gemeentenaam'])}; als tweede pilot daar zou ze alleen haar "
-                f"eigen {nl_about(r['werkzoekend'])} werkzoekenden toevoegen, niet de regio"
-            )
-        elif smaller:
-            assert weakest is not None
-            out_by[code] = "bereik"
-            head = (
-                f"Niet gekozen: bereik {nl_about(r['bereik'])} tegen {nl_about(weakest['bereik'])} "
-                f"voor {weakest['gemeentenaam']}, de kleinste gekozen"
-            )
-        else:
-            out_by[code] = "combinatie"
-            head = (
-                f"Niet gekozen, ondanks een bereik van {nl_about(r['bereik'])}: door de eisen "
-                "samen (geen eis alleen houdt haar buiten)"
-            )
-        reasons[code] = f"{head}{'; ' + swap if swap else ''}; kans gekozen {kans}."
-    return pd.Series(reasons), pd.Series(thanks, dtype=object), pd.Series(out_by, dtype=object)
 
 
 # --- checks on the selection -------------------------------------------------------------------
@@ -695,8 +641,10 @@ def selection_funnel(
     """The programme's funnel for the selection, per scenario, against the card's target.
 
     In every draw the selection's reach times that draw's funnel (contacts → conversations
-    → trajectories over the card's period); p10, p50 and p90 over the draws; per year; and
-    over the target's years (per year × years).
+    → placements over the card's period, and their cost at that draw's cost per placement);
+    p10, p50 and p90 over the draws; per year; and over the target's years (per year ×
+    years). The target counts trajectories ("trajecten"), which the programme counted as
+    placements.
     """
     card = est.card
     reached = np.asarray(problem.objective_of(idx, rd.values))
@@ -705,26 +653,32 @@ def selection_funnel(
     rows = []
     for name, f in est.funnels.items():
         conv = reached * f.conversations
-        traj = reached * f.placements
-        p10, p50, p90 = np.percentile(traj, (10, 50, 90))
-        per_year = traj / card.period_years
+        placed = reached * f.placements
+        cost = placed * f.cost
+        p10, p50, p90 = np.percentile(placed, (10, 50, 90))
+        c10, c90 = np.percentile(cost, (10, 90))
+        per_year = placed / card.period_years
         q10, q90 = np.percentile(per_year * years, (10, 90))
         rows.append(
             {
                 "scenario": name,
                 "omschrijving": card.scenarios[name].label,
                 "periode_jaren": card.period_years,
+                "contacten": float((reached * f.contacts).mean()),
                 "gesprekken": float(conv.mean()),
-                "trajecten": float(traj.mean()),
-                "trajecten_p10": float(p10),
-                "trajecten_p50": float(p50),
-                "trajecten_p90": float(p90),
-                "trajecten_per_jaar": float(per_year.mean()),
+                "plaatsingen": float(placed.mean()),
+                "plaatsingen_p10": float(p10),
+                "plaatsingen_p50": float(p50),
+                "plaatsingen_p90": float(p90),
+                "plaatsingen_per_jaar": float(per_year.mean()),
+                "kosten_eur": float(cost.mean()),
+                "kosten_eur_p10": float(c10),
+                "kosten_eur_p90": float(c90),
                 "doel_jaren": years,
-                "trajecten_in_doeljaren": float(per_year.mean() * years),
-                "trajecten_in_doeljaren_p10": float(q10),
-                "trajecten_in_doeljaren_p90": float(q90),
-                "doel": target.value if target.value else np.nan,
+                "plaatsingen_in_doeljaren": float(per_year.mean() * years),
+                "plaatsingen_in_doeljaren_p10": float(q10),
+                "plaatsingen_in_doeljaren_p90": float(q90),
+                "doel_trajecten": target.value if target.value else np.nan,
                 "doel_bron": target.source,
             }
         )
@@ -732,20 +686,42 @@ def selection_funnel(
 
 
 def _summary(
-    card: MethodCard, objective: float, j_nl: float, sel: pd.DataFrame, check: pd.DataFrame
+    card: MethodCard,
+    head: Fact,
+    j_nl: float,
+    sel: pd.DataFrame,
+    check: pd.DataFrame,
 ) -> pd.DataFrame:
     """What the selection holds, in rows of (onderwerp, waarde, toelichting).
 
-    The shares are the selected rows' own ``aandeel_nl`` and, once per region,
-    ``aandeel_regio_nl``.
+    Every share says what it is of. The shares are the selected rows' own ``aandeel_nl``
+    and, once per region, ``aandeel_regio_nl``.
     """
     own = check.set_index("scenario").loc[card.scenario]
     near = int(sel["uitwisselbaar"].sum())
     share_own = float(sel["aandeel_nl"].sum())
     share_regions = float(sel.drop_duplicates("arbeidsmarktregio_code")["aandeel_regio_nl"].sum())
+    rho = head["rho"]
     rows = [
-        ("bereik", objective, "werkzoekenden die de pilots bereiken (eigen plus regio)"),
-        ("bereik_aandeel_nl", objective / j_nl, "bereik als aandeel van Nederland"),
+        (
+            "bereik",
+            head["bereik"],
+            "werkzoekenden die de pilots bereiken (eigen plus een deel ρ van de rest van hun "
+            "arbeidsmarktregio), gemiddeld over de doorrekeningen",
+        ),
+        ("bereik_p10", head["bereik_laag"], "bereik, 10e percentiel over de doorrekeningen"),
+        ("bereik_p90", head["bereik_hoog"], "bereik, 90e percentiel over de doorrekeningen"),
+        (
+            "rho_gemiddeld",
+            rho["gemiddeld"],
+            "ρ zoals gebruikt: gemiddeld over de doorrekeningen"
+            + (f" (onzeker van {rho['laag']:g} tot {rho['hoog']:g})" if rho["onzeker"] else ""),
+        ),
+        (
+            "bereik_aandeel_nl",
+            head["bereik"] / j_nl,
+            "bereik als aandeel van de werkzoekenden in Nederland",
+        ),
         (
             "werkzoekend_gekozen",
             float(sel["werkzoekend"].sum()),
@@ -754,30 +730,94 @@ def _summary(
         (
             "aandeel_nl",
             share_own,
-            "aandeel van de werkzoekenden in Nederland in de gekozen gemeenten",
+            "aandeel van de werkzoekenden in Nederland dat in de gekozen gemeenten woont",
         ),
-        ("aandeel_regios_nl", share_regions, "aandeel in hun arbeidsmarktregio's samen"),
+        (
+            "aandeel_regios_nl",
+            share_regions,
+            "aandeel van de werkzoekenden in Nederland dat in hun arbeidsmarktregio's woont",
+        ),
         ("werkzoekend_nl", j_nl, "werkzoekenden in Nederland (centrale schatting)"),
         (
             "kern",
             float(len(sel) - near),
-            "gekozen gemeenten die geen nabije kandidaat met klein verlies vervangt",
+            "gekozen gemeenten zonder uitwisselbare andere gemeente",
         ),
-        ("uitwisselbaar", float(near), "gekozen gemeenten met een bijna gelijkwaardige vervanger"),
+        ("uitwisselbaar", float(near), "gekozen gemeenten met een uitwisselbare andere gemeente"),
         (
-            "trajecten",
-            float(own["trajecten"]),
-            f"verwachte trajecten van de pilots over {card.period_years:g} jaar "
+            "plaatsingen",
+            float(own["plaatsingen"]),
+            f"verwachte plaatsingen van de pilots over {card.period_years:g} jaar "
             f"({card.scenarios[card.scenario].label})",
         ),
         (
-            "trajecten_in_doeljaren",
-            float(own["trajecten_in_doeljaren"]),
-            f"verwachte trajecten van de pilots in {card.selection.target_years:g} jaar, tegen "
-            f"het doel van {nl_about(own['doel'])} voor het hele project",
+            "plaatsingen_in_doeljaren",
+            float(own["plaatsingen_in_doeljaren"]),
+            f"verwachte plaatsingen van de pilots in {card.selection.target_years:g} jaar, tegen "
+            "het doel in trajecten voor het hele project",
         ),
+        ("doel_trajecten", float(own["doel_trajecten"]), str(own["doel_bron"])),
     ]
     return pd.DataFrame(rows, columns=["onderwerp", "waarde", "toelichting"])
+
+
+def selection_drivers(
+    est: Estimate, problem: Problem, nums: ProgrammeNumbers, idx: np.ndarray, t: pd.DataFrame
+) -> Fact:
+    """What drives the selection, computed (``drijvers`` in ``phrases.j2``).
+
+    * **Head count**: job-seekers per resident of the target groups across gemeenten (its
+      range), and the selection re-solved on the target groups' head count instead of the
+      job-seekers (same ρ): how many picks differ.
+    * **ρ**: the selection re-solved with ρ fixed at its low, central and high value (own
+      job-seekers at their means): which picks hold at every ρ and which depend on it.
+    * **Regions**: per pick, the share of its reach that comes from the rest of its region.
+    """
+    card = est.card
+    frame = problem.frame
+    codes = list(frame.index)
+    names = frame["gemeentenaam"].astype(str).tolist()
+    k = len(problem.regions)
+    base = set(idx.tolist())
+    rho = card.selection.region_reach
+
+    def picks(j: np.ndarray, r: float) -> set[int] | None:
+        a, b = region_values(np.nan_to_num(j)[None, :], problem.region_of, k, np.array([r]))
+        solved = try_solve(problem, np.r_[a[0], b[0]])
+        return None if solved is None else set(solved[0].tolist())
+
+    own = nums.own
+    w = t["doelgroep"].reindex(frame.index).to_numpy(dtype=float)
+    per = np.divide(own, w, out=np.full_like(own, np.nan), where=w > 0)
+    ok = np.isfinite(per) & (w >= 100)  # small groups: a ratio of small numbers
+    scaled = np.nan_to_num(w) * (np.nansum(own) / max(np.nansum(w), 1.0))
+    on_heads = picks(scaled, float(nums.draws.rho.mean()))
+    levels = sorted({rho.low, rho.value, rho.high})
+    at = {r: picks(own, r) for r in levels}
+    solved_all = [v for v in at.values() if v is not None]
+    steady = set.intersection(*solved_all) & base if solved_all else set()
+    moving = sorted(base - steady, key=lambda i: codes[i])
+    regional = t["bereik_regio"].reindex(frame.index).to_numpy(dtype=float)
+    reach = t["bereik"].reindex(frame.index).to_numpy(dtype=float)
+    chosen = sorted(base, key=lambda i: -reach[i])
+    return {
+        "per_doelgroep_laag": float(np.nanpercentile(per[ok], 5)) if ok.any() else None,
+        "per_doelgroep_hoog": float(np.nanpercentile(per[ok], 95)) if ok.any() else None,
+        "doelgroep_wissels": None if on_heads is None else len(base - on_heads),
+        "rho_waarden": levels,
+        "rho_vast": sorted((names[i] for i in steady), key=str),
+        "rho_afhankelijk": [
+            {
+                "naam": names[i],
+                "bij": [r for r in levels if at[r] is not None and i in at[r]],  # type: ignore[operator]
+            }
+            for i in moving
+        ],
+        "regio_aandeel": [
+            {"naam": names[i], "aandeel": float(regional[i] / reach[i]) if reach[i] else 0.0}
+            for i in chosen
+        ],
+    }
 
 
 def selection_sensitivity(est: Estimate, problem: Problem) -> pd.DataFrame | None:

@@ -15,6 +15,9 @@ JsonValue: TypeAlias = (
 )
 #: A JSON object being built: a manifest, or one part of it.
 Record: TypeAlias = dict[str, JsonValue]
+#: A fact for the one renderer of words (:mod:`.words`): names and numbers, JSON-able, so
+#: that the selectieverkenner can make and render the same facts.
+Fact: TypeAlias = dict[str, JsonValue]
 
 
 class SourceRecord(TypedDict, total=False):

@@ -16,9 +16,10 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from vluchtelingen_in_beeld.errors import VibError
-from vluchtelingen_in_beeld.fmt import nl_about_diff, nl_pct
 from vluchtelingen_in_beeld.rank import Ranking
+from vluchtelingen_in_beeld.records import Fact
 from vluchtelingen_in_beeld.selection import CAPS, Constraints
+from vluchtelingen_in_beeld.words import say
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,12 @@ REFERENCE_2009: tuple[Reference, ...] = (
 )
 
 
-def reference_breaks(frame: pd.DataFrame, codes: Sequence[str], c: Constraints) -> list[str]:
-    """Which of the constraints ``c`` a list of gemeenten breaks, in Dutch, one per item."""
+def break_facts(frame: pd.DataFrame, codes: Sequence[str], c: Constraints) -> list[Fact]:
+    """Which of the constraints ``c`` a list of gemeenten breaks, as facts (``breuk``)."""
     sel = frame.loc[list(codes)]
-    out = []
+    out: list[Fact] = []
     if len(sel) != c.n:
-        out.append(f"{len(sel)} gemeenten in plaats van {c.n}")
+        out.append({"soort": "aantal", "k": len(sel), "n": c.n})
     for name, code, label in CAPS:
         cap = getattr(c, name)
         if cap is None:
@@ -70,18 +71,29 @@ def reference_breaks(frame: pd.DataFrame, codes: Sequence[str], c: Constraints) 
         counts = sel.groupby(code).size()
         names = sel.groupby(code)[label].first()
         for region, k in counts[counts > cap].items():
-            out.append(f"{k} in {label} {names[region]} ({c.describe(name)})")
+            out.append(
+                {"soort": "kap", "k": int(k), "groep": label, "naam": str(names[region]),
+                 "eis": c.fact(name)}
+            )  # fmt: skip
     if c.min_per_landsdeel:
         counts = sel.groupby("landsdeel").size().reindex(frame["landsdeel"].unique(), fill_value=0)
         for region, k in counts[counts < c.min_per_landsdeel].sort_index().items():
-            out.append(f"{k} in landsdeel {region} ({c.describe('min_per_landsdeel')})")
+            out.append(
+                {"soort": "landsdeel", "k": int(k), "naam": str(region),
+                 "eis": c.fact("min_per_landsdeel")}
+            )  # fmt: skip
     small = int((sel["inwoners"] < c.klein_onder).sum())
     if c.min_klein and small < c.min_klein:
-        out.append(f"{small} kleine gemeenten ({c.describe('min_klein')})")
+        out.append({"soort": "klein", "k": small, "eis": c.fact("min_klein")})
     large = int((sel["inwoners"] > c.groot_boven).sum())
     if c.max_groot is not None and large > c.max_groot:
-        out.append(f"{large} grote gemeenten ({c.describe('max_groot')})")
+        out.append({"soort": "groot", "k": large, "eis": c.fact("max_groot")})
     return out
+
+
+def reference_breaks(frame: pd.DataFrame, codes: Sequence[str], c: Constraints) -> list[str]:
+    """Which of the constraints ``c`` a list of gemeenten breaks, in Dutch, one per item."""
+    return [say("breuk", b) for b in break_facts(frame, codes, c)]
 
 
 def satisfied_by(frame: pd.DataFrame, codes: Sequence[str], c: Constraints) -> Constraints:
@@ -185,45 +197,37 @@ def compare_reference(
             )
     c = ranking.constraints
     own = float(problem.objective_of(frame.index.get_indexer(codes), values))
-    breaks = reference_breaks(frame, codes, c)
+    breaks = break_facts(frame, codes, c)
     loose = satisfied_by(frame, codes, c)
     idx, best = problem.under(loose).solve(values)
-    best_names = ", ".join(frame.iloc[sorted(idx)]["gemeentenaam"])
+    best_names = [str(n) for n in frame.iloc[sorted(idx)]["gemeentenaam"]]
     kept = [
         k for k in ("max_per_provincie", "max_per_regio", "min_per_landsdeel") if getattr(loose, k)
     ]
     kept += [k for k in ("min_klein", "max_groot") if getattr(loose, k) is not None]
     diff = max(best - own, 0.0)
+    gap = {
+        "verschil": diff,
+        "lijst": own,
+        "beste": best,
+        "van_beste": diff / best if best else float("nan"),
+        "van_lijst": diff / own if own else float("nan"),
+    }
+    names = dict(zip(frame.index, frame["gemeentenaam"].astype(str), strict=True))
     summary = [
-        (
-            "lijst 2009",
-            "Bereik van de lijst van 2009",
-            own,
-            "Breekt de standaardeisen: " + "; ".join(breaks) + "."
-            if breaks
-            else "Breekt geen standaardeis.",
-        ),
+        ("lijst 2009", "Bereik van de lijst van 2009", own, say("lijst_2009", breaks)),
         (
             "optimum",
             "Beste lijst onder de eisen die de lijst van 2009 zelf haalt",
             best,
-            f"Eisen: {', '.join(loose.describe(k) for k in kept) or 'geen'}; "
-            f"gekozen: {best_names}.",
+            say("eisen_zin", [loose.fact(k) for k in kept], best_names),
         ),
-        (
-            "verschil",
-            "Verschil: beste lijst min lijst 2009",
-            diff,
-            f"De beste lijst onder dezelfde eisen bereikt {nl_about_diff(diff, own, best)} "
-            "werkzoekenden meer "
-            f"({nl_pct(diff / best) if best else '–'}). Een verschil, geen oordeel: het meet "
-            "2009 met de gegevens van nu.",
-        ),
+        ("verschil", "Verschil: beste lijst min lijst 2009", diff, say("verschil_2009", gap)),
         (
             "selectie",
             "Selectie met de standaardeisen",
             ranking.objective,
-            f"Eisen: {', '.join(c.describe(k) for k in ['n', *c.active()])}.",
+            say("eisen_zin", [c.fact(k, names) for k in ["n", *c.active()]]),
         ),
     ]
     for soort, label, value, text in summary:

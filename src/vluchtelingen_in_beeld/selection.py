@@ -34,7 +34,6 @@ Stage: rank.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, TypeAlias
@@ -42,11 +41,12 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from vluchtelingen_in_beeld._impl.highs import Programme
+from vluchtelingen_in_beeld.catalogue import BY_FIELD, LIMITS, check_value
 from vluchtelingen_in_beeld.defaults import LARGE_ABOVE, PILOTS, SMALL_BELOW
 from vluchtelingen_in_beeld.errors import ConfigError, InfeasibleError, VibError
-from vluchtelingen_in_beeld.fmt import nl_int
-from vluchtelingen_in_beeld.method import LIMITS, MethodCard
-from vluchtelingen_in_beeld.records import Record
+from vluchtelingen_in_beeld.method import MethodCard
+from vluchtelingen_in_beeld.records import Fact, Record
 
 #: The caps per region: (constraint, code column, name column).
 CAPS = (
@@ -67,8 +67,9 @@ REGION_COLUMNS = (
 #: Weight of own job-seekers that breaks exact ties (see the module docstring).
 TIE = 1e-9
 
-#: Seconds HiGHS may spend on branch and bound before the selection gives up.
-TIME_LIMIT = 30.0
+#: Branch-and-bound nodes HiGHS may use before the selection gives up: a limit in work,
+#: never in seconds, so that the same command gives the same answer on a busy machine.
+NODE_LIMIT = 200_000
 
 
 #: A value a caller may give a constraint: a number, gemeenten (include/exclude), or ``None``
@@ -102,7 +103,7 @@ class Constraints:
         """The card's constraints, with ``overrides`` (a value of ``None`` switches off)."""
         sel = card.selection
         lim = sel.limits
-        base: dict[str, Any] = {
+        base: Fact = {
             "n": sel.n.value,
             "max_per_provincie": lim["max_per_provincie"].value,
             "max_per_regio": lim["max_per_regio"].value,
@@ -131,33 +132,19 @@ class Constraints:
         return cls(**base, reasons=reasons)
 
     def check(self) -> None:
-        """Reject nonsensical numbers before any work."""
-        if self.n < 1:
-            raise ConfigError(f"`n` must be at least 1, got {self.n}.")
-        for name in ("max_per_provincie", "max_per_regio"):
-            v = getattr(self, name)
-            if v is not None and v < 1:
-                raise ConfigError(f"`{name}` must be at least 1 (or 'none' for no cap), got {v}.")
-        for name in ("max_groot", "min_per_landsdeel", "min_klein", "min_pool"):
-            v = getattr(self, name)
-            if v is not None and not v >= 0:
-                raise ConfigError(f"`{name}` must be 0 or more, got {v}.")
-        for name in ("klein_onder", "groot_boven"):
-            v = getattr(self, name)
-            if not (math.isfinite(v) and 0 < v <= 1e8):
-                raise ConfigError(f"`{name}` must be a number of inhabitants above 0, got {v}.")
+        """Reject nonsensical numbers before any work (the catalogue's bounds)."""
+        for f in fields(self):
+            setting = BY_FIELD.get(f.name)
+            if setting is None:
+                continue
+            problem = check_value(setting, getattr(self, f.name))
+            if problem:
+                off = " (or 'none' to switch it off)" if setting.optional else ""
+                raise ConfigError(f"`{f.name}` {problem}{off}.")
         if self.min_klein and self.max_groot is not None and self.klein_onder > self.groot_boven:
             raise ConfigError(
                 f"`klein_onder` {self.klein_onder:g} is above `groot_boven` "
                 f"{self.groot_boven:g}: a gemeente would be small and large at once."
-            )
-        if self.budget_eur is not None and not (
-            math.isfinite(self.budget_eur) and self.budget_eur > 0
-        ):
-            raise ConfigError(f"`budget_eur` must be above 0 euro (or off), got {self.budget_eur}.")
-        if not (math.isfinite(self.pilot_cost_eur) and self.pilot_cost_eur >= 0):
-            raise ConfigError(
-                f"`pilot_cost_eur` must be 0 euro or more, got {self.pilot_cost_eur}."
             )
         both = sorted(set(self.include) & set(self.exclude))
         if both:
@@ -179,7 +166,7 @@ class Constraints:
 
     def without(self, name: str) -> Constraints:
         """These constraints with ``name`` switched off."""
-        off: dict[str, Any] = {name: () if name in ("include", "exclude") else None}
+        off: Fact = {name: () if name in ("include", "exclude") else None}
         return replace(self, **off)
 
     def forcing(self, *, include: str | None = None, exclude: str | None = None) -> Constraints:
@@ -191,22 +178,45 @@ class Constraints:
             out = replace(out, exclude=(*out.exclude, exclude))
         return out
 
-    def describe(self, name: str) -> str:
-        """A constraint in Dutch words: ``hoogstens 2 per provincie``."""
-        v = getattr(self, name) if name != "n" else self.n
+    def without_limits(self) -> Constraints:
+        """Only the number and the forcing: every switchable constraint off.
+
+        The card's ``LIMITS`` all switched off; a gemeente that comes in only then is out by
+        the constraints together.
+        """
+        return replace(self, **{k: None for k in LIMITS})
+
+    def fact(self, name: str, names: Mapping[str, str] | None = None) -> Fact:
+        """A constraint as a fact for the one renderer (``eis`` in ``phrases.j2``).
+
+        ``{"eis": name, "waarde": …, "drempel": inhabitants or None, "namen": [...]}``;
+        forced gemeenten by name (``names``: code -> name).
+        """
+        value = getattr(self, name)
+        setting = BY_FIELD[name]
+        threshold = getattr(self, setting.threshold) if setting.threshold else None
+        listed: list[str] = []
+        if name in ("include", "exclude"):
+            listed = [str((names or {}).get(code, code)) for code in value]
+            value = len(listed)
         return {
-            "n": f"{v} voortrekkersgemeenten",
-            "max_per_provincie": f"hoogstens {v} per provincie",
-            "max_per_regio": f"hoogstens {v} per arbeidsmarktregio",
-            "min_per_landsdeel": f"minstens {v} per landsdeel",
-            "min_klein": f"minstens {v} onder {nl_int(self.klein_onder)} inwoners",
-            "max_groot": f"hoogstens {v} boven {nl_int(self.groot_boven)} inwoners",
-            "min_pool": f"minstens {nl_int(v or 0)} verwachte gesprekken per pilot in het "
-            "eerste jaar",
-            "budget_eur": f"budget € {nl_int(v or 0)}",
-            "include": f"vastgezet: {', '.join(self.include)}",
-            "exclude": f"uitgesloten: {', '.join(self.exclude)}",
-        }[name]
+            "eis": name,
+            "waarde": value,
+            "drempel": threshold,
+            "namen": listed,
+            "reden": self.reasons.get(name, ""),
+        }
+
+    def english(self, name: str) -> str:
+        """A constraint in English for the command line's errors: ``at most 2 per provincie``."""
+        setting = BY_FIELD[name]
+        value = getattr(self, name)
+        if name in ("include", "exclude"):
+            value = ", ".join(value)
+        elif isinstance(value, float) and value == int(value):
+            value = f"{value:,.0f}"
+        threshold = getattr(self, setting.threshold) if setting.threshold else None
+        return setting.english.format(v=value, t=f"{threshold:,.0f}" if threshold else "")
 
     def record(self) -> Record:
         """For the manifest."""
@@ -352,57 +362,97 @@ class Problem:
         out = values[..., idx].sum(axis=-1) + values[..., covered].sum(axis=-1)
         return float(out) if np.ndim(out) == 0 else np.asarray(out)
 
-    def solve(self, values: np.ndarray) -> tuple[np.ndarray, float]:
-        """(indices selected, objective) for ``values`` ``[a, b]``; raises if infeasible.
-
-        The LP relaxation is solved first, by HiGHS, in a model kept between calls (a
-        re-solve with other values starts from the last optimal basis). When its ``x`` is
-        integral it is the integer optimum; otherwise the integer programme over the pruned
-        candidates is solved by branch and bound.
-        """
-        from vluchtelingen_in_beeld._impl.highs import Programme
-
-        values = np.asarray(values, dtype=float)
+    def _cost(self, values: np.ndarray) -> np.ndarray:
+        """The objective HiGHS maximises for ``values`` ``[a, b]``: with the tie-break."""
         m = self.m
         if values.shape != (m + len(self.regions),):
             raise ValueError(f"expected {m + len(self.regions)} values, got {values.shape}")
         tie = np.abs(values[:m]) if self.tie is None else np.asarray(self.tie, dtype=float)
         cost = values[:m] + TIE * tie
         if self.fold:
-            cost = cost + values[m:][self.region_of]
-        else:
-            cost = np.r_[cost, values[m:]]
+            return cost + values[m:][self.region_of]
+        return np.r_[cost, values[m:]]
+
+    def _model(self) -> Programme:
         if self._relaxation is None:
             self._relaxation = Programme(self.rows, self.lo, self.hi, self.lb, self.ub)
-        lp = self._relaxation.solve(cost)
+        return self._relaxation
+
+    def _bounds(
+        self, include: int | None, exclude: int | None
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Column bounds with one more gemeente forced in or out (``None``: unchanged)."""
+        lb = ub = None
+        if include is not None:
+            lb = self.lb.copy()
+            lb[include] = 1.0
+        if exclude is not None:
+            ub = self.ub.copy()
+            ub[exclude] = 0.0
+        return lb, ub
+
+    def solve(
+        self, values: np.ndarray, *, include: int | None = None, exclude: int | None = None
+    ) -> tuple[np.ndarray, float]:
+        """(indices selected, objective) for ``values`` ``[a, b]``; raises if infeasible.
+
+        ``include``/``exclude``: the index of one more gemeente forced in or out, for this
+        solve only (the model is kept). The LP relaxation is solved first, by HiGHS, in a
+        model kept between calls (a re-solve with other values starts from the last optimal
+        basis). When its ``x`` is integral it is the integer optimum; otherwise the integer
+        programme over the pruned candidates is solved by branch and bound.
+        """
+        values = np.asarray(values, dtype=float)
+        cost = self._cost(values)
+        lb, ub = self._bounds(include, exclude)
+        if lb is not None and ub is not None and (lb > ub).any():
+            raise InfeasibleError("no selection meets the constraints")
+        lp = self._model().solve(cost, lb, ub)
         if lp.status == "infeasible":
             raise InfeasibleError("no selection meets the constraints")
+        m = self.m
         x = lp.x[:m] if lp.status == "optimal" and lp.x is not None else None
         if x is not None and np.abs(x - np.round(x)).max() <= 1e-7:
             chosen = np.flatnonzero(x > 0.5)
         else:
-            chosen = self._branch_and_bound(cost)
+            chosen = self._branch_and_bound(
+                cost, self.lb if lb is None else lb, self.ub if ub is None else ub
+            )
         return chosen, self.objective_of(chosen, values)  # type: ignore[return-value]
 
-    def _pruned(self, own: np.ndarray) -> np.ndarray:
+    def relax(self, values: np.ndarray) -> tuple[float, np.ndarray] | None:
+        """The LP relaxation's optimum and, per gemeente, a lower bound on the loss if forced in.
+
+        For a gemeente at 0 in the relaxation's optimum, forcing it in lowers the
+        relaxation's optimum by at least its reduced cost; the integer optimum lies below
+        the relaxation's. So the loss of forcing it in, measured from the integer optimum
+        ``z``, is at least ``reduced cost − (relaxation optimum − z)``. ``None`` when the
+        relaxation gives no duals.
+        """
+        lp = self._model().solve(self._cost(np.asarray(values, dtype=float)))
+        if lp.status != "optimal" or lp.dual is None or lp.x is None:
+            return None
+        bound = np.maximum(-lp.dual[: self.m], 0.0)
+        bound[lp.x[: self.m] > 0.5] = 0.0
+        return lp.objective, bound
+
+    def _pruned(self, own: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
         """Indices of the candidates that can be in an optimum (see the module docstring)."""
         if self.c.budget_eur is not None:
-            return np.arange(self.m)
+            return np.flatnonzero(ub[: self.m] > 0)
         order = np.lexsort((-own, self.classes))
         cls = self.classes[order]
         start = np.r_[0, np.flatnonzero(np.diff(cls)) + 1]
         rank_in_class = np.arange(len(cls)) - np.repeat(start, np.diff(np.r_[start, len(cls)]))
         keep = np.zeros(self.m, dtype=bool)
         keep[order[rank_in_class < self.keep_per_class]] = True
-        keep |= self.lb[: self.m] > 0
-        keep &= self.ub[: self.m] > 0
+        keep |= lb[: self.m] > 0
+        keep &= ub[: self.m] > 0
         return np.flatnonzero(keep)
 
-    def _branch_and_bound(self, cost: np.ndarray) -> np.ndarray:
-        from vluchtelingen_in_beeld._impl.highs import Programme
-
+    def _branch_and_bound(self, cost: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
         m = self.m
-        idx = self._pruned(cost[:m])
+        idx = self._pruned(cost[:m], lb, ub)
         extra = 0 if self.fold else len(self.regions)
         cols = np.r_[idx, m + np.arange(extra)].astype(int)
         integer = np.r_[np.ones(len(idx), dtype=bool), np.zeros(extra, dtype=bool)]
@@ -410,15 +460,15 @@ class Problem:
             self.rows[:, cols],
             self.lo,
             self.hi,
-            self.lb[cols],
-            self.ub[cols],
+            lb[cols],
+            ub[cols],
             integer=integer,
-            time_limit=TIME_LIMIT,
+            node_limit=NODE_LIMIT,
         ).solve(cost[cols])
-        if mip.status == "time_limit":
+        if mip.status == "node_limit":
             raise VibError(
-                f"The selection did not finish within {TIME_LIMIT:g} s (HiGHS branch and "
-                "bound); loosen a constraint or lower `n`."
+                f"The selection did not finish within {NODE_LIMIT:,} branch-and-bound nodes "
+                "(HiGHS); loosen a constraint or lower `n`."
             )
         if mip.status != "optimal" or mip.x is None:
             raise InfeasibleError("no selection meets the constraints")
@@ -440,51 +490,138 @@ def selection_chance(problem: Problem, draw_values: np.ndarray) -> np.ndarray:
     return out
 
 
-def try_solve(problem: Problem, values: np.ndarray) -> tuple[np.ndarray, float] | None:
+def try_solve(
+    problem: Problem,
+    values: np.ndarray,
+    *,
+    include: int | None = None,
+    exclude: int | None = None,
+) -> tuple[np.ndarray, float] | None:
     """:meth:`Problem.solve`, or ``None`` when no selection meets the constraints."""
     try:
-        return problem.solve(values)
+        return problem.solve(values, include=include, exclude=exclude)
     except InfeasibleError:
         return None
+
+
+@dataclass(frozen=True)
+class Infeasibility:
+    """Why no selection meets the constraints: a fact, said in English or Dutch.
+
+    ``kind``: ``vast`` (more forced in than ``n``), ``over`` (fewer eligible than ``n``),
+    ``pool_vast`` (forced in below the minimum pool), ``pool`` (too few with the pool),
+    ``kap`` (a cap over its groups allows fewer than ``n``), ``vloer`` (floors ask for more
+    than ``n``), ``zonder`` (without any one of ``constraints`` a selection exists; checked
+    by re-solving), ``paar`` (without both of two), ``samen`` (only loosening several
+    helps). ``constraints``: the settings involved (the page marks them). ``numbers``: the
+    counts the message states. Feasibility is checked with a constant objective: only
+    whether a selection exists matters, never which is best.
+    """
+
+    kind: str
+    constraints: tuple[str, ...]
+    numbers: Mapping[str, Any]
+    c: Constraints
+
+    def fact(self, names: Mapping[str, str] | None = None) -> Fact:
+        """For the one renderer (``onhaalbaar`` in ``phrases.j2``)."""
+        shown = [n for n in self.constraints if n != "n"]
+        return {
+            "soort": self.kind,
+            "n": self.c.n,
+            "eisen": [self.c.fact(k, names) for k in shown],
+            "beperkingen": list(self.constraints),
+            **{k: (list(v) if isinstance(v, tuple) else v) for k, v in self.numbers.items()},
+        }
+
+    def english(self) -> str:
+        """The command line's message (English, as every error there)."""
+        c, x = self.c, self.numbers
+        said = {k: f"`{k}` ({c.english(k)})" for k in self.constraints if k != "n"}
+        n = f"`n` {c.n}"
+        if self.kind == "vast":
+            return f"{x['vast']} gemeenten are forced in with `include` but {n}."
+        if self.kind == "over":
+            return f"only {x['over']} gemeenten are left, fewer than {n}."
+        if self.kind == "pool_vast":
+            return (
+                f"{said['min_pool']}: {', '.join(x['codes'])} is forced in but has fewer "
+                "expected conversations in the first year. Lower it, or drop the gemeente "
+                "from `include`."
+            )
+        if self.kind == "pool":
+            return (
+                f"{said['min_pool']}: only {x['aantal']} gemeenten have that many expected "
+                f"conversations, fewer than {n}. Lower it or `n`."
+            )
+        if self.kind == "kap":
+            (k,) = [k for k in self.constraints if k != "n"]
+            return (
+                f"{said[k]} over {x['groepen']} {x['groep']}s allows at most {x['hoogstens']} "
+                f"gemeenten, fewer than {n}. Raise the cap or lower `n`."
+            )
+        if self.kind == "vloer":
+            asks = "; ".join(f"{said[k]} needs {x['vraagt'][k]}" for k in x["vraagt"])
+            return (
+                f"{n} is fewer pilots than the constraints ask for: {asks}. Raise `n`, or "
+                "switch those off ('none')."
+            )
+        if self.kind == "zonder":
+            whys = "; ".join(
+                f"{said[k]}: {c.reasons.get(k, '')}".rstrip(": ") for k in self.constraints
+            )
+            return (
+                f"without {' or '.join(said[k] for k in self.constraints)} a selection "
+                f"exists ({whys}). Loosen {'it' if len(self.constraints) == 1 else 'one of them'}."
+            )
+        if self.kind == "paar":
+            a, b = self.constraints
+            return (
+                f"{said[a]} and {said[b]} together leave no possible selection; without both, "
+                "one exists. Loosen one of them."
+            )
+        named = "; ".join(said.values()) or "none"
+        return f"the constraints together leave no possible selection ({named}); loosen one."
 
 
 def why_infeasible(
     frame: pd.DataFrame,
     c: Constraints,
-    values: np.ndarray | None = None,
     *,
     pool: np.ndarray | None = None,
     cost: np.ndarray | None = None,
-) -> str:
-    """Which constraint makes the selection impossible, in words (an English message).
+) -> Infeasibility:
+    """Which constraint makes the selection impossible (see :class:`Infeasibility`).
 
-    ``values`` (default all 1) matter only to find a feasible point; ``pool`` and ``cost``
-    as for :class:`Problem`.
+    ``pool`` and ``cost`` as for :class:`Problem`. Every re-solve here asks only whether a
+    selection exists (all values 1), so it costs what the check costs, not what the best
+    selection would.
     """
     k = frame["arbeidsmarktregio_code"].nunique()
-    if values is None:
-        values = np.ones(len(frame) + k)
+    ones = np.ones(len(frame) + k)
     eligible = frame.drop(index=[x for x in c.exclude if x in frame.index])
+
+    def fact(kind: str, constraints: tuple[str, ...], **numbers: object) -> Infeasibility:
+        return Infeasibility(kind, constraints, numbers, c)
+
     if len(c.include) > c.n:
-        return f"{len(c.include)} gemeenten are forced in with `include` but `n` is {c.n}."
+        return fact("vast", ("include", "n"), vast=len(c.include))
     if len(eligible) < c.n:
-        return f"only {len(eligible)} gemeenten are left, fewer than `n` {c.n}."
+        return fact("over", ("exclude", "n"), over=len(eligible))
     has_pool = pool_ok(pool, c.min_pool) if pool is not None else None
     if has_pool is not None:
         big = pd.Series(has_pool > 0, index=frame.index)
         small_forced = [x for x in c.include if not big.get(x, True)]
         if small_forced:
-            return (
-                f"min_pool = {c.min_pool:g}: {', '.join(small_forced)} is forced in but has "
-                "fewer expected conversations in the first year. Lower `min_pool` or drop it "
-                "from `include`."
+            return fact(
+                "pool_vast",
+                ("min_pool", "include"),
+                codes=tuple(small_forced),
+                namen=tuple(frame.loc[small_forced, "gemeentenaam"].astype(str)),
             )
-        if int(big.loc[eligible.index].sum()) < c.n:
-            return (
-                f"min_pool = {c.min_pool:g}: only {int(big.loc[eligible.index].sum())} "
-                f"gemeenten have that many expected conversations, fewer than `n` {c.n}. "
-                "Lower `min_pool` or `n`."
-            )
+        count = int(big.loc[eligible.index].sum())
+        if count < c.n:
+            return fact("pool", ("min_pool", "n"), aantal=count)
     for name, col, label in CAPS:
         cap = getattr(c, name)
         if cap is None:
@@ -492,46 +629,28 @@ def why_infeasible(
         counts = eligible.groupby(col).size()
         most = int(np.minimum(counts, cap).sum())
         if most < c.n:
-            return (
-                f"{name} = {cap}: at most {cap} per {label} over {len(counts)} {label}s allows "
-                f"at most {most} gemeenten, fewer than `n` {c.n}. Raise the cap or lower `n`."
-            )
+            return fact("kap", (name, "n"), groepen=len(counts), groep=label, hoogstens=most)
 
-    floors = []  # constraints that ask for at least some gemeenten, more than --n gives
+    asks: dict[str, int] = {}  # constraints that ask for more gemeenten than `n` gives
     if c.min_per_landsdeel:
         parts = eligible["landsdeel_code"].nunique()
-        need = c.min_per_landsdeel * parts
-        if need > c.n:
-            floors.append(
-                f"min_per_landsdeel = {c.min_per_landsdeel} in each of {parts} landsdelen "
-                f"needs {need}"
-            )
+        if c.min_per_landsdeel * parts > c.n:
+            asks["min_per_landsdeel"] = c.min_per_landsdeel * parts
     if c.min_klein and c.min_klein > c.n:
-        floors.append(f"min_klein = {c.min_klein} needs {c.min_klein}")
-    if floors:
-        return (
-            f"`n` {c.n} is fewer pilots than the constraints ask for: {'; '.join(floors)}. "
-            "Raise `n`, or switch those off ('none')."
-        )
+        asks["min_klein"] = c.min_klein
+    if asks:
+        parts = eligible["landsdeel_code"].nunique()
+        return fact("vloer", ("n", *asks), vraagt=asks, landsdelen=parts)
 
     def feasible(cc: Constraints) -> bool:
-        return try_solve(Problem(frame, cc, pool, cost), values) is not None
+        return try_solve(Problem(frame, cc, pool, cost), ones) is not None
 
-    culprits = [name for name in c.active() if feasible(c.without(name))]
+    culprits = tuple(name for name in c.active() if feasible(c.without(name)))
     if culprits:
-        said = "; ".join(f"{k} ({c.describe(k)}: {c.reasons.get(k, '')})" for k in culprits)
-        return (
-            f"without {' or '.join(culprits)} a selection exists: {said}. Loosen "
-            f"{'it' if len(culprits) == 1 else 'one of them'} in the card or on the command "
-            "line."
-        )
+        return fact("zonder", culprits)
     active = [k for k in c.active() if k not in ("include", "exclude")]
     for i, a in enumerate(active):
         for b in active[i + 1 :]:
             if feasible(c.without(a).without(b)):
-                return (
-                    f"{a} ({c.describe(a)}) and {b} ({c.describe(b)}) together leave no "
-                    "possible selection; without both, one exists. Loosen one of them."
-                )
-    named = "; ".join(f"{k} ({c.describe(k)})" for k in c.active()) or "none"
-    return f"the constraints together leave no possible selection ({named}); loosen one of them."
+                return fact("paar", (a, b))
+    return fact("samen", tuple(c.active()))

@@ -25,6 +25,7 @@ from vluchtelingen_in_beeld.fmt import (
     nl_pct,
     nl_prob,
     nl_rate,
+    nl_share,
 )
 from vluchtelingen_in_beeld.rank import said
 
@@ -53,6 +54,7 @@ def environment() -> Any:
         between=nl_about_between,
         diff=nl_about_diff,
         pct=nl_pct,
+        share=nl_share,
         prob=nl_prob,
         eur=nl_about_eur,
         rate=nl_rate,

@@ -42,13 +42,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vluchtelingen_in_beeld import __version__
-from vluchtelingen_in_beeld.defaults import setting_name
+from vluchtelingen_in_beeld.catalogue import LIMITS, setting_name
 from vluchtelingen_in_beeld.errors import ConfigError
-from vluchtelingen_in_beeld.method import LIMITS, load_card
+from vluchtelingen_in_beeld.method import load_card
 from vluchtelingen_in_beeld.names import ALIASES, base_name, normalise
 from vluchtelingen_in_beeld.provenance import page_sources
-from vluchtelingen_in_beeld.rank import MIN_RESOLVE, NEAR, NEAR_SHARE
-from vluchtelingen_in_beeld.selection import TIE, TIME_LIMIT, Constraints
+from vluchtelingen_in_beeld.rank import MIN_RESOLVE, NEAR
+from vluchtelingen_in_beeld.selection import NODE_LIMIT, TIE, Constraints
 from vluchtelingen_in_beeld.templates import render
 
 if TYPE_CHECKING:
@@ -246,8 +246,8 @@ def verkenner_data(result: YearResult) -> dict[str, Any]:
         "scenario": card.scenarios[card.scenario].label,
         "tie": TIE,
         "near": NEAR,
-        "near_share": NEAR_SHARE,
-        "time_limit": TIME_LIMIT,
+        "near_share": card.selection.near_loss,
+        "time_limit": NODE_LIMIT,
         "draws": int(rd.a.shape[0]),
         "min_resolve": MIN_RESOLVE,
         "limits": [setting_name(k) for k in LIMITS],

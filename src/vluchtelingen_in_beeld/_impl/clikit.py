@@ -10,13 +10,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from vluchtelingen_in_beeld.defaults import PILOTS, SETTING_NAMES, setting_name
+from vluchtelingen_in_beeld.catalogue import BY_FIELD, SETTINGS, Setting
+from vluchtelingen_in_beeld.defaults import PILOTS
 from vluchtelingen_in_beeld.errors import VibError, for_cli
 from vluchtelingen_in_beeld.fmt import nl_about, nl_about_range, nl_int
 
@@ -64,53 +66,47 @@ model_options = _apply(
                  help="Monte Carlo draws, 100 to 200,000 (overrides the card)."),
     click.option("--seed", type=int, default=None, help="Random seed (overrides the card)."),
 )
-#: --option -> (Constraints field, kind): "cap" takes a number or 'none', "num" a number
-SELECTION_FLAGS = {
-    "max_per_provincie": ("max_per_provincie", "cap"),
-    "max_per_regio": ("max_per_regio", "cap"),
-    "min_per_landsdeel": ("min_per_landsdeel", "cap"),
-    "min_klein": ("min_klein", "cap"),
-    "max_groot": ("max_groot", "cap"),
-    "klein_onder": ("klein_onder", "num"),
-    "groot_boven": ("groot_boven", "num"),
-    "min_pool": ("min_pool", "cap"),
-    setting_name("budget_eur"): ("budget_eur", "num"),
-    setting_name("pilot_cost_eur"): ("pilot_cost_eur", "num"),
-}
-selection_options = _apply(
-    click.option("--max-per-provincie", default=None,
-                 help="At most this many per provincie ('none': no cap; card: 2)."),
-    click.option("--max-per-regio", default=None,
-                 help="At most this many per arbeidsmarktregio ('none': no cap; card: 1)."),
-    click.option("--min-per-landsdeel", default=None,
-                 help="At least this many per landsdeel ('none': off; card: 1)."),
-    click.option("--min-klein", default=None,
-                 help="At least this many small gemeenten ('none': off; card: 2)."),
-    click.option("--klein-onder", type=float, default=None,
-                 help="Inhabitants below which a gemeente is small (card: 100,000)."),
-    click.option("--max-groot", default=None,
-                 help="At most this many large gemeenten ('none': off; card: off)."),
-    click.option("--groot-boven", type=float, default=None,
-                 help="Inhabitants above which a gemeente is large (card: 200,000)."),
-    click.option("--min-pool", default=None,
-                 help="At least this many expected conversations per pilot in its first year "
-                 "('none': off; card: off)."),
-    click.option("--budget", type=float, default=None,
-                 help="Budget in euro: a pilot costs --pilot-cost plus its expected "
-                 "trajectories at the card's cost per placement (card: off)."),
-    click.option("--pilot-cost", type=float, default=None,
-                 help="Fixed cost of one pilot in euro, with --budget (card: 0; the EUR 1 m "
-                 "of 2009 was the whole project's subsidy)."),
-)
+def _card_default(setting: Setting) -> str:
+    """The shipped card's value of a setting, for ``--help`` ("card: 2", "card: off")."""
+    from vluchtelingen_in_beeld.method import load_card
+
+    sel = load_card().selection
+    if setting.field == "n":
+        return str(sel.n.value)
+    if setting.field in sel.limits:
+        value = sel.limits[setting.field].value
+        return "off" if value is None else f"{value:,}"
+    if setting.field == "klein_onder":
+        return f"{sel.limits['min_klein'].threshold or 0:,.0f}"
+    if setting.field == "groot_boven":
+        return f"{sel.limits['max_groot'].threshold or 0:,.0f}"
+    if setting.field == "pilot_cost_eur":
+        return f"{sel.pilot_cost_eur.value:,.0f}"
+    return ""
+
+
+def _setting_option(setting: Setting) -> Callable[[Fn], Fn]:
+    """The click option of a catalogue setting (numbers checked later, by the catalogue)."""
+    default = _card_default(setting)
+    help_text = setting.help + (f" (card: {default})" if default else "")
+    if setting.kind == "gemeenten":
+        return click.option(setting.flag, setting.name, multiple=True, help=help_text)
+    if setting.optional:  # a number, or 'none' to switch it off
+        return click.option(setting.flag, setting.name, default=None, help=help_text)
+    kind = int if setting.integer else float
+    return click.option(setting.flag, setting.name, type=kind, default=None, help=help_text)
+
+
+#: The switchable constraints and their thresholds: ``vib rank``, ``vib verken``.
+SELECTION_SETTINGS = tuple(s for s in SETTINGS if s.kind not in ("count", "gemeenten"))
+selection_options = _apply(*(_setting_option(s) for s in SELECTION_SETTINGS))
 
 #: The choices ``build_year`` takes as they are (``vib rank``, ``vib verken``).
 CHOICE = ("n", "include", "exclude", "region_reach", "draws", "seed")
 #: What the selection must hold or leave out, and ρ: ``vib rank``, ``vib verken``.
 choice_options = _apply(
-    click.option("--include", multiple=True,
-                 help="Gemeente (name or code) that must be selected; repeatable."),
-    click.option("--exclude", multiple=True,
-                 help="Gemeente (name or code) never to select; repeatable."),
+    _setting_option(BY_FIELD["include"]),
+    _setting_option(BY_FIELD["exclude"]),
     click.option("--region-reach", type=float, default=None,
                  help="ρ, the share of the rest of its arbeidsmarktregio a pilot reaches, "
                  "fixed in every draw, 0 to 1 (card: 0.25, uncertain from 0.10 to 0.50)."),
@@ -120,10 +116,10 @@ choice_options = _apply(
 def selection_overrides(kw: dict[str, Any]) -> dict[str, Any]:
     """Take the selection options out of ``kw``: the ones given, as Constraints fields."""
     out: dict[str, Any] = {}
-    for flag, (name, kind) in SELECTION_FLAGS.items():
-        value = kw.pop(flag)
+    for setting in SELECTION_SETTINGS:
+        value = kw.pop(setting.name)
         if value is not None:
-            out[name] = _cap(value) if kind == "cap" else value
+            out[setting.field] = _number(value, setting) if setting.optional else value
     return out
 
 
@@ -183,7 +179,7 @@ _PARAMETER_FLAGS = {
     "sender": "--afzender",
     "years": "--year",
     "filters": "--filter",
-    **{field: "--" + name.replace("_", "-") for field, name in SETTING_NAMES.items()},
+    **{s.field: s.flag for s in SETTINGS if s.field != s.name},
 }
 
 
@@ -332,50 +328,61 @@ def _checked_out(out: Path | None, kind: str = "estimate") -> Path | None:
     return check_table_path(out, kind) if out is not None else None
 
 
-def _cap(value: str | None) -> int | None:
-    """A number, or ``None`` for 'none'/'geen' (no cap). 0 is a number, and refused later."""
-    if value is None or str(value).strip().lower() in {"none", "geen"}:
+def _number(value: str, setting: Setting) -> float | int | None:
+    """A number, or ``None`` for 'none'/'geen' (off); its range is checked by the catalogue."""
+    text = str(value).strip()
+    if text.lower() in {"none", "geen"}:
         return None
-    if not str(value).strip():
-        raise click.BadParameter("empty; give a number, or 'none' for no cap.")
+    if not text:
+        raise click.BadParameter("empty; give a number, or 'none' to switch it off.",
+                                 param_hint=setting.flag)
     try:
-        return int(value)
+        number = float(text.replace("_", ""))
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a number or 'none'.") from None
+        raise click.BadParameter(f"{value!r} is not a number or 'none'.",
+                                 param_hint=setting.flag) from None
+    if not math.isfinite(number):
+        raise click.BadParameter(f"{value!r} is not a finite number.", param_hint=setting.flag)
+    if setting.integer:
+        if number != int(number):
+            raise click.BadParameter(f"{value!r} is not a whole number.", param_hint=setting.flag)
+        return int(number)
+    return number
 
 
 def rank_lines(result: YearResult, *, compare: bool = False) -> list[str]:
-    """What ``vib rank`` prints: the selection, prices, trajectories and the 2009 list."""
-    from vluchtelingen_in_beeld.fmt import nl_pct, nl_prob
+    """What ``vib rank`` prints: the selection, prices, placements and the 2009 list.
+
+    Every sentence comes from the ranking's facts through the one renderer (:mod:`.words`).
+    """
+    from vluchtelingen_in_beeld.fmt import is_small, nl_prob
+    from vluchtelingen_in_beeld.words import say
 
     ranking = result.ranking
-    nat = float(ranking.table["werkzoekend"].sum())
-    out = [
-        f"{ranking.constraints.n} van {len(ranking.table)} gemeenten gekozen ({result.year}); "
-        f"ze bereiken naar schatting {nl_about(ranking.objective)} werkzoekenden "
-        f"({nl_pct(ranking.objective / nat)} van Nederland; {nl_pct(ranking.held['aandeel_nl'])} "
-        f"woont in deze gemeenten, {nl_pct(ranking.held['aandeel_regios_nl'])} in hun regio's):"
-    ]
+    out = [say("kop", ranking.headline)]
     for r in ranking.selected.itertuples():
-        loss = ("" if r.verlies_als_eruit != r.verlies_als_eruit
-                else f"  zonder: -{nl_about(r.verlies_als_eruit)}"
-                + (" (uitwisselbaar)" if r.uitwisselbaar else ""))
+        gone = r.verlies_als_eruit
+        loss = ("" if gone != gone
+                else "  zonder: vrijwel evenveel" if is_small(gone)
+                else f"  zonder: {nl_about(gone)} minder")
+        loss += " (uitwisselbaar)" if r.uitwisselbaar else ""
         out.append(f"  {r.rang:>3}. {r.gemeentenaam:<26} {r.provincie:<14} bereik "
                    f"{nl_about(r.bereik):>7}  kans gekozen {nl_prob(r.kans_geselecteerd)}{loss}")
+    out.append("Prijzen:")
     for r in ranking.prices.itertuples():
-        out.append(f"  prijs van {r.beperking:<18} {nl_about(r.prijs, count=False):>7} "
-                   f"werkzoekenden minder bereikt ({nl_pct(r.prijs_pct, 1)}; {r.omschrijving})")
+        out.append(f"  {r.uitleg}")
     for f in ranking.funnel.itertuples() if ranking.funnel is not None else ():
-        out.append(f"  trajecten ({f.scenario}): {nl_about(f.trajecten_in_doeljaren)} in "
-                   f"{f.doel_jaren:g} jaar (p10–p90 "
-                   f"{nl_about_range(f.trajecten_in_doeljaren_p10, f.trajecten_in_doeljaren_p90)}"
-                   f"); doel {nl_about(f.doel)} voor het hele project")
+        likely = nl_about_range(f.plaatsingen_in_doeljaren_p10, f.plaatsingen_in_doeljaren_p90)
+        out.append(f"  plaatsingen ({f.omschrijving.split(':')[0]}): "
+                   f"{nl_about(f.plaatsingen_in_doeljaren)} in {f.doel_jaren:g} jaar "
+                   f"(waarschijnlijk {likely}); doel {nl_about(f.doel_trajecten)} trajecten "
+                   "voor het hele project")
     if compare:
         out.append("De voortrekkersgemeenten van 2009, nu:")
         for c in result.comparison_2009().itertuples():
             if c.soort == "lid":
                 mark = "gekozen" if c.geselecteerd else "niet gekozen"
-                out.append(f"  {c.gemeente_2009:<28} rang {int(c.rang):>3}  {mark}  "
+                out.append(f"  {c.gemeente_2009:<28} plaats {int(c.rang):>3}  {mark}  "
                            f"kans gekozen {nl_prob(c.kans_geselecteerd)}")
             else:
                 out.append(f"  {c.gemeente_2009}: {nl_about(c.bereik)}. {c.toelichting}")

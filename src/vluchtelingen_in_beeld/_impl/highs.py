@@ -11,6 +11,8 @@ Stage: base.
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,34 +24,50 @@ import numpy as np
 DUAL_TOLERANCE = 1e-10
 
 
+_banner_said = False
+
+
 def _quiet_highs() -> Any:
-    """A HiGHS instance that prints nothing, not even its banner.
+    """A HiGHS instance (``highspy.Highs``) that prints nothing, not even its banner.
 
-    ``highspy.Highs()`` enables its Python callbacks in ``__init__``, and that logs the
-    "Running HiGHS …" banner to the C-level stdout before any option can be set
-    (ERGO-Code/HiGHS#2749, open). Its base class, the compiled ``_Highs``, has every method
-    used here and logs nothing until it runs, by which time ``output_flag`` is off. Fall
-    back to the public class if a future highspy moves the base.
+    ``highspy.Highs()`` logs the "Running HiGHS …" banner to the C-level stdout the first
+    time an instance is made in a process, before any option can be set
+    (ERGO-Code/HiGHS#2749). That first instance is made with file descriptor 1 pointed at
+    the null device; later ones print nothing until they run, by which time
+    ``output_flag`` is off.
     """
-    try:
-        from highspy._core import _Highs
-    except ImportError:  # pragma: no cover - depends on highspy's layout
-        import highspy
+    import highspy
 
-        return highspy.Highs()  # type: ignore[no-untyped-call]
-    return _Highs()
+    global _banner_said
+    if not _banner_said:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+                highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _banner_said = True
+    return highspy.Highs()
 
 
 @dataclass(frozen=True)
 class Solution:
     """What one solve gave.
 
-    ``status`` is ``optimal``, ``infeasible``, ``time_limit`` or another HiGHS model status
-    (lower case); ``x`` is set when a solution exists.
+    ``status`` is ``optimal``, ``infeasible``, ``node_limit`` or another HiGHS model status
+    (lower case); ``x`` is set when a solution exists. A linear programme solved to its
+    optimum also gives its objective and the reduced costs of its columns (``dual``): for a
+    maximum, forcing a column at its lower bound up by one lowers the optimum by at least
+    ``-dual`` (a bound the selection uses to find its near alternatives).
     """
 
     status: str
     x: np.ndarray | None
+    objective: float = float("nan")
+    dual: np.ndarray | None = None
 
 
 class Programme:
@@ -64,7 +82,7 @@ class Programme:
         ub: np.ndarray,
         *,
         integer: bool | np.ndarray = False,
-        time_limit: float | None = None,
+        node_limit: int | None = None,
     ) -> None:
         import highspy
 
@@ -77,8 +95,8 @@ class Programme:
         h.setOptionValue("dual_feasibility_tolerance", DUAL_TOLERANCE)
         h.setOptionValue("mip_rel_gap", 0.0)  # exact: the default stops within 0.01%
         h.setOptionValue("mip_abs_gap", 1e-7)
-        if time_limit is not None:
-            h.setOptionValue("time_limit", float(time_limit))
+        if node_limit is not None:  # a limit in work, never in seconds (no load dependence)
+            h.setOptionValue("mip_max_nodes", int(node_limit))
         lp = highspy.HighsLp()
         lp.num_col_ = n_cols
         lp.num_row_ = n_rows
@@ -98,25 +116,55 @@ class Programme:
             kinds = highspy.HighsVarType
             lp.integrality_ = [kinds.kInteger if i else kinds.kContinuous for i in mask]
         h.passModel(lp)
+        self._lb, self._ub = np.array(lp.col_lower_), np.array(lp.col_upper_)
         self._h: Any = h
         self._status = highspy.HighsModelStatus
 
-    def solve(self, values: np.ndarray) -> Solution:
-        """Maximise ``values · x`` (a vector of ``n``)."""
+    def solve(
+        self,
+        values: np.ndarray,
+        lb: np.ndarray | None = None,
+        ub: np.ndarray | None = None,
+    ) -> Solution:
+        """Maximise ``values · x`` (a vector of ``n``), with other column bounds if given.
+
+        ``lb``/``ub`` hold for this solve only; the model's own bounds are put back after.
+        """
         values = np.asarray(values, dtype=float)
         if values.shape != (self.n,):
             raise ValueError(f"expected {self.n} values, got shape {values.shape}")
         h = self._h
         h.changeColsCost(self.n, self._cols, values)
-        h.run()
+        moved = lb is not None or ub is not None
+        if moved:
+            old_lb, old_ub = self._lb, self._ub
+            new_lb = old_lb if lb is None else np.asarray(lb, dtype=float)
+            new_ub = old_ub if ub is None else np.asarray(ub, dtype=float)
+            h.changeColsBounds(self.n, self._cols, new_lb, new_ub)
+        try:
+            h.run()
+            return self._read()
+        finally:
+            if moved:
+                h.changeColsBounds(self.n, self._cols, old_lb, old_ub)
+
+    def _read(self) -> Solution:
+        h = self._h
         status = h.getModelStatus()
         if status == self._status.kOptimal:
-            return Solution("optimal", np.array(h.getSolution().col_value))
+            sol = h.getSolution()
+            dual = np.array(sol.col_dual) if sol.dual_valid else None
+            return Solution(
+                "optimal",
+                np.array(sol.col_value),
+                float(h.getInfo().objective_function_value),
+                dual,
+            )
         name = h.modelStatusToString(status).lower().replace(" ", "_")
         if status == self._status.kInfeasible:
             name = "infeasible"
-        elif status == self._status.kTimeLimit:
-            name = "time_limit"
+        elif status in (self._status.kSolutionLimit, self._status.kIterationLimit):
+            name = "node_limit"
         x = None
         if h.getInfo().primal_solution_status == 2:  # a feasible point exists
             x = np.array(h.getSolution().col_value)
