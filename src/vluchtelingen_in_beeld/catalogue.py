@@ -43,6 +43,8 @@ class Setting:
     kind: Kind
     group: str
     help: str
+    #: Dutch: the setting as the selectieverkenner names it
+    label: str = ""
     minimum: float = 0.0
     maximum: float = 400.0
     integer: bool = True
@@ -76,6 +78,7 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=1,
         optional=False,
         english="{v} pilots",
+        label="aantal: … voortrekkersgemeenten",
     ),
     Setting(
         "max_per_provincie",
@@ -87,6 +90,7 @@ SETTINGS: tuple[Setting, ...] = (
         limit=True,
         suggest=2,
         english="at most {v} per provincie",
+        label="hoogstens … per provincie",
     ),
     Setting(
         "max_per_regio",
@@ -98,6 +102,7 @@ SETTINGS: tuple[Setting, ...] = (
         limit=True,
         suggest=1,
         english="at most {v} per arbeidsmarktregio",
+        label="hoogstens … per arbeidsmarktregio",
     ),
     Setting(
         "min_per_landsdeel",
@@ -108,6 +113,7 @@ SETTINGS: tuple[Setting, ...] = (
         limit=True,
         suggest=1,
         english="at least {v} per landsdeel",
+        label="minstens … per landsdeel",
     ),
     Setting(
         "min_klein",
@@ -119,6 +125,7 @@ SETTINGS: tuple[Setting, ...] = (
         threshold="klein_onder",
         suggest=2,
         english="at least {v} below {t} inhabitants",
+        label="minstens … kleine gemeenten",
     ),
     Setting(
         "klein_onder",
@@ -130,6 +137,7 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=1e8,
         optional=False,
         english="small below {v} inhabitants",
+        label="klein is onder … inwoners",
     ),
     Setting(
         "max_groot",
@@ -142,6 +150,7 @@ SETTINGS: tuple[Setting, ...] = (
         threshold="groot_boven",
         suggest=2,
         english="at most {v} above {t} inhabitants",
+        label="hoogstens … grote gemeenten",
     ),
     Setting(
         "groot_boven",
@@ -153,6 +162,7 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=1e8,
         optional=False,
         english="large above {v} inhabitants",
+        label="groot is boven … inwoners",
     ),
     Setting(
         "min_pool",
@@ -164,6 +174,7 @@ SETTINGS: tuple[Setting, ...] = (
         limit=True,
         suggest=10,
         english="at least {v} expected conversations per pilot in its first year",
+        label="minstens … verwachte gesprekken per pilot in het eerste jaar",
     ),
     Setting(
         "budget_eur",
@@ -178,6 +189,7 @@ SETTINGS: tuple[Setting, ...] = (
         limit=True,
         suggest=500_000,
         english="a budget of EUR {v}",
+        label="budget € …",
     ),
     Setting(
         "pilot_cost_eur",
@@ -190,6 +202,7 @@ SETTINGS: tuple[Setting, ...] = (
         integer=False,
         optional=False,
         english="EUR {v} per pilot",
+        label="vaste kosten per pilot € …",
     ),
     Setting(
         "include",
@@ -198,6 +211,7 @@ SETTINGS: tuple[Setting, ...] = (
         "gemeenten",
         "Gemeente (name or code) that must be selected; repeatable.",
         english="forced in: {v}",
+        label="vastgezette gemeenten",
     ),
     Setting(
         "exclude",
@@ -206,6 +220,7 @@ SETTINGS: tuple[Setting, ...] = (
         "gemeenten",
         "Gemeente (name or code) never to select; repeatable.",
         english="left out: {v}",
+        label="uitgesloten gemeenten",
     ),
 )
 

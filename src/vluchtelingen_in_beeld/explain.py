@@ -24,6 +24,7 @@ Stage: rank.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -39,6 +40,16 @@ from vluchtelingen_in_beeld.selection import TIE, Constraints, Problem, try_solv
 TIE_TOLERANCE = 1e-9
 #: Partners a reason names (the closest first); the table lists them all.
 SHOWN_PARTNERS = 3
+
+
+def steady(x: float | None) -> int:
+    """A number of people as an ordering key: to a millionth, halves up.
+
+    Orders that must be the same in Python and in the page (alternatives, partners) sort
+    on this, so that two losses equal but for float noise (ρ = 1: every member of a region
+    is worth the region) fall to the next key, not to the last bit of a sum.
+    """
+    return math.floor((x or 0.0) * 1e6 + 0.5)
 
 
 @dataclass(frozen=True)
@@ -244,8 +255,13 @@ def _alternatives(
     objective; every gemeente whose loss is within those is then measured. Partners of
     interchangeable picks are always measured. Shown: the ``near`` smallest losses, every
     loss below ``near_loss`` of the objective, and those partners.
+
+    With a budget every re-solve stops within 1% of its optimum (``BUDGET_GAP``), so a loss
+    below that is not known, and the bound is weak: the ``near`` candidates with the
+    smallest bound are measured and shown, with the partners, and no more.
     """
     m = problem.m
+    complete = problem.c.budget_eur is None
     base = set(chosen.tolist())
     candidates = [i for i in range(m) if i not in base and problem.ub[i] > 0]
     reach = values[:m] + values[m:][problem.region_of]
@@ -258,10 +274,12 @@ def _alternatives(
         tie = np.abs(values[:m]) if problem.tie is None else np.asarray(problem.tie, dtype=float)
         gap = max(lp_objective - (objective + TIE * float(tie[chosen].sum())), 0.0)
     slack = gap + 1e-6 * max(objective, 1.0)
-    order = sorted(candidates, key=lambda i: (bound[i], -reach[i], i))
+    order = sorted(candidates, key=lambda i: (steady(bound[i]), -steady(reach[i]), i))
     limit = near_loss * objective
     losses: list[float] = []
     for i in order:
+        if len(losses) >= near and not complete:
+            break
         if len(losses) >= near:
             kth = sorted(losses)[near - 1]
             if bound[i] - slack > max(kth, limit):
@@ -272,12 +290,14 @@ def _alternatives(
     partners = {
         j for s in swaps.values() if s.kind == "eruit" and s.near for j in s.came if j not in base
     }
-    for j in sorted(partners - set(swaps)):
-        swaps[j] = measure("erin", j)
+    if complete:  # with a budget the pairs are told from the picks' swaps only
+        for j in sorted(partners - set(swaps)):
+            swaps[j] = measure("erin", j)
+    partners &= set(swaps)
     measured = [
         i for i, s in swaps.items() if s.kind == "erin" and s.loss is not None and i not in base
     ]
-    measured.sort(key=lambda i: (swaps[i].loss, -reach[i], i))
+    measured.sort(key=lambda i: (steady(swaps[i].loss), -steady(reach[i]), i))
     shown = set(measured[:near]) | {i for i in measured if swaps[i].loss < limit} | partners
     return [i for i in measured if i in shown]
 
@@ -301,7 +321,7 @@ def _pairs(swaps: dict[int, Swap], alternatives: Sequence[int]) -> dict[int, dic
             continue
         for key in links:
             old = found.get(key)
-            if old is None or (old.loss is not None and s.loss < old.loss):
+            if old is None or (old.loss is not None and steady(s.loss) < steady(old.loss)):
                 found[key] = s
     out: dict[int, dict[int, Swap]] = {}
     for (pick, alt), s in found.items():
@@ -338,7 +358,7 @@ def reason_facts(
     reach = values[:m] + values[m:][problem.region_of]
     region_names = frame["arbeidsmarktregio"].astype(str).tolist()
     on_merit = [i for i in x.chosen if problem.lb[i] <= 0]
-    weakest = min(on_merit, key=lambda i: (reach[i], i)) if on_merit else None
+    weakest = min(on_merit, key=lambda i: (steady(reach[i]), i)) if on_merit else None
 
     def who(idx: Sequence[int]) -> list[str]:
         return [names[j] for j in sorted(idx, key=lambda j: codes[j])]
@@ -348,7 +368,7 @@ def reason_facts(
         if not partners:
             return None
         # closest first: the pair's swap with the smallest loss; that swap is the evidence
-        order = sorted(partners, key=lambda k: (partners[k].loss or 0.0, codes[k]))
+        order = sorted(partners, key=lambda k: (steady(partners[k].loss), codes[k]))
         s = partners[order[0]]
         return {
             "met": [names[j] for j in order[:SHOWN_PARTNERS]],
@@ -495,9 +515,10 @@ def swap_columns(x: Explanation, problem: Problem) -> pd.DataFrame:
                 doorrekeningen_eens=s.base_better,
                 doorrekeningen_ander_beter=s.alt_better,
             )
-        mine = x.pairs.get(i, {})
-        partners = sorted(mine, key=lambda j: (mine[j].loss or 0.0, codes[j]))
-        row["uitwisselbaar"] = bool(partners)
-        row["uitwisselbaar_met"] = who(partners, ordered=True)
         rows[codes[i]] = row
+    for i, mine in x.pairs.items():  # every pair from both sides, measured or not
+        partners = sorted(mine, key=lambda j: (steady(mine[j].loss), codes[j]))
+        row = rows.setdefault(codes[i], {})
+        row["uitwisselbaar"] = True
+        row["uitwisselbaar_met"] = who(partners, ordered=True)
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -140,7 +140,7 @@ def nl_about_diff(x: Any, *of: Any) -> str:
     if big == 0:
         return "0"
     unit = 10.0 ** (math.floor(math.log10(big)) - SIGNIFICANT + 1)
-    r = round(float(x) / unit) * unit
+    r = whole(float(x) / unit) * unit
     return nl_int(r) if unit >= 1 else nl_dec(r, max(0, -math.floor(math.log10(unit))))
 
 

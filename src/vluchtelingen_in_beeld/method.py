@@ -21,7 +21,7 @@ from typing import Any
 
 from vluchtelingen_in_beeld.catalogue import BY_FIELD, LIMITS
 from vluchtelingen_in_beeld.defaults import PILOTS
-from vluchtelingen_in_beeld.errors import MethodCardError, did_you_mean
+from vluchtelingen_in_beeld.errors import ConfigError, MethodCardError, did_you_mean
 from vluchtelingen_in_beeld.tables import BIRTHPLACES
 
 DEFAULT_CARD = "standaard"
@@ -367,6 +367,19 @@ class MethodCard:
             "price_basis": self.price_basis,
             "warning": self.warning,
         }
+
+
+def with_region_reach(card: MethodCard, rho: float) -> MethodCard:
+    """The card with ρ fixed at ``rho`` in every draw (no range): a selection setting."""
+    from dataclasses import replace
+
+    if not (math.isfinite(rho) and 0 <= rho <= 1):
+        raise ConfigError(
+            f"`region_reach` is a share between 0 and 1 (0.25 = 25% of the rest of the "
+            f"arbeidsmarktregio), got {rho}."
+        )
+    fixed = Rate(rho, rho, rho, "opgegeven bij het aanroepen, niet uit de methodekaart")
+    return replace(card, selection=replace(card.selection, region_reach=fixed))
 
 
 def fmt_age(x: float) -> str:

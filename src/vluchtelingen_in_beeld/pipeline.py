@@ -14,7 +14,6 @@ Stage: orchestration (after render).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -36,7 +35,13 @@ from vluchtelingen_in_beeld.inputs import (
     latest_year,
     target_growth,
 )
-from vluchtelingen_in_beeld.method import DRAWS_RANGE, MethodCard, Rate, load_card
+from vluchtelingen_in_beeld.method import (
+    DRAWS_RANGE,
+    MethodCard,
+    Rate,
+    load_card,
+    with_region_reach,
+)
 from vluchtelingen_in_beeld.rank import rank
 from vluchtelingen_in_beeld.regions import Regions, load_regions
 from vluchtelingen_in_beeld.result import Origin, Shapes, YearResult, names_of
@@ -87,17 +92,6 @@ def prepare_card(
             raise ConfigError(f"`seed` must be 0 or more, got {seed}.")
         card = replace(card, seed=seed)
     return card
-
-
-def with_region_reach(card: MethodCard, rho: float) -> MethodCard:
-    """The card with ρ fixed at ``rho`` in every draw (no range): a selection setting."""
-    if not (math.isfinite(rho) and 0 <= rho <= 1):
-        raise ConfigError(
-            f"`region_reach` is a share between 0 and 1 (0.25 = 25% of the rest of the "
-            f"arbeidsmarktregio), got {rho}."
-        )
-    fixed = Rate(rho, rho, rho, "opgegeven bij het aanroepen, niet uit de methodekaart")
-    return replace(card, selection=replace(card.selection, region_reach=fixed))
 
 
 def estimate_inputs(

@@ -321,7 +321,7 @@ def chance_driver(kans: float, rho_fixed: float, counts_fixed: float) -> str:
     barely moves when the counts drive it; with the counts fixed it moves far. A chance
     within :data:`SETTLED` of 0 or 1 is settled.
     """
-    if not (np.isfinite(rho_fixed) and np.isfinite(counts_fixed)):
+    if not (np.isfinite(kans) and np.isfinite(rho_fixed) and np.isfinite(counts_fixed)):
         return ""
     if kans < SETTLED or kans > 1 - SETTLED:
         return "vast"
@@ -376,15 +376,19 @@ def rank(
         raise InfeasibleError(f"No selection of {c.n} gemeenten is possible: {why.english()}")
     idx, objective = solved
 
-    # chance, re-solved per draw; and with rho or the numbers held at their centre
-    # A budget is a knapsack row: its LP relaxation is rarely integral, so every re-solve is
-    # a branch and bound; it gets the minimum of draws and no diagnostics.
+    # chance, re-solved per draw; and with rho or the numbers held at their centre. Not
+    # with a budget: every re-solve is then a branch and bound that stops within 1% of the
+    # optimum (selection.BUDGET_GAP), and which of the many selections that close it ends on
+    # says more about the search than about the gemeenten.
     knapsack = c.budget_eur is not None
     resolve = min(card.selection.resolve_draws, rd.a.shape[0])
-    kans_draws = min(resolve, MIN_RESOLVE) if knapsack else resolve
-    kans = selection_chance(problem, rd.values[:kans_draws])
+    kans_draws = 0 if knapsack else resolve
+    if knapsack:
+        kans = np.full(len(t), np.nan)
+    else:
+        kans = selection_chance(problem, rd.values[:kans_draws])
     t["kans_geselecteerd"] = kans
-    t["kans_geselecteerd_se"] = np.sqrt(kans * (1 - kans) / kans_draws)
+    t["kans_geselecteerd_se"] = np.sqrt(kans * (1 - kans) / max(kans_draws, 1))
     t["kans_rho_vast"] = t["kans_aantallen_vast"] = np.nan
     if not knapsack:
         rho_c = np.full(kans_draws, card.selection.region_reach.value)
@@ -430,7 +434,7 @@ def rank(
         problem,
         values,
         werkzoekend=t["werkzoekend"].to_numpy(dtype=float),
-        kans=kans,
+        kans=None if knapsack else kans,
         near_loss=card.selection.near_loss,
     )
     by_code = {f["code"]: f for f in facts}
@@ -443,7 +447,7 @@ def rank(
 
     chances = {
         code: {
-            "kans": float(t.at[code, "kans_geselecteerd"]),
+            "kans": None if knapsack else float(t.at[code, "kans_geselecteerd"]),
             "rho_vast": float(t.at[code, "kans_rho_vast"]),
             "aantallen_vast": float(t.at[code, "kans_aantallen_vast"]),
             "drijver": d,
@@ -506,8 +510,11 @@ def rank(
         summary,
         check,
     )
-    ranking.sensitivity = selection_sensitivity(est, problem)
-    ranking.drivers = selection_drivers(est, problem, nums, idx, t)
+    # with a budget every re-solve is a branch and bound within 1%: the sensitivity of the
+    # picks and the drivers (a re-solve per bound and per ρ) would say more about the
+    # search than about the data, and take a minute; they are left out and said so
+    ranking.sensitivity = selection_sensitivity(est, problem, picks=not knapsack)
+    ranking.drivers = {} if knapsack else selection_drivers(est, problem, nums, idx, t)
     ranking.numbers = nums
     ranking.explanation = x
     ranking.facts = by_code
@@ -820,21 +827,28 @@ def selection_drivers(
     }
 
 
-def selection_sensitivity(est: Estimate, problem: Problem) -> pd.DataFrame | None:
+def selection_sensitivity(
+    est: Estimate, problem: Problem, *, picks: bool = True
+) -> pd.DataFrame | None:
     """The estimate's sensitivity table with the selection picks that change at each bound.
 
     At each bound the selection is re-solved on central job-seekers (and central ρ, except
-    for ρ's own row) and compared with the selection on all-central values.
+    for ρ's own row) and compared with the selection on all-central values. Without
+    ``picks`` the columns are there, empty (a budget: see :func:`rank`).
     """
     sens = est.sensitivity
     if sens is None:
         return None
+    if not picks:
+        table = sens.table.copy()
+        table["selectie_wissels_laag"] = table["selectie_wissels_hoog"] = np.nan
+        return table
     card = est.card
     k = len(problem.regions)
     order = est.draws.codes.get_indexer(problem.frame.index)
     rho_c = card.selection.region_reach.value
 
-    def picks(j: np.ndarray, rho: float) -> set[int] | None:
+    def chosen(j: np.ndarray, rho: float) -> set[int] | None:
         a, b = region_values(
             np.nan_to_num(j[order])[None, :], problem.region_of, k, np.array([rho])
         )
@@ -842,7 +856,7 @@ def selection_sensitivity(est: Estimate, problem: Problem) -> pd.DataFrame | Non
         return None if solved is None else set(solved[0].tolist())
 
     central = est.table["werkzoekend"].to_numpy(dtype=float)  # in the draws' order
-    base = picks(central, rho_c)
+    base = chosen(central, rho_c)
     table = sens.table.copy()
     for side in ("laag", "hoog"):
         changed = []
@@ -851,9 +865,9 @@ def selection_sensitivity(est: Estimate, problem: Problem) -> pd.DataFrame | Non
                 changed.append(np.nan)
                 continue
             if r.parameter == "region_reach":
-                now = picks(central, getattr(r, side))
+                now = chosen(central, getattr(r, side))
             else:
-                now = picks(sens.j[(r.parameter, side)], rho_c)
+                now = chosen(sens.j[(r.parameter, side)], rho_c)
             changed.append(np.nan if now is None else len(base - now))
         table[f"selectie_wissels_{side}"] = changed
     return table

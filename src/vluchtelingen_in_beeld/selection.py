@@ -70,6 +70,12 @@ TIE = 1e-9
 #: Branch-and-bound nodes HiGHS may use before the selection gives up: a limit in work,
 #: never in seconds, so that the same command gives the same answer on a busy machine.
 NODE_LIMIT = 200_000
+#: With a budget, branch and bound stops within this share of the optimum. A pilot's cost
+#: grows with its reach (its expected placements), so the budget caps the reach itself and
+#: countless selections come within a few people of each other: proving the exact optimum
+#: is a subset-sum search of seconds per solve. The share is the card's default
+#: ``near_loss``: selections that close count as interchangeable anyway.
+BUDGET_GAP = 0.01
 
 
 #: A value a caller may give a constraint: a number, gemeenten (include/exclude), or ``None``
@@ -432,22 +438,45 @@ class Problem:
         lp = self._model().solve(self._cost(np.asarray(values, dtype=float)))
         if lp.status != "optimal" or lp.dual is None or lp.x is None:
             return None
-        bound = np.maximum(-lp.dual[: self.m], 0.0)
+        # |reduced cost|: the sign convention for a maximum differs between HiGHS builds
+        bound = np.abs(lp.dual[: self.m])
         bound[lp.x[: self.m] > 0.5] = 0.0
         return lp.objective, bound
 
     def _pruned(self, own: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
-        """Indices of the candidates that can be in an optimum (see the module docstring)."""
-        if self.c.budget_eur is not None:
-            return np.flatnonzero(ub[: self.m] > 0)
-        order = np.lexsort((-own, self.classes))
-        cls = self.classes[order]
-        start = np.r_[0, np.flatnonzero(np.diff(cls)) + 1]
-        rank_in_class = np.arange(len(cls)) - np.repeat(start, np.diff(np.r_[start, len(cls)]))
-        keep = np.zeros(self.m, dtype=bool)
-        keep[order[rank_in_class < self.keep_per_class]] = True
-        keep |= lb[: self.m] > 0
-        keep &= ub[: self.m] > 0
+        """Indices of the candidates that can be in an optimum (see the module docstring).
+
+        Within a class (same provincie, region, landsdeel, size and pool) at most
+        ``keep_per_class`` members can be selected. A candidate with that many eligible
+        class members at least as good is never needed: one of them is left out of any
+        selection holding the candidate, and swapping them keeps every constraint and
+        does not lower the objective. "At least as good" is a higher objective value
+        (ties: the lower index), and with a budget also a cost no higher.
+        """
+        m = self.m
+        eligible = ub[:m] > 0
+        forced = lb[:m] > 0
+        keep = forced.copy()
+        cost = None if self.c.budget_eur is None else np.asarray(self.cost, dtype=float)
+        for cls in np.unique(self.classes[eligible]):
+            members = np.flatnonzero((self.classes == cls) & eligible)
+            if len(members) <= self.keep_per_class:
+                keep[members] = True
+                continue
+            o = own[members]
+            # better[i, j]: j is at least as good as i (a strict order on ties)
+            better = (o[None, :] > o[:, None]) | (
+                (o[None, :] == o[:, None]) & (members[None, :] < members[:, None])
+            )
+            if cost is not None:
+                c = cost[members]
+                better = (o[None, :] >= o[:, None]) & (c[None, :] <= c[:, None]) & (
+                    (o[None, :] > o[:, None])
+                    | (c[None, :] < c[:, None])
+                    | (members[None, :] < members[:, None])
+                )
+            keep[members[better.sum(axis=1) < self.keep_per_class]] = True
+        keep &= eligible
         return np.flatnonzero(keep)
 
     def _branch_and_bound(self, cost: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
@@ -464,6 +493,7 @@ class Problem:
             ub[cols],
             integer=integer,
             node_limit=NODE_LIMIT,
+            gap=BUDGET_GAP if self.c.budget_eur is not None else 0.0,
         ).solve(cost[cols])
         if mip.status == "node_limit":
             raise VibError(

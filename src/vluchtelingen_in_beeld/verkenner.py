@@ -8,8 +8,11 @@ WebAssembly (the npm package ``highs``, vendored in ``vendor/highs-js`` with its
 checksums), prices every active constraint, measures who replaces whom, and writes a
 reason per gemeente.
 
-The page carries the programme's own numbers (:class:`~.rank.ProgrammeNumbers`), so it
-and the command line agree exactly:
+What the page knows about the selection is generated from the Python definition: the
+catalogue of settings (:mod:`.catalogue`: names, bounds, labels; the page's controls are
+made from it), the phrases (``templates/phrases.j2``, rendered in the page by the vendored
+nunjucks), and the programme's own numbers (:class:`~.rank.ProgrammeNumbers`), so it and
+the command line agree exactly:
 
 * the values ``[a, b]``, pool and placements of the run (ρ uncertain, as the card has it);
 * per gemeente the draws' means of ``J``, ``J · conversations`` and ``J · placements``:
@@ -19,7 +22,12 @@ and the command line agree exactly:
 * the covariance over the draws of ``[a, b]`` (uncertain ρ) and of ``J`` (fixed ρ), from
   which the Monte Carlo standard error of any swap is a quadratic form (the test for
   "uitwisselbaar");
-* the draws that ``kans_geselecteerd`` is re-solved on, for a recount on request.
+* the draws that ``kans_geselecteerd`` is re-solved on, for a recount on request and for
+  the share of draws in which one of two selections reaches more (``uitwisselbaar``).
+
+The page's script is five files in ``templates/verkenner/`` with one job each (``format.js``:
+numbers and words; ``solver.js``: HiGHS in a worker; ``programme.js``: the programme;
+``explain.js``: prices, swaps and reasons; ``page.js``: the page), inlined in that order.
 
 Everything is data in one JSON block; names reach the page only as JSON and are set as
 text, never as markup.
@@ -34,40 +42,76 @@ import functools
 import gzip
 import json
 import tomllib
-from dataclasses import fields
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vluchtelingen_in_beeld import __version__
-from vluchtelingen_in_beeld.catalogue import LIMITS, setting_name
+from vluchtelingen_in_beeld import __version__, words
+from vluchtelingen_in_beeld.catalogue import LIMITS, catalogue_record, setting_name
+from vluchtelingen_in_beeld.catalogue import SETTINGS as CATALOGUE
 from vluchtelingen_in_beeld.errors import ConfigError
 from vluchtelingen_in_beeld.method import load_card
 from vluchtelingen_in_beeld.names import ALIASES, base_name, normalise
 from vluchtelingen_in_beeld.provenance import page_sources
 from vluchtelingen_in_beeld.rank import MIN_RESOLVE, NEAR
-from vluchtelingen_in_beeld.selection import NODE_LIMIT, TIE, Constraints
+from vluchtelingen_in_beeld.selection import BUDGET_GAP, NODE_LIMIT, TIE, Constraints
 from vluchtelingen_in_beeld.templates import render
 
 if TYPE_CHECKING:
     from vluchtelingen_in_beeld.result import YearResult
 
-#: Where the vendored solver lives, inside the package.
+#: Where the vendored solver and phrase engine live, inside the package.
 VENDOR = "vendor/highs-js"
+PHRASE_ENGINE = "vendor/nunjucks"
+#: The page's script, in the order it is inlined (each file one job).
+SCRIPTS = ("format.js", "solver.js", "programme.js", "explain.js", "page.js")
 #: Selection settings as the page and ``window.verkenner.solve`` name them (the CLI's
 #: flags, with underscores) -> the :class:`~.selection.Constraints` field.
-SETTINGS = {setting_name(f.name): f.name for f in fields(Constraints) if f.name != "reasons"}
+SETTINGS = {s.name: s.field for s in CATALOGUE}
 #: Map units: RD New metres per unit of the page's SVG.
 MAP_UNIT_M = 100.0
+#: A gemeente smaller than this on the map (units) gets a larger hit area around it.
+SMALL_AREA = 90
+#: The fieldsets of the page's controls (catalogue groups) and their titles.
+GROUPS = {"aantal": "Aantal en spreiding", "regio": "Aantal en spreiding", "grootte": "Grootte",
+          "budget": "Budget"}  # fmt: skip
 
 
-def vendored() -> dict[str, Any]:
-    """The vendored solver's record (``VENDOR.toml``): name, version, licence, sha256 sums."""
-    root = resources.files("vluchtelingen_in_beeld") / VENDOR
+def vendored(folder: str = VENDOR) -> dict[str, Any]:
+    """A vendored package's record (``VENDOR.toml``): name, version, licence, sha256 sums."""
+    root = resources.files("vluchtelingen_in_beeld") / folder
     info: dict[str, Any] = tomllib.loads((root / "VENDOR.toml").read_text("utf-8"))
     return info
+
+
+def _inline(text: str, what: str) -> str:
+    """``text`` for a ``<script>`` element: refused if it could close the element."""
+    if "</script" in text.lower():  # pragma: no cover - checked for the shipped files
+        raise ConfigError(f"{what} contains '</script'; it cannot be inlined.")
+    return text
+
+
+@functools.cache
+def _page_assets() -> tuple[str, str, str]:
+    """(the page's script, nunjucks, nunjucks's licence), read once per process."""
+    pkg = resources.files("vluchtelingen_in_beeld")
+    parts = [(pkg / "templates" / "verkenner" / name).read_text("utf-8") for name in SCRIPTS]
+    app = (
+        '"use strict";\n(function () {\nconst VIB = {};\n'
+        "VIB.D = JSON.parse(document.getElementById('verkenner-data').textContent);\n"
+        "VIB.bytesOf = (b64) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));\n"
+        + "\n".join(parts)
+        + "\n})();\n"
+    )
+    engine = pkg / PHRASE_ENGINE
+    return (
+        _inline(app, "the page's script"),
+        _inline((engine / "nunjucks.min.js").read_text("utf-8"), "nunjucks"),
+        (engine / "LICENSE").read_text("utf-8"),
+    )
 
 
 @functools.cache
@@ -77,9 +121,7 @@ def _solver_assets() -> tuple[str, str, str]:
     Read and packed once per process (gzip of the 3.5 MB wasm takes a few tenths of a second).
     """
     root = resources.files("vluchtelingen_in_beeld") / VENDOR
-    js = (root / "highs.js").read_text("utf-8")
-    if "</script" in js.lower():  # pragma: no cover - checked for the vendored version
-        raise ConfigError("The vendored highs.js contains '</script'; it cannot be inlined.")
+    js = _inline((root / "highs.js").read_text("utf-8"), "the vendored highs.js")
     wasm = (root / "highs.wasm").read_bytes()
     packed = base64.b64encode(gzip.compress(wasm, compresslevel=9, mtime=0)).decode("ascii")
     return js, packed, (root / "LICENSE").read_text("utf-8")
@@ -165,12 +207,20 @@ def _map(result: YearResult, codes: list[str]) -> dict[str, Any]:
     labels = [
         [round((p.x - minx) / MAP_UNIT_M), round((maxy - p.y) / MAP_UNIT_M)] for p in label_at
     ]
+    bounds = frame.geometry.bounds
+    size = np.maximum(bounds["maxx"] - bounds["minx"], bounds["maxy"] - bounds["miny"]) / MAP_UNIT_M
+    width = int(np.ceil((maxx - minx) / MAP_UNIT_M))
     classes = m.classes
     return {
-        "width": int(np.ceil((maxx - minx) / MAP_UNIT_M)),
+        "width": width,
         "height": int(np.ceil((maxy - miny) / MAP_UNIT_M)),
         "paths": paths,
         "labels": labels,
+        # small gemeenten get a round hit area of this radius; pilots a marker of this one
+        "klein": [bool(x < SMALL_AREA) for x in size],
+        "grootte": [float(x) for x in size],
+        "raak": SMALL_AREA / 2,
+        "nummer": round(width / 55),
         "klasse": [int(classes.index.get(c, -1)) for c in codes],
         "kleuren": classes.colours,
         "legenda": [
@@ -206,7 +256,7 @@ def verkenner_data(result: YearResult) -> dict[str, Any]:
         raise ConfigError("The draws of job-seekers have missing values; cannot build the page.")
     funnel = result.estimate.funnels[card.scenario]
     jconv = (rd.j * funnel.conversations[:, None]).mean(axis=0)
-    jplac = (rd.j * funnel.placements[:, None]).mean(axis=0)
+    jkost = (rd.j * funnel.cost_per_seeker[:, None]).mean(axis=0)
     values = ranking.values
     table = ranking.table.set_index("gemeentecode").reindex(codes)
 
@@ -240,14 +290,23 @@ def verkenner_data(result: YearResult) -> dict[str, Any]:
         "bronnen": page_sources(result),
         "snapshot": result.origin.snapshot_label,
         "opdracht": fixed_flags,
-        "rho": {"waarde": rho.value, "laag": rho.low, "hoog": rho.high, "onzeker": rho.has_range},
-        "kosten_per_traject": card.cost_per_placement.value,
+        "catalogus": catalogue_record(),
+        "rho": {
+            "waarde": rho.value,
+            "laag": rho.low,
+            "hoog": rho.high,
+            "onzeker": rho.has_range,
+            "gemiddeld": float(rd.rho.mean()),
+        },
+        "kosten_per_plaatsing": card.cost_per_placement.value,
         "periode_jaren": card.period_years,
-        "scenario": card.scenarios[card.scenario].label,
+        "scenario": card.scenarios[card.scenario].label.split(":")[0],
         "tie": TIE,
         "near": NEAR,
-        "near_share": card.selection.near_loss,
-        "time_limit": NODE_LIMIT,
+        "near_loss": card.selection.near_loss,
+        "near_draws": card.selection.near_draws,
+        "node_limit": NODE_LIMIT,
+        "budget_gap": BUDGET_GAP,
         "draws": int(rd.a.shape[0]),
         "min_resolve": MIN_RESOLVE,
         "limits": [setting_name(k) for k in LIMITS],
@@ -266,10 +325,10 @@ def verkenner_data(result: YearResult) -> dict[str, Any]:
             "kans": table["kans_geselecteerd"].astype(float).tolist(),
             "j": nums.own.tolist(),
             "jconv": jconv.tolist(),
-            "jplac": jplac.tolist(),
+            "jkost": jkost.tolist(),
             "a": values[:m].tolist(),
             "pool": nums.pool.tolist(),
-            "plac": nums.placements.tolist(),
+            "kost": nums.spend.tolist(),
         },
         "b": values[m:].tolist(),
         "provincies": provincies,
@@ -288,6 +347,28 @@ def verkenner_data(result: YearResult) -> dict[str, Any]:
     }
 
 
+def _groups() -> list[dict[str, Any]]:
+    """The page's fieldsets of controls, from the catalogue (settings of a kind with a box)."""
+    out: dict[str, dict[str, Any]] = {}
+    for setting in CATALOGUE:
+        if setting.kind == "gemeenten":
+            continue
+        title = GROUPS[setting.group]
+        group = out.setdefault(title, {"id": setting.group, "titel": title, "settings": []})
+        before, _, after = setting.label.partition("…")
+        group["settings"].append(
+            {
+                "name": setting.name,
+                "kind": setting.kind,
+                "optional": setting.optional,
+                "label": setting.label.replace("…", "").replace("  ", " ").strip(),
+                "voor": before.strip()[:1].upper() + before.strip()[1:],
+                "na": after.strip(),
+            }
+        )
+    return list(out.values())
+
+
 def _json_for_script(data: dict[str, Any]) -> str:
     """JSON safe inside ``<script type="application/json">``: no ``<``, ``>`` or ``&`` as is."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -297,10 +378,7 @@ def _json_for_script(data: dict[str, Any]) -> str:
 def render_verkenner(result: YearResult) -> str:
     """The selectieverkenner of a year as one self-contained HTML page."""
     js, wasm, licence = _solver_assets()
-    app = (resources.files("vluchtelingen_in_beeld") / "templates" / "verkenner.js").read_text(
-        "utf-8"
-    )
-    info = vendored()
+    app, engine, engine_licence = _page_assets()
     data = verkenner_data(result)
     return render(
         "verkenner.html.j2",
@@ -309,10 +387,98 @@ def render_verkenner(result: YearResult) -> str:
         bronnen=data["bronnen"],
         kaart=result.card,
         versie=__version__,
-        solver=info,
+        solver=vendored(),
         licentie=licence,
+        zinnen=vendored(PHRASE_ENGINE),
+        zinnen_licentie=engine_licence,
+        groepen=_groups(),
         data_json=_json_for_script(data),
         highs_js=js,
         highs_wasm=wasm,
+        phrases=_inline(words.source(), "phrases.j2"),
+        nunjucks_js=engine,
         app_js=app,
     )
+
+
+def answer(result: YearResult, settings: Mapping[str, object]) -> dict[str, Any]:
+    """What the page answers for ``settings``, computed in Python (the golden cases).
+
+    ``settings`` as the page's hook takes them: setting names (:data:`SETTINGS`) with
+    values relative to the card, gemeenten by name or code, ``region_reach`` fixed or
+    ``None`` (uncertain, as the card). The same programme numbers, the same re-solves
+    (:func:`~.explain.explain`) and the same phrases: the page must give this, word for
+    word.
+    """
+    from dataclasses import replace
+
+    from vluchtelingen_in_beeld.explain import explain, reason_facts
+    from vluchtelingen_in_beeld.method import with_region_reach
+    from vluchtelingen_in_beeld.rank import NEAR, programme_numbers
+    from vluchtelingen_in_beeld.selection import try_solve, why_infeasible
+
+    ranking, est = result.ranking, result.estimate
+    frame = ranking.frame
+    if frame is None:
+        raise ConfigError("The selectieverkenner needs a ranking made by `rank`.")
+    given = dict(settings)
+    rho = given.pop("region_reach", None)
+    card = est.card if rho is None else with_region_reach(est.card, float(rho))  # type: ignore[arg-type]
+    names = result.names()
+    overrides: dict[str, Any] = {}
+    for key, value in given.items():
+        field = SETTINGS[key]
+        if field in ("include", "exclude"):
+            listed = [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+            overrides[field] = tuple(dict.fromkeys(names.resolve_all(listed)))
+        else:
+            overrides[field] = value
+    c = Constraints.from_card(est.card, **overrides)
+    c.check()
+    nums = programme_numbers(replace(est, card=card), frame)
+    problem = nums.problem(frame, c)
+    named = dict(zip(frame.index, frame["gemeentenaam"].astype(str), strict=True))
+    solved = try_solve(problem, nums.values)
+    if solved is None:
+        why = why_infeasible(frame, c, pool=nums.pool, cost=nums.cost(c))
+        return {
+            "infeasible": {
+                "beperkingen": list(why.constraints),
+                "tekst": words.say("onhaalbaar", why.fact(named)),
+            }
+        }
+    idx, objective = solved
+    rd = nums.draws
+    resolve = min(card.selection.resolve_draws, int(rd.a.shape[0]))
+    x = explain(
+        problem,
+        nums.values,
+        idx,
+        objective,
+        share_draws=rd.values[:resolve],
+        all_draws=rd.values,
+        near=NEAR,
+        near_loss=card.selection.near_loss,
+        near_draws=card.selection.near_draws,
+    )
+    werkzoekend = (
+        ranking.table.set_index("gemeentecode").loc[frame.index, "werkzoekend"].to_numpy(float)
+    )
+    facts = reason_facts(
+        x, problem, nums.values, werkzoekend=werkzoekend, near_loss=card.selection.near_loss
+    )
+    prices: dict[str, float | None] = {}
+    for p in x.prices:
+        if isinstance(p["eis"], dict):  # the number of pilots: one more, one fewer
+            prices["n_meer"] = p["meer"]["prijs"] if p["meer"] else None
+            prices["n_minder"] = p["minder"]["prijs"] if p["minder"] else None
+        else:
+            prices[str(p["eis"])] = float(p["prijs"])
+    codes = list(frame.index)
+    return {
+        "selected": sorted(codes[i] for i in idx),
+        "objective": float(objective),
+        "prices": prices,
+        "reasons": {f["code"]: words.say("reden", f) for f in facts},
+        "alternatives": [codes[i] for i in x.alternatives],
+    }

@@ -83,6 +83,7 @@ class Programme:
         *,
         integer: bool | np.ndarray = False,
         node_limit: int | None = None,
+        gap: float = 0.0,
     ) -> None:
         import highspy
 
@@ -93,7 +94,7 @@ class Programme:
         h = _quiet_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("dual_feasibility_tolerance", DUAL_TOLERANCE)
-        h.setOptionValue("mip_rel_gap", 0.0)  # exact: the default stops within 0.01%
+        h.setOptionValue("mip_rel_gap", float(gap))  # 0: exact (the default stops at 0.01%)
         h.setOptionValue("mip_abs_gap", 1e-7)
         if node_limit is not None:  # a limit in work, never in seconds (no load dependence)
             h.setOptionValue("mip_max_nodes", int(node_limit))
