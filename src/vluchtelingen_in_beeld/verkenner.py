@@ -73,7 +73,8 @@ SCRIPTS = ("format.js", "solver.js", "programme.js", "explain.js", "page.js")
 SETTINGS = {s.name: s.field for s in CATALOGUE}
 #: Map units: RD New metres per unit of the page's SVG.
 MAP_UNIT_M = 100.0
-#: A gemeente smaller than this on the map (units) gets a larger hit area around it.
+#: A gemeente whose area is smaller than a square of this side (map units) gets a larger,
+#: round hit area around its label point: a thin island is missed by a tap in its middle.
 SMALL_AREA = 90
 #: The fieldsets of the page's controls (catalogue groups) and their titles.
 GROUPS = {"aantal": "Aantal en spreiding", "regio": "Aantal en spreiding", "grootte": "Grootte",
@@ -207,8 +208,7 @@ def _map(result: YearResult, codes: list[str]) -> dict[str, Any]:
     labels = [
         [round((p.x - minx) / MAP_UNIT_M), round((maxy - p.y) / MAP_UNIT_M)] for p in label_at
     ]
-    bounds = frame.geometry.bounds
-    size = np.maximum(bounds["maxx"] - bounds["minx"], bounds["maxy"] - bounds["miny"]) / MAP_UNIT_M
+    size = np.sqrt(frame.geometry.area.to_numpy(dtype=float)) / MAP_UNIT_M  # a side, in units
     width = int(np.ceil((maxx - minx) / MAP_UNIT_M))
     classes = m.classes
     return {

@@ -426,10 +426,15 @@ VIB.page = (() => {
       body.append(tr);
     });
   }
+  let allAlternatives = false;
   function alternativesTable(x, rs, nums) {
     const body = $("kandidaten").tBodies[0];
     body.replaceChildren();
-    for (const i of x.alternatives) {
+    const shown = allAlternatives ? x.alternatives : x.alternatives.slice(0, D.near);
+    const more = $("alle-kandidaten");
+    more.hidden = shown.length === x.alternatives.length;
+    more.textContent = `Toon alle ${x.alternatives.length} (ook elk die minder dan ${F.nlPct(D.near_loss)} van het bereik kost)`;
+    for (const i of shown) {
       const sw = x.swaps.get(i);
       const tr = document.createElement("tr");
       tr.className = "kijkbaar";
@@ -733,6 +738,10 @@ VIB.page = (() => {
       $("kans-status").textContent = "Er is nu geen selectie om de kans voor te berekenen.";
       return;
     }
+    if (current.s.budget !== null) {
+      $("kans-status").textContent = "Met een budget wordt de kans niet berekend: veel combinaties liggen dan binnen 1% van elkaar, en welke de oplosser kiest zegt weinig.";
+      return;
+    }
     const s = current.s, mine = generation;
     const n = kansCount(s);
     const draws = X.sharesOf(s.region_reach).slice(0, n);
@@ -834,25 +843,27 @@ VIB.page = (() => {
     $("kopieer").addEventListener("click", () => copy($("opdracht").textContent, $("opdracht-uitleg")));
     $("kopieer-link").addEventListener("click", () => copy(location.href, $("status")));
     $("kans-knop").addEventListener("click", computeKans);
+    $("alle-kandidaten").addEventListener("click", () => {
+      allAlternatives = true;
+      if (current && current.x) alternativesTable(current.x, current.reasons, current.nums);
+    });
     window.addEventListener("hashchange", () => {
       if (location.hash === toHash(state)) return;
-      openLink(false).then((ok) => { if (ok) update(); });
+      openLink().then((ok) => { if (ok) update(); });
     });
     window.addEventListener("beforeprint", () => { $("bronnen").open = true; });
   }
-  // a link opened: its settings and scenarios, or the run's with a Dutch reason
-  async function openLink(first) {
+  // a link opened while the page is open (the address bar edited): its settings
+  async function openLink() {
     let linked = null;
     try { linked = fromHash(location.hash); } catch (e) {
-      message(`${e.message} De pagina opent met de instellingen van de run.`);
-      if (first) { state = P.clean(D.begin); writeControls(state); }
-      return first;
+      message(`${e.message} De instellingen zijn niet veranderd.`);
+      return false;
     }
-    if (!linked) return first;
+    if (!linked) return false;
     message("");
     state = linked.s;
     writeControls(state);
-    // the kept scenarios are solved again here: a link carries settings, not answers
     const first0 = scenarios[0];
     scenarios = [first0];
     for (const sc of linked.scenarios) {
@@ -871,6 +882,12 @@ VIB.page = (() => {
     $("budget-uitleg").textContent = `Een pilot kost de vaste kosten plus ${F.nlAboutEur(D.kosten_per_plaatsing)} per verwachte plaatsing binnen haar bereik over ${F.nlInt(D.periode_jaren)} jaar (${D.scenario}; prijzen van 2006–2008).`;
     state = P.clean(D.begin);
     if (G.kans.every((x) => Number.isFinite(x))) kansFor.set(settingsKey(state), G.kans);  // the run's own
+    // a link is read before the solver loads: a bad one is said at once
+    let linked = null;
+    try { linked = fromHash(location.hash); } catch (e) {
+      message(`${e.message} De pagina opent met de instellingen van de run.`);
+    }
+    if (linked) state = linked.s;
     writeControls(state);
     wire();
     try {
@@ -883,8 +900,15 @@ VIB.page = (() => {
     $("solver-versie").textContent = `HiGHS ${host.version}${host.inPage ? ", in de pagina zelf" : ", naast de pagina"}`;
     const run = await solveSettings(D.begin, "hook");
     scenarios = [scenarioOf("De instellingen van de run", run.s, run.base)];
+    if (linked) {  // the kept scenarios are solved again here: a link carries settings, not answers
+      for (const sc of linked.scenarios) {
+        const got = await solveSettings(sc.s, "hook");
+        if (got.base) scenarios.push(scenarioOf(sc.naam, got.s, got.base));
+      }
+      baseline = Math.min(linked.baseline, scenarios.length - 1);
+      if (linked.kijk) looking = INDEX.get(linked.kijk);
+    }
     showScenarios();
-    await openLink(true);
     await update();
   })();
 
