@@ -55,14 +55,22 @@ def cases(rank2025) -> list[dict]:
         {"max_groot": 0},
         {"min_pool": mid_pool},
         {"min_pool": mid_pool, "n": 6, "region_reach": 0.2},
-        {"max_per_provincie": None, "max_per_regio": None, "min_per_landsdeel": None,
-         "min_klein": None},  # fmt: skip
+        {
+            "max_per_provincie": None,
+            "max_per_regio": None,
+            "min_per_landsdeel": None,
+            "min_klein": None,
+        },  # fmt: skip
         {"budget": 3_000_000, "pilot_cost": 50_000, "n": 8},
         # no selection: each says why, as the command line does
         {"n": 3},  # four landsdelen need four
         {"n": 13, "max_per_provincie": 1},  # twelve provincies
-        {"n": 2, "include": ["Zwolle", "Breda", "Assen"], "min_per_landsdeel": None,
-         "min_klein": None},  # fmt: skip
+        {
+            "n": 2,
+            "include": ["Zwolle", "Breda", "Assen"],
+            "min_per_landsdeel": None,
+            "min_klein": None,
+        },  # fmt: skip
         {"min_pool": int(pool.max()) + 1},
         {"include": [small_pool], "min_pool": mid_pool},
         {"max_groot": 0, "include": ["Amsterdam"]},

@@ -30,6 +30,7 @@ from vluchtelingen_in_beeld.run import run_all
 from vluchtelingen_in_beeld.store import sha256_file
 
 from .browser import artifact, offline_page
+from .conftest import cli
 from .test_maps import EVIL, squares
 
 #: The tests of this module share a run built once: one xdist worker takes them all.
@@ -465,3 +466,57 @@ def test_no_process_of_a_killed_run_is_left_within_2_s(moment, tmp_path_factory,
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, f"processes {left} of the run killed at {moment} are still running"
+
+
+#: Internal names a reader must never see: constraint keys and bare gemeentecodes.
+INTERNAL = re.compile(
+    r"max_per_|min_per_|min_klein|min_pool|max_groot|budget_eur|(?<!gemeentecode )\bGM\d{4}\b"
+)
+#: Columns that hold codes on purpose (beside the names and words meant for reading).
+CODE_COLUMNS = re.compile(r"(^|_)code$|^gemeentecode$|_code$")
+
+
+def test_no_internal_key_reaches_a_reader(run_out, statline, tmp_path):
+    """The console report, every page, the map tooltips and every workbook cell meant for
+    reading name constraints in Dutch and gemeenten by name (the console used to print "prijs
+    van max_per_provincie", reasons "vastgezet: GM0193", the workbook keys)."""
+    import html as html_lib
+
+    import openpyxl
+
+    env = {"VIB_DATA_DIR": str(tmp_path / "store")}
+    book = tmp_path / "rang.xlsx"
+    r = cli("rank", "--snapshot", str(statline), "--draws", "300", "--include", "Zwolle",
+            "--compare", "2009", "--out", str(book), env=env)  # fmt: skip
+    assert r.exit_code == 0, r.output
+    # the snapshot's own warning text is quoted as it is (it names CBS's codes): left out
+    manifest = json.loads((run_out / "manifest.json").read_text("utf-8"))
+    quoted = list((manifest.get("snapshot") or {}).get("warnings", {}).values())
+
+    def unquoted(text: str) -> str:
+        for q in quoted:
+            text = text.replace(q, " ")
+        return text
+
+    report = r.output.split("Noot:")[0]  # the data report (notes name their sources)
+    assert not INTERNAL.search(report), INTERNAL.search(report)
+    assert "vastgezet: Zwolle" in report or "Zwolle" in report
+    wb = openpyxl.load_workbook(book)
+    for ws in wb.worksheets:
+        rows = list(ws.iter_rows(values_only=True))
+        header_row = 1 if ws.title != "bronnen" and rows and len(rows) > 1 else 0
+        header = [str(h) for h in rows[header_row]] if rows else []
+        for row in rows[header_row + 1 :]:
+            for name, value in zip(header, row, strict=False):
+                if CODE_COLUMNS.search(name) or not isinstance(value, str):
+                    continue
+                found = INTERNAL.search(unquoted(value))
+                assert not found, (ws.title, name, value[:120])
+    for page in [run_out / "index.html", *sorted((run_out / "pitch").glob("*.html")),
+                 *sorted((run_out / "kaarten").glob("*.html"))]:  # fmt: skip
+        text = page.read_text("utf-8")
+        text = re.sub(r"<script[^>]*>.*?</script>|<style[^>]*>.*?</style>", " ", text, flags=re.S)
+        text = re.sub(r'data-[a-z-]+="[^"]*"|href="[^"]*"|id="[^"]*"|class="[^"]*"', " ", text)
+        visible = unquoted(html_lib.unescape(re.sub(r"<[^>]+>", " ", text)))
+        found = INTERNAL.search(visible)
+        assert not found, (page.name, visible[max(0, found.start() - 80) : found.end() + 40])

@@ -107,9 +107,11 @@ READ = """() => {
         state: $('resultaat').dataset.state,
         solve: Number($('resultaat').dataset.solve),
         objective: $('doel') ? Number($('doel').dataset.waarde) : null,
-        selected: [...document.querySelectorAll('#selectie tbody tr')].map((r) => r.dataset.code).sort(),
+        selected: [...document.querySelectorAll('#selectie tbody tr')]
+            .map((r) => r.dataset.code).sort(),
         command: $('opdracht').textContent,
-        infeasible: bad.hidden ? null : {text: bad.textContent, names: bad.dataset.beperkingen.split(',')},
+        infeasible: bad.hidden ? null
+            : {text: bad.textContent, names: bad.dataset.beperkingen.split(',')},
         message: $('melding').hidden ? '' : $('melding').textContent,
         status: $('status').textContent,
         hash: location.hash,
@@ -220,7 +222,7 @@ def test_controls_and_cards_give_vib_ranks_selection(page_file, rank2025, statli
         assert close(res["objective"], want["objective"]), key
         objectives.add(round(res["objective"], 3))
     assert len(objectives) == len(settings)  # a page that ignored its controls would fail
-    assert '--include Zwolle' in results["include_zwolle"]["command"]  # names, not codes
+    assert "--include Zwolle" in results["include_zwolle"]["command"]  # names, not codes
     # the command line reproduces the selection (two of them through `vib rank` itself)
     for key in ("include_zwolle", "rho_low"):
         objective, chosen = rank_cli(results[key]["command"], statline, tmp_path, key)
@@ -251,6 +253,11 @@ def test_looking_changes_nothing_and_only_the_card_buttons_do(page_file):
         after = wait_answer(page, before)
         assert "GM0518" not in after["selected"] and after["selected"] != first["selected"]
         assert "uitgesloten" in page.inner_text("#kaartje")
+        from .test_run import INTERNAL
+
+        assert not INTERNAL.search(page.inner_text("body")), INTERNAL.search(
+            page.inner_text("body")
+        )
         before = counter(page)
         page.click("#kaartje button[data-doe=vrij]")
         again = wait_answer(page, before)
@@ -312,14 +319,17 @@ def test_three_kept_scenarios_show_their_differences(page_file, rank2025):
         for k in range(1, 4):  # each kept scenario as the baseline of the last one shown
             page.check(f"#basis-{k}")
             diffs.append(page.evaluate(
-                "() => { const p = document.getElementById('verschil'); return {v: Number(p.dataset.verschil), erin: p.dataset.erin, eruit: p.dataset.eruit}; }"
+                "() => { const p = document.getElementById('verschil'); return {v: Number(p.dataset.verschil), erin: p.dataset.erin, eruit: p.dataset.eruit}; }"  # noqa: E501
             ))  # fmt: skip
         assert not log.errors, log.errors
-    names = dict(zip(rank2025.ranking.table["gemeentecode"], rank2025.ranking.table["gemeentenaam"]))
+    table = rank2025.ranking.table
+    names = dict(zip(table["gemeentecode"], table["gemeentenaam"], strict=True))
     now = answer(rank2025, kept[-1][1])
     for (name, s), d in zip(kept, diffs, strict=True):
         base = answer(rank2025, s)
-        assert d["v"] == pytest.approx(now["objective"] - base["objective"], rel=1e-9, abs=1e-6), name
+        assert d["v"] == pytest.approx(now["objective"] - base["objective"], rel=1e-9, abs=1e-6), (
+            name
+        )
         came = sorted(names[c] for c in set(now["selected"]) - set(base["selected"]))
         went = sorted(names[c] for c in set(base["selected"]) - set(now["selected"]))
         assert sorted(filter(None, d["erin"].split("|"))) == came, name
@@ -338,7 +348,7 @@ def test_on_a_phone_the_summary_and_the_names_are_on_the_first_screen(page_file)
     with offline_page((390, 844)) as (page, log):
         open_page(page, page_file.as_uri())
         box = page.evaluate(
-            "() => [...document.querySelectorAll('#kern, #gekozen-namen li')].map((e) => e.getBoundingClientRect().bottom)"
+            "() => [...document.querySelectorAll('#kern, #gekozen-namen li')].map((e) => e.getBoundingClientRect().bottom)"  # noqa: E501
         )
         assert max(box) <= 844, box
         width = page.evaluate("() => document.documentElement.scrollWidth")
@@ -389,7 +399,9 @@ def test_hostile_links_open_at_the_runs_settings_fast_and_say_why_in_dutch(page_
         page.click("#zoek-knop")
         assert "Geen gemeente" in page.inner_text("#zoek-melding")
         assert time.monotonic() - start < 2
-        said = page.evaluate("(x) => { try { window.verkenner.resolve(x); } catch (e) { return e.message; } }", huge)
+        said = page.evaluate(
+            "(x) => { try { window.verkenner.resolve(x); } catch (e) { return e.message; } }", huge
+        )
         assert "1.500.000 tekens" in said
         page.fill("#zoek", "Amsterdm")
         page.click("#zoek-knop")
@@ -466,7 +478,7 @@ def test_print_says_the_settings_in_words_and_the_link(page_file, tmp_path):
         set_field(page, "max_per_provincie", "4")
         set_field(page, "n", "30")
         marks = page.evaluate(
-            "() => [...document.querySelectorAll('#nummers circle')].map((c) => [Number(c.getAttribute('cx')), Number(c.getAttribute('cy')), Number(c.getAttribute('r'))])"
+            "() => [...document.querySelectorAll('#nummers circle')].map((c) => [Number(c.getAttribute('cx')), Number(c.getAttribute('cy')), Number(c.getAttribute('r'))])"  # noqa: E501
         )
         assert len(marks) == 30
         for i, (x1, y1, r) in enumerate(marks):
@@ -522,7 +534,7 @@ def test_the_page_is_valid_html(page_file, tmp_path):
     checker reads the markup in seconds."""
     html = page_file.read_text("utf-8")
     html = re.sub(
-        r'(<script type="(?:application/octet-stream|application/json|text/plain)" id="[^"]+">).*?(</script>)',
+        r'(<script type="(?:application/octet-stream|application/json|text/plain)" id="[^"]+">).*?(</script>)',  # noqa: E501
         r"\1\2",
         html,
         flags=re.S,
@@ -538,6 +550,8 @@ def test_the_page_is_valid_html(page_file, tmp_path):
 def test_verken_refuses_a_page_that_is_not_html(statline, tmp_path):
     env = {"VIB_DATA_DIR": str(tmp_path / "store")}
     out = tmp_path / "verkenner.csv"
-    r = CliRunner().invoke(main, ["verken", "--snapshot", str(statline), "--out", str(out)], env=env)
+    r = CliRunner().invoke(
+        main, ["verken", "--snapshot", str(statline), "--out", str(out)], env=env
+    )
     assert r.exit_code == 1 and ".html" in r.output
     assert not out.exists() and not list(tmp_path.glob("verkenner.csv*"))

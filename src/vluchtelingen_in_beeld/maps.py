@@ -22,6 +22,7 @@ import pandas as pd
 
 from vluchtelingen_in_beeld.errors import ConfigError, did_you_mean
 from vluchtelingen_in_beeld.fmt import (
+    is_small,
     nl_about,
     nl_about_range,
     nl_int,
@@ -693,10 +694,14 @@ def render_png(data: MapData, classes: Classes, dpi: int = 150) -> bytes:
 def tooltip_rows(row: pd.Series, data_metric: str, level: str) -> list[tuple[str, str]]:
     """Tooltip lines (label, text) for one area."""
     label, kind = METRICS.get(data_metric, (data_metric, "dec"))
+    shown = fmt_value(row.get("value"), kind)
+    if kind == "dec" and is_small(row.get("werkzoekend")):
+        # a rate beside "minder dan 10" would give the count away
+        shown = "niet getoond (minder dan 10 werkzoekenden)"
     rows = [
         ("Gemeente" if level == "gemeente" else "Naam", str(row.get("naam", ""))),
         ("Code", str(row.name)),
-        (label, fmt_value(row.get("value"), kind)),
+        (label, shown),
     ]
     if data_metric != "werkzoekend":
         rows.append(("Werkzoekend (schatting)", nl_about(row.get("werkzoekend"))))

@@ -470,10 +470,14 @@ class Problem:
             )
             if cost is not None:
                 c = cost[members]
-                better = (o[None, :] >= o[:, None]) & (c[None, :] <= c[:, None]) & (
-                    (o[None, :] > o[:, None])
-                    | (c[None, :] < c[:, None])
-                    | (members[None, :] < members[:, None])
+                better = (
+                    (o[None, :] >= o[:, None])
+                    & (c[None, :] <= c[:, None])
+                    & (
+                        (o[None, :] > o[:, None])
+                        | (c[None, :] < c[:, None])
+                        | (members[None, :] < members[:, None])
+                    )
                 )
             keep[members[better.sum(axis=1) < self.keep_per_class]] = True
         keep &= eligible
