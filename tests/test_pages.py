@@ -432,3 +432,18 @@ def test_pitch_index_lists_every_page_and_sorts_by_name_estimate_and_selection(m
         biggest = t.sort_values("werkzoekend")["gemeentenaam"].iloc[-1]
         assert rows.nth(0).locator("td").first.inner_text() == biggest
         assert not log.errors and not log.blocked
+
+
+def test_no_rate_beside_a_count_under_ten(made):
+    """Vlieland: "minder dan 10" werkzoekenden, and no per-1,000 figure beside it from which
+    the count could be backed out (it read "2,1 per 1.000 inwoners", about 2.5 people)."""
+    import html as html_lib
+
+    page = page_of(made["pitch"], SMALLEST).read_text("utf-8")
+    table = re.search(r'<table id="vergelijking">(.*?)</table>', page, re.S)[1]
+    first = re.search(r'<tr class="eigen">(.*?)</tr>', table, re.S)[1]
+    cells = [html_lib.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+             for c in re.findall(r"<td[^>]*>(.*?)</td>", first, re.S)]  # fmt: skip
+    assert cells[1] == "minder dan 10" and cells[3] == "–", cells
+    index = (made["run"] / "index.html").read_text("utf-8")
+    assert "Wat de selectie drijft" in index and "Bij elk bereik in de regio" in index
