@@ -255,9 +255,9 @@ def test_looking_changes_nothing_and_only_the_card_buttons_do(page_file):
         assert "uitgesloten" in page.inner_text("#kaartje")
         from .test_run import INTERNAL
 
-        assert not INTERNAL.search(page.inner_text("body")), INTERNAL.search(
-            page.inner_text("body")
-        )
+        # every word a reader sees, but the link (an address, with codes in it)
+        text = page.inner_text("body").replace(page.inner_text("#deel-link"), " ")
+        assert not INTERNAL.search(text), INTERNAL.search(text)
         before = counter(page)
         page.click("#kaartje button[data-doe=vrij]")
         again = wait_answer(page, before)
