@@ -4,7 +4,12 @@ import pytest
 
 from vluchtelingen_in_beeld import tables as T
 from vluchtelingen_in_beeld.cbs import Query, Session, fetch, get_metadata
-from vluchtelingen_in_beeld.errors import MetadataError, OfflineMissError, UnknownTableError
+from vluchtelingen_in_beeld.errors import (
+    CbsError,
+    MetadataError,
+    OfflineMissError,
+    UnknownTableError,
+)
 
 from .conftest import make_settings
 
@@ -87,25 +92,30 @@ def test_resolve_by_title_path_whatever_the_keys_and_nesting():
         T.resolve_measure(props, ("Arbeidsmarktregio's", T._LOCATIES, "Code"))
 
 
-def test_empty_answer_keeps_its_columns(statline_no_bands_2024, doctored_session):
+def test_empty_answer_is_refused_and_never_stored(statline_no_bands_2024, doctored_session):
+    """CBS answers [] for a key it lacks: as a probe that is "none" (columns kept, not
+    stored); as data it is refused and nothing lands in the store."""
     session = doctored_session(statline_no_bands_2024)
-    x = fetch(
-        session,
-        Query.make(
-            "85458NED",
-            keys={
-                "Perioden": ["2024JJ00"],
-                "Herkomstland": ["H008533"],
-                "Geboorteland": ["A051736"],
-                "Leeftijd": ["70400"],
-                "Geslacht": ["T001038"],
-            },
-            prefixes={"RegioS": ["GM0363"]},
-        ),
+    q = Query.make(
+        "85458NED",
+        keys={
+            "Perioden": ["2024JJ00"],
+            "Herkomstland": ["H008533"],
+            "Geboorteland": ["A051736"],
+            "Leeftijd": ["70400"],
+            "Geslacht": ["T001038"],
+        },
+        prefixes={"RegioS": ["GM0363"]},
     )
     # the doctored copy has no 2024 age bands for refugee countries
+    x = fetch(session, q, probe=True)
     assert x.frame.empty
     assert "Bevolking_1" in x.frame.columns and "RegioS" in x.frame.columns
+    key = q.store_key(session.settings.source)
+    assert session.store.read("85458NED", key) is None
+    with pytest.raises(CbsError, match="empty; nothing was stored"):
+        fetch(session, q)
+    assert session.store.read("85458NED", key) is None
 
 
 def test_nulls_stay_missing(session):

@@ -142,10 +142,11 @@ def test_unreachable_cbs_suggests_offline(cli):
 
 def test_fetch_then_offline_and_tables(cli, statline):
     r = cli("fetch", "--year", "2025", "--snapshot", str(statline))
-    # the card's groups, the totals, the non-European-born and the bijstand (local spread)
-    assert r.exit_code == 0 and "4 uittreksel(s) gehaald" in r.output
+    # the year's gemeenten (Gebieden, the reference), the card's groups, the totals, the
+    # non-European-born and the bijstand (local spread)
+    assert r.exit_code == 0 and "5 uittreksel(s) gehaald" in r.output
     r = cli("fetch", "--year", "2025", "--snapshot", str(statline))
-    assert "0 uittreksel(s) gehaald, 4 uit de lokale opslag" in r.output
+    assert "0 uittreksel(s) gehaald, 5 uit de lokale opslag" in r.output
     r = cli("tables")
     # what the two filters select from the raw snapshot rows: the card's six groups born
     # abroad in the 11 age bands 15-20 .. 65-70 (18 to the AOW age, 67) + the age total, and

@@ -308,11 +308,21 @@ def test_missing_population_of_one_gemeente_is_not_a_herindeling(
         return rows
 
     snap = doctored_snapshot(statline, tmp_path / "snap", rows={"85458NED": drop_total})
-    from vluchtelingen_in_beeld.errors import DataCoverageError
+    from vluchtelingen_in_beeld.errors import CbsError
     from vluchtelingen_in_beeld.pipeline import estimate_year
 
-    with pytest.raises(DataCoverageError, match="GM0363.*not a herindeling"):
-        estimate_year(doctored_session(snap), 2025, draws=100)
+    session = doctored_session(snap)
+    with pytest.raises(CbsError, match=r"no figures for 1 gemeente of 2025 .*GM0363 \(Amsterdam\)"):
+        estimate_year(session, 2025, draws=100)
+    import pandas as pd
+
+    # what was stored (the national rows, the groups) holds Amsterdam; the cut answer is not
+    for entry in session.store.entries("85458NED"):
+        if entry.manifest.get("kind") != "extract":
+            continue
+        rows = pd.read_parquet(entry.file("rows.parquet"))
+        gm = rows[rows["RegioS"].str.startswith("GM")]
+        assert gm.empty or (gm.groupby("RegioS")["Bevolking_1"].count() > 0).get("GM0363")
 
 
 def test_snapshot_without_boundaries_does_not_go_to_the_internet(statline, tmp_path):

@@ -49,19 +49,22 @@ def test_kill_mid_fetch(statline, tmp_path):
         server.faults.clear()
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
-        # population by group, totals, non-European-born, bijstand
-        assert f"{4 - n_extracts_before} uittreksel(s) gehaald" in done.stdout
+        # the year's gemeenten (Gebieden), population by group, totals, non-European-born,
+        # bijstand
+        assert f"{5 - n_extracts_before} uittreksel(s) gehaald" in done.stdout
         assert store.incomplete() == []
-        assert sorted(e.manifest["kind"] for e in store.entries()).count("extract") == 4
+        assert sorted(e.manifest["kind"] for e in store.entries()).count("extract") == 5
 
 
 def test_leftovers_of_a_dead_writer_are_cleaned(tmp_path):
     store = Store(tmp_path)
-    dead = tmp_path / ".tmp" / "abc-999999-deadbeef"  # pid 999999 does not run
+    dead = tmp_path / ".tmp" / ".abc.tmp-999999-deadbeef"  # pid 999999 does not run
     dead.mkdir(parents=True)
     (dead / "rows.parquet").write_bytes(b"half")
+    theirs = tmp_path / ".tmp" / "abc-999999-deadbeef"  # not the tool's pattern: left alone
+    theirs.mkdir()
     store.write("T1", "k1", {"a.bin": b"x"}, {"kind": "extract"})
-    assert not dead.exists()
+    assert not dead.exists() and theirs.is_dir()
     assert [e.manifest["key"] for e in store.entries()] == ["k1"]
 
 

@@ -95,7 +95,9 @@ def test_client_pages_through_pdok(geo_folder, monkeypatch, tmp_path):
     monkeypatch.setattr(pdok, "MAX_COUNT", 100)
     with ReplayServer(tmp_path, boundaries=boundary_files(geo_folder)) as server:
         settings = make_settings(server.url, tmp_path / "store", pdok_url=server.url)
-        data = json.loads(pdok.download(settings, 2021) or b"")
+        got = pdok.download(settings, 2021)
+        assert got is not None and got[1] == "wfs"
+        data = json.loads(got[0])
         asked = [r for r in server.requests if "/wfs/" in r]
     assert len(data["features"]) == 352
     assert len({f["properties"]["statcode"] for f in data["features"]}) == 352
@@ -182,7 +184,7 @@ def test_pdok_answer_in_wrong_crs_is_not_stored(geo_folder, tmp_path, est2025, m
     data.pop("crs")
     data["features"] = _to_latlon(data["features"])
     bad = json.dumps(data).encode()
-    monkeypatch.setattr(pdok, "download", lambda settings, year: bad)
+    monkeypatch.setattr(pdok, "download", lambda settings, year: (bad, "wfs"))
     settings = make_settings("http://127.0.0.1:9", tmp_path / "store", boundary_years=(2023,))
     with pytest.raises(CrsMismatchError, match="EPSG:28992"):
         load_boundaries(Session(settings), 2023, list(est2025.table["gemeentecode"]))

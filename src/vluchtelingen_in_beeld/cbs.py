@@ -26,6 +26,7 @@ from vluchtelingen_in_beeld._impl.client import fetch_endpoint
 from vluchtelingen_in_beeld._impl.odata_filter import quote
 from vluchtelingen_in_beeld.errors import (
     CbsError,
+    EmptyAnswerError,
     MetadataError,
     OfflineMissError,
     StoreError,
@@ -560,8 +561,32 @@ def rows_to_frame(
     return frame.reset_index(drop=True)
 
 
-def fetch(session: Session, query: Query) -> Extract:
-    """Rows for ``query``: from the local store, or fetched from CBS and stored."""
+@dataclass(frozen=True)
+class Expected:
+    """The keys an answer must hold for one dimension, and where that list comes from.
+
+    ``keys``: e.g. the gemeenten of the data's year; ``source``: what says so, for the
+    message (``"Gebieden in Nederland 2025 (86059NED)"``). A key of the list with no rows, or
+    with every measure missing, is asked for again alone and then refused: an answer is
+    never stored without one of the year's gemeenten. A key outside the list is refused too.
+    """
+
+    dim: str
+    keys: tuple[str, ...]
+    source: str
+    names: Mapping[str, str] = field(default_factory=dict)
+
+
+def fetch(
+    session: Session, query: Query, expect: Expected | None = None, *, probe: bool = False
+) -> Extract:
+    """Rows for ``query``: from the local store, or fetched from CBS and stored.
+
+    ``expect``: the keys the answer must hold (see :class:`Expected`); checked before the
+    answer is stored, and on what the store gives back. An empty answer is never stored:
+    it is refused, or with ``probe`` (a question whose answer may be "none") returned
+    for this run only.
+    """
     settings = session.settings
     key = query.store_key(settings.source)
     if key in session._extracts:
@@ -589,6 +614,8 @@ def fetch(session: Session, query: Query) -> Extract:
                 query.filter_text()[:80],
                 len(frame),
             )
+            if expect is not None:  # an entry of before this check: refused the same way
+                _check_expected(query, meta, frame, expect, refetch="`refresh`")
             extract = Extract(query, frame, meta, entry.manifest, from_store=True)
             session.fetched.append(extract)
             session._extracts[key] = extract
@@ -602,10 +629,19 @@ def fetch(session: Session, query: Query) -> Extract:
     meta = get_metadata(session, query.table)
     validate_query(query, meta)
     rows = _download(session, query, meta)
+    if not rows and probe:
+        frame = rows_to_frame(rows, meta, query.measures)
+        return Extract(query, frame, meta, {}, from_store=False)
+    if not rows:
+        raise EmptyAnswerError(
+            f"{query.table} ({meta.title}): the answer to {query.filter_text(meta)!r} is empty; "
+            "nothing was stored. CBS answers an empty list for a period or key it does not "
+            "have: try again later, or run `vib check`."
+        )
     check_values(query, meta, rows)
     frame = rows_to_frame(rows, meta, query.measures)
     check_answer(query, meta, frame)
-    check_complete(session, query, meta, frame)
+    check_complete(session, query, meta, frame, expect)
     buf = io.BytesIO()
     frame.to_parquet(buf, index=False)
     n_measures = len(query.measures) or len(meta.topics())
@@ -761,30 +797,90 @@ def check_answer(query: Query, meta: TableMeta, frame: pd.DataFrame) -> None:
 MAX_PROBE = 25
 
 
-def check_complete(session: Session, query: Query, meta: TableMeta, frame: pd.DataFrame) -> None:
-    """Refuse an answer that lacks regions the table has, before it is stored.
+def _present(frame: pd.DataFrame, dim: str, measures: Sequence[str]) -> set[str]:
+    """Keys of ``dim`` with at least one measure cell that is not missing."""
+    cols = [m for m in measures if m in frame.columns]
+    if not cols:
+        return _distinct(frame[dim])
+    filled = frame[cols].notna().any(axis=1)
+    return _distinct(frame.loc[filled, dim])
 
-    Every key of a ``startswith`` dimension that the metadata lists should be in the
-    answer. A table's region list spans all its periods, so a region may legitimately
-    have no rows in the period asked (a gemeente merged away); the missing keys are
-    therefore asked for once more on their own: if the table answers rows for them, the
-    first answer was cut and is refused; if not, they are a real gap.
+
+def _gemeenten(n: int) -> str:
+    return f"{n} gemeente" if n == 1 else f"{n} gemeenten"
+
+
+def _named(keys: Sequence[str], names: Mapping[str, str], limit: int = 8) -> str:
+    shown = ", ".join(f"{k} ({names[k]})" if k in names else k for k in keys[:limit])
+    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def _check_expected(
+    query: Query, meta: TableMeta, frame: pd.DataFrame, expect: Expected, *, refetch: str = ""
+) -> None:
+    """Refuse an answer that lacks a key of ``expect``, or holds one outside it."""
+    measures = list(query.measures) or [p["Key"] for p in meta.topics()]
+    wanted = set(expect.keys)
+    present = _present(frame, expect.dim, measures)
+    # the kind of key the list holds (GM…): others (PV…, NL01) are not compared
+    kinds = {k[:2] for k in wanted}
+    listed = {k for k in present if k[:2] in kinds}
+    missing = sorted(wanted - present)
+    extra = sorted(listed - wanted)
+    again = f" Run again with {refetch}." if refetch else ""
+    if missing:
+        raise CbsError(
+            f"{query.table}: no figures for {_gemeenten(len(missing))} of {expect.source}: "
+            f"{_named(missing, expect.names)}; nothing was stored.{again} Try again later; if "
+            "it stays, CBS lacks them: run `vib check`, or choose another year."
+        )
+    if extra:
+        raise CbsError(
+            f"{query.table} has figures for {_named(extra, meta.titles(expect.dim))}, which "
+            f"{expect.source} does not list; the tables disagree, so nothing was stored.{again} "
+            "Fetch both again with `refresh`; if it stays, run `vib check`."
+        )
+
+
+def check_complete(
+    session: Session,
+    query: Query,
+    meta: TableMeta,
+    frame: pd.DataFrame,
+    expect: Expected | None = None,
+) -> None:
+    """Refuse an answer that lacks regions it must have, before it is stored.
+
+    With ``expect`` (the gemeenten of the data's year) every one of them must have a row
+    with a figure: a gemeente without is asked for once more on its own (a cut answer is
+    told from a table that lacks it), and refused either way, naming it. Without, every key of
+    a ``startswith`` dimension that the metadata lists should be in the answer; a table's
+    region list spans all its periods, so a region may legitimately have no rows in the
+    period asked (a gemeente merged away): the missing keys are asked for once more alone,
+    and only rows that then come make the first answer a cut one.
     """
+    measures = list(query.measures) or [p["Key"] for p in meta.topics()]
     for dim, prefixes in query.prefixes:
-        expected = {k for k in meta.keys(dim) if k.startswith(tuple(prefixes))}
-        missing = sorted(expected - set(frame[dim].dropna()))
+        if expect is not None and expect.dim == dim:
+            expected = set(expect.keys)
+            present = _present(frame, dim, measures)
+        else:
+            expected = {k for k in meta.keys(dim) if k.startswith(tuple(prefixes))}
+            present = set(frame[dim].dropna())
+        missing = sorted(expected - present)
         if not missing:
             continue
         keys = {d: list(v) for d, v in query.keys}
         probe = Query.make(query.table, {**keys, dim: missing[:MAX_PROBE]}, None, query.measures)
         rows = _download(session, probe, meta)
         if rows:
-            found = sorted({str(r.get(dim, "")).strip() for r in rows})
-            titles = meta.titles(dim)
-            named = ", ".join(f"{k} ({titles.get(k, '?')})" for k in found[:5])
-            raise CbsError(
-                f"{query.table}: the answer lacks the rows of {dim} {named}"
-                f"{' …' if len(found) > 5 else ''}, which the table has (asked for alone, they "
-                "came); nothing was stored. Try again later."
-            )
+            found = sorted(_present(rows_to_frame(rows, meta, query.measures), dim, measures))
+            if found:
+                named = _named(found, meta.titles(dim), 5)
+                raise CbsError(
+                    f"{query.table}: the answer lacks the rows of {dim} {named}, which the table "
+                    "has (asked for alone, they came); nothing was stored. Try again later."
+                )
         log.info("%s: no rows for %s %s in this period", query.table, dim, ", ".join(missing[:10]))
+    if expect is not None:
+        _check_expected(query, meta, frame, expect)

@@ -29,6 +29,10 @@ class CbsUnavailableError(CbsError):
     """CBS could not be reached, or kept failing, after every retry."""
 
 
+class EmptyAnswerError(CbsError):
+    """The server answered no rows at all for a question that must have some (never stored)."""
+
+
 class UnknownTableError(CbsError):
     """The table id does not exist at the source."""
 

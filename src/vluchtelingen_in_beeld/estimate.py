@@ -657,6 +657,8 @@ class Central:
     j_groups: pd.DataFrame
     factor: pd.Series
     notes: list[str]
+    #: gemeentecode -> why a figure is missing there (Dutch, for the ``geen_gegevens`` column)
+    gaps: dict[str, str] = field(default_factory=dict)
 
     @property
     def j(self) -> pd.Series:
@@ -689,6 +691,7 @@ def central(w: pd.DataFrame, card: MethodCard, local: LocalData | None) -> Centr
     total = j_groups.sum(axis=1)
     factor = (j_local.sum(axis=1) / total).where(total > 0, 1.0)
     unknown = sorted(rest.index[~(rest.astype(float) > 0)])
+    gaps = _bijstand_gaps(local.bijstand_per_1000.reindex(w.index), local.inwoners, unknown)
     if unknown:
         label = local.names if local.names is not None else pd.Series(unknown, index=unknown)
         shown = ", ".join(str(label.get(c, c)) for c in unknown[:8])
@@ -703,7 +706,39 @@ def central(w: pd.DataFrame, card: MethodCard, local: LocalData | None) -> Centr
         "de factor verschuift werkzoekenden tussen gemeenten, de landelijke aandelen bepalen "
         "hun aantal."
     )
-    return Central(n, j_local, factor, notes)
+    return Central(n, j_local, factor, notes, gaps)
+
+
+def _spread_gaps(inputs: Inputs, variation: Variation | None) -> dict[str, str]:
+    """Gemeenten without a bijstand figure when only the local spread reads it (β = 0)."""
+    b = getattr(inputs, "bijstand_per_1000", None)
+    if b is None or variation is None or variation.n == 0:
+        return {}
+    missing = b.reindex(inputs.inwoners.index).isna()
+    return {
+        str(code): "bijstandscijfer: CBS geeft het niet; telt niet mee in de lokale spreiding"
+        for code in missing.index[missing]
+    }
+
+
+def _bijstand_gaps(per_1000: pd.Series, inwoners: pd.Series, unknown: list[str]) -> dict[str, str]:
+    """Why each gemeente in ``unknown`` has no local factor, in the words of the tables."""
+    count = per_1000.astype(float) / 1000.0 * inwoners.reindex(per_1000.index).astype(float)
+    why = {}
+    for code in unknown:
+        b = count.get(code)
+        if b is None or not np.isfinite(b):
+            why[code] = (
+                "bijstandscijfer: CBS geeft het niet; landelijke aandelen, geen lokale factor"
+            )
+        elif 0 < b < SMALL_COUNT:
+            why[code] = (
+                f"bijstandscijfer: minder dan {SMALL_COUNT}, door CBS afgerond; landelijke "
+                "aandelen, geen lokale factor"
+            )
+        else:
+            why[code] = "bijstandscijfer: niet bruikbaar; landelijke aandelen, geen lokale factor"
+    return why
 
 
 #: Columns of the sensitivity table (the ranking adds the selection picks that change).
@@ -854,11 +889,19 @@ def estimate(inputs: Inputs, card: MethodCard, *, amr: pd.Series | None = None) 
         table[f"doelgroep_{g.name}"] = w[g.name]
         table[f"werkzoekend_{g.name}"] = j_groups[g.name]
     table = table.join(scenarios[card.scenario])
+    # a figure CBS does not give (a real gap) is said where the gemeente's row is
+    gaps = mid.gaps if local is not None else _spread_gaps(inputs, variation)
+    table["geen_gegevens"] = pd.Series(gaps, dtype="string").reindex(codes).fillna("")
     table.index.name = "gemeentecode"
     table = table.reset_index()
 
-    sums = table.drop(columns=["gemeentecode", "gemeentenaam", "jaar"]).sum(min_count=1)
+    sums = table.drop(columns=["gemeentecode", "gemeentenaam", "jaar", "geen_gegevens"]).sum(
+        min_count=1
+    )
     nat = {"gemeentecode": "NL01", "gemeentenaam": "Nederland", "jaar": inputs.year}
+    nat["geen_gegevens"] = (
+        f"{_gemeenten(len(gaps))} zonder bijstandscijfer (zie die rijen)" if gaps else ""
+    )
     nat.update({k: float(v) for k, v in sums.items()})
     nat.update(draws.national())
     nat["werkzoekend_per_1000"] = float(

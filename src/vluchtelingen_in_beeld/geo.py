@@ -22,9 +22,10 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from urllib.parse import urlsplit
 from vluchtelingen_in_beeld._impl import pdok
 from vluchtelingen_in_beeld.errors import (  # noqa: F401
     BoundaryError,
+    CbsUnavailableError,
     ConfigError,
     CrsMismatchError,
     DataCoverageError,
@@ -109,10 +111,32 @@ def cached_years(session: Session) -> list[int]:
     return sorted(years)
 
 
-def fetch_boundaries(session: Session, year: int) -> tuple[bytes, dict[str, Any]] | None:
+@dataclass(frozen=True)
+class Reference:
+    """The gemeenten a boundary answer must hold: code -> name, and what says so.
+
+    ``strict``: the answer holds exactly these (the Gebieden of its year). Not strict (the
+    data's gemeenten, when the boundary year has no Gebieden table): another indeling is
+    allowed (new codes and old ones both differ), but an answer that only lacks gemeenten
+    (none of another indeling instead) is a cut one.
+    """
+
+    names: Mapping[str, str]
+    source: str
+    strict: bool = True
+
+
+def fetch_boundaries(
+    session: Session,
+    year: int,
+    expect: Reference | Callable[[], Reference | None] | None = None,
+) -> tuple[bytes, dict[str, Any]] | None:
     """GeoJSON bytes of ``year`` and their provenance: from the store, or PDOK (then stored).
 
-    ``None`` when the source has no boundaries for ``year``.
+    ``None`` when the source has no boundaries for ``year``. An answer is checked before it
+    is stored (:func:`check_shapes`): its gemeenten against ``expect`` (the data's, or the
+    Gebieden of ``year``; a callable is asked only when an answer came), its polygons
+    against each other and against the boundaries of another year in the store.
     """
     settings = session.settings
     key = _store_key(settings, year)
@@ -123,13 +147,18 @@ def fetch_boundaries(session: Session, year: int) -> tuple[bytes, dict[str, Any]
         return None  # load_boundaries tries the other years, then says what is missing
     if settings.boundary_years is not None and year not in settings.boundary_years:
         return None
-    data = pdok.download(settings, year)
-    if data is None:
+    got = pdok.download(settings, year)
+    if got is None:
         return None
-    _from_bytes(data, _url(settings, year), pdok.NATIVE_SRS)  # refuse a bad answer unstored
+    data, route = got
+    origin = f"PDOK gemeentegrenzen {year} ({route})"
+    frame = _from_bytes(data, origin, pdok.NATIVE_SRS)  # refuse a bad answer unstored
+    ref = expect() if callable(expect) else expect
+    check_shapes(frame, origin, expect=ref, earlier=_nearest_stored(session, year))
     info = {
         "source": _geo_source(settings),
-        "url": recorded_url(_url(settings, year)),
+        "url": recorded_url(pdok.route_url(settings, year, route)),
+        "route": route,
         "layer": pdok.LAYER,
         "srs": pdok.NATIVE_SRS,
         "year": year,
@@ -137,6 +166,119 @@ def fetch_boundaries(session: Session, year: int) -> tuple[bytes, dict[str, Any]
     }
     entry = session.store.write(STORE_TABLE, key, {"gemeenten.geojson": data}, info)
     return data, dict(entry.manifest)
+
+
+#: Part of a gemeente's area that may overlap other gemeenten (generalisation slivers: the
+#: real 2023 file has 0.8% for Diemen); more means a polygon lies where another one is.
+MAX_OVERLAP = 0.05
+#: The farthest a gemeente may lie from its nearest neighbour (real: 5.3 km, Schiermonnikoog).
+MAX_GAP_M = 15_000.0
+#: Part of the smaller shape that a gemeente's polygon shares with itself in another year
+#: (real, 2021–2023: at least 97.6%); less means it moved.
+MIN_SAME = 0.5
+
+
+def _nearest_stored(session: Session, year: int) -> tuple[int, gpd.GeoDataFrame] | None:
+    """The boundaries of the stored year nearest ``year`` (another year), for comparison."""
+    others = [y for y in cached_years(session) if y != year]
+    if not others:
+        return None
+    y = min(others, key=lambda o: (abs(o - year), -o))
+    entry = session.store.read(STORE_TABLE, _store_key(session.settings, y))
+    if entry is None:
+        return None
+    try:
+        return y, _from_bytes(entry.file("gemeenten.geojson").read_bytes(), f"boundaries {y}",
+                              entry.manifest.get("srs"))  # fmt: skip
+    except VibError:
+        return None
+
+
+def _named(codes: Sequence[str], names: Mapping[str, str], limit: int = 8) -> str:
+    shown = ", ".join(f"{c} ({names[c]})" if c in names else c for c in list(codes)[:limit])
+    return shown + (f" and {len(codes) - limit} more" if len(codes) > limit else "")
+
+
+def check_shapes(
+    frame: gpd.GeoDataFrame,
+    origin: str,
+    *,
+    expect: Reference | None = None,
+    earlier: tuple[int, gpd.GeoDataFrame] | None = None,
+) -> None:
+    """Refuse boundaries that cannot be the gemeenten: before anything is stored.
+
+    - the gemeenten are those of ``expect`` (none missing, none extra), if given;
+    - no polygon lies on top of others (more than :data:`MAX_OVERLAP` of its area);
+    - none lies apart from the rest (more than :data:`MAX_GAP_M` from its nearest neighbour);
+    - a gemeente in ``earlier`` (another year's boundaries) shares at least :data:`MIN_SAME`
+      of the smaller shape with its polygon there.
+    """
+    import numpy as np
+    import shapely
+
+    names = {str(k): str(v) for k, v in frame["statnaam"].items()}
+    fix = (
+        "; nothing was stored. Try again later (PDOK may be updating), or give `boundaries` "
+        "(a file you trust)."
+    )
+    if expect is not None:
+        have, want = set(frame.index), set(expect.names)
+        if not expect.strict and have - want:
+            pass  # another indeling: the join says so, with the codes both ways
+        elif want - have:
+            raise BoundaryError(
+                f"{origin} lacks {len(want - have)} gemeente(s) of {expect.source}: "
+                f"{_named(sorted(want - have), expect.names)}{fix}"
+            )
+        elif have - want:
+            raise BoundaryError(
+                f"{origin} has gemeenten that {expect.source} does not list: "
+                f"{_named(sorted(have - want), names)}{fix}"
+            )
+    geoms = frame.geometry.values
+    if len(geoms) < 2:
+        return
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="intersects")
+    keep = a != b
+    a, b = a[keep], b[keep]
+    shared = np.zeros(len(geoms))
+    if len(a):
+        np.add.at(shared, a, shapely.area(shapely.intersection(geoms[a], geoms[b])))
+    part = shared / np.maximum(shapely.area(geoms), 1.0)
+    if part.max() > MAX_OVERLAP:
+        worst = int(part.argmax())  # the one that moved: the most of it lies on others
+        under = sorted({str(frame.index[j]) for i, j in zip(a, b, strict=True) if i == worst})
+        raise BoundaryError(
+            f"{origin}: the polygon of {_named([str(frame.index[worst])], names)} lies on top "
+            f"of other gemeenten ({part[worst]:.0%} of its area, on {_named(under, names, 4)}), "
+            f"so it is not where it belongs{fix}"
+        )
+    (src, _), dist = tree.query_nearest(geoms, exclusive=True, return_distance=True)
+    gap = np.zeros(len(geoms))
+    np.maximum.at(gap, src, dist)
+    apart = [str(c) for c in frame.index[gap > MAX_GAP_M]]
+    if apart:
+        raise BoundaryError(
+            f"{origin}: {_named(apart, names)} lies {gap.max() / 1000:,.0f} km from any other "
+            f"gemeente, so it is not where it belongs{fix}"
+        )
+    if earlier is not None:
+        year, old = earlier
+        common = frame.index.intersection(old.index)
+        if len(common):
+            new_g = frame.geometry.loc[common].values
+            old_g = old.geometry.loc[common].values
+            same = shapely.area(shapely.intersection(new_g, old_g)) / np.maximum(
+                np.minimum(shapely.area(new_g), shapely.area(old_g)), 1.0
+            )
+            moved = [str(c) for c in common[same < MIN_SAME]]
+            if moved:
+                raise BoundaryError(
+                    f"{origin}: {_named(moved, names)} lies elsewhere than in the boundaries "
+                    f"of {year} (shares {same.min():.0%} of its area with itself there){fix}"
+                )
 
 
 # --- reading, checking, joining ------------------------------------------------------------
@@ -340,15 +482,45 @@ def _available(session: Session) -> list[int]:
     return sorted(set(known or ()) | set(cached_years(session)))
 
 
+def _reference(session: Session, year: int, data_year: int, names: Mapping[str, str]) -> Reference:
+    """What boundaries of ``year`` must hold, for data of ``data_year`` (see :class:`Reference`).
+
+    The Gebieden in Nederland of ``year`` when CBS has that table: exactly its gemeenten.
+    Else the data's gemeenten, not strictly: boundaries that only lack some of them are a
+    cut answer, refused unstored; any other difference is told by the join afterwards.
+    """
+    from vluchtelingen_in_beeld.regions import year_gemeenten
+
+    try:
+        ref = year_gemeenten(session, year)
+    except CbsUnavailableError as exc:  # CBS out of reach: the data's list, not strictly
+        log.warning("no Gebieden in Nederland %s to check the boundaries against (%s)", year, exc)
+        ref = None
+    if ref is not None:
+        return Reference({c: ref.names.get(c, c) for c in ref.keys}, ref.source)
+    return Reference(names, f"the data of {data_year}", strict=False)
+
+
 def load_boundaries(
     session: Session,
     year: int,
-    codes: Sequence[str],
+    codes: Sequence[str] | Mapping[str, str],
     *,
     boundary_year: int | None = None,
     path: Path | None = None,
 ) -> Boundaries:
-    """Boundaries for data of ``year`` whose gemeenten are ``codes``; refuse any mismatch."""
+    """Boundaries for data of ``year`` whose gemeenten are ``codes``; refuse any mismatch.
+
+    ``codes`` may map each code to its name (for messages). An answer from PDOK that does
+    not hold exactly these gemeenten is refused before it is stored: boundaries of another
+    year are only used when their indeling is the data's.
+    """
+    names = (
+        {str(k): str(v) for k, v in codes.items()}
+        if isinstance(codes, Mapping)
+        else {str(c): str(c) for c in codes}
+    )
+    codes = list(names)
     if path is not None:
         frame = read_boundary_file(path)
         m = re.search(r"(19|20)\d\d", path.name)
@@ -369,7 +541,7 @@ def load_boundaries(
         earlier = sorted((y for y in known if y < year), reverse=True) if known else []
         tries = [year, *(earlier or range(year - 1, year - 4, -1))]
     for y in tries:
-        got = fetch_boundaries(session, y)
+        got = fetch_boundaries(session, y, partial(_reference, session, y, year, names))
         if got is None:
             continue
         data, manifest = got
@@ -496,10 +668,10 @@ def save_boundaries(session: Session, years: Sequence[int], folder: Path) -> lis
     This is a snapshot's ``geo/`` folder: ``--snapshot`` serves it at PDOK's paths.
     """
     from vluchtelingen_in_beeld.atomic import write_file
-
     written = []
     for year in years:
-        got = fetch_boundaries(session, year)
+        # the Gebieden of the year when CBS has it; else only a cut answer is told
+        got = fetch_boundaries(session, year, partial(_reference, session, year, year, {}))
         if got is None:
             avail = _available(session)
             raise BoundaryError(

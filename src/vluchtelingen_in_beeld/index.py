@@ -127,6 +127,11 @@ def index_page(
         jaar=y,
         nl=est.national.iloc[0],
         n_gemeenten=len(est.table),
+        geen_gegevens=[
+            {"naam": r.gemeentenaam, "code": r.gemeentecode, "reden": r.geen_gegevens}
+            for r in est.table.itertuples()
+            if isinstance(getattr(r, "geen_gegevens", ""), str) and r.geen_gegevens
+        ],
         kaart=card,
         gemaakt=datetime.now(UTC).isoformat(timespec="minutes"),
         waarschuwing=result.origin.warning,

@@ -14,9 +14,18 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from vluchtelingen_in_beeld import tables as T
-from vluchtelingen_in_beeld.cbs import Extract, Query, Session, TableMeta, fetch, get_metadata
+from vluchtelingen_in_beeld.cbs import (
+    Expected,
+    Extract,
+    Query,
+    Session,
+    TableMeta,
+    fetch,
+    get_metadata,
+)
 from vluchtelingen_in_beeld.errors import (
     DataCoverageError,
+    EmptyAnswerError,
     MetadataError,
     OfflineMissError,
     UnknownTableError,
@@ -24,6 +33,7 @@ from vluchtelingen_in_beeld.errors import (
 )
 from vluchtelingen_in_beeld.method import MAX_AGE, MethodCard, Rate, check_against_metadata
 from vluchtelingen_in_beeld.records import SourceRecord
+from vluchtelingen_in_beeld.regions import year_gemeenten
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +210,7 @@ def _coverage_problem(
                 prefixes=dict(pop.prefixes),
                 measures=pop.measures,
             )
-            frame = fetch(session, probe).frame
+            frame = fetch(session, probe, probe=True).frame
             if not frame.empty and frame[pop.measures[0]].notna().all():
                 works.append(str(y))
         except VibError:
@@ -232,8 +242,10 @@ def gather(session: Session, card: MethodCard, year: int, *, explain: bool = Tru
             "overgestapt op herkomstland (85458NED). Vergelijk jaren van voor en na 2022 niet "
             "zonder meer: dat is een trendbreuk."
         )
-    pop_x = fetch(session, pop_q)
-    total_x = fetch(session, total_q)
+    # the gemeenten of the year are the reference: every answer holds each one, or is refused
+    ref = year_gemeenten(session, year) if spec is not T.POPULATION_OLD else None
+    pop_x = fetch(session, pop_q, ref)
+    total_x = fetch(session, total_q, ref)
     measure = pop_q.measures[0]
     region = spec.region_dim
 
@@ -322,12 +334,12 @@ def gather(session: Session, card: MethodCard, year: int, *, explain: bool = Tru
         extracts=[pop_x, total_x],
     )
     if spec is not T.POPULATION_OLD and card.local_from_data:
-        _add_non_european(session, inputs, spec, meta, year)
+        _add_non_european(session, inputs, spec, meta, year, ref)
     if card.uses_local_factor:
-        _add_bijstand(session, inputs, year)
+        _add_bijstand(session, inputs, year, ref)
     elif card.local_from_data and inputs.non_european_share is not None:
         try:
-            _add_bijstand(session, inputs, year)
+            _add_bijstand(session, inputs, year, ref)
         except (DataCoverageError, MetadataError) as exc:
             inputs.notes.append(
                 f"Lokale spreiding uit de kaart (local_sd), niet uit de gegevens: {exc}"
@@ -336,7 +348,12 @@ def gather(session: Session, card: MethodCard, year: int, *, explain: bool = Tru
 
 
 def _add_non_european(
-    session: Session, inputs: Inputs, spec: T.PopulationSpec, meta: TableMeta, year: int
+    session: Session,
+    inputs: Inputs,
+    spec: T.PopulationSpec,
+    meta: TableMeta,
+    year: int,
+    ref: Expected | None = None,
 ) -> None:
     """Share of inhabitants born abroad with an origin outside Europe, per gemeente.
 
@@ -360,7 +377,7 @@ def _add_non_european(
         prefixes={spec.region_dim: [T.GEMEENTE_PREFIX]},
         measures=[T.resolve_measure(meta.properties, spec.measure("bevolking").path)],
     )
-    x = fetch(session, q)
+    x = fetch(session, q, ref)
     f = x.frame.set_index(spec.region_dim)[q.measures[0]].astype("Float64")
     share = (f.reindex(inputs.inwoners.index) / inputs.inwoners).astype(float)
     share.index.name = "gemeentecode"
@@ -413,12 +430,17 @@ def latest_year(session: Session, card: MethodCard) -> YearChoice:
     )
 
 
+def _count(n: int) -> str:
+    """``1 gemeente``, ``3 gemeenten``."""
+    return f"{n} gemeente" if n == 1 else f"{n} gemeenten"
+
+
 def _clean_name(title: str) -> str:
     """CBS region title without its kind suffix: 'Utrecht (gemeente)' -> 'Utrecht'."""
     return re.sub(r"\s*\((gemeente|gem\.)\)\s*$", "", title.strip(), flags=re.IGNORECASE)
 
 
-def _add_bijstand(session: Session, inputs: Inputs, year: int) -> None:
+def _add_bijstand(session: Session, inputs: Inputs, year: int, ref: Expected | None = None) -> None:
     """Bijstand per 1,000 inhabitants per gemeente, from Kerncijfers wijken en buurten.
 
     Takes the newest registered edition up to ``year`` whose bijstand column has values for
@@ -448,7 +470,20 @@ def _add_bijstand(session: Session, inputs: Inputs, year: int) -> None:
             prefixes={spec.region_dim: [T.GEMEENTE_PREFIX, T.NATIONAL_PREFIX]},
             measures=[inw, bij],
         )
-        x = fetch(session, q)
+        # the edition's gemeenten may be of an earlier year (KWB 2024 for data of 2025): held
+        # to the year's list when they are the same indeling, else to the edition's own list
+        listed = tuple(k for k in meta.keys(spec.region_dim) if k.startswith(T.GEMEENTE_PREFIX))
+        if ref is not None and set(ref.keys) == set(listed):
+            kwb_ref = replace(ref, dim=spec.region_dim)
+        else:
+            titles = meta.titles(spec.region_dim)
+            kwb_ref = Expected(
+                spec.region_dim,
+                listed,
+                f"{table} (Kerncijfers wijken en buurten {kwb_year}: its own list of gemeenten)",
+                {k: _clean_name(titles.get(k, k)) for k in listed},
+            )
+        x = fetch(session, q, kwb_ref)
         f = x.frame.set_index(spec.region_dim)
         gm_rows = f[f.index.str.startswith(T.GEMEENTE_PREFIX)]
         if gm_rows.empty or gm_rows[bij].isna().all():
@@ -465,22 +500,21 @@ def _add_bijstand(session: Session, inputs: Inputs, year: int) -> None:
         nl = rate[rate.index.str.startswith(T.NATIONAL_PREFIX)].dropna()
         gm = rate[rate.index.str.startswith(T.GEMEENTE_PREFIX)]
         missing = sorted(set(inputs.inwoners.index) - set(gm.dropna().index))
-        if missing or nl.empty:
-            lacks = []
-            if missing:
-                lacks.append(
-                    f"a bijstand figure for {len(missing)} gemeente(n) of {year} "
-                    f"({', '.join(missing[:20])}{' …' if len(missing) > 20 else ''})"
-                )
-            if nl.empty:
-                lacks.append("its national row")
+        if nl.empty:
             raise DataCoverageError(
-                f"{table} (Kerncijfers wijken en buurten {kwb_year}) lacks {' and '.join(lacks)}. "
-                "Use a card with beta = 0 (no local adjustment) or a year whose gemeenten "
-                "match; if the stored answer is incomplete, run again with `refresh`."
+                f"{table} (Kerncijfers wijken en buurten {kwb_year}) lacks its national row. "
+                "Use a card with beta = 0 (no local adjustment); if the stored answer is "
+                "incomplete, run again with `refresh`."
+            )
+        if missing:  # a figure CBS does not give (suppressed): that gemeente has none
+            names = [str(inputs.names.get(c, c)) for c in missing]
+            inputs.notes.append(
+                f"Bijstand: {table} geeft geen bijstandscijfer voor {_count(len(missing))} "
+                f"({', '.join(names[:8])}{' …' if len(names) > 8 else ''}); daar geen lokale "
+                "factor (de landelijke aandelen) en geen bijdrage aan de lokale spreiding."
             )
         gm.index.name = "gemeentecode"
-        inputs.bijstand_per_1000 = gm.loc[inputs.inwoners.index].astype(float)
+        inputs.bijstand_per_1000 = gm.reindex(inputs.inwoners.index).astype(float)
         inputs.bijstand_nl_per_1000 = float(nl.iloc[0])
         inputs.bijstand_table = table
         inputs.notes.append(
@@ -645,7 +679,7 @@ def target_growth(
                 f"Groei {base}–{year} berekend over alle leeftijden van de herkomstgroepen: CBS "
                 f"geeft voor {base} of {year} geen leeftijdsklassen voor deze groepen."
             )
-    except (MetadataError, DataCoverageError) as exc:
+    except (MetadataError, DataCoverageError, EmptyAnswerError) as exc:
         return Growth(year, base, None, "", [f"Groei {base}–{year} niet beschikbaar: {exc}"])
     w_now, w_before = _group_sum(now), _group_sum(then)
     w_then = w_before.reindex(now.inwoners.index)

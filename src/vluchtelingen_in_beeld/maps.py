@@ -716,6 +716,8 @@ def tooltip_rows(row: pd.Series, data_metric: str, level: str) -> list[tuple[str
         if chosen is not None and pd.notna(chosen):
             rows.append(("Voorgestelde voortrekkersgemeente", "ja" if chosen else "nee"))
         rows.append(("Provincie", str(row.get("provincie", "onbekend"))))
+        gap = row.get("geen_gegevens")
+        rows.append(("Gegevens", str(gap) if isinstance(gap, str) and gap else "compleet"))
     else:
         rows.append(("Aantal gemeenten", nl_int(row.get("aantal_gemeenten"))))
     return rows

@@ -166,7 +166,7 @@ def load_shapes(
     """Boundaries matching ``est``'s gemeenten, loaded and simplified once for all maps."""
     from vluchtelingen_in_beeld.geo import load_boundaries, simplify
 
-    codes = list(est.table["gemeentecode"])
+    codes = dict(zip(est.table["gemeentecode"], est.table["gemeentenaam"], strict=True))
     path = Path(boundaries) if boundaries is not None else None
     bnd = load_boundaries(session, est.year, codes, boundary_year=boundary_year, path=path)
     frame = simplify(bnd.frame, tolerance)

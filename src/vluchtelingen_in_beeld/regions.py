@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from vluchtelingen_in_beeld import tables as T
-from vluchtelingen_in_beeld.cbs import Extract, Query, Session, fetch, get_metadata
+from vluchtelingen_in_beeld.cbs import (
+    Expected,
+    Extract,
+    Query,
+    Session,
+    TableMeta,
+    fetch,
+    get_metadata,
+)
 from vluchtelingen_in_beeld.errors import (
     ConfigError,
     DataCoverageError,
@@ -78,6 +86,58 @@ def _candidate_years(year: int) -> list[int]:
     return sorted(years, key=lambda y: (abs(y - year), -y))
 
 
+def _gebieden(session: Session, table: str, meta: TableMeta) -> tuple[Extract, dict[str, str]]:
+    """The Gebieden rows of ``table``: every gemeente its metadata lists, or refused."""
+    spec = T.REGIONS
+    measures = {
+        role: T.resolve_measure(meta.properties, spec.measure(role).path) for role in _ROLES
+    }
+    listed = tuple(k for k in meta.keys(spec.region_dim) if k.startswith(T.GEMEENTE_PREFIX))
+    titles = meta.titles(spec.region_dim)
+    expect = Expected(
+        spec.region_dim,
+        listed,
+        f"{table} (Gebieden in Nederland: its own list of gemeenten)",
+        {k: titles.get(k, k) for k in listed},
+    )
+    x = fetch(
+        session,
+        Query.make(
+            table,
+            prefixes={spec.region_dim: [T.GEMEENTE_PREFIX]},
+            measures=list(measures.values()),
+        ),
+        expect,
+    )
+    return x, measures
+
+
+def year_gemeenten(session: Session, year: int) -> Expected | None:
+    """The gemeenten of ``year`` (Gebieden in Nederland of that year), as the reference.
+
+    Every table of the year is checked against this list before it is stored (see
+    :class:`~.cbs.Expected`). ``None`` when no Gebieden table of exactly that year is
+    registered or published yet (then a table is checked against its own metadata).
+    """
+    table = T.REGIONS.ids.get(year)
+    if table is None:
+        return None
+    try:
+        meta = get_metadata(session, table)
+    except (UnknownTableError, OfflineMissError):
+        return None
+    x, measures = _gebieden(session, table, meta)
+    codes = sorted(k for k in _codes(x) if k.startswith(T.GEMEENTE_PREFIX))
+    names = x.frame.set_index(T.REGIONS.region_dim)[measures["gemeente_naam"]]
+    named = {str(k): str(v).strip() for k, v in names.items() if str(k) in set(codes)}
+    source = f"{year} (Gebieden in Nederland {year}, {table})"
+    return Expected("RegioS", tuple(codes), source, named)
+
+
+def _codes(x: Extract) -> list[str]:
+    return [str(k) for k in x.frame[T.REGIONS.region_dim].dropna()]
+
+
 def load_regions(session: Session, year: int, codes: pd.Index | list[str]) -> Regions:
     """Memberships of ``codes`` (the data's gemeenten) from Gebieden in Nederland.
 
@@ -97,17 +157,7 @@ def load_regions(session: Session, year: int, codes: pd.Index | list[str]) -> Re
             tried.append(f"{table} ({y}): not in the local store")
             continue
         spec = T.REGIONS
-        measures = {
-            role: T.resolve_measure(meta.properties, spec.measure(role).path) for role in _ROLES
-        }
-        x = fetch(
-            session,
-            Query.make(
-                table,
-                prefixes={spec.region_dim: [T.GEMEENTE_PREFIX]},
-                measures=list(measures.values()),
-            ),
-        )
+        x, measures = _gebieden(session, table, meta)
         f = x.frame.set_index(spec.region_dim)
         frame = pd.DataFrame(
             {col: f[measures[role]].astype("string").str.strip() for role, col in _ROLES.items()},

@@ -23,13 +23,15 @@ import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from vluchtelingen_in_beeld.errors import ConfigError
 
 DEFAULT_CBS_URL = "https://opendata.cbs.nl"
 MAX_RETRIES = 10
 DEFAULT_PDOK_URL = "https://service.pdok.nl"
+#: PDOK's host for OGC APIs (boundaries' second route; the WFS is on service.pdok.nl).
+DEFAULT_PDOK_API_URL = "https://api.pdok.nl"
 
 
 def _env_float(name: str, default: float) -> float:
@@ -65,6 +67,31 @@ def snapshot_label(source: str) -> str:
     return f"{name} (sha256 {digest})" if digest else name
 
 
+def check_url(url: str, what: str, example: str) -> SplitResult:
+    """``url`` split, or a :class:`ConfigError` saying what is wrong with it."""
+    problem = ""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError as exc:
+        problem = f"it cannot be read ({exc})"
+    else:
+        if parts.scheme not in ("http", "https"):
+            problem = "it does not start with http:// or https://"
+        elif not parts.hostname:
+            problem = "it has no host name"
+        elif any(c.isspace() for c in url):
+            problem = "it holds a space"
+        elif parts.query or parts.fragment:
+            problem = "it has a query (?…) or a fragment (#…); give the base address only"
+    if problem:
+        raise ConfigError(
+            f"{what} {url!r} is not usable: {problem}. Use e.g. {example} or "
+            "http://127.0.0.1:8080 (what `vib serve` prints)."
+        )
+    return parts
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything that decides where data comes from and where it goes."""
@@ -98,12 +125,8 @@ class Settings:
     geo_dir: Path | None = None
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.cbs_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(
-                f"CBS URL {self.cbs_url!r} is not an http(s) URL; "
-                f"use e.g. {DEFAULT_CBS_URL} or http://127.0.0.1:8080."
-            )
+        parts = check_url(self.cbs_url, "CBS URL (`cbs_url`, $VIB_CBS_URL)", DEFAULT_CBS_URL)
+        check_url(self.pdok_url, "PDOK URL (`pdok_url`, $VIB_PDOK_URL)", DEFAULT_PDOK_URL)
         for name, value, where in (
             ("timeout", self.timeout, "`timeout` or $VIB_TIMEOUT"),
             ("connect timeout", self.connect_timeout, "$VIB_CONNECT_TIMEOUT"),
@@ -162,6 +185,13 @@ class Settings:
     def request_timeout(self) -> tuple[float, float]:
         """``(connect, read)`` timeout as ``requests`` takes it."""
         return (min(self.connect_timeout, self.timeout), self.timeout)
+
+    @property
+    def pdok_api_url(self) -> str:
+        """Base of PDOK's OGC APIs: api.pdok.nl for PDOK, else the same (local) server."""
+        return (
+            DEFAULT_PDOK_API_URL if self.pdok_url.rstrip("/") == DEFAULT_PDOK_URL else self.pdok_url
+        )
 
     @property
     def catalog_url(self) -> str:

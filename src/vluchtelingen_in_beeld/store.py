@@ -127,8 +127,10 @@ class Store:
         if not self._tmp.is_dir():
             return removed
         for path in self._tmp.iterdir():
-            pid = owner(path)  # None: not a name of this tool's; nothing reads .tmp
-            if pid is not None and (pid == os.getpid() or pid_alive(pid)):
+            pid = owner(path)
+            if pid is None:  # not a name of this tool's pattern: not ours to remove
+                continue
+            if pid == os.getpid() or pid_alive(pid):
                 continue
             remove(path)
             removed.append(path)

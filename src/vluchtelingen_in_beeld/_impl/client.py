@@ -398,9 +398,17 @@ def fetch_endpoint(
 def get_json(settings: Settings, url: str, params: dict[str, Any], *, what: str) -> Any | None:
     """GET ``url`` and parse its JSON, with the same timeouts, deadline and retries.
 
-    Returns ``None`` on HTTP 404. Transient failures (5xx, 429, time-outs, dropped
-    connections, incomplete JSON) are retried; anything else is a :class:`CbsError`.
+    Returns ``None`` on HTTP 404 and 410 (gone). Transient failures (5xx, 429, time-outs,
+    dropped connections, incomplete JSON) are retried; anything else is a :class:`CbsError`.
     """
+    got = get_json_headers(settings, url, params, what=what)
+    return None if got is None else got[0]
+
+
+def get_json_headers(
+    settings: Settings, url: str, params: dict[str, Any], *, what: str
+) -> tuple[Any, dict[str, str]] | None:
+    """:func:`get_json` with the answer's headers (``Content-Crs`` of OGC API Features)."""
 
     def request() -> requests.Response:
         with _GuardedSession() as s:
@@ -409,7 +417,7 @@ def get_json(settings: Settings, url: str, params: dict[str, Any], *, what: str)
                 timeout=settings.request_timeout,
             )
 
-    def once() -> Any | None:
+    def once() -> tuple[Any, dict[str, str]] | None:
         log.info("GET %s %s", url, params)
         try:
             r = _with_deadline(settings, request)
@@ -419,14 +427,14 @@ def get_json(settings: Settings, url: str, params: dict[str, Any], *, what: str)
             raise _Transient(f"connection failed ({type(exc).__name__})") from exc
         except requests.RequestException as exc:
             raise CbsError(f"{what}: request to {url} failed: {exc}") from exc
-        if r.status_code == 404:
+        if r.status_code in (404, 410):
             return None
         if r.status_code >= 500 or r.status_code == 429:
             raise _Transient(f"HTTP {r.status_code}", _retry_after(r))
         if r.status_code != 200:
             raise CbsError(f"{what}: HTTP {r.status_code} for {r.url}: {r.text[:200]}")
         try:
-            return r.json()
+            return r.json(), {k.casefold(): v for k, v in r.headers.items()}
         except ValueError as exc:
             raise _Transient("the answer was not complete JSON") from exc
 

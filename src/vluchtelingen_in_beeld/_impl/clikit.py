@@ -259,11 +259,23 @@ def _report(result: Any, written: list[Path], notes: bool = True, origin: Any = 
     for note in result.notes if notes else []:
         if note != result.year_note:  # said by the year line above
             click.echo(f"Noot: {for_cli(note, flags)}")
+    for line in gap_lines(getattr(result, "estimate", result).table):
+        click.echo(line)
     if (origin or result.origin).is_snapshot:
         click.echo("Let op: gemaakt uit een snapshot, geen echte CBS-cijfers; de waarschuwing "
                    "van de snapshot staat in elke uitvoer en in het manifest.")
     for p in written:
         click.echo(f"geschreven: {p}")
+
+
+def gap_lines(table: Any) -> list[str]:
+    """The gemeenten with a figure CBS does not give, and what the estimate did there."""
+    if "geen_gegevens" not in table.columns:
+        return []
+    gaps = table[table["geen_gegevens"].fillna("").astype(str) != ""]
+    return [f"Geen gegevens: {r.gemeentenaam} ({r.gemeentecode}): {r.geen_gegevens}."
+            for r in gaps.itertuples()][:20] + (
+        [f"… en {len(gaps) - 20} meer (kolom geen_gegevens)."] if len(gaps) > 20 else [])
 
 
 def sender_of(afzender: Path | None) -> Sender | None:

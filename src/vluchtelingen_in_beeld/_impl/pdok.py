@@ -1,7 +1,9 @@
-"""PDOK's WFS for gemeente boundaries: the request we send, and how PDOK answers it.
+"""PDOK's gemeente boundaries: the requests we send, and how PDOK answers them.
 
-The CBS gebiedsindelingen are one WFS 2.0 service per year at
-``/cbs/gebiedsindelingen/{year}/wfs/v1_0``. What the client relies on, and the replay server
+Two routes to the same CBS gebiedsindelingen, tried in this order:
+
+**WFS** (one service per year, ``/cbs/gebiedsindelingen/{year}/wfs/v1_0`` on
+``service.pdok.nl``). What the client relies on, and the replay server
 (:mod:`._impl.server`) imitates:
 
 - Without ``srsName`` PDOK answers in its native CRS, EPSG:28992 (RD New, metres), and names
@@ -9,7 +11,20 @@ The CBS gebiedsindelingen are one WFS 2.0 service per year at
 - ``srsName=EPSG:4326`` is answered in degrees with **latitude/longitude** axis order, as
   WFS 2.0 prescribes for that CRS; a client that reads it as x/y draws the country on its side.
 - At most 1,000 features per request; further pages through ``startIndex``.
-- A year the service does not have is HTTP 404.
+- A year the service does not have is HTTP 404 (410 once a service is retired).
+
+**OGC API Features** (PDOK's successor: one collection for all years,
+``/cbs/gebiedsindelingen/ogc/v1/collections/gemeente_gegeneraliseerd/items`` on
+``api.pdok.nl``), used when the year's WFS answers 404 or 410. As PDOK's server (gokoala)
+answers it, from its documentation and test answers:
+
+- a FeatureCollection with ``numberReturned`` and ``links``; no ``numberMatched``; further
+  pages only through the ``rel="next"`` link (an opaque ``cursor``), never an offset;
+- one collection for every year: ``jaarcode=YEAR`` selects a year (each feature carries its
+  ``jaarcode``); a year it does not have is an empty page;
+- coordinates in CRS84 (longitude/latitude) unless ``crs=`` asks for another; the body has
+  no ``crs`` member: the ``Content-Crs`` header names the CRS of the answer;
+- ``limit`` at most 1,000.
 """
 
 from __future__ import annotations
@@ -18,8 +33,9 @@ import json
 import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
-from vluchtelingen_in_beeld._impl.client import get_json
+from vluchtelingen_in_beeld._impl.client import get_json, get_json_headers
 from vluchtelingen_in_beeld.errors import (
     PdokError,  # noqa: F401
 )
@@ -29,6 +45,11 @@ log = logging.getLogger(__name__)
 
 PDOK_PATH = "/cbs/gebiedsindelingen/{year}/wfs/v1_0"
 PATH_RE = re.compile(r"^/cbs/gebiedsindelingen/(\d{4})/wfs/v1_0/?$")
+#: The OGC API Features collection of every year's generalised gemeente boundaries.
+OGC_PATH = "/cbs/gebiedsindelingen/ogc/v1/collections/gemeente_gegeneraliseerd/items"
+#: CRS URIs as OGC API Features writes them (``crs=`` and the ``Content-Crs`` header).
+RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
+CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 LAYER = "gebiedsindelingen:gemeente_gegeneraliseerd"
 #: The CRS we ask for, and PDOK's native one.
 NATIVE_SRS = "EPSG:28992"
@@ -51,6 +72,8 @@ def epsg_of(name: str | None) -> int | None:
     """EPSG code of a CRS name as WFS and GeoJSON write it (``EPSG:4326``, URN, URL)."""
     if not name:
         return None
+    if "crs84" in str(name).casefold():  # OGC's longitude/latitude WGS84
+        return 4326
     m = re.search(r"EPSG(?::|::|/\d+/|/0/)(\d+)\s*$", str(name), re.IGNORECASE)
     if m is None:
         m = re.search(r"(\d{4,5})\s*$", str(name))
@@ -97,11 +120,34 @@ def service_url(settings: Settings, year: int) -> str:
     return settings.pdok_url.rstrip("/") + PDOK_PATH.format(year=year)
 
 
-def download(settings: Settings, year: int) -> bytes | None:
-    """All gemeente features of ``year`` as one GeoJSON document in EPSG:28992.
+def ogc_url(settings: Settings) -> str:
+    """The OGC API items of the gemeente collection: PDOK's API host, or the same local server."""
+    return settings.pdok_api_url.rstrip("/") + OGC_PATH
 
-    Pages by ``startIndex`` until a page comes back short (or ``numberMatched`` is reached).
-    ``None`` when PDOK has no such year (404).
+
+def route_url(settings: Settings, year: int, route: str) -> str:
+    """The address a route asked for ``year``, for the manifest."""
+    return service_url(settings, year) if route == "wfs" else f"{ogc_url(settings)}?jaarcode={year}"
+
+
+def download(settings: Settings, year: int) -> tuple[bytes, str] | None:
+    """All gemeente features of ``year`` as one GeoJSON document in EPSG:28992, and the route.
+
+    The year's WFS first; when it answers 404 or 410, the OGC API collection (``"ogc"``).
+    ``None`` when neither has the year.
+    """
+    data = download_wfs(settings, year)
+    if data is not None:
+        return data, "wfs"
+    log.info("PDOK: no WFS for %s; asking the OGC API collection", year)
+    data = download_ogc(settings, year)
+    return None if data is None else (data, "ogc")
+
+
+def download_wfs(settings: Settings, year: int) -> bytes | None:
+    """The WFS route, paged by ``startIndex``; ``None`` when it has no such year (404, 410).
+
+    Pages until a page comes back short (or ``numberMatched`` is reached).
     """
     url = service_url(settings, year)
     pages: list[dict[str, Any]] = []
@@ -131,3 +177,72 @@ def download(settings: Settings, year: int) -> bytes | None:
     if start == 0:
         raise PdokError(f"{url} returned no gemeente features for {year}.")
     return merge_pages(pages)
+
+
+def _content_crs(headers: dict[str, str]) -> str:
+    """The CRS URI an OGC API answer is in: its ``Content-Crs`` header, else CRS84."""
+    value = headers.get("content-crs", "").strip().strip("<>").strip()
+    return value or CRS84_URI
+
+
+def download_ogc(settings: Settings, year: int) -> bytes | None:
+    """The OGC API route: ``jaarcode=year``, asked in RD, paged by ``next`` links.
+
+    Every page must be in the CRS its ``Content-Crs`` header names, the same for all pages;
+    every feature must carry the asked ``jaarcode`` (a server that ignores the filter
+    answers every year); a ``next`` link must stay on the same server and move on.
+    ``None`` when the collection does not exist (404, 410) or has no features of ``year``.
+    """
+    url = ogc_url(settings)
+    params: dict[str, Any] = {"f": "json", "jaarcode": str(year), "limit": str(MAX_COUNT),
+                              "crs": RD_URI}  # fmt: skip
+    base = urlsplit(url)
+    pages: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    crs = ""
+    what = f"PDOK boundaries {year} (OGC API)"
+    for _ in range(MAX_PAGES):
+        got = get_json_headers(settings, url, params, what=what)
+        if got is None:
+            if not pages:
+                return None
+            raise PdokError(f"{url} answered 404 for a next page of {year}; nothing was stored.")
+        data, headers = got
+        features = check_page(data, url)
+        page_crs = _content_crs(headers)
+        if crs and page_crs != crs:
+            raise PdokError(
+                f"{url}: the pages of {year} came in different CRSs ({crs}, {page_crs}); "
+                "nothing was stored. Try again later."
+            )
+        crs = page_crs
+        other = sorted({str(f.get("properties", {}).get("jaarcode")) for f in features}
+                       - {str(year)})  # fmt: skip
+        if other:
+            raise PdokError(
+                f"{url} answered features of jaarcode {', '.join(other[:3])} when asked for "
+                f"{year} (the filter was not applied); nothing was stored."
+            )
+        pages.append(data)
+        nxt = next(
+            (lk.get("href") for lk in data.get("links") or [] if isinstance(lk, dict)
+             and lk.get("rel") == "next" and lk.get("href")),
+            None,
+        )  # fmt: skip
+        if not nxt:
+            break
+        parts = urlsplit(str(nxt))
+        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or nxt in seen:
+            raise PdokError(
+                f"{url}: a next link of {year} leads elsewhere or back ({nxt[:120]}); "
+                "nothing was stored."
+            )
+        seen.add(str(nxt))
+        url, params = str(nxt), {}
+    else:
+        raise PdokError(f"{url} kept sending next pages for {year}; stopped after {MAX_PAGES}.")
+    if not any(p.get("features") for p in pages):
+        return None  # the collection has no gemeenten of that year
+    merged = json.loads(merge_pages(pages))
+    merged["crs"] = {"type": "name", "properties": {"name": crs}}
+    return json.dumps(merged, ensure_ascii=False).encode("utf-8")

@@ -11,9 +11,13 @@ It answers mistakes the way CBS's feed does: a ``$filter`` clause on a property 
 does not have is dropped without a word (HTTP 200, unfiltered rows), and a key that does not
 exist (an unknown period, a key padded to the wrong width) gives an empty list.
 
-Beside the feed it can stand in for PDOK's WFS (``boundaries``: year -> GeoJSON file in
-EPSG:28992): RD unless asked otherwise, ``srsName=EPSG:4326`` in latitude/longitude order,
-pages of at most 1,000 features with ``startIndex``, and 404 for a year it does not have.
+Beside the feed it can stand in for PDOK (``boundaries``: year -> GeoJSON file in
+EPSG:28992), by both of PDOK's routes (see :mod:`._impl.pdok`): the per-year WFS (RD unless
+asked otherwise, ``srsName=EPSG:4326`` in latitude/longitude order, pages of at most 1,000
+features with ``startIndex``, 404 for a year it does not have) and the OGC API Features
+collection of all years (``jaarcode`` on each feature and as a filter, CRS84 unless ``crs``
+asks for RD, the CRS in the ``Content-Crs`` header, pages by ``next`` links with an opaque
+cursor, at most 1,000 features a page).
 
 :func:`check_snapshot` reads a snapshot's files before anything is served, so a truncated
 or missing file is one clear error instead of a failure inside a request.
@@ -75,7 +79,9 @@ class Fault:
     - ``"rewrite"``: the normal answer with its page of rows passed through ``rows``
       (answers of the right shape with bad content: a row missing, a negative count …;
       for PDOK, its page of features);
-    - ``"no_crs"``: a PDOK answer without its ``crs`` member.
+    - ``"no_crs"``: a PDOK answer without its CRS (the ``crs`` member of a WFS answer, the
+      ``Content-Crs`` header of an OGC API one);
+    - ``"404"``, ``"410"``: that status (a service moved or retired).
 
     ``times`` is how many matching requests it spoils (``None``: every one).
     ``seconds`` is the delay for ``hang`` and ``slow``, the drip interval, or Retry-After.
@@ -87,6 +93,9 @@ class Fault:
     seconds: float = 5.0
     hits: int = 0
     rows: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+    #: for a ``rewrite`` of PDOK's WFS: its ``numberMatched`` follows the rewritten page (a
+    #: consistently bad answer), instead of still counting what the service holds
+    consistent: bool = False
 
     def applies(self, path: str) -> bool:
         if self.match not in path:
@@ -246,6 +255,7 @@ class _Handler(BaseHTTPRequestHandler):
     _ignore_filter = False
     _rewrite: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
     _no_crs = False
+    _consistent = False
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         log.debug("replay: " + format, *args)
@@ -255,19 +265,29 @@ class _Handler(BaseHTTPRequestHandler):
         host, port = self.server.server_address[:2]  # type: ignore[index,str-unpack,unused-ignore]
         return f"http://{host!s}:{port}"
 
-    def _send(self, status: int, payload: Any, *, truncate: bool = False) -> None:
+    def _send(
+        self,
+        status: int,
+        payload: Any,
+        *,
+        truncate: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        extra = {"Content-Type": "application/json;charset=utf-8", **(headers or {})}
         if truncate:
             body = body[: max(1, len(body) // 2)]
             self.send_response(status)
-            self.send_header("Content-Type", "application/json;charset=utf-8")
+            for k, v in extra.items():
+                self.send_header(k, v)
             self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(body)
             self.close_connection = True
             return
         self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
+        for k, v in extra.items():
+            self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -286,6 +306,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             if fault.kind == "500":
                 self._error(500, "Internal Server Error (injected)")
+                return
+            if fault.kind in ("404", "410"):
+                self._error(int(fault.kind), "Not Found (injected)" if fault.kind == "404"
+                            else "Gone: this service has been retired (injected)")  # fmt: skip
                 return
             if fault.kind == "drop":
                 self.close_connection = True
@@ -306,6 +330,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._ignore_filter = fault is not None and fault.kind == "unfiltered"
         self._rewrite = fault.rows if fault is not None and fault.kind == "rewrite" else None
         self._no_crs = fault is not None and fault.kind == "no_crs"
+        self._consistent = fault is not None and fault.consistent
         try:
             self._route(truncate)
         except SnapshotFileError as exc:
@@ -386,6 +411,9 @@ class _Handler(BaseHTTPRequestHandler):
         if m := pdok.PATH_RE.match(path):
             self._wfs(int(m.group(1)), parts.query, truncate)
             return
+        if path.rstrip("/") == pdok.OGC_PATH:
+            self._ogc(parts.query, truncate)
+            return
         if not path.startswith(FEED):
             self._error(404, f"No such resource: {path}")
             return
@@ -446,19 +474,85 @@ class _Handler(BaseHTTPRequestHandler):
         if epsg == 4326:
             page = _to_latlon(page)
             crs_name = "urn:ogc:def:crs:EPSG::4326"
+        matched = len(features)
         if self._rewrite is not None:
+            before = len(page)
             page = self._rewrite(copy.deepcopy(page))  # the served data stays as it is
+            if self._consistent:
+                matched += len(page) - before
         payload: dict[str, Any] = {
             "type": "FeatureCollection",
             "name": data.get("name", "gemeente_gegeneraliseerd"),
             "crs": {"type": "name", "properties": {"name": crs_name}},
-            "numberMatched": len(features),
+            "numberMatched": matched,
             "numberReturned": len(page),
             "features": page,
         }
         if self._no_crs:
             del payload["crs"]
         self._send(200, payload, truncate=truncate)
+
+    def _ogc(self, query_text: str, truncate: bool) -> None:
+        """Answer OGC API Features items as PDOK's server does (see :mod:`._impl.pdok`)."""
+        query = {k: v[-1] for k, v in parse_qs(query_text, keep_blank_values=True).items()}
+        problem = ""
+        fmt = query.get("f", "json")
+        crs = query.get("crs", pdok.CRS84_URI)
+        try:
+            limit = int(query.get("limit", str(OGC_DEFAULT_LIMIT)))
+            year = int(query["jaarcode"]) if query.get("jaarcode") else None
+        except ValueError:
+            limit, year, problem = 0, None, "limit and jaarcode take whole numbers"
+        if fmt != "json":
+            problem = f"format {fmt!r} is not offered here (use f=json)"
+        elif crs not in (pdok.CRS84_URI, pdok.RD_URI):
+            problem = f"crs {crs!r} is not supported by this collection"
+        elif not problem and limit < 1:
+            problem = "limit must be at least 1"
+        filters = {"jaarcode": str(year)} if year is not None else {}
+        start = _cursor_offset(query.get("cursor"), filters)
+        if start is None and not problem:
+            problem = "the cursor is not valid for this request"
+        if problem:
+            self._error(400, problem)
+            return
+        limit = min(limit, pdok.MAX_COUNT)
+        years = sorted(self.state.boundaries) if year is None else [year]
+        features: list[dict[str, Any]] = []
+        for y in years:
+            data = self.state.features(y)
+            for f in (data or {}).get("features", []):
+                props = {**f.get("properties", {}), "jaarcode": y}
+                features.append({"type": "Feature", "id": f.get("id") or props.get("id"),
+                                 "geometry": f.get("geometry"), "properties": props})  # fmt: skip
+        offset = start or 0
+        page = features[offset : offset + limit]
+        if crs == pdok.CRS84_URI:
+            page = _to_crs84(page)
+        if self._rewrite is not None:
+            page = self._rewrite(copy.deepcopy(page))  # the served data stays as it is
+        url = self._base() + pdok.OGC_PATH
+        keep = {"f": "json", "limit": str(limit), **filters}
+        if "crs" in query:
+            keep["crs"] = crs
+        here = urlencode({**keep, **_cursor_param(start, filters)})
+        links = [{"rel": "self", "type": "application/geo+json",
+                  "title": "This document as GeoJSON", "href": f"{url}?{here}"}]  # fmt: skip
+        if offset + limit < len(features):
+            nxt = {**keep, "cursor": _cursor(offset + limit, filters)}
+            links.append({"rel": "next", "type": "application/geo+json", "title": "Next page",
+                          "href": f"{url}?{urlencode(nxt)}"})  # fmt: skip
+        payload = {
+            "type": "FeatureCollection",
+            "timeStamp": "2026-01-01T00:00:00Z",
+            "links": links,
+            "numberReturned": len(page),
+            "features": page,
+        }
+        headers = {"Content-Type": "application/geo+json"}
+        if not self._no_crs:
+            headers["Content-Crs"] = f"<{crs}>"
+        self._send(200, payload, truncate=truncate, headers=headers)
 
     def _listing(self, table: str, tdir: Path, truncate: bool) -> None:
         names = sorted(p.stem for p in tdir.glob("*.json"))
@@ -727,6 +821,15 @@ def check_snapshot(root: Path) -> list[str]:
 
 def _to_latlon(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Features reprojected from RD to EPSG:4326 in latitude/longitude order (WFS 2.0)."""
+    return _from_rd(features, latitude_first=True)
+
+
+def _to_crs84(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Features reprojected from RD to CRS84 (longitude/latitude), OGC API's default."""
+    return _from_rd(features, latitude_first=False)
+
+
+def _from_rd(features: list[dict[str, Any]], *, latitude_first: bool) -> list[dict[str, Any]]:
     from pyproj import Transformer
 
     rd_to_wgs = Transformer.from_crs(28992, 4326, always_xy=True)
@@ -734,7 +837,8 @@ def _to_latlon(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
     def convert(coords: Any) -> Any:
         if coords and isinstance(coords[0], (int, float)):
             lon, lat = rd_to_wgs.transform(coords[0], coords[1])
-            return [round(lat, 7), round(lon, 7)]
+            pair = [round(lat, 7), round(lon, 7)]
+            return pair if latitude_first else pair[::-1]
         return [convert(c) for c in coords]
 
     out = []
@@ -742,6 +846,44 @@ def _to_latlon(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
         geom = f.get("geometry") or {}
         out.append({**f, "geometry": {**geom, "coordinates": convert(geom.get("coordinates"))}})
     return out
+
+
+#: gokoala's default page size when ``limit`` is not given.
+OGC_DEFAULT_LIMIT = 10
+
+
+def _cursor_tag(filters: dict[str, str]) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(filters, sort_keys=True).encode()).hexdigest()[:6]
+
+
+def _cursor(offset: int, filters: dict[str, str]) -> str:
+    """An opaque cursor (as gokoala's): the position, tied to the request's filters."""
+    import base64
+
+    pos = base64.urlsafe_b64encode(str(offset).encode()).decode().rstrip("=")
+    return f"{pos}|{_cursor_tag(filters)}"
+
+
+def _cursor_param(offset: int | None, filters: dict[str, str]) -> dict[str, str]:
+    return {} if not offset else {"cursor": _cursor(offset, filters)}
+
+
+def _cursor_offset(cursor: str | None, filters: dict[str, str]) -> int | None:
+    """The position of a cursor (0 without one); ``None`` for one that is not ours."""
+    import base64
+    import binascii
+
+    if not cursor:
+        return 0
+    pos, _, tag = cursor.partition("|")
+    if tag != _cursor_tag(filters) or len(pos) > 16:
+        return None
+    try:
+        return int(base64.urlsafe_b64decode(pos + "=" * (-len(pos) % 4)).decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
 
 
 @contextmanager
