@@ -167,8 +167,12 @@ def test_run_refuses_a_folder_with_a_foreign_file_before_any_fetch(tmp_path, sta
     store = tmp_path / "store"
     r = cli("run", "--snapshot", str(statline), "--out", str(out), env={"VIB_DATA_DIR": str(store)})
     assert r.exit_code == 1
-    assert "keep.txt" in r.output and "--force" in r.output
+    assert "keep.txt" in r.output and "Move them" in r.output
     assert (out / "keep.txt").read_text() == "x"
+    # not even with --force: a file no run wrote is never deleted
+    r = cli("run", "--snapshot", str(statline), "--out", str(out), "--force",
+            env={"VIB_DATA_DIR": str(store)})  # fmt: skip
+    assert r.exit_code == 1 and "keep.txt" in r.output
     assert not store.exists()  # refused before anything was fetched
 
 
@@ -672,12 +676,18 @@ def test_estimate_never_overwrites_a_users_file_beside_its_output(statline, tmp_
     mine = tmp_path / "x_gevoeligheid.csv"
     mine.write_text("mijn eigen aantekeningen\n", "utf-8")
     r = cli(*args, env=env)
-    assert r.exit_code != 0 and "x_gevoeligheid.csv would replace a file" in r.output
+    assert r.exit_code != 0 and "x_gevoeligheid.csv changed since vib wrote it" in r.output
+    assert "--force" in r.output
     assert mine.read_text("utf-8") == "mijn eigen aantekeningen\n"
+    assert cli(*args, "--force", env=env).exit_code == 0  # what vib wrote: --force replaces
+    assert mine.read_text("utf-8").startswith("\ufeffparameter")
     other = tmp_path / "y.csv"
     (tmp_path / "y_nederland.csv").write_text("van iemand anders\n", "utf-8")
     r = cli("estimate", "--snapshot", str(statline), "--out", str(other), env=env)
     assert r.exit_code != 0 and "y_nederland.csv" in r.output and not other.exists()
+    assert "vib did not write" in r.output
+    r = cli("estimate", "--snapshot", str(statline), "--out", str(other), "--force", env=env)
+    assert r.exit_code != 0 and not other.exists()  # not even with --force
 
 
 def test_pitch_choices_that_cannot_be_meant_are_refused_before_any_work(tmp_path):
@@ -719,10 +729,11 @@ def test_too_few_pilots_names_the_constraints_that_ask_for_more(statline, tmp_pa
 
 
 def test_an_output_folder_nothing_can_be_created_in_is_refused_before_any_work(tmp_path):
-    """/proc lets root pass os.access but refuses every new folder."""
+    """/proc lets root pass os.access but refuses every new folder; it is a system folder,
+    so it is refused as one, before anything is probed or fetched."""
     r = cli("run", "--offline", "--out", "/proc/vib-x", env={"VIB_DATA_DIR": str(tmp_path / "s")})
     assert r.exit_code != 0 and "/proc" in r.output
-    assert "nothing can be created in /proc" in r.output or "not writable" in r.output
+    assert "system folder" in r.output
     assert not (tmp_path / "s").exists()  # nothing read, nothing fetched
 
 

@@ -25,6 +25,7 @@ STAGES = {
         "settings",
         "records",
         "atomic",
+        "files",
         "defaults",
         "streams",
         "catalogue",

@@ -6,6 +6,8 @@ One implementation for the store, the outputs and snapshots:
 - :func:`write_files`: several files, all or nothing (the last one, a manifest, last).
 - :func:`building`: a folder built beside its place and swapped in whole at the end.
 - :func:`recover`: what a killed process left beside a folder, restored or removed.
+- :func:`holding`: one writer at a time for a folder (or the store), by a lock file that
+  names its process; a dead process's lock is recognised and taken over.
 
 Every temporary name has one pattern, ``.<name>.<kind>-<pid>-<8 hex>`` (``kind`` is
 ``tmp``, ``old`` or ``bak``), so a leftover says which process made it and whether that
@@ -23,6 +25,8 @@ import shutil
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+
+from vluchtelingen_in_beeld.errors import Locked
 
 #: ``.<name>.<kind>-<pid>-<tag>``: a temporary name (see :func:`temp_path`).
 TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old|bak)-(?P<pid>\d+)-(?P<tag>[0-9a-f]{8})$")
@@ -53,11 +57,20 @@ def owner(path: Path) -> int | None:
 
 
 def sync_write(path: Path, data: bytes) -> None:
-    """Write ``path`` and flush it to disk before returning (not atomic by itself)."""
-    with path.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Write ``path`` and flush it to disk before returning (not atomic by itself).
+
+    A failure names the file (a full disk says where), and leaves nothing half-written to
+    be mistaken for the whole: callers write to a temporary name.
+    """
+    try:
+        with path.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+        raise
 
 
 def sync_folder(path: Path) -> None:
@@ -204,3 +217,69 @@ def recover(final: Path) -> list[Path]:
         remove(p)
         removed.append(p)
     return removed
+
+
+#: Locks this process holds (a writer that calls another writer of the same folder).
+_HELD: dict[Path, int] = {}
+
+
+def _holder(lockfile: Path) -> tuple[int, str] | None:
+    """(pid, since) written in a lock file, or ``None`` if it is gone or unreadable."""
+    try:
+        text = lockfile.read_text("utf-8")
+    except (FileNotFoundError, OSError, UnicodeDecodeError):
+        return None
+    pid, _, since = text.strip().partition(" ")
+    return (int(pid), since) if pid.isdigit() else (0, since)
+
+
+@contextlib.contextmanager
+def holding(lockfile: Path, *, wait: float = 0.0, poll: float = 0.05) -> Iterator[None]:
+    """Hold ``lockfile`` (created exclusively, holding ``<pid> <time>``) for the block.
+
+    A lock whose process no longer runs (or that names none) is stale: it is removed and
+    taken. A lock of a running process is waited for at most ``wait`` seconds (polled,
+    a bounded number of times), then :class:`Locked` is raised. Nested use in one process
+    is allowed. The file is removed at the end only if it is still this process's.
+    """
+    import time
+    from datetime import UTC, datetime
+
+    key = lockfile.absolute()
+    if key in _HELD:
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
+    lockfile.parent.mkdir(parents=True, exist_ok=True)
+    mine = f"{os.getpid()} {datetime.now(UTC).isoformat(timespec='seconds')}"
+    tries = max(1, int(wait / poll) + 1)
+    for attempt in range(tries + 1):
+        try:
+            fd = os.open(lockfile, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            held = _holder(lockfile)
+            if held is not None and held[0] > 0 and held[0] != os.getpid() and pid_alive(held[0]):
+                if attempt + 1 >= tries:
+                    raise Locked(lockfile, held[0], held[1]) from None
+                time.sleep(poll)
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                lockfile.unlink()  # stale: its process is gone
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(mine)
+        break
+    else:  # pragma: no cover - a lock that keeps coming back stale
+        held = _holder(lockfile) or (0, "?")
+        raise Locked(lockfile, held[0], held[1])
+    _HELD[key] = 1
+    try:
+        yield
+    finally:
+        del _HELD[key]
+        if _holder(lockfile) == (os.getpid(), mine.split(" ", 1)[1]):
+            with contextlib.suppress(OSError):
+                lockfile.unlink()

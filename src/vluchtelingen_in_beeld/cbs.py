@@ -35,7 +35,7 @@ from vluchtelingen_in_beeld.errors import (
     did_you_mean,
 )
 from vluchtelingen_in_beeld.records import SourceRecord
-from vluchtelingen_in_beeld.settings import Settings, snapshot_label
+from vluchtelingen_in_beeld.settings import Settings, public_source, snapshot_label
 from vluchtelingen_in_beeld.store import Entry, Store
 from vluchtelingen_in_beeld.tables import SENTINELS
 
@@ -255,7 +255,7 @@ class Extract:
             "filter": m.get("filter"),
             "rows": m.get("rows"),
             "fetched_at": m.get("fetched_at"),
-            "source": m.get("source"),
+            "source": public_source(str(m.get("source") or "")),
             "explanatory_text": self.meta.explanatory_text,
             "checksum": m.get("files", {}).get("rows.parquet"),
         }

@@ -28,6 +28,7 @@ from vluchtelingen_in_beeld._impl.clikit import (
     data_options,
     estimate_line,
     fetch_lines,
+    force_option,
     handles_errors,
     map_pilots,
     model_options,
@@ -139,10 +140,11 @@ def snapshot() -> None:
 @click.option("--all", "whole", is_flag=True, help="Allow saving a large table whole.")
 @click.option("--boundary-year", "boundary_years", type=YEARS, multiple=True,
               help="Also save PDOK gemeente boundaries of this year into geo/ (repeatable).")
+@force_option
 @data_options
 @handles_errors
 def snapshot_save(table_ids: tuple[str, ...], to: Path, years: tuple[int, ...], filters: str | None,
-                  whole: bool, boundary_years: tuple[int, ...], **kw: Any) -> None:
+                  whole: bool, boundary_years: tuple[int, ...], force: bool, **kw: Any) -> None:
     """Save TABLE... in cbsodata's download_data layout (one folder per table).
 
     With --boundary-year, the gemeente boundaries go into geo/ beside the tables, so that
@@ -150,15 +152,17 @@ def snapshot_save(table_ids: tuple[str, ...], to: Path, years: tuple[int, ...], 
 
     Example: vib snapshot save 85458NED 85755NED --year 2025 --boundary-year 2025 --to snap/
     """
-    from vluchtelingen_in_beeld.geo import save_boundaries
-    from vluchtelingen_in_beeld.output import check_writable
-    from vluchtelingen_in_beeld.snapshot import save_snapshot
+    from vluchtelingen_in_beeld.output import check_replace, check_writable, write_boundaries
+    from vluchtelingen_in_beeld.snapshot import check_snapshot_target, save_snapshot
 
     check_writable(to, "snapshot folder")
+    check_snapshot_target(to, table_ids)  # before any work: nothing of yours is replaced
+    check_replace([to / "geo" / f"gemeente_gegeneraliseerd_{y}.geojson" for y in boundary_years],
+                  force=force, what=f"boundaries in {to / 'geo'}")
     with _session(kw) as session:
         for t in save_snapshot(session, table_ids, to, years=years, filters=filters, whole=whole):
             click.echo(f"saved {t.table}: {t.rows:,} rows -> {t.path}")
-        for path in save_boundaries(session, boundary_years, to / "geo"):
+        for path in write_boundaries(session, boundary_years, to / "geo", force=force):
             click.echo(f"saved boundaries -> {path}")
 
 
@@ -177,7 +181,8 @@ def serve(folder: Path, port: int) -> None:
         click.echo(f"Serving {folder} at {server.url}/ODataFeed/odata/ (Ctrl-C stops)")
         if years:
             click.echo(f"and gemeente boundaries ({', '.join(map(str, years))}) at PDOK's paths")
-        click.echo(f"Use it with: vib fetch --cbs-url {server.url}")
+        click.echo(f"Use it with: vib run --cbs-url {server.url} --pdok-url {server.url}")
+        click.echo(f"(or set VIB_CBS_URL={server.url} and VIB_PDOK_URL={server.url})")
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
 
@@ -246,9 +251,9 @@ def method_validate(path: str) -> None:
               help="Share of the job-seeking reached by outreach (0-1; overrides the card).")
 @data_options
 @handles_errors
-def estimate(year: int | None, out: Path | None, method_card: str | None, draws: int | None,
-             seed: int | None, scenario: str | None, contact_share: float | None,
-             **kw: Any) -> None:
+def estimate(year: int | None, out: Path | None, force: bool, method_card: str | None,
+             draws: int | None, seed: int | None, scenario: str | None,
+             contact_share: float | None, **kw: Any) -> None:
     """Estimate job-seeking refugees per gemeente, with p10-p90 intervals.
 
     Writes one row per gemeente, a national row, and a .manifest.json with every source.
@@ -259,7 +264,7 @@ def estimate(year: int | None, out: Path | None, method_card: str | None, draws:
     from vluchtelingen_in_beeld.pipeline import build_year, estimate_year
     from vluchtelingen_in_beeld.result import Origin
 
-    out = _checked_out(out)
+    out = _checked_out(out, force=force)
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
     with _session(kw) as session:
         opts: Any = {"draws": draws, "seed": seed, "scenario": scenario,
@@ -269,8 +274,9 @@ def estimate(year: int | None, out: Path | None, method_card: str | None, draws:
             est = result.estimate
         else:
             result, est = None, estimate_year(session, year, method_card, **opts)
-        out = out or check_table_path(Path("maps") / f"schatting_{est.year}.csv")
-        written = write_estimate(est, Origin.of(session.settings), out, result=result)
+        out = out or check_table_path(Path("maps") / f"schatting_{est.year}.csv", force=force)
+        written = write_estimate(est, Origin.of(session.settings), out, result=result,
+                                 force=force)
     click.echo(estimate_line(est))
     _report(est, written, notes=False, origin=Origin.of(session.settings))
 
@@ -286,8 +292,8 @@ def estimate(year: int | None, out: Path | None, method_card: str | None, draws:
 @out_option
 @data_options
 @handles_errors
-def rank(year: int | None, compare: str | None, out: Path | None, method_card: str | None,
-         **kw: Any) -> None:
+def rank(year: int | None, compare: str | None, out: Path | None, force: bool,
+         method_card: str | None, **kw: Any) -> None:
     """Select voortrekkersgemeenten that reach the most people; rank all, with reasons.
 
     An exact integer programme maximises the job-seekers the pilots reach (their own and a
@@ -300,15 +306,16 @@ def rank(year: int | None, compare: str | None, out: Path | None, method_card: s
     from vluchtelingen_in_beeld.output import check_table_path, write_ranking
     from vluchtelingen_in_beeld.pipeline import build_year
 
-    out = _checked_out(out, "ranking")
+    out = _checked_out(out, "ranking", force)
     selection = selection_overrides(kw)
     choice = {k: kw.pop(k) for k in CHOICE}
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
     with _session(kw) as session:
         result = build_year(session, year, method_card, selection=selection, shapes=gpkg,
                             **choice)
-        out = out or check_table_path(Path("maps") / f"rangorde_{result.year}.csv", "ranking")
-        written = write_ranking(result, out, compare=compare is not None)
+        out = out or check_table_path(Path("maps") / f"rangorde_{result.year}.csv", "ranking",
+                                      force=force)
+        written = write_ranking(result, out, compare=compare is not None, force=force)
     for line in rank_lines(result, compare=compare is not None):
         click.echo(line)
     _report(result, written)
@@ -321,11 +328,12 @@ def rank(year: int | None, compare: str | None, out: Path | None, method_card: s
 @choice_options
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="HTML file to write (default maps/verkenner_<year>.html).")
+@force_option
 @boundary_options
 @model_options
 @data_options
 @handles_errors
-def verken(year: int | None, out: Path | None, method_card: str | None,
+def verken(year: int | None, out: Path | None, force: bool, method_card: str | None,
            boundaries: Path | None, boundary_year: int | None, **kw: Any) -> None:
     """Write the selectieverkenner: one offline page that re-solves the selection in the browser.
 
@@ -337,14 +345,14 @@ def verken(year: int | None, out: Path | None, method_card: str | None,
     from vluchtelingen_in_beeld.output import check_page_path, write_verkenner
     from vluchtelingen_in_beeld.pipeline import build_year
 
-    out = check_page_path(out) if out is not None else None
+    out = check_page_path(out, force=force) if out is not None else None
     selection = selection_overrides(kw)
     choice = {k: kw.pop(k) for k in CHOICE}
     with _session(kw, boundaries) as session:
         result = build_year(session, year, method_card, selection=selection, shapes=True,
                             boundaries=_file(boundaries), boundary_year=boundary_year, **choice)
-        out = check_page_path(out or Path("maps") / f"verkenner_{result.year}.html")
-        written = write_verkenner(result, out)
+        out = check_page_path(out or Path("maps") / f"verkenner_{result.year}.html", force=force)
+        written = write_verkenner(result, out, force=force)
     click.echo(f"Selectieverkenner ({result.year}) in {written}; open het bestand in een browser.")
     _report(result, [], notes=False)
 
@@ -358,7 +366,7 @@ def verken(year: int | None, out: Path | None, method_card: str | None,
 @data_options
 @handles_errors
 def regions(year: int | None, level: str, method_card: str | None, draws: int | None,
-            seed: int | None, out: Path | None, **kw: Any) -> None:
+            seed: int | None, out: Path | None, force: bool, **kw: Any) -> None:
     """Sum the estimate per provincie, arbeidsmarktregio, COROP-gebied or landsdeel.
 
     Intervals are percentiles of the regional sum within each Monte Carlo draw.
@@ -368,12 +376,13 @@ def regions(year: int | None, level: str, method_card: str | None, draws: int | 
     from vluchtelingen_in_beeld.output import check_table_path, write_regions
     from vluchtelingen_in_beeld.pipeline import build_year
 
-    out = _checked_out(out, "regions")
+    out = _checked_out(out, "regions", force)
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
     with _session(kw) as session:
         result = build_year(session, year, method_card, draws=draws, seed=seed, shapes=gpkg)
-        out = out or check_table_path(Path("maps") / f"regio_{level}_{result.year}.csv", "regions")
-        written = write_regions(result, level, out)
+        out = out or check_table_path(Path("maps") / f"regio_{level}_{result.year}.csv",
+                                      "regions", force=force)
+        written = write_regions(result, level, out, force=force)
     click.echo("\n".join(region_lines(result, level)))
     _report(result, written, notes=False)
 
@@ -391,11 +400,12 @@ def regions(year: int | None, level: str, method_card: str | None, draws: int | 
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="HTML file to write.")
 @click.option("--png", type=click.Path(path_type=Path), default=None, help="Also write a PNG here.")
 @click.option("--tiles", is_flag=True, help="Add an OpenStreetMap background (needs internet).")
+@force_option
 @boundary_options
 @model_options
 @data_options
 @handles_errors
-def map_command(year: int | None, out: Path | None, png: Path | None, tiles: bool,
+def map_command(year: int | None, out: Path | None, png: Path | None, tiles: bool, force: bool,
                 boundaries: Path | None, boundary_year: int | None, method_card: str | None,
                 draws: int | None, seed: int | None, **kw: Any) -> None:
     """Draw a choropleth map as one offline HTML file (and optionally a PNG).
@@ -415,13 +425,14 @@ def map_command(year: int | None, out: Path | None, png: Path | None, tiles: boo
         if path is not None and path.suffix.lower() not in ext:
             raise click.BadParameter(f"{path} must end in {ext[0]}", param_hint="--out/--png")
         if path is not None:
-            check_file_path(path)
+            check_file_path(path, force=force, manifest=path is out)
     with _session(kw, boundaries) as session:
         result = build_year(session, year, method_card, draws=draws, seed=seed,
                             n=map_pilots(opts["highlight_top"], method_card), shapes=True,
                             boundaries=_file(boundaries), boundary_year=boundary_year)
         out = out or Path("maps") / f"kaart_{opts['metric']}_{opts['level']}_{result.year}.html"
-        m = write_map(result, check_file_path(out), png=png, tiles=tiles, **opts)
+        m = write_map(result, check_file_path(out, force=force), png=png, tiles=tiles,
+                      force=force, **opts)
     assert result.shapes is not None
     click.echo(f"{len(m.data.frame)} gebieden ({opts['level']}), {opts['metric']}; "
                f"{len(m.classes.bounds)} klassen ({opts['scheme']}), {m.classes.n_missing} "
@@ -439,24 +450,27 @@ def map_command(year: int | None, out: Path | None, png: Path | None, tiles: boo
               help="Folder for the pages (default maps/pitch_<year>).")
 @click.option("--afzender", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Sender file (TOML: organisatie, vraag, contact, logo): the ask on the pages.")
+@force_option
 @boundary_options
 @model_options
 @data_options
 @handles_errors
 def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: bool,
           n: int | None,
-          out: Path | None, afzender: Path | None, boundaries: Path | None,
+          out: Path | None, afzender: Path | None, force: bool, boundaries: Path | None,
           boundary_year: int | None, method_card: str | None, draws: int | None,
           seed: int | None, **kw: Any) -> None:
     """Write one-page Dutch pitches (A4, offline) for gemeenten by name or code.
 
     Example: vib pitch "Den Haag" Zwolle --year 2025 --snapshot ../shared/data/statline
     """
-    from vluchtelingen_in_beeld.output import check_writable, write_pitch
+    from vluchtelingen_in_beeld.output import check_replace, check_writable, write_pitch
     from vluchtelingen_in_beeld.pipeline import build_year, check_pitch_choice, pitch_codes
 
     if out is not None and check_writable(out, "pitch folder").exists() and not out.is_dir():
         raise click.BadParameter(f"{out} is a file; give a folder.", param_hint="--out")
+    if out is not None:  # before any work: the index is replaced only if vib wrote it
+        check_replace([out / "index.html"], force=force, what=f"pitch pages in {out}")
     sender = sender_of(afzender)
     check_pitch_choice(gemeenten, top=top, all_=all_)
     with _session(kw, boundaries) as session:
@@ -464,7 +478,7 @@ def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: b
                             boundaries=_file(boundaries), boundary_year=boundary_year)
         codes = pitch_codes(result, gemeenten, top=top, all_=all_)
         out = out or Path("maps") / f"pitch_{result.year}"
-        written = write_pitch(result, codes, out, sender=sender)
+        written = write_pitch(result, codes, out, sender=sender, force=force)
     click.echo(f"{len(codes)} pitchpagina{'’s' * (len(codes) != 1)} ({result.year}) in {out}:")
     _report(result, written if len(written) <= 6 else [out / "index.html"], notes=False)
 
@@ -476,7 +490,8 @@ def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: b
               help="Output folder (default maps/<year>); replaced as a whole at the end, so it "
               "must be new, empty or an earlier run's.")
 @click.option("--force", is_flag=True,
-              help="Replace --out even if it holds files vib run did not write.")
+              help="Replace files an earlier run wrote in --out even if you changed them "
+              "since (a file no run wrote is never replaced).")
 @click.option("--afzender", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Sender file (TOML: organisatie, vraag, contact, logo): the ask on the pages.")
 @boundary_options

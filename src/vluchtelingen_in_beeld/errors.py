@@ -53,6 +53,14 @@ class OfflineMissError(VibError):
     """Offline mode was asked for, but the local store does not hold what is needed."""
 
 
+class Locked(VibError):
+    """Another process that still runs holds a lock (``pid``; ``since``: when it took it)."""
+
+    def __init__(self, path: object, pid: int, since: str) -> None:
+        super().__init__(f"{path} is held by process {pid} since {since}")
+        self.path, self.pid, self.since = path, pid, since
+
+
 class StoreError(VibError):
     """The local store holds something unusable."""
 

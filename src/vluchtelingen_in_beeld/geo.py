@@ -40,7 +40,8 @@ from vluchtelingen_in_beeld.errors import (  # noqa: F401
     OfflineMissError,
     VibError,
 )
-from vluchtelingen_in_beeld.settings import Settings
+from vluchtelingen_in_beeld.files import check_regular
+from vluchtelingen_in_beeld.settings import Settings, public_source, public_url
 from vluchtelingen_in_beeld.snapshot import (  # noqa: F401 - part of geo's interface
     boundary_files,
     find_geo_folder,
@@ -57,6 +58,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STORE_TABLE = "PDOK-GEMEENTE-GEGENERALISEERD"
+#: A gemeente boundary file is a few MB (PDOK's generalised one: 4 MB); far more is not one.
+MAX_BOUNDARY_BYTES = 1_000_000_000
 #: CRS for geometry work (Amersfoort / RD New, metres); maps are drawn in WGS84.
 RD = 28992
 #: Where the Netherlands lies, in degrees (lon, lat), with a margin: every source's shapes,
@@ -74,14 +77,12 @@ def _geo_source(settings: Settings) -> str:
 
 
 def recorded_url(url: str) -> str:
-    """The address a manifest records: without a local replay's short-lived host and port.
+    """The address a manifest records: PDOK's in full; another server's path only.
 
-    ``http://127.0.0.1:41723/cbs/…`` -> ``/cbs/…`` (PDOK's path, as served from a snapshot).
+    ``http://127.0.0.1:41723/cbs/…`` -> ``/cbs/…`` (PDOK's path, as served from a snapshot or
+    the user's own server): no host or port of a local or private server in any output.
     """
-    parts = urlsplit(url)
-    if parts.hostname in ("127.0.0.1", "localhost", "::1"):
-        return parts.path + (f"?{parts.query}" if parts.query else "")
-    return url
+    return public_url(url)
 
 
 def _url(settings: Settings, year: int) -> str:
@@ -156,7 +157,7 @@ def fetch_boundaries(
     ref = expect() if callable(expect) else expect
     check_shapes(frame, origin, expect=ref, earlier=_nearest_stored(session, year))
     info = {
-        "source": _geo_source(settings),
+        "source": public_source(_geo_source(settings)),
         "url": recorded_url(pdok.route_url(settings, year, route)),
         "route": route,
         "layer": pdok.LAYER,
@@ -378,8 +379,7 @@ def read_boundary_file(path: Path) -> gpd.GeoDataFrame:
     import geopandas as gpd
     import pyogrio
 
-    if not path.is_file():
-        raise ConfigError(f"Boundary file {path} does not exist.")
+    check_regular(path, "boundary file", MAX_BOUNDARY_BYTES)  # no FIFO, device, folder
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
         layer = _gemeente_layer(layers)
@@ -662,15 +662,14 @@ def crosswalk(
     return pieces[["oud", "nieuw", "share"]].sort_values(["oud", "nieuw"]).reset_index(drop=True)
 
 
-def save_boundaries(session: Session, years: Sequence[int], folder: Path) -> list[Path]:
-    """Save the boundaries of ``years`` as ``folder/gemeente_gegeneraliseerd_<year>.geojson``.
+def snapshot_boundaries(session: Session, years: Sequence[int]) -> dict[int, bytes]:
+    """The checked boundaries of ``years`` (GeoJSON bytes), for a snapshot's ``geo/`` folder.
 
-    This is a snapshot's ``geo/`` folder: ``--snapshot`` serves it at PDOK's paths.
+    Each is checked against the Gebieden of its year when CBS has that table (else only a
+    cut answer is told), as every PDOK answer is before it is stored.
     """
-    from vluchtelingen_in_beeld.atomic import write_file
-    written = []
+    out: dict[int, bytes] = {}
     for year in years:
-        # the Gebieden of the year when CBS has it; else only a cut answer is told
         got = fetch_boundaries(session, year, partial(_reference, session, year, year, {}))
         if got is None:
             avail = _available(session)
@@ -678,8 +677,5 @@ def save_boundaries(session: Session, years: Sequence[int], folder: Path) -> lis
                 f"No gemeente boundaries for {year} at {_geo_source(session.settings)}. "
                 f"Years available here: {', '.join(map(str, avail)) or 'none known'}."
             )
-        path = folder / f"gemeente_gegeneraliseerd_{year}.geojson"
-        folder.mkdir(parents=True, exist_ok=True)
-        write_file(path, got[0])
-        written.append(path)
-    return written
+        out[year] = got[0]
+    return out

@@ -13,7 +13,6 @@ import hashlib
 import json
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 from vluchtelingen_in_beeld.catalogue import BY_FIELD, LIMITS
 from vluchtelingen_in_beeld.defaults import PILOTS
 from vluchtelingen_in_beeld.errors import ConfigError, MethodCardError, did_you_mean
+from vluchtelingen_in_beeld.files import MAX_TOML_BYTES, parse_toml, read_regular
 from vluchtelingen_in_beeld.tables import BIRTHPLACES
 
 DEFAULT_CARD = "standaard"
@@ -408,13 +408,17 @@ def card_text(ref: str | Path) -> tuple[str, str]:
     path = Path(ref)
     if str(ref) in shipped_cards():
         return _shipped_text(str(ref)), f"shipped:{ref}"
-    if path.suffix == ".toml" or path.exists():
-        if not path.is_file():
+    if path.suffix.lower() == ".toml" or path.exists():
+        if not path.exists():
             raise MethodCardError(
                 f"Method card {ref} does not exist. Make one with `vib method init {ref}`, or "
                 f"use a shipped card: {', '.join(shipped_cards())}."
             )
-        return path.read_text(encoding="utf-8"), str(path.resolve())
+        data = read_regular(path, "method card", MAX_TOML_BYTES)
+        try:
+            return data.decode("utf-8"), str(path.resolve())
+        except UnicodeDecodeError as exc:
+            raise MethodCardError(f"Method card {ref} is not UTF-8 text ({exc}).") from None
     raise MethodCardError(
         f"Unknown method card {str(ref)!r}.{did_you_mean(str(ref), shipped_cards())} Shipped "
         f"cards: {', '.join(shipped_cards())}; or give the path of a .toml file."
@@ -433,10 +437,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def _resolve(ref: str | Path, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
     text, origin = card_text(ref)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise MethodCardError(f"{origin}: not valid TOML ({exc}).") from None
+    data = parse_toml(text, origin, MethodCardError)
     parent = data.pop("extends", None)
     if parent is None:
         return data, origin
@@ -954,7 +955,7 @@ def init_card(path: Path, base: str = DEFAULT_CARD, force: bool = False) -> Path
     if path.exists() and not force:
         raise MethodCardError(f"{path} already exists; choose another path or pass `force`.")
     text, _ = card_text(base)
-    if "extends" in tomllib.loads(text):
+    if "extends" in parse_toml(text, f"shipped card {base}", MethodCardError):
         # A standalone copy: write the base card, then the preset's own lines as overrides.
         data, _ = _resolve(base)
         load_card(base)

@@ -16,18 +16,19 @@ Stage: render.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 
-from vluchtelingen_in_beeld.atomic import write_files
-from vluchtelingen_in_beeld.errors import ConfigError
+from vluchtelingen_in_beeld.atomic import holding, write_files
+from vluchtelingen_in_beeld.errors import ConfigError, Locked
 from vluchtelingen_in_beeld.fmt import whole
 from vluchtelingen_in_beeld.provenance import TOOL_NAME, record, source_lines
 from vluchtelingen_in_beeld.records import JsonValue, Record, SourceRecord
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     from openpyxl.worksheet.worksheet import Worksheet
 
+    from vluchtelingen_in_beeld.cbs import Session
     from vluchtelingen_in_beeld.estimate import Estimate
     from vluchtelingen_in_beeld.maps import MapResult
     from vluchtelingen_in_beeld.sender import Sender
@@ -54,14 +56,13 @@ COMPANIONS = {
 }
 
 
-def check_table_path(path: str | Path, kind: str = "estimate") -> Path:
+def check_table_path(path: str | Path, kind: str = "estimate", *, force: bool = False) -> Path:
     """Raise early (before any work) if ``path`` is not a table we can write.
 
-    Its companions (:data:`COMPANIONS` of ``kind``) may replace only files that an earlier
-    call wrote there (listed in ``path``'s manifest): never a file of the same name that
-    the user keeps beside it.
+    The table, its companions (:data:`COMPANIONS` of ``kind``) and its manifest may replace
+    only files that vib wrote there and that did not change since (``force``: changed ones
+    too); never a file of the user's of the same name (:func:`check_replace`).
     """
-    path = Path(path)
     path = Path(path)
     if path.suffix.lower() not in TABLE_FORMATS:
         raise ConfigError(
@@ -77,15 +78,10 @@ def check_table_path(path: str | Path, kind: str = "estimate") -> Path:
             f"Cannot write {path}: its national table {national} would replace a folder."
         )
     check_writable(national, "table")
+    targets = [path, sidecar(path)]
     if path.suffix.lower() in (".csv", ".parquet"):
-        ours = earlier_outputs(sidecar(path))
-        for name in COMPANIONS.get(kind, ()):
-            side = companion_path(path, name)
-            if side.exists() and side.name not in ours:
-                raise ConfigError(
-                    f"Cannot write {path}: its companion table {side.name} would replace a file "
-                    "that vib did not write there. Move that file, or choose another `out`."
-                )
+        targets += [companion_path(path, name) for name in COMPANIONS.get(kind, ())]
+    check_replace(targets, force=force, what=f"table {path}")
     return path
 
 
@@ -123,34 +119,183 @@ def _probe(folder: Path, path: Path, what: str) -> None:
         ) from None
 
 
-def check_file_path(path: str | Path) -> Path:
-    """An output file (HTML, PNG): not a folder, and its folder can be made and written."""
+def check_file_path(path: str | Path, *, force: bool = False, manifest: bool = True) -> Path:
+    """An output file (HTML, PNG), checked before any work.
+
+    Not a folder, its folder writable, and replacing only what vib wrote there (with its
+    ``manifest`` beside it, :func:`check_replace`).
+    """
     path = Path(path)
     if path.exists() and path.is_dir():
         raise ConfigError(f"{path} is a folder; give a file name, e.g. {path / 'kaart.html'}.")
-    return check_writable(path, "output file")
+    check_writable(path, "output file")
+    check_replace([path, *([sidecar(path)] if manifest else [])], force=force,
+                  what=f"file {path}")  # fmt: skip
+    return path
+
+
+#: Folders of the system: never an output, nor anything inside them.
+SYSTEM_TREES = (
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run",
+    "/sbin", "/snap", "/sys", "/usr", "/var", "/System", "/Library", "/Applications",
+    "/private",
+)  # fmt: skip
+#: Inside these a user may write (temporary folders), though they lie in a system tree.
+WRITABLE_INSIDE = ("/var/tmp", "/private/tmp", "/private/var/folders", "/var/folders")
+#: Folders that hold everyone's files: never an output themselves (what is inside may be).
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/home", "/Users", "/mnt", "/media", "/opt", "/srv",
+                  "/root", "/private/tmp")  # fmt: skip
+
+
+def _case_insensitive(path: Path) -> bool:
+    """Whether the file system of ``path`` ignores case.
+
+    It does when its nearest existing ancestor with letters in its name is found under that
+    name in the other case too.
+    """
+    for anc in [path, *path.parents]:
+        if anc.exists() and anc.name and anc.name != anc.name.swapcase():
+            other = anc.with_name(anc.name.swapcase())
+            try:
+                return other.exists() and os.path.samefile(anc, other)
+            except OSError:
+                return False
+    return False
+
+
+def _within(inner: Path, outer: Path, fold: bool) -> bool:
+    """Whether ``inner`` is ``outer`` or lies inside it (paths resolved; case-folded)."""
+    a, b = (str(inner), str(outer))
+    if fold:
+        a, b = a.casefold(), b.casefold()
+    return a == b or a.startswith(b.rstrip(os.sep) + os.sep)
 
 
 def _protected(out: Path, settings: Settings, inputs: Sequence[Path] = ()) -> str | None:
-    """Why ``out`` may never be replaced (the working folder, the store, an input), or ``None``."""
+    """Why ``out`` may never be replaced, not even with ``force``, or ``None``.
+
+    Never: a folder that holds, or lies inside, an input of the run, the store, the snapshot
+    or its boundaries; the working folder or one that holds it; the home folder or one that
+    holds it; the root; a system folder or anything in one. Paths are compared resolved
+    (symlinks followed), and case-insensitively where the file system ignores case.
+    """
     target = out.resolve()
+    plain = Path(os.path.abspath(out))  # as given: a symlink inside a tree is still inside it
+    fold = _case_insensitive(target)
+
+    def overlaps(other: Path) -> bool:
+        pairs = ((target, other.resolve()), (plain, Path(os.path.abspath(other))))
+        return any(_within(t, o, fold) or _within(o, t, fold) for t, o in pairs)
+
     for given in inputs:
-        source = Path(given).resolve()
-        if source == target or target in source.parents or source in target.parents:
+        if overlaps(Path(given)):
             return f"it holds, or lies inside, an input of this run ({given})"
     cwd = Path.cwd().resolve()
-    if target == cwd or target in cwd.parents:
+    if _within(cwd, target, fold):
         return "it is the folder you are working in (or holds it)"
-    if target == Path.home().resolve() or target == Path(target.anchor):
-        return "it is your home folder or the root of the file system"
-    store = settings.data_dir.resolve()
-    if target == store or target in store.parents or store in target.parents:
+    home = Path.home().resolve()
+    if _within(home, target, fold):
+        return "it is your home folder or holds it"
+    if target == Path(target.anchor):
+        return "it is the root of the file system"
+    if any(_within(target, Path(t), fold) for t in SYSTEM_TREES) and not any(
+        _within(target, Path(w), fold) and target != Path(w) for w in WRITABLE_INSIDE
+    ):
+        return "it is a system folder or lies in one"
+    if any(_within(target, Path(f), fold) and _within(Path(f), target, fold)
+           for f in SHARED_FOLDERS):  # fmt: skip
+        return "it is a folder that holds everyone's files"
+    if overlaps(settings.data_dir):
         return f"it holds, or lies inside, the local store ({settings.data_dir})"
-    if settings.snapshot_dir is not None:
-        snap = settings.snapshot_dir.resolve()
-        if target == snap or target in snap.parents or snap in target.parents:
-            return "it holds, or lies inside, the snapshot being read"
+    if settings.snapshot_dir is not None and overlaps(settings.snapshot_dir):
+        return "it holds, or lies inside, the snapshot being read"
+    if settings.geo_dir is not None and overlaps(settings.geo_dir):
+        return "it holds, or lies inside, the boundary files being read"
     return None
+
+
+def _is_ours(manifest: Path) -> dict[str, str] | None:
+    """The outputs (relative path -> sha256) a manifest of this tool lists, or ``None``."""
+    try:
+        record = json.loads(manifest.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or (record.get("tool") or {}).get("name") != TOOL_NAME:
+        return None
+    outputs = record.get("outputs") or {}
+    return {str(k): str(v) for k, v in outputs.items()} if isinstance(outputs, dict) else {}
+
+
+def owned(folder: Path) -> dict[str, str]:
+    """Every file this tool's manifests in ``folder`` list: relative path -> sha256 written."""
+    found: dict[str, str] = {}
+    if not folder.is_dir():
+        return found
+    for manifest in [folder / "manifest.json", *sorted(folder.glob("*.manifest.json"))]:
+        listed = _is_ours(manifest) if manifest.is_file() else None
+        if listed:
+            found.update(listed)
+    return found
+
+
+def _shown(paths: Sequence[str]) -> str:
+    return ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+
+
+def check_replace(targets: Sequence[Path], *, force: bool = False, what: str = "output") -> None:
+    """Refuse, before any work, to replace a file this tool did not write, or one changed.
+
+    A target that exists must be listed by a manifest of this tool in its folder with the
+    checksum it still has (or be such a manifest). One that changed since needs ``force``;
+    one that no manifest lists (a user's own file of that name) is never replaced.
+    """
+    lists: dict[Path, dict[str, str]] = {}
+    foreign: list[str] = []
+    changed: list[str] = []
+    for t in targets:
+        if not t.exists() and not t.is_symlink():
+            continue
+        if t.is_dir():
+            raise ConfigError(f"Cannot write {t}: a folder of that name is in the way.")
+        if t.is_symlink() or not t.is_file():
+            foreign.append(str(t))
+            continue
+        if t.parent not in lists:
+            lists[t.parent] = owned(t.parent)
+        digest = lists[t.parent].get(t.name)
+        if digest is None:
+            if not (t.name.endswith(".manifest.json") or t.name == "manifest.json") or (
+                _is_ours(t) is None
+            ):
+                foreign.append(str(t))
+        elif sha256_file(t) != digest:
+            changed.append(str(t))
+    if foreign:
+        raise ConfigError(
+            f"Cannot write the {what}: it would replace {_shown(foreign)}, which vib did not "
+            "write (no manifest of vib lists it). vib never replaces a file of yours: move it, "
+            "or choose another `out`."
+        )
+    if changed and not force:
+        raise ConfigError(
+            f"Cannot write the {what}: {_shown(changed)} changed since vib wrote it. Move it "
+            "to keep your changes, or give `force` to replace it."
+        )
+
+
+@contextlib.contextmanager
+def writing_to(out: Path) -> Iterator[None]:
+    """One writer at a time for ``out``: a second one is refused, naming the first."""
+    lockfile = out.parent / f".{out.name}.vib-lock"
+    try:
+        with holding(lockfile):
+            yield
+    except Locked as exc:
+        raise ConfigError(
+            f"Another vib (process {exc.pid}, since {exc.since}) is writing to {out}. Wait "
+            "until it is done, or choose another `out`. (A lock of a process that no longer "
+            f"runs is taken over: {lockfile.name}.)"
+        ) from None
 
 
 def check_output_folder(
@@ -164,9 +309,11 @@ def check_output_folder(
 
     ``vib run`` replaces its output folder as a whole. That is only allowed for a folder
     that does not exist, is empty, or holds exactly what an earlier run wrote (its
-    ``manifest.json`` from this tool lists every file). Anything else needs ``force``; the
-    working folder, the store, the snapshot and the run's other ``inputs`` (boundaries, the
-    card, the sender file) are never replaced, not even with ``force``.
+    ``manifest.json`` from this tool lists every file, each with the checksum it still
+    has). A file the run wrote and the user changed since needs ``force``; a file no run
+    wrote is never replaced. The folders of :func:`_protected` (the working folder, home,
+    system folders, the store, the snapshot and the run's other ``inputs``) are never a
+    target, not even with ``force``.
     """
     out = Path(out)
     why = _protected(out, settings, [Path(p) for p in inputs])
@@ -181,23 +328,33 @@ def check_output_folder(
         raise ConfigError(f"{out} is a file; `out` must be a folder.")
     check_writable(out, "output folder")
     present = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if not p.is_dir())
-    if not present or force:
+    if not present:
         return
-    foreign = present
-    try:
-        manifest = json.loads((out / "manifest.json").read_text("utf-8"))
-        if (manifest.get("tool") or {}).get("name") == TOOL_NAME and manifest.get("kind") == "run":
-            listed = set(manifest.get("outputs") or {}) | {"manifest.json"}
-            foreign = [p for p in present if p not in listed]
-    except (OSError, ValueError, AttributeError):
-        pass
+    listed = None
+    manifest = out / "manifest.json"
+    if manifest.is_file():
+        try:
+            record = json.loads(manifest.read_text("utf-8"))
+            if (record.get("tool") or {}).get("name") == TOOL_NAME and record.get("kind") == "run":
+                listed = {str(k): str(v) for k, v in (record.get("outputs") or {}).items()}
+        except (OSError, ValueError, AttributeError):
+            listed = None
+    if listed is None:
+        foreign = present
+    else:
+        foreign = [p for p in present if p not in listed and p != "manifest.json"]
     if foreign:
-        shown = ", ".join(foreign[:5]) + (
-            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
-        )
         raise ConfigError(
-            f"{out} holds files that vib run did not write ({shown}); it would replace the "
-            "whole folder. Give a new folder with `out`, or `force` to replace it anyway."
+            f"{out} holds files that vib run did not write ({_shown(foreign)}); a run replaces "
+            "its folder as a whole, and vib never deletes a file of yours. Move them, or give "
+            "a new folder with `out`."
+        )
+    assert listed is not None
+    changed = [p for p in present if p in listed and sha256_file(out / p) != listed[p]]
+    if changed and not force:
+        raise ConfigError(
+            f"{out}: {_shown(changed)} changed since vib run wrote it. Copy your changes "
+            "elsewhere first, or give `force` to replace them with a new run."
         )
 
 
@@ -595,15 +752,21 @@ def _shapes_for(result: YearResult | None, codes: pd.Series, path: Path) -> gpd.
 
 
 def write_estimate(
-    est: Estimate, origin: Origin, path: str | Path, *, result: YearResult | None = None
+    est: Estimate,
+    origin: Origin,
+    path: str | Path,
+    *,
+    result: YearResult | None = None,
+    force: bool = False,
 ) -> list[Path]:
     """The gemeente table, the national row and the manifest of an estimate.
 
     ``.xlsx`` gets the national row and the sources as extra sheets; ``.csv`` and
     ``.parquet`` get a ``<name>_nederland`` file beside them; ``.gpkg`` one layer with the
-    gemeente geometry of the year (needs ``result`` with shapes).
+    gemeente geometry of the year (needs ``result`` with shapes). Files of the same name
+    are replaced only if vib wrote them (``force``: also when changed since).
     """
-    path = check_table_path(Path(path))
+    path = check_table_path(Path(path), force=force)
     rec = record(
         origin,
         sources=est.provenance,
@@ -656,9 +819,11 @@ def year_record(result: YearResult, kind: str, rows: int, extra: Mapping[str, Js
     )
 
 
-def write_ranking(result: YearResult, path: str | Path, *, compare: bool = False) -> list[Path]:
+def write_ranking(
+    result: YearResult, path: str | Path, *, compare: bool = False, force: bool = False
+) -> list[Path]:
     """The ranking (and with ``compare`` the 2009 reference today) with its manifest."""
-    path = check_table_path(Path(path), "ranking")
+    path = check_table_path(Path(path), "ranking", force=force)
     ranking = result.ranking
     rec = year_record(
         result,
@@ -685,9 +850,11 @@ def write_ranking(result: YearResult, path: str | Path, *, compare: bool = False
     return [*files, sidecar(path)]
 
 
-def write_regions(result: YearResult, level: str, path: str | Path) -> list[Path]:
+def write_regions(
+    result: YearResult, level: str, path: str | Path, *, force: bool = False
+) -> list[Path]:
     """The estimate per region of ``level`` with its manifest (``.gpkg``: dissolved areas)."""
-    path = check_table_path(Path(path), "regions")
+    path = check_table_path(Path(path), "regions", force=force)
     frame = result.totals(level)
     rec = year_record(result, f"regions:{level}", len(frame), {"level": level})
     geometry = None
@@ -715,6 +882,7 @@ def write_map(
     scheme: str = "fisher_jenks",
     k: int = 5,
     highlight_top: int | None = None,
+    force: bool = False,
 ) -> MapResult:
     """One choropleth as offline HTML (and PNG), with its manifest.
 
@@ -724,9 +892,9 @@ def write_map(
     """
     from vluchtelingen_in_beeld.maps import map_for
 
-    path = check_file_path(Path(path))
+    path = check_file_path(Path(path), force=force)
     if png is not None:
-        png = check_file_path(Path(png))
+        png = check_file_path(Path(png), force=force, manifest=False)
     m = map_for(result, metric=metric, level=level, scheme=scheme, k=k, highlight_top=highlight_top)
     files = {path: m.html(tiles=tiles).encode("utf-8")}
     if png is not None:
@@ -742,19 +910,19 @@ def write_map(
     return m
 
 
-def check_page_path(path: str | Path) -> Path:
+def check_page_path(path: str | Path, *, force: bool = False) -> Path:
     """A writable path for an HTML page (``.html``), checked before any work."""
-    path = check_file_path(Path(path))
+    path = check_file_path(Path(path), force=force)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ConfigError(f"A page is HTML: give a path ending in .html, not {path}.")
     return path
 
 
-def write_verkenner(result: YearResult, path: str | Path) -> Path:
+def write_verkenner(result: YearResult, path: str | Path, *, force: bool = False) -> Path:
     """The selectieverkenner (:mod:`.verkenner`) as one offline HTML file, with its manifest."""
     from vluchtelingen_in_beeld.verkenner import render_verkenner, vendored
 
-    path = check_page_path(path)
+    path = check_page_path(path, force=force)
     page = render_verkenner(result)
     solver = vendored()
     rec = record(
@@ -780,11 +948,13 @@ def write_pitch(
     folder: str | Path,
     *,
     sender: Sender | None = None,
+    force: bool = False,
 ) -> list[Path]:
     """One page per gemeente in ``folder``, an ``index.html`` of them, and the manifest.
 
     Pages of an earlier call in the same folder stay, listed in the manifest and in the
-    index. ``sender``: who hands the pages out (the ask block).
+    index. ``sender``: who hands the pages out (the ask block). A page or index of the same
+    name is replaced only if vib wrote it (``force``: also when changed since).
     """
     from vluchtelingen_in_beeld.pitch import page_name, pitch_index, render_page
 
@@ -794,10 +964,15 @@ def write_pitch(
         raise ConfigError(f"{folder} is a file; give a folder for the pitch pages.")
     check_writable(folder, "pitch folder")
     names = {c: page_name(c, result.gemeente_name(c)) for c in codes}
+    manifest = folder / f"pitch_{result.year}.manifest.json"
+    check_replace(
+        [*(folder / n for n in names.values()), folder / "index.html", manifest],
+        force=force,
+        what=f"pitch pages in {folder}",
+    )
     files = {
         folder / names[c]: render_page(result, c, sender=sender).encode("utf-8") for c in codes
     }
-    manifest = folder / f"pitch_{result.year}.manifest.json"
     keep = earlier_outputs(manifest)
     known = set(result.ranking.table["gemeentecode"])
     listed = {m[1]: name for name in keep if (m := re.match(r"(GM\d{4})-.*\.html$", name))}
@@ -806,3 +981,30 @@ def write_pitch(
     rec = year_record(result, "pitch", len(codes), {"gemeenten": codes})
     write_bundle(files, manifest, rec, keep=keep)
     return [*files, manifest]
+
+
+def write_boundaries(session: Session, years: Sequence[int], folder: str | Path, *,
+                     force: bool = False) -> list[Path]:  # fmt: skip
+    """Boundaries of ``years`` as ``folder/gemeente_gegeneraliseerd_<year>.geojson``.
+
+    A snapshot's ``geo/`` folder: ``--snapshot`` serves it at PDOK's paths. Each file is
+    checked as a PDOK answer is (:func:`~.geo.snapshot_boundaries`) and listed, with its
+    checksum, in ``grenzen.manifest.json``; a file of that name that vib did not write is
+    never replaced (``force``: one vib wrote and that changed since is).
+    """
+    from vluchtelingen_in_beeld.geo import snapshot_boundaries
+    from vluchtelingen_in_beeld.result import Origin
+
+    folder = Path(folder)
+    if not years:
+        return []
+    manifest = folder / "grenzen.manifest.json"
+    targets = [folder / f"gemeente_gegeneraliseerd_{y}.geojson" for y in years]
+    check_writable(folder, "boundary folder")
+    check_replace([*targets, manifest], force=force, what=f"boundaries in {folder}")
+    got = snapshot_boundaries(session, years)
+    files = {folder / f"gemeente_gegeneraliseerd_{y}.geojson": data for y, data in got.items()}
+    rec = record(Origin.of(session.settings), sources=[],
+                 extra={"kind": "boundaries", "years": list(got)})  # fmt: skip
+    write_bundle(files, manifest, rec, keep=earlier_outputs(manifest))
+    return list(files)

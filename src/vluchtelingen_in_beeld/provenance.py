@@ -20,6 +20,7 @@ from vluchtelingen_in_beeld.errors import plain
 from vluchtelingen_in_beeld.fmt import nl_rate
 from vluchtelingen_in_beeld.records import JsonValue, Record, SourceRecord
 from vluchtelingen_in_beeld.result import Origin, YearResult
+from vluchtelingen_in_beeld.settings import public_source
 
 if TYPE_CHECKING:
     from vluchtelingen_in_beeld.method import MethodCard
@@ -119,7 +120,7 @@ def boundary_source_text(source: object) -> str:
     if text.startswith("file:"):
         return f"bestand {text[len('file:') :]}"
     if text.startswith("pdok:"):
-        return f"PDOK ({text[len('pdok:') :]})"
+        return f"PDOK ({public_source(text)[len('pdok:') :]})"
     return text
 
 

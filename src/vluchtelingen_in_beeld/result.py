@@ -24,7 +24,7 @@ from vluchtelingen_in_beeld.rank import Ranking
 from vluchtelingen_in_beeld.records import SourceRecord
 from vluchtelingen_in_beeld.reference import compare_reference
 from vluchtelingen_in_beeld.regions import Regions, level_columns
-from vluchtelingen_in_beeld.settings import Settings
+from vluchtelingen_in_beeld.settings import Settings, public_source
 from vluchtelingen_in_beeld.totals import region_totals
 
 if TYPE_CHECKING:
@@ -47,7 +47,8 @@ class Origin:
     @classmethod
     def of(cls, settings: Settings) -> Origin:
         """The origin of what ``settings`` read."""
-        return cls(settings.source, settings.snapshot_label, settings.snapshot_warnings)
+        source = public_source(settings.source)  # no host or port of the user's own server
+        return cls(source, settings.snapshot_label, settings.snapshot_warnings)
 
     @property
     def is_snapshot(self) -> bool:

@@ -24,7 +24,13 @@ from vluchtelingen_in_beeld.atomic import building, sync_write
 from vluchtelingen_in_beeld.cbs import Session
 from vluchtelingen_in_beeld.errors import ConfigError
 from vluchtelingen_in_beeld.method import MethodCard
-from vluchtelingen_in_beeld.output import check_output_folder, gpkg_bytes, table_bytes, year_record
+from vluchtelingen_in_beeld.output import (
+    check_output_folder,
+    gpkg_bytes,
+    table_bytes,
+    writing_to,
+    year_record,
+)
 from vluchtelingen_in_beeld.pipeline import build_year
 from vluchtelingen_in_beeld.provenance import page_sources
 from vluchtelingen_in_beeld.result import YearResult
@@ -75,8 +81,9 @@ def run_all(
     """Run every step for ``year`` (``None``: the latest) and put the outputs in ``out``.
 
     ``out`` must be new, empty, or an earlier run's folder (see
-    :func:`~.output.check_output_folder`); ``force`` replaces any other folder except the
-    working folder, the store and the snapshot. ``progress(i, text)`` is called at the
+    :func:`~.output.check_output_folder`); ``force`` replaces files an earlier run wrote
+    that were changed since, never a file no run wrote. One run at a time writes into
+    ``out`` (a lock beside it); a second is refused. ``progress(i, text)`` is called at the
     start of each step, ``hook(name)`` after each (tests use it to interrupt a run).
     ``sender``: who hands the pitch pages out (their ask block); ``inputs``: more files the
     run reads (the sender file), which ``out`` may not hold, like the boundaries and card.
@@ -84,30 +91,34 @@ def run_all(
     out = Path(out)
     bnd = Path(boundaries) if boundaries is not None else None
     files = [Path(p) for p in (bnd, *inputs) if p is not None]
-    if isinstance(card, (str, Path)) and Path(card).suffix == ".toml":
-        files.append(Path(card))
-    check_output_folder(out, session.settings, force=force, inputs=files)
-    progress(1, STEPS[0])
-    result = build_year(
-        session,
-        year,
-        card,
-        draws=draws,
-        seed=seed,
-        n=n,
-        shapes=True,
-        boundaries=bnd,
-        boundary_year=boundary_year,
-    )
-    outputs = write_run(
-        result,
-        out,
-        settings=session.settings,
-        force=force,
-        progress=progress,
-        hook=hook,
-        sender=sender,
-    )
+    if isinstance(card, (str, Path)) and (
+        Path(card).suffix.lower() == ".toml" or Path(card).exists()
+    ):
+        files.append(Path(card))  # a card file, whatever the case of its extension
+    with writing_to(out):  # one run at a time into one folder
+        check_output_folder(out, session.settings, force=force, inputs=files)
+        progress(1, STEPS[0])
+        result = build_year(
+            session,
+            year,
+            card,
+            draws=draws,
+            seed=seed,
+            n=n,
+            shapes=True,
+            boundaries=bnd,
+            boundary_year=boundary_year,
+        )
+        outputs = write_run(
+            result,
+            out,
+            settings=session.settings,
+            force=force,
+            progress=progress,
+            hook=hook,
+            sender=sender,
+            inputs=files,
+        )
     return RunResult(out, outputs, result)
 
 
@@ -120,6 +131,7 @@ def write_run(
     progress: Progress = _no_progress,
     hook: Hook = _no_hook,
     sender: Sender | None = None,
+    inputs: Sequence[str | Path] = (),
 ) -> dict[str, str]:
     """Every output of a year into ``out``, all at once: tables, maps, pages, index, manifest.
 
@@ -138,9 +150,10 @@ def write_run(
     if result.shapes is None:
         raise ConfigError("A run needs the gemeente boundaries: build the year with shapes.")
     out = Path(out)
-    check_output_folder(out, settings or Settings.from_env(), force=force)
-    with building(out) as staging:
-        return _build_run(result, staging, progress, hook, sender)
+    with writing_to(out):
+        check_output_folder(out, settings or Settings.from_env(), force=force, inputs=inputs)
+        with building(out) as staging:
+            return _build_run(result, staging, progress, hook, sender)
 
 
 STEPS = (

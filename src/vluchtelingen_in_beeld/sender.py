@@ -18,11 +18,11 @@ Stage: render.
 from __future__ import annotations
 
 import base64
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from vluchtelingen_in_beeld.errors import ConfigError, did_you_mean
+from vluchtelingen_in_beeld.files import load_toml, read_regular
 
 FIELDS = ("organisatie", "vraag", "contactpersoon", "email", "telefoon", "website", "logo")
 #: the longest text per field that still fits the ask block of an A4 page
@@ -54,17 +54,12 @@ class Sender:
 def load_sender(path: Path | str) -> Sender:
     """Read and check a sender file; every problem named with what to do."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         raise ConfigError(
             f"Sender file {path} does not exist. Write one (see the README, 'Afzender') or "
             "leave `sender` out."
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Cannot read the sender file {path}: {exc}.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
+        )
+    raw, _ = load_toml(path, "sender file")
     problems = []
     for key in raw:
         if key not in FIELDS:
@@ -100,14 +95,13 @@ def _logo(folder: Path, name: str) -> str:
     if kind is None:
         raise ConfigError(f"Logo {name}: use a {', '.join(sorted(LOGO_TYPES))} file.")
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"Cannot read the logo {path}: {exc.strerror or exc}.") from None
-    if len(data) > LOGO_MAX_BYTES:
+        data = read_regular(path, "logo", LOGO_MAX_BYTES)
+    except ConfigError as exc:
+        kib = LOGO_MAX_BYTES // 1024
         raise ConfigError(
-            f"Logo {path} is {len(data) // 1024} KiB; at most {LOGO_MAX_BYTES // 1024} KiB "
-            "(the page carries it inline). Save a smaller version."
-        )
+            f"{exc} A logo is an image file (PNG, JPEG, GIF, WebP or SVG) of at most {kib} KiB "
+            "(the page carries it inline)."
+        ) from None
     if not data:
         raise ConfigError(f"Logo {path} is empty.")
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"

@@ -54,6 +54,33 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name}={raw!r} is not a whole number; set it to e.g. 3.") from None
 
 
+#: The public services' hosts: outputs name these; any other server is "the user's own".
+PUBLIC_HOSTS = ("opendata.cbs.nl", "service.pdok.nl", "api.pdok.nl")
+
+
+def public_source(source: str) -> str:
+    """A source as outputs may state it: a public service by host, another server as "own".
+
+    ``cbs:127.0.0.1:8087`` -> ``cbs:eigen server`` (no host or port of the user's server).
+    Snapshots and files are named by name and checksum already (never by path).
+    """
+    kind, sep, rest = source.partition(":")
+    if sep and kind in ("cbs", "pdok") and rest not in PUBLIC_HOSTS:
+        return f"{kind}:eigen server"
+    return source
+
+
+def public_url(url: str) -> str:
+    """An address as outputs may state it: a public service's in full, another's path only."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.hostname in PUBLIC_HOSTS:
+        return url
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 def snapshot_source(name: str, digest: str) -> str:
     """The source string of a snapshot: its name and checksum (store key, provenance)."""
     return f"snapshot:{name}@{digest}"

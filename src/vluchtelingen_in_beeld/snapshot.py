@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -71,7 +72,7 @@ def geo_settings(settings: Settings, url: str, folder: Path) -> Settings:
         pdok_url=url,
         boundary_years=tuple(files),
         geo_source=f"files:{folder.name}@{digest}",
-        geo_dir=folder.resolve(),
+        geo_dir=Path(os.path.abspath(folder)),  # as given: a link inside a tree stays in it
     )
 
 
@@ -116,7 +117,7 @@ def snapshot_settings(settings: Settings, folder: Path) -> Settings:
     warnings = tuple(snapshot_warnings(folder).items())
     out = settings.with_(
         source=source,
-        snapshot_dir=folder.resolve(),
+        snapshot_dir=Path(os.path.abspath(folder)),
         snapshot_label=snapshot_label(source),
         snapshot_warnings=warnings,
     )

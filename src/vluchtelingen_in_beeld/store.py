@@ -6,6 +6,7 @@ Layout under the data dir::
     cbs/<TABLE>/<key>/rows.parquet      the rows (extracts), or
     cbs/<TABLE>/<key>/metadata.json     the table's metadata (TableInfos, DataProperties, dims)
     .tmp/                               entries being written (by pid); never read
+    .lock                               held while an entry is written (one writer at a time)
 
 An entry is complete only when its ``manifest.json`` exists and every file matches its
 checksum. New entries are built in ``.tmp`` and swapped into place (:func:`~.atomic.building`),
@@ -23,11 +24,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vluchtelingen_in_beeld.atomic import building, owner, pid_alive, remove, sync_write
-from vluchtelingen_in_beeld.errors import StoreError
+from vluchtelingen_in_beeld.atomic import (
+    building,
+    holding,
+    owner,
+    pid_alive,
+    remove,
+    sync_write,
+)
+from vluchtelingen_in_beeld.errors import Locked, StoreError
 
 log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
+#: The store's lock file (one writer at a time) and how long a second writer waits for it.
+LOCK = ".lock"
+LOCK_WAIT = 60.0
 STORE_VERSION = 1
 
 
@@ -96,7 +107,23 @@ class Store:
     def write(
         self, table: str, key: str, files: Mapping[str, bytes], info: Mapping[str, Any]
     ) -> Entry:
-        """Write an entry atomically: all files, then the manifest, then one rename."""
+        """Write an entry atomically: all files, then the manifest, then one rename.
+
+        One writer at a time (the store's lock, waited for at most :data:`LOCK_WAIT` s).
+        """
+        try:
+            with holding(self.root / LOCK, wait=LOCK_WAIT):
+                return self._write(table, key, files, info)
+        except Locked as exc:
+            raise StoreError(
+                f"Another vib (process {exc.pid}, since {exc.since}) has been writing to the "
+                f"local store {self.root} for more than {LOCK_WAIT:.0f} s. Try again when it "
+                "is done, or give another `data_dir`."
+            ) from None
+
+    def _write(
+        self, table: str, key: str, files: Mapping[str, bytes], info: Mapping[str, Any]
+    ) -> Entry:
         self.clean_stale()
         final = self.entry_dir(table, key)
         final.parent.mkdir(parents=True, exist_ok=True)

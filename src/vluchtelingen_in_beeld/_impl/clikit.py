@@ -52,6 +52,9 @@ data_options = _apply(
     click.option("--refresh", is_flag=True, help="Fetch again even if the store has the rows."),
     click.option("--cbs-url", default=None,
                  help="CBS OData base URL (default https://opendata.cbs.nl, or $VIB_CBS_URL)."),
+    click.option("--pdok-url", default=None,
+                 help="PDOK base URL for gemeente boundaries (default https://service.pdok.nl, "
+                 "or $VIB_PDOK_URL); `vib serve` prints both URLs of a local server."),
     click.option("--timeout", type=float, default=None,
                  help="Read timeout: seconds to wait for an answer (default 120, or "
                  "$VIB_TIMEOUT; connecting has its own 10 s, $VIB_CONNECT_TIMEOUT)."),
@@ -145,12 +148,17 @@ n_option = click.option(
     default=None,
     help=f"Size of the selection (default: the card's n; {PILOTS} if the card has none).",
 )
-out_option = click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Output table (.csv, .xlsx, .parquet, or .gpkg with the gemeente geometry).",
-)
+force_option = click.option(
+    "--force", is_flag=True,
+    help="Replace what vib wrote before at --out even if you changed it since (a file vib "
+    "did not write is never replaced).",
+)  # fmt: skip
+out_option = _apply(
+    click.option("--out", type=click.Path(path_type=Path), default=None,
+                 help="Output table (.csv, .xlsx, .parquet, or .gpkg with the gemeente "
+                 "geometry)."),
+    force_option,
+)  # fmt: skip
 
 
 def _flags() -> dict[str, str]:
@@ -183,6 +191,32 @@ _PARAMETER_FLAGS = {
 }
 
 
+def os_error_text(exc: OSError) -> str:
+    """What an operating-system error means for the user, with the path and what to do."""
+    import errno
+
+    where = f" {exc.filename}" if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        folder = Path(exc.filename).parent if exc.filename else None
+        free = ""
+        if folder is not None:
+            with contextlib.suppress(OSError):
+                import shutil
+
+                free = f" ({shutil.disk_usage(folder).free // 1_000_000:,} MB free now)"
+        return (
+            f"The disk is full: could not write{where}{free}. Nothing half-written was kept. "
+            "Free space on that disk (a run writes about 10 MB; the store about 2 MB per "
+            "year), or choose another `out` (or `data_dir` for the store)."
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (
+            f"Cannot use{where}: {exc.strerror or exc}. Choose a path you may write, or change "
+            "its permissions."
+        )
+    return f"Cannot use{where}: {exc.strerror or exc}. Check the path and its permissions."
+
+
 def handles_errors(fn: Fn) -> Fn:
     """Turn our exceptions (and unwritable paths) into click errors: exit 1, one message."""
 
@@ -197,10 +231,7 @@ def handles_errors(fn: Fn) -> Fn:
                 "Out of memory. Use fewer --draws (the cards allow at most 200,000)."
             ) from None
         except OSError as exc:  # a file or folder the user named cannot be written or read
-            where = f" {exc.filename}" if exc.filename else ""
-            raise click.ClickException(
-                f"Cannot use{where}: {exc.strerror or exc}. Check the path and its permissions."
-            ) from None
+            raise click.ClickException(os_error_text(exc)) from None
 
     return wrapper
 
@@ -225,6 +256,7 @@ def _session(kw: dict[str, Any], boundaries: Path | None = None) -> Iterator[Any
     settings = Settings.from_env(
         data_dir=kw.pop("data_dir", None),
         cbs_url=kw.pop("cbs_url", None),
+        pdok_url=kw.pop("pdok_url", None),
         timeout=kw.pop("timeout", None),
         retries=kw.pop("retries", None),
         offline=kw.pop("offline", False),
@@ -288,8 +320,8 @@ def sender_of(afzender: Path | None) -> Sender | None:
 def run_inputs(boundaries: Path | None, afzender: Path | None, card: str | None) -> list[Path]:
     """The files a run reads besides the store and snapshot: never inside its ``--out``."""
     files = [p for p in (boundaries, afzender) if p is not None]
-    if card and card.endswith(".toml"):
-        files.append(Path(card))
+    if card and (Path(card).suffix.lower() == ".toml" or Path(card).exists()):
+        files.append(Path(card))  # a card file, whatever the case of its extension
     return files
 
 
@@ -334,10 +366,10 @@ def quiet_logs(quiet: bool) -> None:
 
 
 
-def _checked_out(out: Path | None, kind: str = "estimate") -> Path | None:
+def _checked_out(out: Path | None, kind: str = "estimate", force: bool = False) -> Path | None:
     from vluchtelingen_in_beeld.output import check_table_path
 
-    return check_table_path(out, kind) if out is not None else None
+    return check_table_path(out, kind, force=force) if out is not None else None
 
 
 def _number(value: str, setting: Setting) -> float | int | None:
