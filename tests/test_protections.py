@@ -325,3 +325,81 @@ def test_serve_prints_one_setting_for_both_feeds(statline, tmp_path):
     url = f"http://127.0.0.1:{port}"
     assert f"Use it with: vib run --cbs-url {url} --pdok-url {url}" in said, said
     assert f"VIB_CBS_URL={url} and VIB_PDOK_URL={url}" in said
+
+
+# --- vib serve: its own files only, bounded work, bounded waits ----------------------------------
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_serve_never_follows_a_link_out_of_the_snapshot(statline, tmp_path):
+    from vluchtelingen_in_beeld.snapshot import snapshot_server
+
+    import shutil
+
+    secret = tmp_path / "geheim"  # a table folder outside the snapshot, with a secret in it
+    shutil.copytree(statline / "86059NED", secret)
+    (secret / "Wachtwoorden.json").write_text('[{"wachtwoord": "hunter2"}]', "utf-8")
+    snap = tmp_path / "snap"
+    snap.mkdir()
+    (snap / "86059NED").symlink_to(statline / "86059NED", target_is_directory=True)
+    (snap / "GEHEIM").symlink_to(secret, target_is_directory=True)
+    own = snap / "EIGEN"  # a real folder of the snapshot, one file of which is a link out
+    shutil.copytree(statline / "86059NED", own)
+    (own / "Wachtwoorden.json").symlink_to(secret / "Wachtwoorden.json")
+    with snapshot_server(snap, 0) as (server, _):
+        server.start()
+        try:
+            for path in ("86059NED/TableInfos", "GEHEIM/Wachtwoorden", "EIGEN/Wachtwoorden"):
+                status, body = _get(f"{server.url}/ODataFeed/odata/{path}")
+                assert status == 404 and b"hunter2" not in body, path
+            assert _get(f"{server.url}/ODataFeed/odata/EIGEN/TableInfos")[0] == 200
+        finally:
+            server.stop()
+
+
+def test_serve_bounds_a_filter_by_its_size_and_terms(fresh_replay):
+    base = f"{fresh_replay.url}/ODataFeed/odata/86059NED/TypedDataSet?$filter="
+    from urllib.parse import quote, quote_plus
+
+    long = " or ".join(f"RegioS eq 'GM{i:04d}'" for i in range(2_300))  # 51 KB, as reported
+    assert 50_000 < len(long) and len(quote_plus(long)) < 65_000  # under the line limit
+    status, _ = _get(base + quote_plus(long))
+    assert status == 413
+    many = " or ".join(f"RegioS eq 'GM{i:04d}'" for i in range(300))  # 7 KB, 300 terms
+    status, _ = _get(base + quote(many))
+    assert status == 400
+    fine = " or ".join(f"RegioS eq 'GM{i:04d}    '" for i in range(25))
+    assert _get(base + quote(fine))[0] == 200
+
+
+def test_serve_cuts_off_a_request_that_never_finishes_and_bounds_its_clients(statline):
+    import socket
+
+    with ReplayServer(statline, max_clients=2, header_timeout=0.5) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        idle = []
+        for _ in range(2):  # two clients that start a request and never end it
+            s = socket.create_connection((host, int(port)), timeout=10)
+            s.sendall(b"GET /ODataFeed/odata/ HTTP/1.1\r\nHost: x\r\n")
+            idle.append(s)
+        status, _ = _get(f"{server.url}/ODataFeed/odata/")
+        assert status == 503  # both places taken: refused at once, not queued
+        for s in idle:
+            assert s.recv(1024) == b""  # cut off at the header deadline (0.5 s), not never
+            s.close()
+        for _ in range(100):  # the places come free
+            status, _ = _get(f"{server.url}/ODataFeed/odata/")
+            if status == 200:
+                break
+            time.sleep(0.05)
+        assert status == 200

@@ -173,7 +173,8 @@ def snapshot_server(folder: Path, port: int) -> Iterator[tuple[ReplayServer, lis
     geo = find_geo_folder(folder)
     files = boundary_files(geo) if geo else {}
     try:
-        server = ReplayServer(folder, port=port, boundaries=files)
+        # confined: a link in the folder never serves a file from outside it
+        server = ReplayServer(folder, port=port, boundaries=files, confined=True)
     except OSError as exc:
         raise ConfigError(
             f"Cannot listen on 127.0.0.1:{port} ({exc.strerror}); try another `port`."

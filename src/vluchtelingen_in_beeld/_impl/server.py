@@ -22,16 +22,25 @@ cursor, at most 1,000 features a page).
 :func:`check_snapshot` reads a snapshot's files before anything is served, so a truncated
 or missing file is one clear error instead of a failure inside a request.
 
+Its work and waits are bounded: a ``$filter`` over :data:`MAX_FILTER_BYTES` is answered 413
+and one with more than :data:`MAX_FILTER_TERMS` comparisons 400 (before any scan); a request
+line and headers must arrive within :data:`HEADER_TIMEOUT` seconds, any one read or write
+within :data:`IO_TIMEOUT`; at most :data:`MAX_CLIENTS` requests are served at once, more
+get 503 at once. ``confined`` (``vib serve``) serves only files whose real path lies in the
+snapshot's: a symlink that leads out of it is answered 404.
+
 For tests it can be told to misbehave (:class:`Fault`): answer 500, hang, drop the
 connection, truncate its JSON, or refuse answers over a row limit as CBS's API does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -55,6 +64,16 @@ PAGE_SIZE = 10_000
 MAX_HANG_SECONDS = 10.0
 #: The longest a drip fault keeps sending; bounded for the same reason.
 MAX_DRIP_SECONDS = 60.0
+#: A ``$filter`` longer than this is answered 413 (CBS's own front end refuses long queries;
+#: this tool's longest is about 2 KB), one with more terms 400: the scan stays bounded.
+MAX_FILTER_BYTES = 16_384
+MAX_FILTER_TERMS = 200
+_TERM = re.compile(r"\b(?:eq|ne|gt|ge|lt|le)\b|\b(?:startswith|endswith|substringof)\s*\(")
+#: Seconds a client may take to send its request line and headers; seconds any one read
+#: or write may block; requests served at once (more get 503 at once).
+HEADER_TIMEOUT = 10.0
+IO_TIMEOUT = 30.0
+MAX_CLIENTS = 16
 DATASETS = ("TypedDataSet", "UntypedDataSet")
 
 
@@ -181,15 +200,32 @@ class ServerState:
     requests: list[str] = field(default_factory=list)
     #: PDOK stand-in: boundary year -> GeoJSON file (EPSG:28992, as PDOK sends it).
     boundaries: dict[int, Path] = field(default_factory=dict)
+    #: Serve only files whose real path lies in the snapshot's (``vib serve``): a symlinked
+    #: table folder or file that leads elsewhere is not served. Off for the process's own
+    #: replays (tests link unchanged tables of a doctored copy to the original).
+    confined: bool = False
     _tables: dict[str, Path] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def inside(self, path: Path) -> bool:
+        """Whether ``path`` may be served: its real path lies in the snapshot's real path."""
+        if not self.confined:
+            return True
+        real, root = path.resolve(), self.root.resolve()
+        if real == root or root in real.parents:
+            return True
+        log.warning("replay: refused %s: its real path %s is outside the snapshot", path, real)
+        return False
 
     def table_dir(self, table: str) -> Path | None:
         if not self._tables:
             self._tables = {
                 p.name.casefold(): p
                 for p in self.root.iterdir()
-                if p.is_dir() and not p.name.startswith(".") and (p / "TableInfos.json").is_file()
+                if p.is_dir()
+                and not p.name.startswith(".")
+                and (p / "TableInfos.json").is_file()
+                and self.inside(p)
             }
         return self._tables.get(table.casefold())
 
@@ -206,7 +242,7 @@ class ServerState:
     ) -> tuple[FileKey, list[dict[str, Any]]] | None:
         """The file version and parsed rows of one endpoint (``None``: no such file)."""
         path = self.endpoint_file(table_dir, endpoint)
-        if not path.is_file():
+        if not path.is_file() or not self.inside(path):
             return None
         key, rows = _PARSED.file(path, _read_list)
         return key, rows
@@ -228,6 +264,9 @@ class ServerState:
         """The boundary file of ``year``, parsed (``None``: not served)."""
         path = self.boundaries.get(year)
         if path is None:
+            return None
+        if self.confined and path.is_symlink():
+            log.warning("replay: refused boundary file %s: it is a link", path)
             return None
 
         def read(p: Path) -> Any:
@@ -251,6 +290,9 @@ class ServerState:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "vib-replay/1"
     protocol_version = "HTTP/1.1"
+    #: any one read or write of the connection (BaseHTTPRequestHandler sets it on the socket)
+    timeout = IO_TIMEOUT
+    _deadline: threading.Timer | None = None
     state: ServerState  # set on the subclass
     _ignore_filter = False
     _rewrite: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
@@ -297,8 +339,32 @@ class _Handler(BaseHTTPRequestHandler):
             status, {"odata.error": {"code": "", "message": {"lang": "en-US", "value": message}}}
         )
 
+    def handle_one_request(self) -> None:
+        """One request, whose line and headers must come within the header deadline.
+
+        A client that sends part of a request and then trickles or waits is cut off; the
+        answer itself is bounded by the per-read/write timeout only.
+        """
+        self._deadline = threading.Timer(self.server.header_timeout, self._cut)  # type: ignore[attr-defined]
+        self._deadline.daemon = True
+        self._deadline.start()
+        try:
+            super().handle_one_request()
+        finally:
+            self._deadline.cancel()
+
+    def _cut(self) -> None:
+        log.warning(
+            "replay: a request from %s took too long to arrive; closed", self.client_address
+        )
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
     # -- routing ---------------------------------------------------------------------------
     def do_GET(self) -> None:  # noqa: N802
+        if self._deadline is not None:
+            self._deadline.cancel()  # the request has arrived
         state = self.state
         state.requests.append(self.path)
         fault = state.fault_for(self.path)
@@ -574,6 +640,13 @@ class _Handler(BaseHTTPRequestHandler):
         """Answer one endpoint: ``found`` is its file's version and rows (read once)."""
         state = self.state
         flt = "" if self._ignore_filter else query.get("$filter", "")
+        if len(flt.encode("utf-8")) > MAX_FILTER_BYTES:
+            log.warning("replay: refused a $filter of %d bytes", len(flt.encode("utf-8")))
+            self._error(413, f"The $filter is longer than {MAX_FILTER_BYTES} bytes.")
+            return
+        if len(_TERM.findall(flt)) > MAX_FILTER_TERMS:
+            self._error(400, f"The $filter has more than {MAX_FILTER_TERMS} comparisons.")
+            return
         try:
             known = state.properties(tdir) if endpoint in DATASETS else None
             selected = self._filtered(found, flt, known)
@@ -651,7 +724,34 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
+    """The threading HTTP server, with at most ``max_clients`` requests served at once."""
+
     daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: Any, *, max_clients: int,
+                 header_timeout: float) -> None:  # fmt: skip
+        super().__init__(address, handler)
+        self.header_timeout = header_timeout
+        self._slots = threading.BoundedSemaphore(max_clients)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):  # busy: say so at once, never queue
+            with contextlib.suppress(OSError):
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
+                                b"Content-Length: 0\r\nConnection: close\r\n\r\n")  # fmt: skip
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         import sys
@@ -677,6 +777,9 @@ class ReplayServer:
         page_size: int = PAGE_SIZE,
         refuse_over: int | None = None,
         boundaries: dict[int, Path] | None = None,
+        confined: bool = False,
+        max_clients: int = MAX_CLIENTS,
+        header_timeout: float = HEADER_TIMEOUT,
     ) -> None:
         root = Path(root)
         if not root.is_dir():
@@ -686,9 +789,11 @@ class ReplayServer:
             page_size=page_size,
             refuse_over=refuse_over,
             boundaries=dict(boundaries or {}),
+            confined=confined,
         )
         handler = type("Handler", (_Handler,), {"state": self.state})
-        self._httpd = _Server(("127.0.0.1", port), handler)
+        self._httpd = _Server(("127.0.0.1", port), handler, max_clients=max_clients,
+                              header_timeout=header_timeout)  # fmt: skip
         self._thread: threading.Thread | None = None
 
     @property
