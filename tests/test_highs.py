@@ -89,3 +89,30 @@ def test_infeasible_and_integer():
     assert mip.status == "optimal" and mip.x.tolist() == [1.0, 1.0, 0.0]
     with pytest.raises(ValueError, match="expected 3 values"):
         integer.solve(np.ones(4))
+
+
+def test_the_solver_is_not_one_whose_presolve_calls_a_worse_point_optimal():
+    """HiGHS 1.14.0's MIP presolve returned a suboptimal point labelled optimal (HiGHS
+    issues 2957 and 3043, fixed in 1.15.0; highs-js issue 53 has this model): minimise
+    2x + 3z with x + z >= 4.5, x in [0, 10], z in [0, 10] integer. The optimum is 9
+    (x = 4.5, z = 0); 1.14.0 says 15. Here as a maximum of -2x - 3z on our Programme."""
+    from importlib.metadata import requires, version
+
+    p = Programme(np.array([[1.0, 1.0]]), np.array([4.5]), np.array([np.inf]),
+                  np.zeros(2), np.array([10.0, 10.0]), integer=np.array([False, True]))  # fmt: skip
+    sol = p.solve(np.array([-2.0, -3.0]))
+    assert sol.status == "optimal" and sol.objective == pytest.approx(-9.0)
+    assert sol.x is not None and sol.x[1] == pytest.approx(0.0)
+    installed = tuple(int(v) for v in version("highspy").split(".")[:2])
+    assert installed >= (1, 15)
+    floor = next(r for r in requires("vluchtelingen-in-beeld") or [] if r.startswith("highspy"))
+    assert ">=1.15" in floor.replace(" ", ""), floor
+
+
+def test_the_page_solver_is_past_that_regression_too():
+    """The selectieverkenner's vendored HiGHS (highs-js) is the same solver in the browser."""
+    from vluchtelingen_in_beeld.verkenner import vendored
+
+    solver = str(vendored()["solver"])  # "HiGHS 1.15.1"
+    major, minor = (int(v) for v in solver.split()[-1].split(".")[:2])
+    assert (major, minor) >= (1, 15), solver

@@ -342,9 +342,9 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def test_serve_never_follows_a_link_out_of_the_snapshot(statline, tmp_path):
-    from vluchtelingen_in_beeld.snapshot import snapshot_server
-
     import shutil
+
+    from vluchtelingen_in_beeld.snapshot import snapshot_server
 
     secret = tmp_path / "geheim"  # a table folder outside the snapshot, with a secret in it
     shutil.copytree(statline / "86059NED", secret)

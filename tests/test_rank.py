@@ -230,7 +230,47 @@ def test_infeasible_names_the_constraint():
     c = Constraints(n=3, **OFF, min_pool=7.5)
     why = why_infeasible(frame, c, pool=pool)
     assert why.kind == "pool" and why.numbers["aantal"] == 1
-    assert "only 1 gemeenten have that many expected conversations" in why.english()
+    assert "only 1 gemeente has that many expected conversations" in why.english()
+
+
+def test_why_infeasible_only_asks_whether_a_selection_exists(monkeypatch):
+    """Each re-solve that finds the culprit has a constant objective (every value 1): it
+    asks only whether a selection exists, so it costs what a check costs, never what the
+    best selection would (18 s a check on the snapshot when it solved the full objective)."""
+    from vluchtelingen_in_beeld import selection as sel
+
+    asked: list[np.ndarray] = []
+    solve = sel.Problem.solve
+
+    def spy(self, values, *args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(np.asarray(values, dtype=float).copy())
+        return solve(self, values, *args, **kwargs)
+
+    monkeypatch.setattr(sel.Problem, "solve", spy)
+    frame = towns(9, 1)
+    same = (
+        frame.groupby("provincie_code")
+        .head(2)
+        .groupby("provincie_code")
+        .filter(lambda g: len(g) == 2)
+    )
+    two = list(same.index[:2])  # two gemeenten of one provincie, both forced in
+    c = Constraints(n=3, **{**OFF, "max_per_provincie": 1}, include=tuple(two))
+    why = sel.why_infeasible(frame, c)
+    assert why.kind == "zonder" and set(why.constraints) == {"include", "max_per_provincie"}
+    assert asked and all(np.all(v == 1.0) for v in asked)
+
+
+def test_a_solve_is_limited_in_work_never_in_seconds():
+    """No wall-clock limit inside a computation: the same command gives the same answer on
+    a busy machine. The limit is HiGHS's node count."""
+    from vluchtelingen_in_beeld._impl.highs import Programme
+
+    p = Programme(np.ones((1, 3)), np.array([1.0]), np.array([2.0]), np.zeros(3), np.ones(3),
+                  integer=True, node_limit=1_000)  # fmt: skip
+    assert p.option("time_limit") == float("inf")
+    assert p.option("mip_max_nodes") == 1_000
+    assert p.solve(np.array([1.0, 2.0, 3.0])).objective == pytest.approx(5.0)
 
 
 def test_constraints_checked_before_work():

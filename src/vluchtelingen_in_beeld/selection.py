@@ -585,7 +585,8 @@ class Infeasibility:
             )
         if self.kind == "pool":
             return (
-                f"{said['min_pool']}: only {x['aantal']} gemeenten have that many expected "
+                f"{said['min_pool']}: only {x['aantal']} "
+                f"{'gemeente has' if x['aantal'] == 1 else 'gemeenten have'} that many expected "
                 f"conversations, fewer than {n}. Lower it or `n`."
             )
         if self.kind == "kap":

@@ -121,6 +121,11 @@ class Programme:
         self._h: Any = h
         self._status = highspy.HighsModelStatus
 
+    def option(self, name: str) -> Any:
+        """The value of one HiGHS option of this programme (``time_limit``, …)."""
+        got = self._h.getOptionValue(name)
+        return got[1] if isinstance(got, tuple) else got  # (status, value) in highspy 1.15
+
     def solve(
         self,
         values: np.ndarray,
