@@ -403,3 +403,25 @@ def test_serve_cuts_off_a_request_that_never_finishes_and_bounds_its_clients(sta
                 break
             time.sleep(0.05)
         assert status == 200
+
+
+def test_a_second_writer_of_the_store_waits_then_says_who_holds_it(tmp_path, monkeypatch):
+    from vluchtelingen_in_beeld import store as store_module
+    from vluchtelingen_in_beeld.errors import StoreError
+    from vluchtelingen_in_beeld.store import Store
+
+    monkeypatch.setattr(store_module, "LOCK_WAIT", 0.3)
+    store = Store(tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / "data" / ".lock").write_text(f"{holder.pid} 2026-12-06T10:00:00+00:00")
+        with pytest.raises(StoreError, match=rf"Another vib \(process {holder.pid}, since "):
+            store.write("T1", "k1", {"a.bin": b"x"}, {"kind": "extract"})
+        assert list(store.entries()) == []
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    store.write("T1", "k1", {"a.bin": b"x"}, {"kind": "extract"})  # its holder is gone
+    assert [e.manifest["key"] for e in store.entries()] == ["k1"]
+    assert not (tmp_path / "data" / ".lock").exists()

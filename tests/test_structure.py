@@ -293,6 +293,7 @@ def test_wheel_ships_py_typed(tmp_path):
     assert "vluchtelingen_in_beeld/py.typed" in names
     assert "vluchtelingen_in_beeld/templates/pitch.html.j2" in names
     # the selectieverkenner's script and the vendored solver, with its licence and sums
-    assert "vluchtelingen_in_beeld/templates/verkenner.js" in names
+    for name in ("page.js", "programme.js", "solver.js", "explain.js", "format.js"):
+        assert f"vluchtelingen_in_beeld/templates/verkenner/{name}" in names, name
     for name in ("highs.js", "highs.wasm", "LICENSE", "VENDOR.toml"):
         assert f"vluchtelingen_in_beeld/vendor/highs-js/{name}" in names, name

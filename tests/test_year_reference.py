@@ -151,6 +151,9 @@ def test_a_suppressed_bijstand_figure_stays_in_every_output(statline, geo_folder
     flat = " ".join(r.output.split())
     said = "bijstandscijfer: CBS geeft het niet; telt niet mee in de lokale spreiding"
     assert f"Geen gegevens: Groningen (GM0014): {said}" in flat
+    # the note says it in Dutch (it once said "lacks a bijstand figure for 1 gemeente(n)")
+    assert "85984NED geeft geen bijstandscijfer voor 1 gemeente (Groningen)" in flat
+    assert "gemeente(n)" not in flat and "lacks" not in flat and "figure" not in flat
     table = pd.read_csv(out / "tabellen" / "schatting_2025.csv").set_index("gemeentecode")
     assert len(table) == 342 and table.loc["GM0014", "werkzoekend"] > 0
     assert table["geen_gegevens"].dropna().to_dict() == {"GM0014": said}
