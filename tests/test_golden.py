@@ -124,6 +124,12 @@ def test_golden_cases_agree_word_for_word(rank2025, page_file):
             assert abs(g["objective"] - w["objective"]) <= BUDGET_GAP * w["objective"], s
             assert len(g["selected"]) == len(w["selected"]) == s["n"]
             assert len(g["reasons"]) == len(w["reasons"])
+            # each re-solve starts from the same local search (Problem.neighbour and its
+            # twin in programme.js), so the prices agree within the gap too
+            assert set(g["prices"]) == set(w["prices"]), s
+            for k, v in w["prices"].items():
+                if v is not None:
+                    assert abs(g["prices"][k] - v) <= BUDGET_GAP * w["objective"], (s, k)
             continue
         assert g["selected"] == w["selected"], s
         assert close(g["objective"], w["objective"], 1e-9), (s, g["objective"], w["objective"])

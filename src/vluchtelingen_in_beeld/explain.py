@@ -130,7 +130,7 @@ def explain(
     base_every = np.asarray(problem.objective_of(chosen, every))
 
     def again(cc: Constraints) -> tuple[np.ndarray, float] | None:
-        return try_solve(problem.under(cc), values)
+        return try_solve(problem.under(cc), values, near=chosen)
 
     prices: list[Fact] = []
     moved_in: dict[str, set[int]] = {}
@@ -165,7 +165,7 @@ def explain(
 
     def measure(kind: str, i: int) -> Swap:
         forced = {"exclude": i} if kind == "eruit" else {"include": i}
-        solved = try_solve(problem, values, **forced)
+        solved = try_solve(problem, values, **forced, near=chosen)
         if solved is None:
             return Swap(kind, None)
         idx, obj = solved

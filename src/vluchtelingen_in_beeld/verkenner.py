@@ -57,7 +57,13 @@ from vluchtelingen_in_beeld.method import load_card
 from vluchtelingen_in_beeld.names import ALIASES, base_name, normalise
 from vluchtelingen_in_beeld.provenance import page_sources
 from vluchtelingen_in_beeld.rank import MIN_RESOLVE, NEAR
-from vluchtelingen_in_beeld.selection import BUDGET_GAP, NODE_LIMIT, TIE, Constraints
+from vluchtelingen_in_beeld.selection import (
+    BUDGET_GAP,
+    NEIGHBOUR_STEPS,
+    NODE_LIMIT,
+    TIE,
+    Constraints,
+)
 from vluchtelingen_in_beeld.templates import render
 
 if TYPE_CHECKING:
@@ -307,6 +313,7 @@ def verkenner_data(result: YearResult) -> dict[str, Any]:
         "near_draws": card.selection.near_draws,
         "node_limit": NODE_LIMIT,
         "budget_gap": BUDGET_GAP,
+        "neighbour_steps": NEIGHBOUR_STEPS,
         "draws": int(rd.a.shape[0]),
         "min_resolve": MIN_RESOLVE,
         "limits": [setting_name(k) for k in LIMITS],

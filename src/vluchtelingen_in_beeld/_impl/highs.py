@@ -131,10 +131,13 @@ class Programme:
         values: np.ndarray,
         lb: np.ndarray | None = None,
         ub: np.ndarray | None = None,
+        *,
+        start: np.ndarray | None = None,
     ) -> Solution:
         """Maximise ``values · x`` (a vector of ``n``), with other column bounds if given.
 
         ``lb``/``ub`` hold for this solve only; the model's own bounds are put back after.
+        ``start``: a feasible ``x`` that branch and bound takes as its first incumbent.
         """
         values = np.asarray(values, dtype=float)
         if values.shape != (self.n,):
@@ -148,6 +151,13 @@ class Programme:
             new_ub = old_ub if ub is None else np.asarray(ub, dtype=float)
             h.changeColsBounds(self.n, self._cols, new_lb, new_ub)
         try:
+            if start is not None:  # after the costs: changing them drops a given solution
+                import highspy
+
+                given = highspy.HighsSolution()
+                given.col_value = np.asarray(start, dtype=float).tolist()
+                given.value_valid = True
+                h.setSolution(given)
             h.run()
             return self._read()
         finally:

@@ -71,7 +71,7 @@ VIB.explain = (() => {
     const draws = sharesOf(s.region_reach);
     const prices = [], movedIn = {}, movedOut = {};
     for (const name of P.active(s)) {
-      const again = await P.trySolve(P.without(s, name), nums, owner);
+      const again = await P.trySolve(P.without(s, name), nums, owner, null, chosen);
       await progress();
       if (again === null) continue;
       const now = new Set(again.chosen);
@@ -81,7 +81,7 @@ VIB.explain = (() => {
     }
     let free = null;
     if (P.active(s).some((k) => P.LIMITS.includes(k))) {
-      const again = await P.trySolve(P.withoutLimits(s), nums, owner);
+      const again = await P.trySolve(P.withoutLimits(s), nums, owner, null, chosen);
       await progress();
       if (again !== null) {
         free = new Set(again.chosen);
@@ -90,9 +90,9 @@ VIB.explain = (() => {
     } else {
       free = new Set(baseSet);
     }
-    const more = await P.trySolve({ ...s, n: s.n + 1 }, nums, owner);
+    const more = await P.trySolve({ ...s, n: s.n + 1 }, nums, owner, null, chosen);
     await progress();
-    const fewer = s.n > 1 ? await P.trySolve({ ...s, n: s.n - 1 }, nums, owner) : null;
+    const fewer = s.n > 1 ? await P.trySolve({ ...s, n: s.n - 1 }, nums, owner, null, chosen) : null;
     await progress();
     prices.push({ eis: "n", meer: more === null ? null : step(more, objective, baseSet, false),
       minder: fewer === null ? null : step(fewer, objective, baseSet, true) });
@@ -102,7 +102,7 @@ VIB.explain = (() => {
     async function measure(kind, i) {
       const forced = kind === "eruit" ? { exclude: i } : { include: i };
       let solved;
-      try { solved = await P.solveWith(pr, nums.a, nums.b, forced); } catch (e) { if (e instanceof P.Infeasible) return { kind, loss: null }; throw e; }
+      try { solved = await P.solveWith(pr, nums.a, nums.b, forced, chosen); } catch (e) { if (e instanceof P.Infeasible) return { kind, loss: null }; throw e; }
       await progress();
       const now = new Set(solved.chosen);
       const [baseBetter, altBetter] = shares(chosen, solved.chosen, draws);

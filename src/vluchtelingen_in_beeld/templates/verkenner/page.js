@@ -467,7 +467,7 @@ VIB.page = (() => {
       const dir = setting.kind === "cap" ? 1 : -1;
       const at = async (v) => {
         if (v < setting.minimum || v > setting.maximum) return null;
-        const again = await P.trySolve({ ...s, [key]: v }, nums);
+        const again = await P.trySolve({ ...s, [key]: v }, nums, "page", null, base.chosen);
         if (mine !== generation) throw new Cancelled("afgebroken");
         return again === null ? null : { change: again.objective - base.objective, label: F.say("eis", P.fact(key, { ...s, [key]: v })) };
       };

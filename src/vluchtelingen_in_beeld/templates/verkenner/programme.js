@@ -225,7 +225,7 @@ VIB.programme = (() => {
     row.push([M + r, 1]);
     yRows.push(row); yLo.push(-M); yHi.push(0);
   }
-  async function runModel(pr, cost, cols, integer, lb, ub) {
+  async function runModel(pr, cost, cols, integer, lb, ub, start = null) {
     // HiGHS on the columns `cols` (gemeenten, then the y of the regions when not folded)
     const host = VIB.solver.host;
     const where = new Map(cols.map((c, k) => [c, k]));
@@ -258,7 +258,7 @@ VIB.programme = (() => {
     const owner = pr.owner || "page", epoch = host.epoch;
     if (host.ready) await host.ready;
     if (owner === "page" && epoch !== host.epoch) throw new VIB.solver.Cancelled("afgebroken");
-    const reply = await host.run(data, options, owner);
+    const reply = await host.run(data, options, owner, start);
     if (reply.status === "infeasible") throw new Infeasible("infeasible");
     if (reply.status === "node_limit") {
       throw new Error(`De selectie is niet binnen ${F.nlInt(D.node_limit)} stappen van de oplosser gevonden; maak een eis losser of kies minder pilots.`);
@@ -267,13 +267,17 @@ VIB.programme = (() => {
     return reply;
   }
   function pruned(pr, own, lb, ub) {
-    // selection.Problem._pruned: per class of the same provincie, region, landsdeel, size
-    // and pool, only the best `keep` can be in an optimum (all of them with a budget)
-    if (pr.s.budget !== null) return Array.from({ length: M }, (_, i) => i).filter((i) => ub[i] > 0);
+    // selection.Problem._pruned: within a class of the same provincie, region, landsdeel,
+    // size and pool at most `keep` members can be chosen, so a candidate with `keep` eligible
+    // class members at least as good is never needed ("at least as good": a higher value,
+    // ties to the lower index; with a budget also a cost no higher)
     const caps = [pr.s.n, pr.s.max_per_provincie, pr.s.max_per_regio].filter((v) => v !== null);
     const keep = Math.min(...caps);
+    const budget = pr.s.budget !== null;
+    const price = (i) => pr.s.pilot_cost + pr.nums.spend[i];
     const byClass = new Map();
     for (let i = 0; i < M; i++) {
+      if (!(ub[i] > 0)) continue;
       const size = (G.inwoners[i] < pr.s.klein_onder ? 1 : 0) - (G.inwoners[i] > pr.s.groot_boven ? 1 : 0);
       const pool = pr.s.min_pool ? (pr.nums.pool[i] >= pr.s.min_pool ? 1 : 0) : 1;
       const key = `${G.provincie[i]}|${regionOf[i]}|${G.landsdeel[i]}|${size}|${pool}`;
@@ -282,8 +286,19 @@ VIB.programme = (() => {
     }
     const out = [];
     for (const members of byClass.values()) {
-      members.sort((x, y) => own[y] - own[x] || x - y);
-      members.forEach((i, k) => { if ((k < keep || lb[i] > 0) && ub[i] > 0) out.push(i); });
+      for (const i of members) {
+        let better = 0;
+        if (members.length > keep) {
+          for (const j of members) {
+            if (j === i) continue;
+            const at = budget
+              ? own[j] >= own[i] && price(j) <= price(i) && (own[j] > own[i] || price(j) < price(i) || j < i)
+              : own[j] > own[i] || (own[j] === own[i] && j < i);
+            if (at) better++;
+          }
+        }
+        if (better < keep || lb[i] > 0) out.push(i);
+      }
     }
     return out.sort((x, y) => x - y);
   }
@@ -293,7 +308,77 @@ VIB.programme = (() => {
     for (let r = 0; r < K; r++) cost[M + r] = b[r];
     return cost;
   }
-  async function solveWith(pr, a, b, forced = null) {
+  function neighbour(pr, cost, lb, ub, near) {
+    // selection.Problem.neighbour: a local search from `near` in steps (one out, one in, or
+    // one out and one in): while a constraint or bound is broken, the step that breaks them
+    // least (each row by how far it is off, relative to its bound; each bound as 1), then the
+    // best value; then the step that gains most, until none gains; at most
+    // D.neighbour_steps steps. null if it ends with something broken. Columns: gemeenten,
+    // then the regions' y (covered or not) when b is not folded.
+    const R = pr.rows.length, W = M + 1;  // a last column: "nobody"
+    const A = new Float64Array(R * W);
+    pr.rows.forEach((row, r) => { for (const [j, v] of row) A[r * W + j] = v; });
+    const own = (i) => (i < M ? cost[i] : 0);
+    const rest = (r) => (r < K && !pr.fold ? cost[M + r] : 0);
+    const region = (i) => (i < M ? regionOf[i] : K);
+    const low = (i) => (i < M ? lb[i] : 0), high = (i) => (i < M ? ub[i] : 1);
+    const inside = new Uint8Array(W);
+    for (const i of near) inside[i] = 1;
+    let broken = -1;
+    for (let step = 0; step < D.neighbour_steps; step++) {
+      const members = [], others = [];
+      for (let i = 0; i < M; i++) (inside[i] ? members : others).push(i);
+      members.push(M); others.push(M);
+      const count = new Int32Array(K + 1);
+      for (let i = 0; i < M; i++) if (inside[i]) count[regionOf[i]]++;
+      count[K] = 0;
+      const activity = new Float64Array(R);
+      for (let r = 0; r < R; r++) {
+        let t = 0;
+        for (let i = 0; i < M; i++) if (inside[i]) t += A[r * W + i];
+        activity[r] = t;
+      }
+      let stays = 0, missing = 0;
+      for (let i = 0; i < M; i++) {
+        if (inside[i] && ub[i] <= 0) stays++;
+        if (!inside[i] && lb[i] > 0) missing++;
+      }
+      const badOf = (k, j) => {  // how far the rows are off, each relative to its bound
+        let n = 0;
+        for (let r = 0; r < R; r++) {
+          const moved = activity[r] - A[r * W + k] + A[r * W + j];
+          n += Math.max(pr.lo[r] - 1e-9 - moved, 0) / Math.max(Math.abs(pr.lo[r]), 1) +
+            Math.max(moved - (pr.hi[r] + 1e-9), 0) / Math.max(Math.abs(pr.hi[r]), 1);
+        }
+        return n + (stays - (k < M && high(k) <= 0 ? 1 : 0)) + (missing - (j < M && low(j) > 0 ? 1 : 0));
+      };
+      broken = badOf(M, M);  // as it is
+      let best = null, bestBad = Infinity, bestValue = -Infinity;
+      for (const k of members) {
+        if (!(low(k) <= 0)) continue;
+        const rk = region(k);
+        for (const j of others) {
+          if (!(high(j) > 0)) continue;
+          const rj = region(j);
+          const lost = count[rk] === 1 && rj !== rk ? rest(rk) : 0;
+          const won = count[rj] === 0 && rj !== rk ? rest(rj) : 0;
+          const value = own(j) - own(k) - lost + won;
+          const bad = badOf(k, j);
+          if (broken > 0 ? !(bad < broken) : !(bad <= 0 && value > 1e-9)) continue;
+          if (bad < bestBad || (bad === bestBad && value > bestValue)) { best = [k, j]; bestBad = bad; bestValue = value; }
+        }
+      }
+      if (best === null) break;
+      inside[best[0]] = 0; inside[best[1]] = best[1] < M ? 1 : 0; inside[M] = 0;
+      broken = bestBad;
+    }
+    if (broken > 0) return null;
+    const x = new Float64Array(pr.fold ? M : M + K);
+    for (let i = 0; i < M; i++) x[i] = inside[i];
+    if (!pr.fold) for (let i = 0; i < M; i++) if (x[i] > 0) x[M + regionOf[i]] = 1;
+    return x;
+  }
+  async function solveWith(pr, a, b, forced = null, near = null) {
     // (chosen indices, objective) for values [a, b], as selection.Problem.solve: the LP
     // relaxation first, which is the integer optimum when its x is integral; otherwise branch
     // and bound over the candidates that can be in an optimum. `forced`: one more gemeente
@@ -314,7 +399,16 @@ VIB.programme = (() => {
     }
     if (!integral) {
       const idx = pruned(pr, cost, lb, ub);
-      const xi = (await runModel(pr, cost, idx.concat(ys), true, lb, ub)).x;
+      // with a budget, the best step from the explained selection is the first incumbent
+      let start = null;
+      if (near !== null && pr.s.budget !== null) {
+        const x0 = neighbour(pr, cost, lb, ub, near);
+        const kept = new Set(idx);
+        let outside = false;
+        if (x0) for (let i = 0; i < M; i++) if (x0[i] > 0 && !kept.has(i)) outside = true;
+        if (x0 && !outside) start = Float64Array.from(idx.concat(ys), (c) => x0[c]);
+      }
+      const xi = (await runModel(pr, cost, idx.concat(ys), true, lb, ub, start)).x;
       chosen = idx.filter((_, k) => xi[k] > 0.5);
     }
     return { chosen, objective: objectiveOf(chosen, a, b) };
@@ -333,8 +427,8 @@ VIB.programme = (() => {
     for (let i = 0; i < M; i++) bound[i] = reply.x[i] > 0.5 ? 0 : Math.abs(reply.dual[i]);
     return { objective, bound };
   }
-  async function trySolve(s, nums, owner = "page", forced = null) {
-    try { return await solveWith(problem(s, nums, owner), nums.a, nums.b, forced); } catch (e) { if (e instanceof Infeasible) return null; throw e; }
+  async function trySolve(s, nums, owner = "page", forced = null, near = null) {
+    try { return await solveWith(problem(s, nums, owner), nums.a, nums.b, forced, near); } catch (e) { if (e instanceof Infeasible) return null; throw e; }
   }
 
   // --- why no selection exists (selection.why_infeasible), as a fact -------------------------
@@ -382,5 +476,5 @@ VIB.programme = (() => {
   return { M, K, INDEX, CATALOGUE, BY_NAME, KEYS, LIMITS, regionOf, normalise, resolve, clean, check,
     number, describeSetting,
     fact, reasonOf, active, without, withoutLimits, numbers, regionSum, problem, objectiveOf,
-    solveWith, relax, trySolve, whyInfeasible, Infeasible };
+    solveWith, neighbour, relax, trySolve, whyInfeasible, Infeasible };
 })();

@@ -28,6 +28,7 @@ VIB.solver = (() => {
         const model = highs.createModel(data);
         try {
           model.options.set(m.options);
+          if (m.start) model.setSolution({ colValue: m.start });  // a first incumbent
           const run = model.run();
           const st = highs.constants.modelStatus;
           const limit = [st.solutionLimit, st.iterationLimit].filter((x) => x !== undefined);
@@ -100,9 +101,9 @@ VIB.solver = (() => {
       this.send = (m) => { handle(m); };
       this.send({ type: "init", src: this.src, module: this.module });
     },
-    run(data, options, owner = "page") {
+    run(data, options, owner = "page", start = null) {
       const id = this.next++;
-      const message = { id, data, options };
+      const message = { id, data, options, start };
       return new Promise((resolve, reject) => {
         this.pending.set(id, { resolve, reject, owner, message });
         this.send(message);
