@@ -188,3 +188,31 @@ def test_run_tables_match_the_reference_version(statline, tmp_path, run_out, pyt
         pd.testing.assert_frame_equal(
             pd.read_csv(out / "tabellen" / old.name), pd.read_csv(old), rtol=1e-9
         )
+
+
+def test_run_workbook_opens_with_its_formats(run_out):
+    """tabellen/ holds one workbook of the run's tables: each sheet the CSV's rows, a frozen
+    header under the sources line, number formats, and the sources sheet."""
+    from openpyxl import load_workbook
+
+    (path,) = (run_out / "tabellen").glob("vluchtelingen_in_beeld_*.xlsx")
+    wb = load_workbook(path)
+    want = {"gemeenten", "nederland", "rangorde", "prijzen", "regio_provincie",
+            "regio_arbeidsmarktregio", "regio_corop", "vergelijkbaar", "bronnen"}  # fmt: skip
+    assert want <= set(wb.sheetnames)
+    sheet = wb["gemeenten"]
+    assert "LET OP" in str(sheet["A1"].value)  # the snapshot's warning above the header
+    assert sheet.freeze_panes == "A3"
+    header = [c.value for c in sheet[2]]
+    year = path.stem.rsplit("_", 1)[1]
+    csv = pd.read_csv(run_out / "tabellen" / f"schatting_{year}.csv")
+    assert header == list(csv.columns)
+    assert sheet.max_row == 2 + len(csv)
+    col = header.index("werkzoekend") + 1
+    assert sheet.cell(row=3, column=col).number_format == "#,##0"
+    col = header.index("werkzoekend_per_1000") + 1
+    assert sheet.cell(row=3, column=col).number_format == "0.0"
+    peers = wb["vergelijkbaar"]
+    assert [c.value for c in peers[2]][:3] == ["gemeentecode", "gemeentenaam", "inwoners"]
+    kinds = {r[0].value for r in wb["bronnen"].iter_rows(min_row=2)}
+    assert {"bron", "tabel", "methodekaart", "parameter"} <= kinds

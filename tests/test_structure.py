@@ -35,8 +35,8 @@ STAGES = {
         "_impl.highs",
     ],
     "access": ["_impl.client", "_impl.pdok", "_impl.server", "store", "tables", "cbs", "snapshot"],
-    "clean": ["method", "inputs", "names", "regions", "check"],
-    "estimate": ["estimate", "totals"],
+    "clean": ["method", "inputs", "names", "regions", "check", "localfiles"],
+    "estimate": ["estimate", "totals", "peers"],
     "rank": ["selection", "explain", "rank", "reference"],
     "geography": ["geo", "result"],
     "render": [

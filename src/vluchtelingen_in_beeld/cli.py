@@ -25,11 +25,13 @@ from vluchtelingen_in_beeld._impl.clikit import (
     _session,
     boundary_options,
     choice_options,
+    csv_option,
     data_options,
     estimate_line,
     fetch_lines,
     force_option,
     handles_errors,
+    local_files,
     map_pilots,
     model_options,
     n_option,
@@ -251,9 +253,9 @@ def method_validate(path: str) -> None:
               help="Share of the job-seeking reached by outreach (0-1; overrides the card).")
 @data_options
 @handles_errors
-def estimate(year: int | None, out: Path | None, force: bool, method_card: str | None,
-             draws: int | None, seed: int | None, scenario: str | None,
-             contact_share: float | None, **kw: Any) -> None:
+def estimate(year: int | None, out: Path | None, force: bool, csv_dialect: str,
+             method_card: str | None, draws: int | None, seed: int | None,
+             scenario: str | None, contact_share: float | None, **kw: Any) -> None:
     """Estimate job-seeking refugees per gemeente, with p10-p90 intervals.
 
     Writes one row per gemeente, a national row, and a .manifest.json with every source.
@@ -268,7 +270,7 @@ def estimate(year: int | None, out: Path | None, force: bool, method_card: str |
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
     with _session(kw) as session:
         opts: Any = {"draws": draws, "seed": seed, "scenario": scenario,
-                     "contact_share": contact_share}
+                     "contact_share": contact_share, "local": local_files(kw)}
         if gpkg:  # the geometry of the data's year comes with the whole year
             result = build_year(session, year, method_card, shapes=True, **opts)
             est = result.estimate
@@ -276,7 +278,7 @@ def estimate(year: int | None, out: Path | None, force: bool, method_card: str |
             result, est = None, estimate_year(session, year, method_card, **opts)
         out = out or check_table_path(Path("maps") / f"schatting_{est.year}.csv", force=force)
         written = write_estimate(est, Origin.of(session.settings), out, result=result,
-                                 force=force)
+                                 dialect=csv_dialect, force=force)
     click.echo(estimate_line(est))
     _report(est, written, notes=False, origin=Origin.of(session.settings))
 
@@ -293,7 +295,7 @@ def estimate(year: int | None, out: Path | None, force: bool, method_card: str |
 @data_options
 @handles_errors
 def rank(year: int | None, compare: str | None, out: Path | None, force: bool,
-         method_card: str | None, **kw: Any) -> None:
+         csv_dialect: str, method_card: str | None, **kw: Any) -> None:
     """Select voortrekkersgemeenten that reach the most people; rank all, with reasons.
 
     An exact integer programme maximises the job-seekers the pilots reach (their own and a
@@ -312,10 +314,11 @@ def rank(year: int | None, compare: str | None, out: Path | None, force: bool,
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
     with _session(kw) as session:
         result = build_year(session, year, method_card, selection=selection, shapes=gpkg,
-                            **choice)
+                            local=local_files(kw), **choice)
         out = out or check_table_path(Path("maps") / f"rangorde_{result.year}.csv", "ranking",
                                       force=force)
-        written = write_ranking(result, out, compare=compare is not None, force=force)
+        written = write_ranking(result, out, compare=compare is not None, force=force,
+                                dialect=csv_dialect)
     for line in rank_lines(result, compare=compare is not None):
         click.echo(line)
     _report(result, written)
@@ -350,7 +353,8 @@ def verken(year: int | None, out: Path | None, force: bool, method_card: str | N
     choice = {k: kw.pop(k) for k in CHOICE}
     with _session(kw, boundaries) as session:
         result = build_year(session, year, method_card, selection=selection, shapes=True,
-                            boundaries=_file(boundaries), boundary_year=boundary_year, **choice)
+                            boundaries=_file(boundaries), boundary_year=boundary_year,
+                            local=local_files(kw), **choice)
         out = check_page_path(out or Path("maps") / f"verkenner_{result.year}.html", force=force)
         written = write_verkenner(result, out, force=force)
     click.echo(f"Selectieverkenner ({result.year}) in {written}; open het bestand in een browser.")
@@ -366,7 +370,7 @@ def verken(year: int | None, out: Path | None, force: bool, method_card: str | N
 @data_options
 @handles_errors
 def regions(year: int | None, level: str, method_card: str | None, draws: int | None,
-            seed: int | None, out: Path | None, force: bool, **kw: Any) -> None:
+            seed: int | None, out: Path | None, force: bool, csv_dialect: str, **kw: Any) -> None:
     """Sum the estimate per provincie, arbeidsmarktregio, COROP-gebied or landsdeel.
 
     Intervals are percentiles of the regional sum within each Monte Carlo draw.
@@ -379,10 +383,11 @@ def regions(year: int | None, level: str, method_card: str | None, draws: int | 
     out = _checked_out(out, "regions", force)
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
     with _session(kw) as session:
-        result = build_year(session, year, method_card, draws=draws, seed=seed, shapes=gpkg)
+        result = build_year(session, year, method_card, draws=draws, seed=seed, shapes=gpkg,
+                            local=local_files(kw))
         out = out or check_table_path(Path("maps") / f"regio_{level}_{result.year}.csv",
                                       "regions", force=force)
-        written = write_regions(result, level, out, force=force)
+        written = write_regions(result, level, out, force=force, dialect=csv_dialect)
     click.echo("\n".join(region_lines(result, level)))
     _report(result, written, notes=False)
 
@@ -429,7 +434,8 @@ def map_command(year: int | None, out: Path | None, png: Path | None, tiles: boo
     with _session(kw, boundaries) as session:
         result = build_year(session, year, method_card, draws=draws, seed=seed,
                             n=map_pilots(opts["highlight_top"], method_card), shapes=True,
-                            boundaries=_file(boundaries), boundary_year=boundary_year)
+                            boundaries=_file(boundaries), boundary_year=boundary_year,
+                            local=local_files(kw))
         out = out or Path("maps") / f"kaart_{opts['metric']}_{opts['level']}_{result.year}.html"
         m = write_map(result, check_file_path(out, force=force), png=png, tiles=tiles,
                       force=force, **opts)
@@ -475,7 +481,8 @@ def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: b
     check_pitch_choice(gemeenten, top=top, all_=all_)
     with _session(kw, boundaries) as session:
         result = build_year(session, year, method_card, draws=draws, seed=seed, n=n, shapes=True,
-                            boundaries=_file(boundaries), boundary_year=boundary_year)
+                            boundaries=_file(boundaries), boundary_year=boundary_year,
+                            local=local_files(kw))
         codes = pitch_codes(result, gemeenten, top=top, all_=all_)
         out = out or Path("maps") / f"pitch_{result.year}"
         written = write_pitch(result, codes, out, sender=sender, force=force)
@@ -489,18 +496,17 @@ def pitch(gemeenten: tuple[str, ...], year: int | None, top: int | None, all_: b
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder (default maps/<year>); replaced as a whole at the end, so it "
               "must be new, empty or an earlier run's.")
-@click.option("--force", is_flag=True,
-              help="Replace files an earlier run wrote in --out even if you changed them "
-              "since (a file no run wrote is never replaced).")
+@force_option
 @click.option("--afzender", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Sender file (TOML: organisatie, vraag, contact, logo): the ask on the pages.")
+@csv_option
 @boundary_options
 @model_options
 @data_options
 @handles_errors
 def run(year: int | None, n: int | None, out: Path | None, force: bool, afzender: Path | None,
-        boundaries: Path | None, boundary_year: int | None, method_card: str | None,
-        draws: int | None, seed: int | None, **kw: Any) -> None:
+        csv_dialect: str, boundaries: Path | None, boundary_year: int | None,
+        method_card: str | None, draws: int | None, seed: int | None, **kw: Any) -> None:
     """Run everything for a year: fetch, estimate, rank, regions, maps, pitch pages, index.
 
     Outputs are built in a temporary folder and moved into place at the end, so an
@@ -512,24 +518,21 @@ def run(year: int | None, n: int | None, out: Path | None, force: bool, afzender
     from vluchtelingen_in_beeld.pipeline import choose_year
     from vluchtelingen_in_beeld.run import STEPS, run_all
 
-    def progress(i: int, text: str) -> None:
-        click.echo(f"[{i}/{len(STEPS)}] {text} ...")
-
-    sender = sender_of(afzender)
+    progress = lambda i, text: click.echo(f"[{i}/{len(STEPS)}] {text} ...")  # noqa: E731
+    sender, read = sender_of(afzender), [kw.get("opvang"), kw.get("lokale_cijfers")]
     with _session(kw, boundaries) as session:
         if out is not None:  # before any work: never replace what is not ours
             check_output_folder(out, session.settings, force=force,
-                                inputs=run_inputs(boundaries, afzender, method_card))
+                                inputs=run_inputs(boundaries, afzender, method_card, *read))
         if out is None:  # maps/<year>: the year is needed first (its rows stay in the store)
             out = Path("maps") / str(choose_year(session, year, method_card).year)
         res = run_all(session, year, out, card=method_card, n=n, draws=draws, seed=seed,
                       boundaries=_file(boundaries), boundary_year=boundary_year,
-                      progress=progress, force=force, sender=sender,
-                      inputs=run_inputs(None, afzender, None))
+                      progress=progress, force=force, sender=sender, csv_dialect=csv_dialect,
+                      inputs=run_inputs(None, afzender, None, *read), local=local_files(kw))
     click.echo(f"Gekozen: {', '.join(res.result.ranking.selected['gemeentenaam'])}.")
     _report(res.result, [])
-    click.echo(f"{len(res.outputs) + 1} bestanden geschreven in {out}; open "
-               f"{out / 'index.html'}")
+    click.echo(f"{len(res.outputs) + 1} bestanden geschreven in {out}; open {out / 'index.html'}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,13 +10,14 @@ Notation: ``m`` gemeente, ``g`` origin group, ``a`` age band.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
 
 from vluchtelingen_in_beeld import streams
-from vluchtelingen_in_beeld.fmt import SMALL_COUNT
+from vluchtelingen_in_beeld.fmt import SMALL_COUNT, nl_dec, nl_int
+from vluchtelingen_in_beeld.localfiles import LocalFigure, LocalFile, ReceptionRow
 from vluchtelingen_in_beeld.method import MethodCard, Rate
 from vluchtelingen_in_beeld.records import Record, SourceRecord
 from vluchtelingen_in_beeld.streams import Stream
@@ -590,6 +591,105 @@ def funnel_draws(card: MethodCard, n: int) -> dict[str, Funnel]:
 # --- the whole estimate -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """What the local figures did (:func:`calibrate`).
+
+    Per gemeente its figure as ``J`` and the ratio figure / estimate; the factor on ``s``
+    for the others, with its spread.
+    """
+
+    #: gemeentecode -> the figure as job-seekers (``werkzoekend``, or ``bijstand`` × s / q)
+    target: dict[str, float]
+    #: gemeentecode -> figure / estimate before calibration
+    ratio: dict[str, float]
+    #: the factor on ``s`` for the gemeenten without a figure (geometric mean of the ratios)
+    factor: float
+    #: the spread (sd of log) of the ratios; 0 with one figure (the card's range is kept)
+    spread: float
+    #: gemeentecode -> "gekalibreerd op lokale cijfers (bron, peildatum)"
+    label: dict[str, str]
+
+    def record(self) -> Record:
+        """For the manifest: the rule, the factor on s and its spread, the figures."""
+        return {
+            "regel": CALIBRATION_RULE,
+            "factor_s": self.factor,
+            "spreiding_log": self.spread,
+            "gemeenten": {
+                c: {"doel": self.target[c], "verhouding": self.ratio[c]} for c in self.target
+            },
+        }
+
+
+#: How local figures move the estimate (method.md, "Local figures").
+CALIBRATION_RULE = (
+    "Een gemeente met een eigen cijfer krijgt dat cijfer als schatting (werkzoekenden; een "
+    "bijstandscijfer omgerekend met s / q van de methodekaart), met de marge van het cijfer als "
+    "onzekerheid. Voor de andere gemeenten wordt s vermenigvuldigd met het meetkundig gemiddelde "
+    "van de verhoudingen cijfer / schatting; met twee of meer cijfers bepaalt de spreiding van "
+    "die verhoudingen ook de spreiding van s."
+)
+
+
+def calibrate(
+    j: pd.Series,
+    j_groups: pd.DataFrame,
+    draws_j: np.ndarray,
+    s_draws: np.ndarray,
+    card: MethodCard,
+    figures: dict[str, LocalFigure],
+    seed: int,
+) -> tuple[pd.Series, pd.DataFrame, np.ndarray, Calibration]:
+    """Calibrate the estimate to local figures (:data:`CALIBRATION_RULE`).
+
+    A gemeente with a figure: ``J`` = its figure as job-seekers (``werkzoekend`` as it is,
+    ``bijstand`` × s / q at the card's central values), its groups scaled alike, and in each
+    draw its figure times a log-normal with the figure's margin as standard deviation (mean
+    1; its own stream, so the other draws do not move). The others: ``s`` times ``k``, the
+    geometric mean of figure / estimate over the calibrated gemeenten; with two or more
+    figures, in each draw ``s`` is ``s₀ · k · exp(σ · z[d])``, σ the spread of the log ratios
+    and ``z[d]`` that draw's own standardised ``log s`` (the draws keep their order); with
+    one, ``s[d] · k``. Returns the new central ``J``, groups, draws and what was done.
+    """
+    codes = j.index
+    target: dict[str, float] = {}
+    ratio: dict[str, float] = {}
+    label: dict[str, str] = {}
+    s0, q0 = card.job_seeking.value, card.target_bijstand_share.value
+    for code, f in figures.items():
+        t = f.waarde if f.wat == "werkzoekend" else f.waarde * s0 / q0
+        target[code] = float(t)
+        ratio[code] = float(t / j[code]) if j[code] > 0 else float("nan")
+        label[code] = f"gekalibreerd op lokale cijfers ({f.bron}, {f.peildatum})"
+    logs = np.log([r for r in ratio.values() if np.isfinite(r) and r > 0])
+    k = float(np.exp(logs.mean())) if len(logs) else 1.0
+    spread = float(np.std(logs, ddof=1)) if len(logs) > 1 else 0.0
+    mine = codes.isin(list(figures))
+    j_new = j.copy()
+    j_new[~mine] = j[~mine] * k
+    groups = j_groups.copy()
+    groups.loc[~mine] = j_groups.loc[~mine] * k
+    out = draws_j.copy()
+    log_s = np.log(s_draws)
+    if spread > 0 and np.std(log_s) > 0:
+        z = (log_s - log_s.mean()) / np.std(log_s)
+        s_new = s0 * k * np.exp(spread * z - spread**2 / 2)
+    else:
+        s_new = s_draws * k
+    out[:, ~mine] *= (s_new / s_draws)[:, None]
+    rng = streams.rng(seed, Stream.LOCAL_FIGURES)
+    eps = rng.standard_normal((draws_j.shape[0], len(figures)))
+    for i, (code, f) in enumerate(figures.items()):
+        at = codes.get_loc(code)
+        j_new[code] = target[code]
+        total = j_groups.loc[code].sum()
+        share = j_groups.loc[code] / total if total > 0 else 1.0 / j_groups.shape[1]
+        groups.loc[code] = share * target[code]
+        out[:, at] = target[code] * np.exp(f.marge * eps[:, i] - f.marge**2 / 2)
+    return j_new, groups, out, Calibration(target, ratio, k, spread, label)
+
+
 @dataclass
 class Estimate:
     """Result of :func:`estimate`: the gemeente table, the national row, the draws."""
@@ -618,6 +718,12 @@ class Estimate:
     sensitivity: Sensitivity | None = None
     #: the local variation in the draws (None: national rates only)
     variation: Variation | None = None
+    #: gemeentecode -> residents in reception taken out of the target population (--opvang)
+    reception: dict[str, ReceptionRow] = field(default_factory=dict)
+    #: what a gemeente's own figures did (--lokale-cijfers); None: none given
+    calibration: Calibration | None = None
+    #: gemeentecode -> the figure it was calibrated to
+    figures: dict[str, LocalFigure] = field(default_factory=dict)
 
     def variation_record(self) -> Record | None:
         """The local variation for the manifest (``None``: national rates only)."""
@@ -855,23 +961,51 @@ def sensitivity(
     return Sensitivity(out.iloc[order].reset_index(drop=True), bounds)
 
 
-def estimate(inputs: Inputs, card: MethodCard, *, amr: pd.Series | None = None) -> Estimate:
+def estimate(
+    inputs: Inputs,
+    card: MethodCard,
+    *,
+    amr: pd.Series | None = None,
+    reception: LocalFile | None = None,
+    figures: LocalFile | None = None,
+) -> Estimate:
     """Run the method on gathered inputs; one row per gemeente with data that year.
 
     ``amr``: gemeentecode -> arbeidsmarktregio, for the regional component of the local
-    variation.
+    variation. ``reception``: residents in reception per gemeente (``--opvang``), taken
+    out of the target population first, spread over the groups as the gemeente's own
+    target population is. ``figures``: a gemeente's own figures (``--lokale-cijfers``), to
+    which the estimate is calibrated last (:func:`calibrate`). Rows that do not fit the
+    year are refused together, naming each line.
     """
     codes = inputs.inwoners.index
     w = target_population(inputs.population, inputs.weights)
     w = w.reindex(index=codes, columns=[g.name for g in card.groups])
+    taken = _take_out(w, reception, inputs.year) if reception is not None else {}
+    own = _checked_figures(w, figures, inputs.year) if figures is not None else {}
     local = LocalData.of(inputs, card)
     mid = central(w, card, local)
     n, j_groups, factor, j = mid.n, mid.j_groups, mid.factor, mid.j
     notes = [*inputs.notes, *mid.notes]
-    route_a, route_b = routes(j, card.route_a.value)
-    scenarios = {name: scenario_outreach(j, card, name) for name in card.scenarios}
     variation = variation_for(inputs, card, amr)
     draws, funnels = simulate(w, card, local, variation)
+    calibration = None
+    if own:
+        j, j_groups, draws.j, calibration = calibrate(
+            j, j_groups, draws.j, draws.params["s"], card, own, card.seed
+        )
+        notes.append(
+            f"Gekalibreerd op lokale cijfers van {_gemeenten(len(own))}: voor de andere "
+            f"gemeenten is s vermenigvuldigd met {nl_dec(calibration.factor, 2)}."
+        )
+    if taken:
+        total = sum(r.bewoners for r in taken.values())
+        notes.append(
+            f"Opvang: {nl_int(total)} bewoners van opvanglocaties in {_gemeenten(len(taken))} "
+            "buiten de doelgroep gehouden (eigen bestand, zie de bronnen)."
+        )
+    route_a, route_b = routes(j, card.route_a.value)
+    scenarios = {name: scenario_outreach(j, card, name) for name in card.scenarios}
     pct = draws.percentiles()
 
     table = pd.DataFrame(index=codes)
@@ -889,16 +1023,24 @@ def estimate(inputs: Inputs, card: MethodCard, *, amr: pd.Series | None = None) 
         table[f"doelgroep_{g.name}"] = w[g.name]
         table[f"werkzoekend_{g.name}"] = j_groups[g.name]
     table = table.join(scenarios[card.scenario])
+    table["bron_schatting"] = (
+        pd.Series(calibration.label if calibration is not None else {}, dtype="string")
+        .reindex(codes)
+        .fillna("geschat")
+    )
     # a figure CBS does not give (a real gap) is said where the gemeente's row is
     gaps = mid.gaps if local is not None else _spread_gaps(inputs, variation)
     table["geen_gegevens"] = pd.Series(gaps, dtype="string").reindex(codes).fillna("")
     table.index.name = "gemeentecode"
     table = table.reset_index()
 
-    sums = table.drop(columns=["gemeentecode", "gemeentenaam", "jaar", "geen_gegevens"]).sum(
-        min_count=1
-    )
+    sums = table.drop(
+        columns=["gemeentecode", "gemeentenaam", "jaar", "geen_gegevens", "bron_schatting"]
+    ).sum(min_count=1)
     nat = {"gemeentecode": "NL01", "gemeentenaam": "Nederland", "jaar": inputs.year}
+    nat["bron_schatting"] = (
+        f"geschat; {_gemeenten(len(own))} gekalibreerd op lokale cijfers" if own else "geschat"
+    )
     nat["geen_gegevens"] = (
         f"{_gemeenten(len(gaps))} zonder bijstandscijfer (zie die rijen)" if gaps else ""
     )
@@ -910,6 +1052,10 @@ def estimate(inputs: Inputs, card: MethodCard, *, amr: pd.Series | None = None) 
     national = pd.DataFrame([nat], columns=table.columns)
 
     checks = _national_checks(inputs, card)
+    provenance = inputs.provenance()
+    for f in (reception, figures):
+        if f is not None:
+            provenance.append(cast(SourceRecord, f.source()))
     return Estimate(
         year=inputs.year,
         card=card,
@@ -918,7 +1064,7 @@ def estimate(inputs: Inputs, card: MethodCard, *, amr: pd.Series | None = None) 
         draws=draws,
         checks=checks,
         notes=notes,
-        provenance=inputs.provenance(),
+        provenance=provenance,
         provincie_inwoners=inputs.provincie_inwoners,
         bijstand_table=inputs.bijstand_table,
         scenarios=scenarios,
@@ -926,7 +1072,53 @@ def estimate(inputs: Inputs, card: MethodCard, *, amr: pd.Series | None = None) 
         local=factor.rename("lokale_factor"),
         sensitivity=sensitivity(w, card, local, variation),
         variation=variation,
+        reception=taken,
+        calibration=calibration,
+        figures=own,
     )
+
+
+def _fit_year(w: pd.DataFrame, file: LocalFile, year: int) -> None:
+    """Refuse (every bad row named) a local file's rows that do not fit the year.
+
+    A row fits when its gemeente is one of the year's and its number (residents in
+    reception, or a figure) is not above that gemeente's target population.
+    """
+    problems: list[str] = []
+    for code, row in file.rows.items():
+        if code not in w.index:
+            problems.append(f"regel {row.line}: {code} is geen gemeente van {year}")
+            continue
+        total = float(w.loc[code].sum())
+        amount = row.bewoners if isinstance(row, ReceptionRow) else row.waarde
+        word = "bewoners" if isinstance(row, ReceptionRow) else WHAT_WORD[row.wat]
+        if amount > total:
+            problems.append(
+                f"regel {row.line}: {nl_int(amount)} {word} is meer dan de doelgroep van "
+                f"{code} ({nl_int(total)})"
+            )
+    file.refuse(problems)
+
+
+def _take_out(w: pd.DataFrame, reception: LocalFile, year: int) -> dict[str, ReceptionRow]:
+    """Lower ``w`` (in place) by the residents in reception, spread over the groups."""
+    _fit_year(w, reception, year)
+    rows = cast("dict[str, ReceptionRow]", reception.rows)
+    for code, row in rows.items():
+        total = float(w.loc[code].sum())
+        if total > 0:
+            w.loc[code] = w.loc[code] * ((total - row.bewoners) / total)
+    return dict(rows)
+
+
+def _checked_figures(w: pd.DataFrame, figures: LocalFile, year: int) -> dict[str, LocalFigure]:
+    """The local figures, if each fits the year (:func:`_fit_year`)."""
+    _fit_year(w, figures, year)
+    return dict(cast("dict[str, LocalFigure]", figures.rows))
+
+
+#: A local figure's kind in a message.
+WHAT_WORD = {"werkzoekend": "werkzoekenden", "bijstand": "statushouders met bijstand"}
 
 
 def _national_checks(inputs: Inputs, card: MethodCard) -> Record:

@@ -718,6 +718,17 @@ def tooltip_rows(row: pd.Series, data_metric: str, level: str) -> list[tuple[str
         rows.append(("Provincie", str(row.get("provincie", "onbekend"))))
         gap = row.get("geen_gegevens")
         rows.append(("Gegevens", str(gap) if isinstance(gap, str) and gap else "compleet"))
+        source = row.get("bron_schatting")
+        rows.append(("Schatting", str(source) if isinstance(source, str) and source else "geschat"))
+        flag = row.get("mogelijk_opvang")
+        rows.append(  # every area has the same lines (the tooltip's labels are shared)
+            (
+                "Opvang",
+                "mogelijk een opvanglocatie: de schatting telt bewoners van een azc mee"
+                if flag is not None and pd.notna(flag) and bool(flag)
+                else "geen aanwijzing",
+            )
+        )
     else:
         rows.append(("Aantal gemeenten", nl_int(row.get("aantal_gemeenten"))))
     return rows
@@ -779,7 +790,8 @@ def map_values(result: YearResult, level: str) -> pd.DataFrame:
         r = result.ranking.table.set_index("gemeentecode")
         wanted = ("bereik", "kans_geselecteerd", "groei", "rang", "provincie", "geselecteerd")
         extra = [c for c in wanted if c in r.columns]
-        return t.join(r[extra]).rename(columns={"gemeentenaam": "naam"})
+        flags = result.peers().set_index("gemeentecode")[["mogelijk_opvang"]]
+        return t.join(r[extra]).join(flags).rename(columns={"gemeentenaam": "naam"})
     return result.totals(level).set_index("code")
 
 

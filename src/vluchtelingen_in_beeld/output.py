@@ -459,24 +459,44 @@ def no_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: CSV dialects: ``en`` (``,`` between cells, a decimal point: what most software reads)
+#: and ``nl`` (``;`` and a decimal comma: what Excel with Dutch settings opens as columns).
+CSV_DIALECTS: dict[str, tuple[str, str]] = {"en": (",", "."), "nl": (";", ",")}
+
+
+def check_dialect(dialect: str) -> str:
+    """``dialect`` if it is one of :data:`CSV_DIALECTS`, else a clear error."""
+    if dialect not in CSV_DIALECTS:
+        raise ConfigError(
+            f"Unknown CSV dialect {dialect!r}: choose 'en' (',' and a decimal point) or 'nl' "
+            "(';' and a decimal comma, for Excel with Dutch settings)."
+        )
+    return dialect
+
+
 def table_bytes(
     frame: pd.DataFrame,
     suffix: str,
     sheets: Mapping[str, pd.DataFrame] = {},
     *,
     top_line: str = "",
+    dialect: str = "en",
 ) -> bytes:
     """Serialise a frame (and extra Excel sheets) to bytes in the format of ``suffix``.
 
     CSV: UTF-8 with a byte-order mark (so Excel reads "Súdwest-Fryslân" right), numbers
-    rounded (:func:`for_people`). Excel: see :func:`_excel`, with ``top_line`` (the
-    snapshot's warning, or the sources) above each data sheet's header. Parquet keeps every
-    digit, for analysis.
+    rounded (:func:`for_people`), cells and decimals as ``dialect`` says
+    (:data:`CSV_DIALECTS`). Excel: see :func:`_excel`, with ``top_line`` (the snapshot's
+    warning, or the sources) above each data sheet's header. Parquet keeps every digit, for
+    analysis.
     """
     buf = io.BytesIO()
     suffix = suffix.lower()
     if suffix == ".csv":
-        text = no_formulas(for_people(frame)).to_csv(index=False, lineterminator="\r\n")
+        sep, decimal = CSV_DIALECTS[check_dialect(dialect)]
+        text = no_formulas(for_people(frame)).to_csv(
+            index=False, lineterminator="\r\n", sep=sep, decimal=decimal
+        )
         buf.write(text.encode("utf-8-sig"))  # CRLF (RFC 4180): a CR in a cell is quoted
     elif suffix == ".parquet":
         frame.to_parquet(buf, index=False)
@@ -630,6 +650,7 @@ def _table_files(
     companions: Mapping[str, pd.DataFrame],
     rec: Record,
     geometry: gpd.GeoSeries | None = None,
+    dialect: str = "en",
 ) -> dict[Path, bytes]:
     """The bytes of a table and its companions in the format of ``path``'s extension."""
     suffix = path.suffix.lower()
@@ -640,9 +661,9 @@ def _table_files(
     if suffix == ".xlsx":
         sheets = {**companions, "bronnen": source_rows(rec)}
         return {path: table_bytes(frame, ".xlsx", sheets, top_line=top_line(rec))}
-    files = {path: table_bytes(frame, suffix)}
+    files = {path: table_bytes(frame, suffix, dialect=dialect)}
     for name, comp in companions.items():
-        files[companion_path(path, name)] = table_bytes(comp, suffix)
+        files[companion_path(path, name)] = table_bytes(comp, suffix, dialect=dialect)
     return files
 
 
@@ -758,6 +779,7 @@ def write_estimate(
     *,
     result: YearResult | None = None,
     force: bool = False,
+    dialect: str = "en",
 ) -> list[Path]:
     """The gemeente table, the national row and the manifest of an estimate.
 
@@ -795,7 +817,7 @@ def write_estimate(
         companions["nederland"] = est.national
         if est.sensitivity is not None:
             companions["gevoeligheid"] = est.sensitivity.table
-    files = _table_files(path, est.table, companions, rec, geometry)
+    files = _table_files(path, est.table, companions, rec, geometry, check_dialect(dialect))
     write_bundle(files, sidecar(path), rec)
     return [*files, sidecar(path)]
 
@@ -820,7 +842,12 @@ def year_record(result: YearResult, kind: str, rows: int, extra: Mapping[str, Js
 
 
 def write_ranking(
-    result: YearResult, path: str | Path, *, compare: bool = False, force: bool = False
+    result: YearResult,
+    path: str | Path,
+    *,
+    compare: bool = False,
+    force: bool = False,
+    dialect: str = "en",
 ) -> list[Path]:
     """The ranking (and with ``compare`` the 2009 reference today) with its manifest."""
     path = check_table_path(Path(path), "ranking", force=force)
@@ -845,13 +872,13 @@ def write_ranking(
     if compare:
         companions["vergelijking_2009"] = result.comparison_2009()
     geometry = _shapes_for(result, ranking.table["gemeentecode"], path)
-    files = _table_files(path, ranking.table, companions, rec, geometry)
+    files = _table_files(path, ranking.table, companions, rec, geometry, check_dialect(dialect))
     write_bundle(files, sidecar(path), rec)
     return [*files, sidecar(path)]
 
 
 def write_regions(
-    result: YearResult, level: str, path: str | Path, *, force: bool = False
+    result: YearResult, level: str, path: str | Path, *, force: bool = False, dialect: str = "en"
 ) -> list[Path]:
     """The estimate per region of ``level`` with its manifest (``.gpkg``: dissolved areas)."""
     path = check_table_path(Path(path), "regions", force=force)
@@ -866,7 +893,7 @@ def write_regions(
         # the cleaned coverage (shared borders shared) dissolves without slivers
         areas = dissolve(result.shapes.frame, result.regions.membership(level))
         geometry = areas.geometry.reindex(frame["code"].to_numpy())
-    files = _table_files(path, frame, {}, rec, geometry)
+    files = _table_files(path, frame, {}, rec, geometry, check_dialect(dialect))
     write_bundle(files, sidecar(path), rec)
     return [*files, sidecar(path)]
 

@@ -35,6 +35,7 @@ from vluchtelingen_in_beeld.inputs import (
     latest_year,
     target_growth,
 )
+from vluchtelingen_in_beeld.localfiles import LocalFiles
 from vluchtelingen_in_beeld.method import (
     DRAWS_RANGE,
     MethodCard,
@@ -95,12 +96,13 @@ def prepare_card(
 
 
 def estimate_inputs(
-    session: Session, year: int | None, card: MethodCard
+    session: Session, year: int | None, card: MethodCard, local: LocalFiles | None = None
 ) -> tuple[Estimate, Inputs, Regions | None]:
     """Gather the inputs of ``year``, its regions (``None`` if not available), and estimate.
 
     ``year`` ``None``: the latest with the card's inputs; the estimate's notes say so. The
-    regions give the local variation its arbeidsmarktregio component.
+    regions give the local variation its arbeidsmarktregio component. ``local``: residents
+    in reception and a gemeente's own figures (:mod:`.localfiles`).
     """
     note = ""
     if year is None:
@@ -118,7 +120,13 @@ def estimate_inputs(
             f"Lokale spreiding zonder component per arbeidsmarktregio: {exc}".rstrip(".") + "."
         )
     amr = regions.membership("arbeidsmarktregio") if regions is not None else None
-    est = estimate(inputs, card, amr=amr)
+    est = estimate(
+        inputs,
+        card,
+        amr=amr,
+        reception=local.reception if local else None,
+        figures=local.figures if local else None,
+    )
     if regions is not None:
         est.provenance.extend(regions.provenance())  # the regional component's source
     if note:
@@ -193,6 +201,7 @@ def build_year(
     boundaries: str | Path | None = None,
     boundary_year: int | None = None,
     tolerance: float = 100.0,
+    local: LocalFiles | None = None,
 ) -> YearResult:
     """Everything for one year: estimate, regions, growth, selection (and shapes if asked).
 
@@ -202,7 +211,8 @@ def build_year(
     ``n``, ``include``, ``exclude`` and ``selection`` (constraint name -> value, ``None``
     switches it off; see :class:`~.selection.Constraints`) override the card's
     ``[selection]``; ``include``/``exclude`` take names or codes (see :mod:`.names`).
-    ``region_reach`` fixes ρ in every draw (see :func:`with_region_reach`).
+    ``region_reach`` fixes ρ in every draw (see :func:`with_region_reach`). ``local``:
+    residents in reception and a gemeente's own figures (:mod:`.localfiles`).
     """
     overrides = dict(selection or {})
     if n is not None:
@@ -225,7 +235,7 @@ def build_year(
     inputs: Inputs | None = None
     regions: Regions | None = None
     if estimate is None:
-        estimate, inputs, regions = estimate_inputs(session, year, the_card)
+        estimate, inputs, regions = estimate_inputs(session, year, the_card, local)
     est = estimate
     names = names_of(est)
     if include:
@@ -271,15 +281,17 @@ def estimate_year(
     seed: int | None = None,
     scenario: str | None = None,
     contact_share: float | None = None,
+    local: LocalFiles | None = None,
 ) -> Estimate:
     """Only the estimate of ``year`` (``None``: the latest with the card's inputs).
 
-    ``draws``, ``seed``, ``scenario`` and ``contact_share`` override the card's values.
+    ``draws``, ``seed``, ``scenario`` and ``contact_share`` override the card's values;
+    ``local``: residents in reception and a gemeente's own figures.
     """
     the_card = prepare_card(
         card, draws=draws, seed=seed, scenario=scenario, contact_share=contact_share
     )
-    return estimate_inputs(session, year, the_card)[0]
+    return estimate_inputs(session, year, the_card, local)[0]
 
 
 def choose_year(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 from markupsafe import Markup
 
 from vluchtelingen_in_beeld.fmt import is_small, nl_list, nl_pct, nl_rate
@@ -211,6 +212,9 @@ def page_context(
         ],  # fmt: skip
         "gekozen": bool(rk["geselecteerd"]),
         "selectie": selection_paragraph(res, code),
+        "vergelijkbaar": peers_text(res, code),
+        "opvang": reception_text(res, code),
+        "lokaal_cijfer": calibration_text(res, code),
         "kans": chance_text(res, code),
         "scenarios": _scenarios(res, code),
         "jaren": card.period_years,
@@ -286,6 +290,69 @@ def selection_paragraph(result: YearResult, code: str) -> str:
         "bereik_hoog": float(rk["bereik_p90"]),
     }
     return say("pitch_selectie", fact, {"n": ranking.constraints.n, "rho": ranking.headline["rho"]})
+
+
+def peers_text(result: YearResult, code: str) -> str:
+    """The line on comparable gemeenten (:mod:`.peers`), from its facts."""
+    from vluchtelingen_in_beeld.peers import GROUPS
+
+    p = result.peers().set_index("gemeentecode").loc[code]
+    rate = p["werkzoekend_per_1000"]
+    fact = {
+        "naam": result.gemeente_name(code),
+        "per_1000": None if pd.isna(rate) else float(rate),
+        "groepen": [
+            {
+                "naam": name,
+                "plaats": int(p[f"plaats_{suffix}"]),
+                "aantal": int(p[f"aantal_{suffix}"]),
+                "mediaan": None
+                if pd.isna(p[f"mediaan_per_1000_{suffix}"])
+                else float(p[f"mediaan_per_1000_{suffix}"]),
+            }
+            for suffix, _, name in GROUPS
+        ],
+    }
+    return say("vergelijkbaar", fact)
+
+
+def reception_text(result: YearResult, code: str) -> str:
+    """The possible reception centre, and residents an ``--opvang`` file took out."""
+    from vluchtelingen_in_beeld.peers import RECEPTION_RATIO
+
+    p = result.peers().set_index("gemeentecode").loc[code]
+    taken = result.estimate.reception.get(code) if result.estimate.reception else None
+    fact = {
+        "vlag": bool(p["mogelijk_opvang"]),
+        "per_1000": float(p["doelgroep_per_1000"]) if pd.notna(p["doelgroep_per_1000"]) else 0.0,
+        "keer": RECEPTION_RATIO,
+        "regio": float(p["doelgroep_per_1000_regio_anderen"]),
+        "klasse": float(p["doelgroep_per_1000_klasse_anderen"]),
+        "bewoners": None if taken is None else taken.bewoners,
+        "bron": "" if taken is None else taken.bron,
+        "peildatum": "" if taken is None else taken.peildatum,
+    }
+    return say("opvang", fact)
+
+
+def calibration_text(result: YearResult, code: str) -> str:
+    """The gemeente's own figure the estimate was calibrated to (empty if none)."""
+    from vluchtelingen_in_beeld.estimate import WHAT_WORD
+
+    cal = result.estimate.calibration
+    if cal is None or code not in cal.target:
+        return ""
+    figures = result.estimate.figures
+    f = figures[code]
+    fact = {
+        "waarde": f.waarde,
+        "wat": WHAT_WORD[f.wat],
+        "bron": f.bron,
+        "peildatum": f.peildatum,
+        "marge": f.marge,
+        "doel": cal.target[code],
+    }
+    return say("lokaal_cijfer", fact)
 
 
 def chance_text(result: YearResult, code: str) -> str:

@@ -20,6 +20,7 @@ from vluchtelingen_in_beeld.estimate import Estimate
 from vluchtelingen_in_beeld.inputs import Growth, Inputs
 from vluchtelingen_in_beeld.method import MethodCard
 from vluchtelingen_in_beeld.names import GemeenteNames
+from vluchtelingen_in_beeld.peers import peers
 from vluchtelingen_in_beeld.rank import Ranking
 from vluchtelingen_in_beeld.records import SourceRecord
 from vluchtelingen_in_beeld.reference import compare_reference
@@ -94,6 +95,7 @@ class YearResult:
     shapes: Shapes | None = None
     _totals: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _comparison: pd.DataFrame | None = field(default=None, repr=False)
+    _peers: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def year_note(self) -> str:
@@ -112,6 +114,15 @@ class YearResult:
         if self._comparison is None:
             self._comparison = compare_reference(self.ranking)
         return self._comparison
+
+    def peers(self) -> pd.DataFrame:
+        """Each gemeente among comparable gemeenten, with the reception flag (computed once).
+
+        See :mod:`.peers`.
+        """
+        if self._peers is None:
+            self._peers = peers(self.estimate.table, self.regions.frame)
+        return self._peers
 
     @property
     def notes(self) -> list[str]:

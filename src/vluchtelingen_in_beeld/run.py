@@ -16,27 +16,36 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vluchtelingen_in_beeld.atomic import building, sync_write
 from vluchtelingen_in_beeld.cbs import Session
 from vluchtelingen_in_beeld.errors import ConfigError
+from vluchtelingen_in_beeld.localfiles import LocalFiles
 from vluchtelingen_in_beeld.method import MethodCard
 from vluchtelingen_in_beeld.output import (
+    check_dialect,
     check_output_folder,
     gpkg_bytes,
+    source_rows,
     table_bytes,
+    top_line,
     writing_to,
     year_record,
 )
 from vluchtelingen_in_beeld.pipeline import build_year
 from vluchtelingen_in_beeld.provenance import page_sources
+from vluchtelingen_in_beeld.records import JsonValue
 from vluchtelingen_in_beeld.result import YearResult
 from vluchtelingen_in_beeld.sender import Sender
 from vluchtelingen_in_beeld.settings import Settings
 from vluchtelingen_in_beeld.store import sha256_file
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: ``progress(step, text)``: called at the start of each step (1 to ``len(STEPS)``).
 Progress = Callable[[int, str], None]
@@ -77,6 +86,8 @@ def run_all(
     force: bool = False,
     sender: Sender | None = None,
     inputs: Sequence[str | Path] = (),
+    csv_dialect: str = "en",
+    local: LocalFiles | None = None,
 ) -> RunResult:
     """Run every step for ``year`` (``None``: the latest) and put the outputs in ``out``.
 
@@ -87,7 +98,10 @@ def run_all(
     start of each step, ``hook(name)`` after each (tests use it to interrupt a run).
     ``sender``: who hands the pitch pages out (their ask block); ``inputs``: more files the
     run reads (the sender file), which ``out`` may not hold, like the boundaries and card.
+    ``csv_dialect``: the CSV tables' cells and decimals (:data:`~.output.CSV_DIALECTS`);
+    ``local``: residents in reception and a gemeente's own figures (:mod:`.localfiles`).
     """
+    check_dialect(csv_dialect)
     out = Path(out)
     bnd = Path(boundaries) if boundaries is not None else None
     files = [Path(p) for p in (bnd, *inputs) if p is not None]
@@ -108,6 +122,7 @@ def run_all(
             shapes=True,
             boundaries=bnd,
             boundary_year=boundary_year,
+            local=local,
         )
         outputs = write_run(
             result,
@@ -118,6 +133,7 @@ def run_all(
             hook=hook,
             sender=sender,
             inputs=files,
+            csv_dialect=csv_dialect,
         )
     return RunResult(out, outputs, result)
 
@@ -132,6 +148,7 @@ def write_run(
     hook: Hook = _no_hook,
     sender: Sender | None = None,
     inputs: Sequence[str | Path] = (),
+    csv_dialect: str = "en",
 ) -> dict[str, str]:
     """Every output of a year into ``out``, all at once: tables, maps, pages, index, manifest.
 
@@ -149,11 +166,12 @@ def write_run(
     """
     if result.shapes is None:
         raise ConfigError("A run needs the gemeente boundaries: build the year with shapes.")
+    check_dialect(csv_dialect)
     out = Path(out)
     with writing_to(out):
         check_output_folder(out, settings or Settings.from_env(), force=force, inputs=inputs)
         with building(out) as staging:
-            return _build_run(result, staging, progress, hook, sender)
+            return _build_run(result, staging, progress, hook, sender, csv_dialect)
 
 
 STEPS = (
@@ -174,6 +192,30 @@ MAPS = (
     ("werkzoekend", "provincie", False),
 )
 LEVELS = ("provincie", "arbeidsmarktregio", "corop")
+#: The run's workbook in ``tabellen/``: every table of the run as a sheet, for Excel.
+WORKBOOK = "vluchtelingen_in_beeld_{year}.xlsx"
+
+
+def workbook(result: YearResult, rec: Mapping[str, JsonValue]) -> bytes:
+    """One workbook of the run's tables (estimate, ranking, regions, peers, sources).
+
+    Each data sheet has the sources (or the snapshot's warning) in its first row, a frozen
+    header with a filter, and number formats (:func:`~.output.table_bytes`); ``bronnen``
+    lists every source, the card and its parameters.
+    """
+    est, ranking = result.estimate, result.ranking
+    sheets: dict[str, pd.DataFrame] = {
+        "nederland": est.national,
+        "rangorde": ranking.table,
+        "prijzen": ranking.prices,
+    }
+    for level in LEVELS:
+        sheets[f"regio_{level}"] = result.totals(level)
+    sheets["vergelijkbaar"] = result.peers()
+    sheets["bronnen"] = source_rows(rec)
+    return table_bytes(est.table, ".xlsx", sheets, top_line=top_line(rec))
+
+
 _PACKAGES = (
     "cbsodata",
     "pandas",
@@ -235,7 +277,12 @@ def _put(root: Path, rel: str, data: bytes) -> None:
 
 
 def _build_run(
-    result: YearResult, root: Path, progress: Progress, hook: Hook, sender: Sender | None = None
+    result: YearResult,
+    root: Path,
+    progress: Progress,
+    hook: Hook,
+    sender: Sender | None = None,
+    dialect: str = "en",
 ) -> dict[str, str]:
     from vluchtelingen_in_beeld.index import index_page
     from vluchtelingen_in_beeld.pitch import page_name, render_page
@@ -243,25 +290,29 @@ def _build_run(
 
     y, est, ranking = result.year, result.estimate, result.ranking
     assert result.shapes is not None
+
+    def csv(frame: pd.DataFrame) -> bytes:
+        return table_bytes(frame, ".csv", dialect=dialect)
+
     with _maps_in_background(result) as drawn:  # the other core draws the maps meanwhile
-        _put(root, f"tabellen/schatting_{y}.csv", table_bytes(est.table, ".csv"))
-        _put(root, f"tabellen/schatting_{y}_nederland.csv", table_bytes(est.national, ".csv"))
+        _put(root, f"tabellen/schatting_{y}.csv", csv(est.table))
+        _put(root, f"tabellen/schatting_{y}_nederland.csv", csv(est.national))
         hook("estimate")
 
         progress(2, STEPS[1])
-        _put(root, f"tabellen/rangorde_{y}.csv", table_bytes(ranking.table, ".csv"))
-        _put(root, f"tabellen/prijzen_beperkingen_{y}.csv", table_bytes(ranking.prices, ".csv"))
+        _put(root, f"tabellen/rangorde_{y}.csv", csv(ranking.table))
+        _put(root, f"tabellen/prijzen_beperkingen_{y}.csv", csv(ranking.prices))
         if ranking.summary is not None:
-            _put(root, f"tabellen/selectie_{y}.csv", table_bytes(ranking.summary, ".csv"))
+            _put(root, f"tabellen/selectie_{y}.csv", csv(ranking.summary))
         if ranking.funnel is not None:
-            _put(root, f"tabellen/trajecten_{y}.csv", table_bytes(ranking.funnel, ".csv"))
+            _put(root, f"tabellen/trajecten_{y}.csv", csv(ranking.funnel))
         sens = ranking.sensitivity
         if sens is None and est.sensitivity is not None:
             sens = est.sensitivity.table
         if sens is not None:
-            _put(root, f"tabellen/gevoeligheid_{y}.csv", table_bytes(sens, ".csv"))
+            _put(root, f"tabellen/gevoeligheid_{y}.csv", csv(sens))
         comparison = result.comparison_2009()
-        _put(root, f"tabellen/vergelijking_2009_{y}.csv", table_bytes(comparison, ".csv"))
+        _put(root, f"tabellen/vergelijking_2009_{y}.csv", csv(comparison))
         geo = result.shapes.boundaries.frame.geometry
         base = year_record(result, "run-layer", len(est.table), {})
         for name, frame in ((f"schatting_{y}", est.table), (f"rangorde_{y}", ranking.table)):
@@ -271,7 +322,9 @@ def _build_run(
 
         progress(3, STEPS[2])
         for level in LEVELS:
-            _put(root, f"tabellen/regio_{level}_{y}.csv", table_bytes(result.totals(level), ".csv"))
+            _put(root, f"tabellen/regio_{level}_{y}.csv", csv(result.totals(level)))
+        _put(root, f"tabellen/vergelijkbaar_{y}.csv", csv(result.peers()))
+        _put(root, f"tabellen/{WORKBOOK.format(year=y)}", workbook(result, base))
         hook("regions")
 
         progress(4, STEPS[3])

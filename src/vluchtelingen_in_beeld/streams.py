@@ -28,6 +28,8 @@ class Stream(IntEnum):
     BINOMIAL = 13
     #: the selection's own parameter ρ (share of the region a pilot reaches)
     REGION_REACH = 21
+    #: the uncertainty of a gemeente's own figures (``--lokale-cijfers``)
+    LOCAL_FIGURES = 22
 
 
 def rng(seed: int, stream: Stream) -> np.random.Generator:

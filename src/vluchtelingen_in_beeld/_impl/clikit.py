@@ -68,6 +68,14 @@ model_options = _apply(
     click.option("--draws", type=click.IntRange(100, 200_000), default=None,
                  help="Monte Carlo draws, 100 to 200,000 (overrides the card)."),
     click.option("--seed", type=int, default=None, help="Random seed (overrides the card)."),
+    click.option("--opvang", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                 help="CSV of residents in reception (gemeentecode, bewoners, peildatum, "
+                 "bron): taken out of the target population before the estimate."),
+    click.option("--lokale-cijfers", "lokale_cijfers",
+                 type=click.Path(path_type=Path, dir_okay=False), default=None,
+                 help="CSV of a gemeente's own figures (gemeentecode, wat = werkzoekend or "
+                 "bijstand, waarde, peildatum, bron, optional marge): the estimate is "
+                 "calibrated to them."),
 )
 def _card_default(setting: Setting) -> str:
     """The shipped card's value of a setting, for ``--help`` ("card: 2", "card: off")."""
@@ -153,11 +161,17 @@ force_option = click.option(
     help="Replace what vib wrote before at --out even if you changed it since (a file vib "
     "did not write is never replaced).",
 )  # fmt: skip
+csv_option = click.option(
+    "--csv-dialect", type=click.Choice(["en", "nl"]), default="en", show_default=True,
+    help="CSV cells and decimals: en (',' and 4.05) or nl (';' and 4,05, what Excel with "
+    "Dutch settings opens as columns).",
+)  # fmt: skip
 out_option = _apply(
     click.option("--out", type=click.Path(path_type=Path), default=None,
                  help="Output table (.csv, .xlsx, .parquet, or .gpkg with the gemeente "
                  "geometry)."),
     force_option,
+    csv_option,
 )  # fmt: skip
 
 
@@ -317,9 +331,18 @@ def sender_of(afzender: Path | None) -> Sender | None:
     return load_sender(afzender) if afzender is not None else None
 
 
-def run_inputs(boundaries: Path | None, afzender: Path | None, card: str | None) -> list[Path]:
+def local_files(kw: dict[str, Any]) -> Any:
+    """The ``--opvang`` and ``--lokale-cijfers`` files, read and checked (or ``None``)."""
+    from vluchtelingen_in_beeld.localfiles import LocalFiles
+
+    return LocalFiles.read(kw.pop("opvang", None), kw.pop("lokale_cijfers", None))
+
+
+def run_inputs(
+    boundaries: Path | None, afzender: Path | None, card: str | None, *more: Path | None
+) -> list[Path]:
     """The files a run reads besides the store and snapshot: never inside its ``--out``."""
-    files = [p for p in (boundaries, afzender) if p is not None]
+    files = [p for p in (boundaries, afzender, *more) if p is not None]
     if card and (Path(card).suffix.lower() == ".toml" or Path(card).exists()):
         files.append(Path(card))  # a card file, whatever the case of its extension
     return files
