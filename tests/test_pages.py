@@ -447,3 +447,47 @@ def test_no_rate_beside_a_count_under_ten(made):
     assert cells[1] == "minder dan 10" and cells[3] == "–", cells
     index = (made["run"] / "index.html").read_text("utf-8")
     assert "Wat de selectie drijft" in index and "Bij elk bereik in de regio" in index
+
+
+def test_a_flagged_and_a_calibrated_page_stay_one_a4(made, shared_session, tmp_path):
+    """With the trend line, the peers line, a reception flag with residents taken out
+    (Cranendonck) and a calibration to the gemeente's own figure (Amsterdam, and the longest
+    name), at the sender file's longest ask: still one A4 page each."""
+    from vluchtelingen_in_beeld.localfiles import LocalFiles
+    from vluchtelingen_in_beeld.pipeline import build_year, year_trend
+    from vluchtelingen_in_beeld.pitch import render_page
+    from vluchtelingen_in_beeld.sender import load_sender
+
+    opvang = tmp_path / "opvang.csv"
+    opvang.write_text("gemeentecode,bewoners,peildatum,bron\nGM1706,100,2025-01-01,COA\n")
+    figures = tmp_path / "lokaal.csv"
+    figures.write_text(
+        "gemeentecode,wat,waarde,peildatum,bron\n"
+        f"{LARGEST},werkzoekend,9000,2025-01-01,Gemeente Amsterdam (eigen telling)\n"
+        f"{LONGEST},bijstand,40,2025-01-01,Sociale dienst\n"
+    )
+    res = build_year(shared_session, 2025, shapes=True, local=LocalFiles.read(opvang, figures))
+    res.trend = year_trend(shared_session, res)
+    peers = res.peers()
+    peers.loc[peers["gemeentecode"] == "GM1706", "mogelijk_opvang"] = True  # as if flagged
+    sender = load_sender(made["root"] / "afzender.toml")
+    with offline_page() as (page, log):
+        for code in (LONGEST, LARGEST, SMALLEST, "GM1706"):
+            path = tmp_path / f"{code}.html"
+            path.write_text(render_page(res, code, sender=sender), "utf-8")
+            page.goto(path.as_uri())
+            text = page.inner_text("body")
+            assert "sinds 2023" in text
+            if code == SMALLEST:  # fewer than 10: no rate from which to back out the count
+                assert "geen vergelijking per 1.000 inwoners" in text
+            else:
+                assert "Vergeleken per 1.000 inwoners" in text
+            if code == "GM1706":
+                assert "Mogelijk een opvanglocatie" in text and "100 bewoners van de opvang" in text
+            if code in (LARGEST, LONGEST):
+                assert "Gekalibreerd op een eigen cijfer" in text
+            page.uncheck("#met-verantwoording")
+            proper = page.pdf(format="A4", print_background=True)
+            artifact(f"pitch_extra_{code}.pdf").write_bytes(proper)
+            assert pdf_pages(proper) == 1, code
+        assert not log.blocked

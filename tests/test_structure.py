@@ -36,7 +36,7 @@ STAGES = {
     ],
     "access": ["_impl.client", "_impl.pdok", "_impl.server", "store", "tables", "cbs", "snapshot"],
     "clean": ["method", "inputs", "names", "regions", "check", "localfiles"],
-    "estimate": ["estimate", "totals", "peers"],
+    "estimate": ["estimate", "totals", "peers", "trend"],
     "rank": ["selection", "explain", "rank", "reference"],
     "geography": ["geo", "result"],
     "render": [

@@ -968,6 +968,7 @@ def estimate(
     amr: pd.Series | None = None,
     reception: LocalFile | None = None,
     figures: LocalFile | None = None,
+    variation: Variation | None = None,
 ) -> Estimate:
     """Run the method on gathered inputs; one row per gemeente with data that year.
 
@@ -976,7 +977,9 @@ def estimate(
     out of the target population first, spread over the groups as the gemeente's own
     target population is. ``figures``: a gemeente's own figures (``--lokale-cijfers``), to
     which the estimate is calibrated last (:func:`calibrate`). Rows that do not fit the
-    year are refused together, naming each line.
+    year are refused together, naming each line. ``variation``: the local variation to
+    draw with instead of this year's own (a trend draws every year with the last year's,
+    so that its draws stay common).
     """
     codes = inputs.inwoners.index
     w = target_population(inputs.population, inputs.weights)
@@ -987,7 +990,8 @@ def estimate(
     mid = central(w, card, local)
     n, j_groups, factor, j = mid.n, mid.j_groups, mid.factor, mid.j
     notes = [*inputs.notes, *mid.notes]
-    variation = variation_for(inputs, card, amr)
+    if variation is None:
+        variation = variation_for(inputs, card, amr)
     draws, funnels = simulate(w, card, local, variation)
     calibration = None
     if own:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from vluchtelingen_in_beeld.pitch import trend_fact
 from vluchtelingen_in_beeld.provenance import parameter_label
 from vluchtelingen_in_beeld.result import YearResult
 from vluchtelingen_in_beeld.words import say
@@ -116,6 +117,9 @@ def index_page(
         (f"tabellen/regio_provincie_{y}.csv", "Per provincie"),
         (f"tabellen/regio_arbeidsmarktregio_{y}.csv", "Per arbeidsmarktregio"),
         (f"tabellen/regio_corop_{y}.csv", "Per COROP-gebied"),
+        (f"tabellen/trend_{y}.csv", "Trend: de schatting per jaar, met de verandering"),
+        (f"tabellen/vergelijkbaar_{y}.csv", "Vergelijkbare gemeenten en mogelijke opvanglocaties"),
+        (f"tabellen/vluchtelingen_in_beeld_{y}.xlsx", "Alle tabellen in één Excel-werkmap"),
         (f"tabellen/schatting_{y}.gpkg", "Schatting per gemeente als GeoPackage (EPSG:28992)"),
         (f"tabellen/rangorde_{y}.gpkg", "Rangorde als GeoPackage (QGIS, EPSG:28992)"),
         ("manifest.json", "Manifest: bronnen, parameters, versies, controlegetallen"),
@@ -162,4 +166,17 @@ def index_page(
         tabellen=tables,
         bronnen=sources,
         verkenner=verkenner,
+        trend=say("trend_zin", fact) if (fact := trend_fact(result, "NL01")) else "",
+        trend_jaren=_trend_years(result),
     )
+
+
+def _trend_years(result: YearResult) -> list[dict[str, object]]:
+    """The national estimate per year of the trend (empty without one)."""
+    if result.trend is None:
+        return []
+    return [
+        {"jaar": int(r.jaar), "j": r.werkzoekend, "laag": r.werkzoekend_p10,
+         "hoog": r.werkzoekend_p90}
+        for r in result.trend.of("NL01").itertuples()
+    ]  # fmt: skip

@@ -369,6 +369,85 @@ def _features(wgs: gpd.GeoDataFrame, classes: Classes, tooltips: bool = True) ->
     return {"type": "FeatureCollection", "features": feats}
 
 
+#: A pilot's number on the folium map: its circle's diameter in pixels, and metres per pixel
+#: at the map's opening zoom (7) over the Netherlands (latitude 52°).
+PILOT_PX = 20
+METRES_PER_PX = 156_543.03 * np.cos(np.radians(52.0)) / 2**7
+#: Steps of the label placement (a count, never a time).
+LABEL_STEPS = 300
+
+
+def label_positions(anchors: np.ndarray, min_dist: float) -> np.ndarray:
+    """Label positions near ``anchors`` (n × 2, metres) no two closer than ``min_dist``.
+
+    Each step pushes every pair that is too close apart along the line between them (a
+    fixed direction for two on one spot) and pulls each label a little back to its anchor;
+    :data:`LABEL_STEPS` steps, then a last pass that only pushes, until no pair is too
+    close. The same anchors always give the same positions.
+    """
+    pos = np.asarray(anchors, dtype=float).copy()
+    n = len(pos)
+    if n < 2:
+        return pos
+
+    def push(pull: float) -> bool:
+        moved = False
+        for i in range(n):
+            for j in range(i + 1, n):
+                d = pos[j] - pos[i]
+                dist = float(np.hypot(*d))
+                if dist >= min_dist:
+                    continue
+                unit = d / dist if dist > 1e-9 else np.array([np.cos(i + j), np.sin(i + j)])
+                step = (min_dist - dist) / 2 + 1e-6 * min_dist
+                pos[i] -= unit * step
+                pos[j] += unit * step
+                moved = True
+        pos[:] += pull * (anchors - pos)
+        return moved
+
+    for _ in range(LABEL_STEPS):
+        if not push(0.05):
+            break
+    for _ in range(LABEL_STEPS):
+        if not push(0.0):
+            break
+    return pos
+
+
+def _pilot_labels(data: MapData, m: Any) -> None:
+    """Numbered circles for the pilots, numbered as in the legend's list.
+
+    Placed apart from each other (:func:`label_positions`, in RD New metres), each with a
+    leader line to its gemeente when it had to move.
+    """
+    import folium
+    import geopandas as gpd
+
+    frame = data.frame.loc[data.highlight]
+    anchors = np.array([[p.x, p.y] for p in frame.geometry.representative_point()])
+    spots = label_positions(anchors, (PILOT_PX + 4) * METRES_PER_PX)
+    crs = data.frame.crs
+    to_wgs = lambda xy: gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs).to_crs(4326)  # noqa: E731
+    a, b = to_wgs(anchors), to_wgs(spots)
+    for k, code in enumerate(data.highlight):
+        name = html.escape(str(frame.loc[code, "naam"]))
+        if np.hypot(*(spots[k] - anchors[k])) > 1.0:
+            folium.PolyLine(
+                [[a.iloc[k].y, a.iloc[k].x], [b.iloc[k].y, b.iloc[k].x]],
+                color=OUTLINE_COLOUR, weight=1.5, interactive=False,
+            ).add_to(m)  # fmt: skip
+        folium.Marker(
+            [b.iloc[k].y, b.iloc[k].x],
+            icon=folium.DivIcon(
+                html=f'<div class="vib-pilot" title="{name}">{k + 1}</div>',
+                icon_size=(PILOT_PX, PILOT_PX),
+                icon_anchor=(PILOT_PX // 2, PILOT_PX // 2),
+            ),
+            tooltip=name,
+        ).add_to(m)
+
+
 def _legend_html(data: MapData, classes: Classes) -> str:
     rows = "".join(
         f'<div class="vib-legend-row" data-count="{count}"><span class="vib-swatch" '
@@ -398,6 +477,9 @@ def _legend_html(data: MapData, classes: Classes) -> str:
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+.vib-pilot { width: 20px; height: 20px; border-radius: 50%; background: #08306b; color: #fff;
+  font: 600 11px/20px system-ui, sans-serif; text-align: center; border: 1.5px solid #fff;
+  box-shadow: 0 0 2px rgba(0,0,0,.6); }
 .vib-title { position: fixed; top: 10px; left: 60px; right: 10px; z-index: 1000;
   background: rgba(255,255,255,.92); padding: 6px 12px; border-radius: 4px;
   font-size: 18px; font-weight: 600; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
@@ -496,6 +578,7 @@ def render_html(data: MapData, classes: Classes, *, tiles: bool = False) -> str:
             interactive=False,
             control=False,
         ).add_to(m)
+        _pilot_labels(data, m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
 
     warning = f'<div class="vib-warning">{html.escape(data.warning)}</div>' if data.warning else ""
@@ -595,6 +678,25 @@ def _footer_lines(text: str, font: Any, width_px: float) -> list[str]:
     return out
 
 
+def _scale_bar(ax: Any) -> None:
+    """A metric scale bar in the lower right (the map is in RD New: one unit is a metre)."""
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
+    x0, x1 = ax.get_xlim()
+    length = SCALE_BAR_M if (x1 - x0) > 3 * SCALE_BAR_M else max(1_000, round((x1 - x0) / 4, -3))
+    ax.add_artist(
+        AnchoredSizeBar(
+            ax.transData, length, f"{length / 1000:.0f} km", "lower right",
+            pad=0.4, borderpad=0.6, sep=3, frameon=False, size_vertical=(x1 - x0) / 250,
+            fontproperties={"size": 8},
+        )
+    )  # fmt: skip
+
+
+#: The PNG's scale bar: 50 km (a tenth of the country's length).
+SCALE_BAR_M = 50_000
+
+
 def render_png(data: MapData, classes: Classes, dpi: int = 150) -> bytes:
     """The same map as a PNG, for reports and slides.
 
@@ -644,6 +746,7 @@ def render_png(data: MapData, classes: Classes, dpi: int = 150) -> bytes:
     ax.autoscale_view()
     ax.set_axis_off()
     ax.set_aspect("equal")
+    _scale_bar(ax)
     handles = [
         Patch(facecolor=c, edgecolor="#999999", label=f"{label} ({count})")
         for c, label, count in classes.legend()

@@ -18,6 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from vluchtelingen_in_beeld.cbs import Session
 from vluchtelingen_in_beeld.errors import (
     BoundaryError,
@@ -47,6 +50,7 @@ from vluchtelingen_in_beeld.rank import rank
 from vluchtelingen_in_beeld.regions import Regions, load_regions
 from vluchtelingen_in_beeld.result import Origin, Shapes, YearResult, names_of
 from vluchtelingen_in_beeld.selection import Constraints, SelectionValue
+from vluchtelingen_in_beeld.trend import Trend
 
 
 def prepare_card(
@@ -341,3 +345,81 @@ def pitch_codes(
     if not codes:
         raise ConfigError("Name at least one gemeente, or use `top` or `all_`.")
     return codes
+
+
+def trend_years(session: Session, year: int, first: int | None = None) -> list[int]:
+    """The years of a trend up to ``year``: those the origin table of ``year`` serves.
+
+    From ``first`` (default: at most :data:`~.trend.TREND_YEARS` years back), never before
+    the table's first period: a trend does not cross into 84910NED unless ``first`` asks
+    for it (and then says so on every row, :data:`~.trend.BREAK`).
+    """
+    from vluchtelingen_in_beeld.cbs import get_metadata
+    from vluchtelingen_in_beeld.tables import population_table_for
+    from vluchtelingen_in_beeld.trend import TREND_YEARS
+
+    spec = population_table_for(year)
+    meta = get_metadata(session, spec.table_id())
+    served = sorted({int(p[:4]) for p in meta.periods() if p.endswith("JJ00") and p[:4].isdigit()})
+    served = [y for y in served if y <= year]
+    if first is None:
+        return served[-TREND_YEARS:]
+    return sorted({*range(first, served[0]), *[y for y in served if y >= first]})
+
+
+def year_trend(
+    session: Session,
+    result: YearResult,
+    years: Sequence[int] | None = None,
+) -> Trend | None:
+    """The estimate of ``years`` (default :func:`trend_years`) on ``result``'s gemeenten.
+
+    Each year with ``result``'s card and the last year's local variation (the same draws);
+    earlier gemeenten moved
+    onto today's over the herindelingen by the two years' boundaries. The user's own files
+    (``--opvang``, ``--lokale-cijfers``) have their own peildatum: the trend compares the
+    years without them (and says so). ``None`` with one year only.
+    """
+    from vluchtelingen_in_beeld.geo import crosswalk, load_boundaries
+    from vluchtelingen_in_beeld.trend import build_trend, counterfactual, mapping, predecessors
+
+    years = sorted(set(years or trend_years(session, result.year)) | {result.year})
+    if len(years) < 2:
+        return None
+    last = result.estimate
+    card = result.card
+    codes = pd.Index(last.table["gemeentecode"])
+    amr = result.regions.membership("arbeidsmarktregio")
+    inputs_last = result.inputs or gather(session, card, result.year)
+    own_files = bool(last.reception) or last.calibration is not None
+    if own_files:
+        last = estimate(inputs_last, card, amr=amr)
+    estimates: dict[int, Estimate] = {result.year: last}
+    alike: dict[int, Estimate] = {}
+    maps: dict[int, np.ndarray] = {}
+    before: dict[int, dict[str, list[str]]] = {}
+    for y in years:
+        if y == result.year:
+            maps[y] = np.eye(len(codes))
+            continue
+        inputs = gather(session, card, y)
+        est = estimate(inputs, card, variation=last.variation)
+        old = pd.Index(est.table["gemeentecode"])
+        cw = None
+        if not set(old) <= set(codes):
+            then = load_boundaries(session, y, list(old))
+            now = load_boundaries(session, result.year, list(codes))
+            cw = crosswalk(then.frame, now.frame)
+        maps[y] = mapping(old, codes, cw)
+        before[y] = predecessors(old, codes, cw)
+        estimates[y] = est
+        alike[y] = estimate(
+            counterfactual(inputs_last, inputs, maps[y]), card, variation=last.variation
+        )
+    out = build_trend(estimates, alike, maps, before)
+    if own_files:
+        out.notes.append(
+            "De trend vergelijkt de jaren zonder de eigen bestanden (opvang, lokale cijfers): "
+            "die gelden voor hun eigen peildatum."
+        )
+    return out

@@ -215,6 +215,8 @@ def page_context(
         "vergelijkbaar": peers_text(res, code),
         "opvang": reception_text(res, code),
         "lokaal_cijfer": calibration_text(res, code),
+        "trend": say("trend_zin", fact) if (fact := trend_fact(res, code)) else "",
+        "trend_svg": trend_svg(res, code),
         "kans": chance_text(res, code),
         "scenarios": _scenarios(res, code),
         "jaren": card.period_years,
@@ -353,6 +355,74 @@ def calibration_text(result: YearResult, code: str) -> str:
         "doel": cal.target[code],
     }
     return say("lokaal_cijfer", fact)
+
+
+def trend_fact(result: YearResult, code: str) -> dict[str, Any] | None:
+    """The change since the trend's first year, as a fact for ``trend_zin``."""
+    trend = result.trend
+    if trend is None:
+        return None
+    rows = trend.of(code)
+    first, last = trend.years[0], trend.years[-1]
+    now = rows[rows["jaar"] == last].iloc[0]
+    then = rows[rows["jaar"] == first].iloc[0]
+    change = float(now[f"verandering_sinds_{first}"])
+    low = float(now[f"verandering_sinds_{first}_p10"])
+    high = float(now[f"verandering_sinds_{first}_p90"])
+    return {
+        "wie": result.gemeente_name(code) if code != "NL01" else "Nederland",
+        "eerste": first,
+        "omvang": abs(change),
+        "richting": "meer" if change >= 0 else "minder",
+        "laag": low,
+        "hoog": high,
+        "laag_abs": abs(low),
+        "hoog_abs": abs(high),
+        "bevolking": float(then[f"deel_bevolking_tot_{last}"]),
+        "methode": float(then[f"deel_methode_tot_{last}"]),
+        "methode_klein": abs(float(then[f"deel_methode_tot_{last}"])) < 0.05 * abs(change),
+        "voorgangers": [p for p in str(now["voorgangers"]).split("; ") if p],
+        "breuk": str(then["breuk"]),
+    }
+
+
+def trend_svg(result: YearResult, code: str) -> Markup | None:
+    """A small line of the estimate per year with its p10–p90 band (inline SVG)."""
+    trend = result.trend
+    if trend is None:
+        return None
+    rows = trend.of(code)
+    w, h, top, bottom = 140.0, 34.0, 2.0, 10.0  # room for the years below
+    lo, hi = float(rows["werkzoekend_p10"].min()), float(rows["werkzoekend_p90"].max())
+    span = (hi - lo) or 1.0
+    n = len(rows)
+
+    def at(i: int, v: float) -> str:
+        x = 8 + (w - 16) * (i / (n - 1) if n > 1 else 0.5)
+        y = top + (h - top - bottom) * (1 - (v - lo) / span)
+        return f"{x:.1f},{y:.1f}"
+
+    r = list(rows.itertuples())
+    upper = [at(i, float(x.werkzoekend_p90)) for i, x in enumerate(r)]
+    lower = [at(i, float(x.werkzoekend_p10)) for i, x in enumerate(r)][::-1]
+    points = [at(i, float(x.werkzoekend)) for i, x in enumerate(r)]
+    dots = [
+        {"x": p.split(",")[0], "y": p.split(",")[1], "jaar": int(x.jaar),
+         "anker": "start" if i == 0 else "end" if i == n - 1 else "middle"}
+        for i, (p, x) in enumerate(zip(points, r, strict=True))
+    ]  # fmt: skip
+    label = f"Schatting per jaar, {r[0].jaar} tot {r[-1].jaar}, met de waarschijnlijke marge"
+    return Markup(  # noqa: S704 - a template with autoescape
+        render(
+            "trend.svg.j2",
+            w=f"{w:.0f}",
+            h=f"{h:.0f}",
+            band=" ".join(upper + lower),
+            lijn=" ".join(points),
+            punten=dots,
+            label=label,
+        ).strip()
+    )
 
 
 def chance_text(result: YearResult, code: str) -> str:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from vluchtelingen_in_beeld.geo import Boundaries
+    from vluchtelingen_in_beeld.trend import Trend
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ class YearResult:
     _totals: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _comparison: pd.DataFrame | None = field(default=None, repr=False)
     _peers: pd.DataFrame | None = field(default=None, repr=False)
+    #: the estimate over the years the origin table serves (:func:`~.pipeline.year_trend`)
+    trend: Trend | None = None
 
     @property
     def year_note(self) -> str:

@@ -36,7 +36,7 @@ from vluchtelingen_in_beeld.output import (
     writing_to,
     year_record,
 )
-from vluchtelingen_in_beeld.pipeline import build_year
+from vluchtelingen_in_beeld.pipeline import build_year, year_trend
 from vluchtelingen_in_beeld.provenance import page_sources
 from vluchtelingen_in_beeld.records import JsonValue
 from vluchtelingen_in_beeld.result import YearResult
@@ -124,6 +124,7 @@ def run_all(
             boundary_year=boundary_year,
             local=local,
         )
+        result.trend = year_trend(session, result)
         outputs = write_run(
             result,
             out,
@@ -212,6 +213,8 @@ def workbook(result: YearResult, rec: Mapping[str, JsonValue]) -> bytes:
     for level in LEVELS:
         sheets[f"regio_{level}"] = result.totals(level)
     sheets["vergelijkbaar"] = result.peers()
+    if result.trend is not None:
+        sheets["trend"] = result.trend.table
     sheets["bronnen"] = source_rows(rec)
     return table_bytes(est.table, ".xlsx", sheets, top_line=top_line(rec))
 
@@ -324,6 +327,8 @@ def _build_run(
         for level in LEVELS:
             _put(root, f"tabellen/regio_{level}_{y}.csv", csv(result.totals(level)))
         _put(root, f"tabellen/vergelijkbaar_{y}.csv", csv(result.peers()))
+        if result.trend is not None:
+            _put(root, f"tabellen/trend_{y}.csv", csv(result.trend.table))
         _put(root, f"tabellen/{WORKBOOK.format(year=y)}", workbook(result, base))
         hook("regions")
 
