@@ -81,7 +81,8 @@ def test_full_output_folder_and_manifest_matches_disk(run_out):
     assert len([f for f in files if f.startswith("kaarten/") and f.endswith(".html")]) == 4
     assert len([f for f in files if f.startswith("kaarten/") and f.endswith(".png")]) == 4
     assert len([f for f in files if f.startswith("pitch/")]) == 11
-    assert len([f for f in files if f.startswith("tabellen/")]) == 13  # 11 CSV, 2 GeoPackage
+    # 13 CSV (trend and peers among them), 2 GeoPackage, the workbook
+    assert len([f for f in files if f.startswith("tabellen/")]) == 16
     assert {
         "tabellen/gevoeligheid_2025.csv",
         "tabellen/prijzen_beperkingen_2025.csv",

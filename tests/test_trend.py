@@ -133,3 +133,18 @@ def test_pilot_labels_never_collide():
         d[np.diag_indices(n)] = np.inf
         assert d.min() >= 15_000.0 * 0.999, n
         assert np.array_equal(pos, label_positions(anchors, 15_000.0))  # deterministic
+
+
+def test_vib_trend_writes_the_table_and_says_the_change(statline, tmp_path):
+    from .conftest import cli
+
+    out = tmp_path / "trend.csv"
+    env = {"VIB_DATA_DIR": str(tmp_path / "store")}
+    r = cli("trend", "--snapshot", str(statline), "--draws", "400", "--out", str(out), env=env)
+    assert r.exit_code == 0, r.output
+    assert "Nederland: sinds 2023 ongeveer" in r.output
+    t = pd.read_csv(out)
+    assert sorted(t["jaar"].unique()) == [2023, 2024, 2025]
+    assert len(t) == 3 * 343  # 342 gemeenten and NL01, each year
+    manifest = (tmp_path / "trend.csv.manifest.json").read_text("utf-8")
+    assert '"2023JJ00"' in manifest and '"2025JJ00"' in manifest

@@ -42,6 +42,7 @@ from vluchtelingen_in_beeld._impl.clikit import (
     selection_options,
     selection_overrides,
     sender_of,
+    trend_lines,
     year_line,
     year_option,
 )
@@ -389,6 +390,36 @@ def regions(year: int | None, level: str, method_card: str | None, draws: int | 
                                       "regions", force=force)
         written = write_regions(result, level, out, force=force, dialect=csv_dialect)
     click.echo("\n".join(region_lines(result, level)))
+    _report(result, written, notes=False)
+
+
+@main.command()
+@year_option
+@click.option("--from", "first", type=YEARS, default=None,
+              help="First year (default: up to 5 years back, never before the origin table's "
+              "first; an earlier year comes from 84910NED, with the 2022 break said).")
+@model_options
+@out_option
+@data_options
+@handles_errors
+def trend(year: int | None, first: int | None, method_card: str | None, draws: int | None,
+          seed: int | None, out: Path | None, force: bool, csv_dialect: str, **kw: Any) -> None:
+    """The estimate per year on today's gemeenten: same draws, the change and its split.
+
+    Example: vib trend --year 2025 --snapshot ../shared/data/statline --out maps/trend.xlsx
+    """
+    from vluchtelingen_in_beeld.output import check_table_path, write_trend
+    from vluchtelingen_in_beeld.pipeline import build_year, trend_years, year_trend
+
+    out = _checked_out(out, "trend", force)
+    with _session(kw) as session:
+        result = build_year(session, year, method_card, draws=draws, seed=seed,
+                            local=local_files(kw))
+        result.trend = year_trend(session, result, trend_years(session, result.year, first))
+        out = out or check_table_path(Path("maps") / f"trend_{result.year}.csv", "trend",
+                                      force=force)
+        written = write_trend(result, out, force=force, dialect=csv_dialect)
+    click.echo("\n".join(line for line in trend_lines(result) if line))
     _report(result, written, notes=False)
 
 

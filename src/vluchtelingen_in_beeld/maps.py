@@ -415,37 +415,43 @@ def label_positions(anchors: np.ndarray, min_dist: float) -> np.ndarray:
     return pos
 
 
-def _pilot_labels(data: MapData, m: Any) -> None:
-    """Numbered circles for the pilots, numbered as in the legend's list.
+def _pilot_labels(data: MapData, name: str) -> str:
+    """Script: numbered circles for the pilots, numbered as in the legend's list.
 
     Placed apart from each other (:func:`label_positions`, in RD New metres), each with a
-    leader line to its gemeente when it had to move.
+    leader line to its gemeente when it had to move. Leaflet's ``divIcon`` from the start
+    (a folium marker loads the default icon's image first, a request the page must not make).
     """
-    import folium
+    import json
+
     import geopandas as gpd
 
     frame = data.frame.loc[data.highlight]
     anchors = np.array([[p.x, p.y] for p in frame.geometry.representative_point()])
     spots = label_positions(anchors, (PILOT_PX + 4) * METRES_PER_PX)
     crs = data.frame.crs
-    to_wgs = lambda xy: gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs).to_crs(4326)  # noqa: E731
-    a, b = to_wgs(anchors), to_wgs(spots)
-    for k, code in enumerate(data.highlight):
-        name = html.escape(str(frame.loc[code, "naam"]))
-        if np.hypot(*(spots[k] - anchors[k])) > 1.0:
-            folium.PolyLine(
-                [[a.iloc[k].y, a.iloc[k].x], [b.iloc[k].y, b.iloc[k].x]],
-                color=OUTLINE_COLOUR, weight=1.5, interactive=False,
-            ).add_to(m)  # fmt: skip
-        folium.Marker(
-            [b.iloc[k].y, b.iloc[k].x],
-            icon=folium.DivIcon(
-                html=f'<div class="vib-pilot" title="{name}">{k + 1}</div>',
-                icon_size=(PILOT_PX, PILOT_PX),
-                icon_anchor=(PILOT_PX // 2, PILOT_PX // 2),
-            ),
-            tooltip=name,
-        ).add_to(m)
+
+    def wgs(xy: np.ndarray) -> list[list[float]]:
+        pts = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs).to_crs(4326)
+        return [[round(p.y, 6), round(p.x, 6)] for p in pts]
+
+    pilots = [
+        {"at": at, "spot": spot, "moved": bool(np.hypot(*(s - a)) > 1.0),
+         "naam": html.escape(str(frame.loc[code, "naam"])), "nr": k + 1}
+        for k, (code, at, spot, a, s) in enumerate(
+            zip(data.highlight, wgs(anchors), wgs(spots), anchors, spots, strict=True)
+        )
+    ]  # fmt: skip
+    half = PILOT_PX // 2
+    return (
+        f"{json.dumps(pilots)}.forEach(function (p) {{\n"
+        f"  if (p.moved) L.polyline([p.at, p.spot], {{color: '{OUTLINE_COLOUR}', weight: 1.5, "
+        f"interactive: false}}).addTo({name});\n"
+        f"  L.marker(p.spot, {{icon: L.divIcon({{className: '', iconSize: [{PILOT_PX}, "
+        f'{PILOT_PX}], iconAnchor: [{half}, {half}], html: \'<div class="vib-pilot" '
+        f"title=\"' + p.naam + '\">' + p.nr + '</div>'}}), title: p.naam}})"
+        f".bindTooltip(p.naam).addTo({name});\n}});\n"
+    )
 
 
 def _legend_html(data: MapData, classes: Classes) -> str:
@@ -578,7 +584,6 @@ def render_html(data: MapData, classes: Classes, *, tiles: bool = False) -> str:
             interactive=False,
             control=False,
         ).add_to(m)
-        _pilot_labels(data, m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
 
     warning = f'<div class="vib-warning">{html.escape(data.warning)}</div>' if data.warning else ""
@@ -604,6 +609,8 @@ def render_html(data: MapData, classes: Classes, *, tiles: bool = False) -> str:
         " place(); f.addEventListener('toggle', place, true);"
         " window.addEventListener('resize', place); })();\n"
     )
+    if data.highlight:
+        scale += _pilot_labels(data, m.get_name())
     return valid_document(page[:end] + scale + page[end:])
 
 

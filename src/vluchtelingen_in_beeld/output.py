@@ -53,6 +53,7 @@ COMPANIONS = {
     "estimate": ("nederland", "gevoeligheid"),
     "ranking": ("prijzen", "samenvatting", "trajecten", "gevoeligheid", "vergelijking_2009"),
     "regions": (),
+    "trend": (),
 }
 
 
@@ -873,6 +874,27 @@ def write_ranking(
         companions["vergelijking_2009"] = result.comparison_2009()
     geometry = _shapes_for(result, ranking.table["gemeentecode"], path)
     files = _table_files(path, ranking.table, companions, rec, geometry, check_dialect(dialect))
+    write_bundle(files, sidecar(path), rec)
+    return [*files, sidecar(path)]
+
+
+def write_trend(
+    result: YearResult, path: str | Path, *, force: bool = False, dialect: str = "en"
+) -> list[Path]:
+    """The trend (:mod:`.trend`) with its manifest: every year's sources and periods."""
+    path = check_table_path(Path(path), "trend", force=force)
+    trend = result.trend
+    if trend is None:
+        raise ConfigError("One year only: there is no trend to write (give an earlier `first`).")
+    rec = year_record(
+        result,
+        "trend",
+        len(trend.table),
+        {"periods": [f"{y}JJ00" for y in trend.years], "trend_notes": list(trend.notes)},
+    )
+    if path.suffix.lower() == ".gpkg":
+        raise ConfigError(f"{path}: a trend has a row per gemeente and year; use .csv or .xlsx.")
+    files = _table_files(path, trend.table, {}, rec, None, check_dialect(dialect))
     write_bundle(files, sidecar(path), rec)
     return [*files, sidecar(path)]
 

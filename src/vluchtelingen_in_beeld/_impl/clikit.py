@@ -488,3 +488,19 @@ def region_lines(result: YearResult, level: str) -> list[str]:
         lines.append(f"  {r.naam:<32} {nl_about(r.werkzoekend):>9}  (p10–p90 "
                      f"{nl_about_range(r.werkzoekend_p10, r.werkzoekend_p90)})")
     return lines
+
+
+def trend_lines(result: YearResult) -> list[str]:
+    """``vib trend``'s summary: the country per year and the change in words."""
+    from vluchtelingen_in_beeld.pitch import trend_fact
+    from vluchtelingen_in_beeld.words import say
+
+    trend = result.trend
+    if trend is None:
+        return [f"Alleen {result.year}: geen eerdere jaren in de herkomsttabel."]
+    lines = [f"Nederland, {trend.years[0]}–{trend.years[-1]} (gemeenten van {result.year}):"]
+    for r in trend.of("NL01").itertuples():
+        lines.append(f"  {r.jaar}  {nl_about(r.werkzoekend):>9}  (p10–p90 "
+                     f"{nl_about_range(r.werkzoekend_p10, r.werkzoekend_p90)})")
+    fact = trend_fact(result, "NL01")
+    return [*lines, say("trend_zin", fact) if fact else "", *trend.notes]
