@@ -283,13 +283,19 @@ def test_wheel_ships_py_typed(tmp_path):
     """Users' type checkers see the package's types (PEP 561)."""
     import zipfile
 
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
          "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True, timeout=300,
+        check=True, capture_output=True, timeout=300, text=True,
     )  # fmt: skip
+    # an SPDX licence and a LICENSE file: no deprecation warnings from setuptools
+    assert "deprecat" not in (built.stdout + built.stderr).lower()
     (wheel,) = tmp_path.glob("vluchtelingen_in_beeld-*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
+    archive = zipfile.ZipFile(wheel)
+    names = archive.namelist()
+    meta = archive.read(next(n for n in names if n.endswith("dist-info/METADATA"))).decode()
+    assert "License-Expression: MIT" in meta
+    assert any(n.endswith("dist-info/licenses/LICENSE") for n in names)
     assert "vluchtelingen_in_beeld/py.typed" in names
     assert "vluchtelingen_in_beeld/templates/pitch.html.j2" in names
     # the selectieverkenner's script and the vendored solver, with its licence and sums
