@@ -173,9 +173,9 @@ def _figure(code: str, value: float, wat: str = "werkzoekend", marge: float = 0.
 
 
 def test_calibration_on_known_truth():
-    """Five made-up gemeenten whose true job-seekers are 1.2 and 1.6 times the estimate in
+    """Five made-up gemeenten whose true job-seekers are 0.7 and 0.9 times the estimate in
     the two that know their figure: those two get their figure (and draws around it), the
-    other three are moved by the geometric mean, sqrt(1.92), in the centre and each draw's
+    other three are moved by the geometric mean, sqrt(0.63), in the centre and each draw's
     s by exp(σ z) with σ the spread of the two log ratios."""
     card = load_card()
     codes = pd.Index([f"GM{i:04d}" for i in range(5)])
@@ -184,17 +184,17 @@ def test_calibration_on_known_truth():
     rng = np.random.default_rng(1)
     s = np.exp(np.log(0.55) + 0.1 * rng.standard_normal(4000))
     draws = j.to_numpy()[None, :] * (s / 0.55)[:, None]
-    figures = {"GM0000": _figure("GM0000", 120.0), "GM0001": _figure("GM0001", 320.0)}
+    figures = {"GM0000": _figure("GM0000", 70.0), "GM0001": _figure("GM0001", 180.0)}
     j2, g2, d2, cal = calibrate(j, groups, draws, s, card, figures, seed=7)
-    assert j2["GM0000"] == 120.0 and j2["GM0001"] == 320.0
-    k = np.sqrt(1.2 * 1.6)
+    assert j2["GM0000"] == 70.0 and j2["GM0001"] == 180.0
+    k = np.sqrt(0.7 * 0.9)
     assert cal.factor == pytest.approx(k)
     assert j2[["GM0002", "GM0003", "GM0004"]].tolist() == pytest.approx([300 * k, 400 * k, 500 * k])
     assert g2.sum(axis=1).tolist() == pytest.approx(j2.tolist())
-    spread = np.std(np.log([1.2, 1.6]), ddof=1)
+    spread = np.std(np.log([0.7, 0.9]), ddof=1)
     assert cal.spread == pytest.approx(spread)
     # the calibrated: mean at the figure, spread of the margin
-    assert d2[:, 0].mean() == pytest.approx(120.0, rel=0.01)
+    assert d2[:, 0].mean() == pytest.approx(70.0, rel=0.01)
     assert np.std(np.log(d2[:, 0])) == pytest.approx(0.1, rel=0.05)
     # the others: s follows the calibrations' spread, in the order of the draws' own s
     ratio = d2[:, 2] / draws[:, 2]
@@ -240,7 +240,9 @@ def test_local_figures_through_the_command_line(statline, tmp_path):
     ("row", "said"),
     [
         ("GM0363;werkloos;10;2025;X", "wat 'werkloos' is niet bekend"),
-        ("GM0363;werkzoekend;-3;2025;X", "negatief"),
+        ("GM0363;werkzoekend;-3;2025;X", "geen geheel aantal"),
+        ("GM0363;werkzoekend;1e-300;2025;X", "geen geheel aantal"),
+        ("GM0363;werkzoekend;12,5;2025;X", "geen geheel aantal"),
         ("GM0363;werkzoekend;abc;2025;X", "geen getal"),
     ],
 )
@@ -279,3 +281,83 @@ def test_csv_dialect_nl_reads_back_to_the_same_numbers(statline, tmp_path):
     line = nl.read_text("utf-8-sig").splitlines()[1].split(";")
     header = nl.read_text("utf-8-sig").splitlines()[0].split(";")
     assert "," in line[header.index("werkzoekend_per_1000")]
+
+
+# --- what a hostile review found (each failed before its fix) ------------------------------
+
+
+def test_figures_that_make_s_above_one_or_no_job_seekers_are_refused():
+    card = load_card()
+    codes = pd.Index(["GM0001", "GM0002", "GM0003"])
+    j = pd.Series([100.0, 100.0, 100.0], index=codes)
+    s = np.full(10, card.job_seeking.value)
+    draws = np.ones((10, 3)) * 100
+    with pytest.raises(ConfigError, match="s = 2,20: meer werkzoekenden dan niet-zelfstandigen"):
+        calibrate(j, pd.DataFrame({"a": j}), draws, s, card,
+                  {"GM0001": _figure("GM0001", 400.0)}, seed=1)  # fmt: skip
+    zero = {c: _figure(c, 0.0) for c in codes}
+    with pytest.raises(ConfigError, match="nergens werkzoekenden"):
+        calibrate(j, pd.DataFrame({"a": j}), draws, s, card, zero, seed=1)
+    # s never above 1 in a draw, even at the spread's tail
+    figures = {"GM0001": _figure("GM0001", 170.0), "GM0002": _figure("GM0002", 60.0)}
+    wide = np.exp(np.log(0.55) + 0.3 * np.random.default_rng(2).standard_normal(2000))
+    _, _, out, cal = calibrate(j, pd.DataFrame({"a": j}), np.outer(wide / 0.55, j), wide, card,
+                               figures, seed=1)  # fmt: skip
+    assert (out[:, 2] <= 100.0 / 0.55 * 1.0 + 1e-6).all()  # J ≤ N: s ≤ 1 in every draw
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # a row with more cells than the header: the columns would shift
+        ("gemeentecode,bewoners,peildatum,bron\nGM0014,12,5,2025-01-01,COA\n",
+         "regel 2: 1 cel(len) meer dan de kolommen"),
+        # a quoted source over two lines: the bad row is named by its own line
+        ('gemeentecode,bewoners,peildatum,bron\nGM0014,5,2025,"COA\nlocatie Zuid"\n'
+         "GM0034,-1,2025,COA\n", "regel 4: bewoners -1"),
+        ("gemeentecode,bewoners,peildatum,bron\nGM0014,1e308,2025,COA\n",
+         "regel 2: bewoners 1e308 is geen geheel aantal van 0 tot 20.000.000"),
+    ],
+)  # fmt: skip
+def test_opvang_rows_that_would_shift_or_overflow_are_refused_by_their_own_line(
+    tmp_path, text, said
+):
+    f = tmp_path / "opvang.csv"
+    f.write_text(text, "utf-8")
+    with pytest.raises(ConfigError) as exc:
+        read_reception(f)
+    assert said in str(exc.value)
+
+
+def test_out_is_never_the_opvang_file(statline, tmp_path):
+    """Even a file vib once wrote there, that the user then filled as an opvang file."""
+    f = tmp_path / "opv.csv"
+    env = {"VIB_DATA_DIR": str(tmp_path / "store")}
+    r = cli("estimate", "--snapshot", str(statline), "--draws", "400", "--out", str(f), env=env)
+    assert r.exit_code == 0, r.output
+    text = "gemeentecode,bewoners,peildatum,bron\nGM1706,10,2025-01-01,COA\n"
+    f.write_text(text, "utf-8")
+    r = cli("estimate", "--snapshot", str(statline), "--opvang", str(f), "--out", str(f),
+            "--force", env=env)  # fmt: skip
+    assert r.exit_code != 0 and "is the --opvang file" in r.output
+    assert f.read_text("utf-8") == text
+
+
+def test_own_files_are_named_as_such_never_as_cbs(shared_session, tmp_path):
+    from vluchtelingen_in_beeld.provenance import source_lines
+
+    f = tmp_path / "opvang.csv"
+    f.write_text("gemeentecode,bewoners,peildatum,bron\nGM1706,10,2025-01-01,COA\n", "utf-8")
+    res = build_year(shared_session, 2025, local=LocalFiles.read(f, None))
+    lines = source_lines(res.sources())
+    assert "opvang.csv" not in lines[0]  # the CBS line
+    assert any(
+        line.startswith("Eigen bestand: opvang.csv") and "COA" in line and "2025-01-01" in line
+        for line in lines
+    )
+
+
+def test_a_trend_from_after_its_year_is_refused(statline, tmp_path):
+    env = {"VIB_DATA_DIR": str(tmp_path / "store")}
+    r = cli("trend", "--snapshot", str(statline), "--year", "2024", "--from", "2025", env=env)
+    assert r.exit_code != 0 and "no earlier year" in r.output

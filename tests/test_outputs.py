@@ -197,8 +197,9 @@ def test_run_workbook_opens_with_its_formats(run_out):
 
     (path,) = (run_out / "tabellen").glob("vluchtelingen_in_beeld_*.xlsx")
     wb = load_workbook(path)
-    want = {"gemeenten", "nederland", "rangorde", "prijzen", "regio_provincie",
-            "regio_arbeidsmarktregio", "regio_corop", "vergelijkbaar", "bronnen"}  # fmt: skip
+    want = {"gemeenten", "nederland", "rangorde", "prijzen", "regio_provincie", "selectie",
+            "trajecten", "gevoeligheid", "vergelijking_2009", "regio_arbeidsmarktregio",
+            "regio_corop", "vergelijkbaar", "trend", "bronnen"}  # fmt: skip
     assert want <= set(wb.sheetnames)
     sheet = wb["gemeenten"]
     assert "LET OP" in str(sheet["A1"].value)  # the snapshot's warning above the header

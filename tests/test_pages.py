@@ -484,8 +484,11 @@ def test_a_flagged_and_a_calibrated_page_stay_one_a4(made, shared_session, tmp_p
                 assert "Vergeleken per 1.000 inwoners" in text
             if code == "GM1706":
                 assert "Mogelijk een opvanglocatie" in text and "100 bewoners van de opvang" in text
+                assert "Bewoners van een azc tellen mee" not in text  # not here: taken out
             if code in (LARGEST, LONGEST):
                 assert "Gekalibreerd op een eigen cijfer" in text
+                assert "Dit is een schatting uit CBS" not in text  # its own count, not ours
+                assert "zonder de eigen cijfers" in text  # the trend says what it compares
             page.uncheck("#met-verantwoording")
             proper = page.pdf(format="A4", print_background=True)
             artifact(f"pitch_extra_{code}.pdf").write_bytes(proper)

@@ -271,7 +271,7 @@ def estimate(year: int | None, out: Path | None, force: bool, csv_dialect: str,
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
     with _session(kw) as session:
         opts: Any = {"draws": draws, "seed": seed, "scenario": scenario,
-                     "contact_share": contact_share, "local": local_files(kw)}
+                     "contact_share": contact_share, "local": local_files(kw, out)}
         if gpkg:  # the geometry of the data's year comes with the whole year
             result = build_year(session, year, method_card, shapes=True, **opts)
             est = result.estimate
@@ -315,7 +315,7 @@ def rank(year: int | None, compare: str | None, out: Path | None, force: bool,
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
     with _session(kw) as session:
         result = build_year(session, year, method_card, selection=selection, shapes=gpkg,
-                            local=local_files(kw), **choice)
+                            local=local_files(kw, out), **choice)
         out = out or check_table_path(Path("maps") / f"rangorde_{result.year}.csv", "ranking",
                                       force=force)
         written = write_ranking(result, out, compare=compare is not None, force=force,
@@ -385,7 +385,7 @@ def regions(year: int | None, level: str, method_card: str | None, draws: int | 
     gpkg = out is not None and out.suffix.lower() == ".gpkg"
     with _session(kw) as session:
         result = build_year(session, year, method_card, draws=draws, seed=seed, shapes=gpkg,
-                            local=local_files(kw))
+                            local=local_files(kw, out))
         out = out or check_table_path(Path("maps") / f"regio_{level}_{result.year}.csv",
                                       "regions", force=force)
         written = write_regions(result, level, out, force=force, dialect=csv_dialect)
@@ -414,7 +414,7 @@ def trend(year: int | None, first: int | None, method_card: str | None, draws: i
     out = _checked_out(out, "trend", force)
     with _session(kw) as session:
         result = build_year(session, year, method_card, draws=draws, seed=seed,
-                            local=local_files(kw))
+                            local=local_files(kw, out))
         result.trend = year_trend(session, result, trend_years(session, result.year, first))
         out = out or check_table_path(Path("maps") / f"trend_{result.year}.csv", "trend",
                                       force=force)

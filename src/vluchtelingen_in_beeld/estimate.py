@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from vluchtelingen_in_beeld import streams
+from vluchtelingen_in_beeld.errors import ConfigError
 from vluchtelingen_in_beeld.fmt import SMALL_COUNT, nl_dec, nl_int
 from vluchtelingen_in_beeld.localfiles import LocalFigure, LocalFile, ReceptionRow
 from vluchtelingen_in_beeld.method import MethodCard, Rate
@@ -665,6 +666,14 @@ def calibrate(
     logs = np.log([r for r in ratio.values() if np.isfinite(r) and r > 0])
     k = float(np.exp(logs.mean())) if len(logs) else 1.0
     spread = float(np.std(logs, ddof=1)) if len(logs) > 1 else 0.0
+    if s0 * k > 1.0:  # more job-seekers than people not independent: the figures disagree
+        shown = ", ".join(f"{c} {nl_dec(r, 2)}" for c, r in list(ratio.items())[:5])
+        raise ConfigError(
+            f"De eigen cijfers geven voor de andere gemeenten s = {nl_dec(s0 * k, 2)}: meer "
+            "werkzoekenden dan niet-zelfstandigen, wat niet kan. Verhouding cijfer / schatting: "
+            f"{shown}. Kijk of het cijfer telt wat 'wat' zegt (werkzoekenden uit de "
+            "doelgroepen, of statushouders met bijstand), en van dezelfde leeftijden."
+        )
     mine = codes.isin(list(figures))
     j_new = j.copy()
     j_new[~mine] = j[~mine] * k
@@ -677,6 +686,7 @@ def calibrate(
         s_new = s0 * k * np.exp(spread * z - spread**2 / 2)
     else:
         s_new = s_draws * k
+    s_new = np.minimum(s_new, 1.0)  # a share: never more job-seekers than not independent
     out[:, ~mine] *= (s_new / s_draws)[:, None]
     rng = streams.rng(seed, Stream.LOCAL_FIGURES)
     eps = rng.standard_normal((draws_j.shape[0], len(figures)))
@@ -687,6 +697,11 @@ def calibrate(
         share = j_groups.loc[code] / total if total > 0 else 1.0 / j_groups.shape[1]
         groups.loc[code] = share * target[code]
         out[:, at] = target[code] * np.exp(f.marge * eps[:, i] - f.marge**2 / 2)
+    if not float(np.nansum(j_new)) > 0:
+        raise ConfigError(
+            "Met deze eigen cijfers zijn er nergens werkzoekenden: elke gemeente kreeg 0. "
+            "Geef alleen cijfers die de gemeente echt telde."
+        )
     return j_new, groups, out, Calibration(target, ratio, k, spread, label)
 
 

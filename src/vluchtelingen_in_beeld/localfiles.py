@@ -43,6 +43,8 @@ WHAT: dict[str, str] = {
 }
 #: The uncertainty of a local figure when its row gives none (a share, ±10%).
 DEFAULT_MARGIN = 0.10
+#: A count in a local file is at most this (more people than the Netherlands has is a typo).
+MAX_COUNT = 20_000_000
 #: Errors shown at most (the rest counted).
 SHOWN_ERRORS = 10
 
@@ -92,6 +94,7 @@ class LocalFile:
             else "Lokale cijfers van gemeenten (eigen bestand)"
         )
         return {
+            "kind": "eigen bestand",
             "table": self.name,
             "title": title,
             "rows": len(self.rows),
@@ -136,10 +139,16 @@ def _rows(
             f"{', '.join(missing)}; its header must be: {', '.join(required)}."
         )
     rows = []
-    for k, raw in enumerate(reader, start=2):
+    line = reader.line_num  # the header's last line
+    for raw in reader:
+        start, line = line + 1, reader.line_num  # a quoted cell may span lines
+        if None in raw:  # more cells than the header has columns: the columns would shift
+            extra = raw.pop(None) or []
+            rows.append((start, {"_extra": str(len(extra))}))
+            continue
         row = {str(key).strip().lower(): (v or "").strip() for key, v in raw.items() if key}
         if any(row.values()):
-            rows.append((k, row))
+            rows.append((start, row))
     if not rows:
         raise ConfigError(f"The {what} {path} has no rows under its header.")
     return rows, hashlib.sha256(data).hexdigest()
@@ -156,6 +165,12 @@ def _number(text: str) -> float:
 
 
 def _common(line: int, row: dict[str, str], seen: dict[str, int], problems: list[str]) -> str:
+    if "_extra" in row:
+        problems.append(
+            f"regel {line}: {row['_extra']} cel(len) meer dan de kolommen van de kop; staat er "
+            "een scheidingsteken (, of ;) in een getal of tekst zonder aanhalingstekens?"
+        )
+        return ""
     code = row.get("gemeentecode", "").upper()
     if not _CODE.match(code):
         problems.append(
@@ -194,14 +209,17 @@ def read_reception(path: str | Path) -> LocalFile:
     out: dict[str, ReceptionRow] = {}
     for line, row in rows:
         code = _common(line, row, seen, problems)
+        if not code:
+            continue
         try:
             n = _number(row["bewoners"])
         except ValueError:
             problems.append(f"regel {line}: bewoners {row['bewoners']!r} is geen getal")
             continue
-        if not math.isfinite(n) or n < 0 or n != int(n):
+        if not math.isfinite(n) or n < 0 or n != int(n) or n > MAX_COUNT:
             problems.append(
-                f"regel {line}: bewoners {row['bewoners']} is geen geheel aantal van 0 of meer"
+                f"regel {line}: bewoners {row['bewoners'][:20]} is geen geheel aantal van 0 tot "
+                f"{MAX_COUNT:,}".replace(",", ".")
             )
             continue
         out[code] = ReceptionRow(code, int(n), row["peildatum"], row["bron"], line)
@@ -217,6 +235,8 @@ def read_local_figures(path: str | Path) -> LocalFile:
     out: dict[str, LocalFigure] = {}
     for line, row in rows:
         code = _common(line, row, seen, problems)
+        if not code:
+            continue
         wat = row["wat"].lower()
         if wat not in WHAT:
             problems.append(
@@ -229,8 +249,11 @@ def read_local_figures(path: str | Path) -> LocalFile:
         except ValueError:
             problems.append(f"regel {line}: waarde of marge is geen getal")
             continue
-        if not math.isfinite(value) or value < 0:
-            problems.append(f"regel {line}: waarde {row['waarde']} is negatief of geen getal")
+        if not math.isfinite(value) or value < 0 or value != int(value) or value > MAX_COUNT:
+            problems.append(
+                f"regel {line}: waarde {row['waarde'][:20]} is geen geheel aantal van 0 tot "
+                f"{MAX_COUNT:,} (een telling van mensen)".replace(",", ".")
+            )
             continue
         if not (math.isfinite(margin) and 0 <= margin < 1):
             problems.append(

@@ -362,6 +362,10 @@ def trend_years(session: Session, year: int, first: int | None = None) -> list[i
     meta = get_metadata(session, spec.table_id())
     served = sorted({int(p[:4]) for p in meta.periods() if p.endswith("JJ00") and p[:4].isdigit()})
     served = [y for y in served if y <= year]
+    if first is not None and first >= year:
+        raise ConfigError(
+            f"A trend from {first} to {year} has no earlier year: give a `first` before {year}."
+        )
     if first is None:
         return served[-TREND_YEARS:]
     return sorted({*range(first, served[0]), *[y for y in served if y >= first]})

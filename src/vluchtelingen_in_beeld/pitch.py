@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from markupsafe import Markup
 
-from vluchtelingen_in_beeld.fmt import is_small, nl_list, nl_pct, nl_rate
+from vluchtelingen_in_beeld.fmt import is_small, nl_int, nl_list, nl_pct, nl_rate
 from vluchtelingen_in_beeld.names import normalise
 from vluchtelingen_in_beeld.provenance import page_sources
 from vluchtelingen_in_beeld.templates import render
@@ -129,6 +129,9 @@ def _scenarios(result: YearResult, code: str) -> list[dict[str, Any]]:
 
 def spread_text(result: YearResult, code: str) -> str:
     """Where this gemeente's range comes from, in shares of the spread of log J."""
+    cal = result.estimate.calibration
+    if cal is not None and code in cal.target:  # its own figure: its margin is the range
+        return ""
     spread = result.estimate.draws.spread if result.estimate.draws is not None else None
     if spread is None or code not in spread.index:
         return ""
@@ -225,7 +228,8 @@ def page_context(
         "programma_kosten": card.programme_cost.value,
         "prijzen_van": card.price_basis,
         "spreiding": spread_text(res, code),
-        "niet_gezien": NOT_SEEN,
+        "niet_gezien": not_seen(res, code),
+        "gekalibreerd": bool(res.estimate.calibration and code in res.estimate.calibration.target),
         "afzender": sender,
         "groepen": [
             {
@@ -262,6 +266,22 @@ def render_page(
     return render(
         "pitch.html.j2", **page_context(result, code, sender=sender, index_href=index_href)
     )
+
+
+def not_seen(result: YearResult, code: str) -> tuple[str, ...]:
+    """What the estimate does not see, for this gemeente.
+
+    Residents in reception that a file took out are not counted here, so the page does not
+    say they are.
+    """
+    taken = result.estimate.reception.get(code)
+    if taken is None:
+        return NOT_SEEN
+    here = (
+        f"Bewoners van de opvang hier ({nl_int(taken.bewoners)}, {taken.bron}) zijn buiten de "
+        "doelgroep gehouden; ingeschreven azc-bewoners elders tellen wel mee."
+    )
+    return tuple(here if "azc" in line else line for line in NOT_SEEN)
 
 
 NOT_SEEN = (
@@ -383,6 +403,9 @@ def trend_fact(result: YearResult, code: str) -> dict[str, Any] | None:
         "methode_klein": abs(float(then[f"deel_methode_tot_{last}"])) < 0.05 * abs(change),
         "voorgangers": [p for p in str(now["voorgangers"]).split("; ") if p],
         "breuk": str(then["breuk"]),
+        # the trend leaves the user's own files out: say so where they changed this figure
+        "zonder_eigen": code in result.estimate.reception
+        or (result.estimate.calibration is not None and code in result.estimate.calibration.target),
     }
 
 

@@ -179,7 +179,10 @@ def source_lines(
     """
     tables: dict[str, set[str]] = {}
     titles: dict[str, str] = {}
+    own = [s for s in sources if s.get("kind") == "eigen bestand"]
     for s in sources:
+        if s.get("kind") == "eigen bestand":
+            continue
         t = str(s.get("table"))
         titles[t] = str(s.get("title") or "")
         periods = set(re.findall(r"\d{4}JJ00", str(s.get("filter") or "")))
@@ -189,6 +192,11 @@ def source_lines(
         per = f", {', '.join(period_text(p) for p in sorted(periods))}" if periods else ""
         parts.append(f"{t} {titles[t]}{per}".strip())
     lines = [f"Bron: CBS StatLine (CC BY 4.0): {'; '.join(parts)}."]
+    for s in own:  # the user's own files: never credited to CBS
+        lines.append(
+            f"Eigen bestand: {s.get('table')} ({s.get('title')}), peildatum {s.get('period')}, "
+            f"bron {s.get('source')}."
+        )
     if boundaries:
         lines.append(
             f"Grenzen: CBS/PDOK Gebiedsindelingen {boundaries.get('year')}, gegeneraliseerde "

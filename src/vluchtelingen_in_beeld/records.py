@@ -33,3 +33,5 @@ class SourceRecord(TypedDict, total=False):
     explanatory_text: str
     checksum: str | None
     period: str | None
+    #: "eigen bestand" for a file of the user's (``--opvang``, ``--lokale-cijfers``)
+    kind: str

@@ -210,6 +210,16 @@ def workbook(result: YearResult, rec: Mapping[str, JsonValue]) -> bytes:
         "rangorde": ranking.table,
         "prijzen": ranking.prices,
     }
+    if ranking.summary is not None:
+        sheets["selectie"] = ranking.summary
+    if ranking.funnel is not None:
+        sheets["trajecten"] = ranking.funnel
+    sens = ranking.sensitivity
+    if sens is None and est.sensitivity is not None:
+        sens = est.sensitivity.table
+    if sens is not None:
+        sheets["gevoeligheid"] = sens
+    sheets["vergelijking_2009"] = result.comparison_2009()
     for level in LEVELS:
         sheets[f"regio_{level}"] = result.totals(level)
     sheets["vergelijkbaar"] = result.peers()

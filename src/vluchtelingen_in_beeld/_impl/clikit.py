@@ -331,11 +331,19 @@ def sender_of(afzender: Path | None) -> Sender | None:
     return load_sender(afzender) if afzender is not None else None
 
 
-def local_files(kw: dict[str, Any]) -> Any:
-    """The ``--opvang`` and ``--lokale-cijfers`` files, read and checked (or ``None``)."""
+def local_files(kw: dict[str, Any], out: Path | None = None) -> Any:
+    """The ``--opvang`` and ``--lokale-cijfers`` files, read and checked (or ``None``).
+
+    ``out``: the command's output, which may not be one of them (not even with --force).
+    """
+    from vluchtelingen_in_beeld.errors import ConfigError
     from vluchtelingen_in_beeld.localfiles import LocalFiles
 
-    return LocalFiles.read(kw.pop("opvang", None), kw.pop("lokale_cijfers", None))
+    given = {"--opvang": kw.pop("opvang", None), "--lokale-cijfers": kw.pop("lokale_cijfers", None)}
+    for flag, path in given.items():
+        if out is not None and path is not None and Path(out).resolve() == Path(path).resolve():
+            raise ConfigError(f"--out {out} is the {flag} file this command reads; give another.")
+    return LocalFiles.read(given["--opvang"], given["--lokale-cijfers"])
 
 
 def run_inputs(
