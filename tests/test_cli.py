@@ -22,15 +22,15 @@ def all_commands(group=main, prefix=()):
             yield from all_commands(cmd, path)
 
 
-def test_every_command_has_help_with_example_and_is_in_readme():
-    readme = (ROOT / "README.md").read_text()
+def test_every_command_has_help_with_example_and_is_in_the_docs():
+    readme = (ROOT / "docs" / "commands.md").read_text()
     runner = CliRunner()
     for path, _cmd in all_commands():
         result = runner.invoke(main, [*path, "--help"])
         assert result.exit_code == 0, path
         assert "Example: vib " + " ".join(path) in result.output.replace("\n  ", " "), path
         assert re.search(rf"`vib {' '.join(path)}[ `]", readme), (
-            f"vib {' '.join(path)} not in README"
+            f"vib {' '.join(path)} not in docs/commands.md"
         )
 
 

@@ -1,6 +1,6 @@
 """How the package is built: stages in the order data flows, no cycles, a thin CLI, an API.
 
-Stages (README "How it works"): base -> CBS access -> clean -> estimate -> rank -> geography
+Stages (docs/architecture.md): base -> CBS access -> clean -> estimate -> rank -> geography
 -> render -> orchestration. No module imports a module of a later stage, at module level or
 inside a function; only ``if TYPE_CHECKING:`` imports are free.
 """
@@ -119,9 +119,22 @@ def test_no_import_cycles():
             visit(m, [])
 
 
-def test_readme_names_every_module_stage():
+def test_readme_is_a_short_front_door_with_the_two_commands_first():
+    """About 1,000 words at most; its first code block runs the job and passes the tests."""
     readme = (ROOT / "README.md").read_text("utf-8")
-    section = readme.split("## How it works", 1)[1].split("\n## ", 1)[0]
+    assert len(readme.split()) <= 1000
+    first = readme.split("```bash", 1)[1].split("```", 1)[0]
+    assert [line.split("#")[0].strip() for line in first.strip().splitlines()] == [
+        "./dev run",
+        "./dev test",
+    ]
+    for doc in ("commands", "outputs", "verkenner", "method", "offline", "architecture"):
+        assert f"(docs/{doc}.md)" in readme and (ROOT / "docs" / f"{doc}.md").exists(), doc
+    assert (ROOT / "CONTRIBUTING.md").exists() and (ROOT / "CHANGELOG.md").exists()
+
+
+def test_readme_names_every_module_stage():
+    section = (ROOT / "docs" / "architecture.md").read_text("utf-8")
     for stage, mods in STAGES.items():
         assert f"**{stage}**" in section.lower() or f"**{stage}" in section.lower(), stage
         for mod in mods:

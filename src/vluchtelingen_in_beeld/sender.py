@@ -56,8 +56,8 @@ def load_sender(path: Path | str) -> Sender:
     path = Path(path)
     if not path.exists() and not path.is_symlink():
         raise ConfigError(
-            f"Sender file {path} does not exist. Write one (see the README, 'Afzender') or "
-            "leave `sender` out."
+            f"Sender file {path} does not exist. Write one (docs/outputs.md, 'The pitch page') "
+            "or leave `sender` out."
         )
     raw, _ = load_toml(path, "sender file")
     problems = []
