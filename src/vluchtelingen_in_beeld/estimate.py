@@ -1063,7 +1063,7 @@ def estimate(
     nat["geen_gegevens"] = (
         f"{_gemeenten(len(gaps))} zonder bijstandscijfer (zie die rijen)" if gaps else ""
     )
-    nat.update({k: float(v) for k, v in sums.items()})
+    nat.update({str(k): float(v) for k, v in sums.items()})
     nat.update(draws.national())
     nat["werkzoekend_per_1000"] = float(
         per_1000(pd.Series([nat["werkzoekend"]]), pd.Series([nat["inwoners"]]))[0]
@@ -1108,7 +1108,7 @@ def _fit_year(w: pd.DataFrame, file: LocalFile, year: int) -> None:
         if code not in w.index:
             problems.append(f"regel {row.line}: {code} is geen gemeente van {year}")
             continue
-        total = float(w.loc[code].sum())
+        total = float(np.nansum(w.loc[code].to_numpy(dtype=float)))
         amount = row.bewoners if isinstance(row, ReceptionRow) else row.waarde
         word = "bewoners" if isinstance(row, ReceptionRow) else WHAT_WORD[row.wat]
         if amount > total:
@@ -1124,7 +1124,7 @@ def _take_out(w: pd.DataFrame, reception: LocalFile, year: int) -> dict[str, Rec
     _fit_year(w, reception, year)
     rows = cast("dict[str, ReceptionRow]", reception.rows)
     for code, row in rows.items():
-        total = float(w.loc[code].sum())
+        total = float(np.nansum(w.loc[code].to_numpy(dtype=float)))
         if total > 0:
             w.loc[code] = w.loc[code] * ((total - row.bewoners) / total)
     return dict(rows)

@@ -659,7 +659,10 @@ def crosswalk(
     missing = sorted(set(a["oud"]) - set(pieces["oud"]))
     if missing:
         raise BoundaryError(f"No overlap with the new gemeenten for: {', '.join(missing[:10])}.")
-    return pieces[["oud", "nieuw", "share"]].sort_values(["oud", "nieuw"]).reset_index(drop=True)
+    out: pd.DataFrame = (
+        pieces[["oud", "nieuw", "share"]].sort_values(["oud", "nieuw"]).reset_index(drop=True)
+    )
+    return out
 
 
 def snapshot_boundaries(session: Session, years: Sequence[int]) -> dict[int, bytes]:

@@ -263,7 +263,7 @@ def classify(
     limits = sorted({round_limit(float(b), kind) for b in np.asarray(bins)[:-1]})
     limits = [x for x in limits if lo < x <= hi]
     # classed as shown: a value the legend and tooltip write as "330" is in "330 tot 990"
-    shown = np.array([round_limit(x, kind) for x in present.to_numpy()])
+    shown = np.array([round_limit(float(x), kind) for x in present.to_numpy()])
     idx = pd.Series(-1, index=v.index, dtype=int)
     idx[present.index] = np.searchsorted(np.asarray(limits), shown, side="right")
     if scheme != "equal_interval":  # an empty class says something only for equal intervals

@@ -84,7 +84,7 @@ def reception_flags(frame: pd.DataFrame) -> pd.DataFrame:
     share = frame["doelgroep"].astype(float) / frame["inwoners"].astype(float) * 1000.0
     regio = _others_median(share, frame["arbeidsmarktregio"])
     klasse = _others_median(share, frame["grootteklasse"])
-    reference = np.fmax(regio, klasse)
+    reference = pd.Series(np.fmax(regio, klasse), index=frame.index)
     flag = (
         (frame["doelgroep"].astype(float) >= RECEPTION_MIN)
         & reference.notna()

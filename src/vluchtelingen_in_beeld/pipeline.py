@@ -254,7 +254,7 @@ def build_year(
     constraints = Constraints.from_card(est.card, **card_codes, **overrides)
     constraints.check()
     if regions is None:
-        regions = load_regions(session, est.year, est.table["gemeentecode"])
+        regions = load_regions(session, est.year, list(est.table["gemeentecode"]))
     growth = growth_across_herindelingen(
         session, target_growth(session, est.card, est.year, now=inputs)
     )

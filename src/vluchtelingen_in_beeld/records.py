@@ -7,7 +7,7 @@ the ranking) and the stage that writes them (render). Stage: base.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TypeAlias, TypedDict
+from typing import Any, TypeAlias, TypedDict
 
 #: A value that ``json.dumps`` writes (numbers, text, and lists and objects of them).
 JsonValue: TypeAlias = (
@@ -16,8 +16,10 @@ JsonValue: TypeAlias = (
 #: A JSON object being built: a manifest, or one part of it.
 Record: TypeAlias = dict[str, JsonValue]
 #: A fact for the one renderer of words (:mod:`.words`): names and numbers, JSON-able, so
-#: that the selectieverkenner can make and render the same facts.
-Fact: TypeAlias = dict[str, JsonValue]
+#: that the selectieverkenner can make and render the same facts. Its shape is the
+#: template's (``phrases.j2``), read there and by the code that made it; typed loosely so
+#: that reading a known key needs no cast.
+Fact: TypeAlias = dict[str, Any]
 
 
 class SourceRecord(TypedDict, total=False):

@@ -194,7 +194,8 @@ class Constraints:
         The card's ``LIMITS`` all switched off; a gemeente that comes in only then is out by
         the constraints together.
         """
-        return replace(self, **{k: None for k in LIMITS})
+        off: dict[str, Any] = {k: None for k in LIMITS}
+        return replace(self, **off)
 
     def fact(self, name: str, names: Mapping[str, str] | None = None) -> Fact:
         """A constraint as a fact for the one renderer (``eis`` in ``phrases.j2``).
@@ -380,13 +381,16 @@ class Problem:
         tie = np.abs(values[:m]) if self.tie is None else np.asarray(self.tie, dtype=float)
         cost = values[:m] + TIE * tie
         if self.fold:
-            return cost + values[m:][self.region_of]
-        return np.r_[cost, values[m:]]
+            folded: np.ndarray = cost + values[m:][self.region_of]
+            return folded
+        both: np.ndarray = np.r_[cost, values[m:]]
+        return both
 
     def _model(self) -> Programme:
         if self._relaxation is None:
             self._relaxation = Programme(self.rows, self.lo, self.hi, self.lb, self.ub)
-        return self._relaxation
+        kept: Programme = self._relaxation
+        return kept
 
     def _bounds(
         self, include: int | None, exclude: int | None
@@ -566,7 +570,8 @@ class Problem:
         if self.fold:
             return x
         covered = np.bincount(self.region_of[chosen], minlength=k) > 0
-        return np.r_[x, covered.astype(float)]
+        out: np.ndarray = np.r_[x, covered.astype(float)]
+        return out
 
     def _branch_and_bound(
         self, cost: np.ndarray, lb: np.ndarray, ub: np.ndarray, near: np.ndarray | None = None

@@ -178,7 +178,8 @@ def _alike_central(alike: dict[int, Estimate], last: int, y: int, codes: pd.Inde
     if y == last or y not in alike:
         return np.zeros(len(codes))
     t = alike[y].table.set_index("gemeentecode").reindex(codes)
-    return np.nan_to_num(t["werkzoekend"].to_numpy(dtype=float))
+    out: np.ndarray = np.nan_to_num(t["werkzoekend"].to_numpy(dtype=float))
+    return out
 
 
 def _split(

@@ -45,12 +45,12 @@ def _quiet_highs() -> Any:
         try:
             with open(os.devnull, "wb") as null:
                 os.dup2(null.fileno(), 1)
-                highspy.Highs()
+                highspy.Highs()  # type: ignore[no-untyped-call]
         finally:
             os.dup2(saved, 1)
             os.close(saved)
         _banner_said = True
-    return highspy.Highs()
+    return highspy.Highs()  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
