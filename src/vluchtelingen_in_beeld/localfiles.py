@@ -33,6 +33,7 @@ from pathlib import Path
 
 from vluchtelingen_in_beeld.errors import ConfigError
 from vluchtelingen_in_beeld.files import read_regular
+from vluchtelingen_in_beeld.fmt import nl_int
 
 #: A local file is small: one row per gemeente.
 MAX_LOCAL_BYTES = 2_000_000
@@ -164,6 +165,16 @@ def _number(text: str) -> float:
     return float(t)
 
 
+def _not_a_count(line: int, key: str, text: str, n: float, tail: str = "") -> str | None:
+    """Why ``n`` (typed as ``text``) is not a count of people, or ``None`` if it is one."""
+    if math.isfinite(n) and 0 <= n <= MAX_COUNT and n == int(n):
+        return None
+    return (
+        f"regel {line}: {key} {text[:20]} is geen geheel aantal van 0 tot {nl_int(MAX_COUNT)}"
+        + tail
+    )
+
+
 def _common(line: int, row: dict[str, str], seen: dict[str, int], problems: list[str]) -> str:
     if "_extra" in row:
         problems.append(
@@ -216,11 +227,8 @@ def read_reception(path: str | Path) -> LocalFile:
         except ValueError:
             problems.append(f"regel {line}: bewoners {row['bewoners']!r} is geen getal")
             continue
-        if not math.isfinite(n) or n < 0 or n != int(n) or n > MAX_COUNT:
-            problems.append(
-                f"regel {line}: bewoners {row['bewoners'][:20]} is geen geheel aantal van 0 tot "
-                f"{MAX_COUNT:,}".replace(",", ".")
-            )
+        if bad := _not_a_count(line, "bewoners", row["bewoners"], n):
+            problems.append(bad)
             continue
         out[code] = ReceptionRow(code, int(n), row["peildatum"], row["bron"], line)
     return _whole("opvang", path, sha, out, problems)
@@ -249,11 +257,8 @@ def read_local_figures(path: str | Path) -> LocalFile:
         except ValueError:
             problems.append(f"regel {line}: waarde of marge is geen getal")
             continue
-        if not math.isfinite(value) or value < 0 or value != int(value) or value > MAX_COUNT:
-            problems.append(
-                f"regel {line}: waarde {row['waarde'][:20]} is geen geheel aantal van 0 tot "
-                f"{MAX_COUNT:,} (een telling van mensen)".replace(",", ".")
-            )
+        if bad := _not_a_count(line, "waarde", row["waarde"], value, " (een telling van mensen)"):
+            problems.append(bad)
             continue
         if not (math.isfinite(margin) and 0 <= margin < 1):
             problems.append(
