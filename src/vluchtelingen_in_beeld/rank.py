@@ -148,6 +148,31 @@ class ProgrammeNumbers:
         """The programme of ``frame``'s gemeenten under ``c``."""
         return Problem(frame, c, pool=self.pool, cost=self.cost(c), tie=self.own)
 
+    def resolved(self, card: MethodCard) -> int:
+        """How many draws the selection is re-solved in: the card's, at most every draw."""
+        return min(card.selection.resolve_draws, int(self.draws.a.shape[0]))
+
+    def explain(
+        self, problem: Problem, chosen: np.ndarray, objective: float, card: MethodCard
+    ) -> Explanation:
+        """:func:`~.explain.explain` of a selection solved on these numbers.
+
+        With the card's near-tie rules: shares over the re-solved draws, spreads over every
+        draw.
+        """
+        rd = self.draws
+        return explain(
+            problem,
+            self.values,
+            chosen,
+            objective,
+            share_draws=rd.values[: self.resolved(card)],
+            all_draws=rd.values,
+            near=NEAR,
+            near_loss=card.selection.near_loss,
+            near_draws=card.selection.near_draws,
+        )
+
 
 def programme_numbers(est: Estimate, frame: pd.DataFrame) -> ProgrammeNumbers:
     """The programme's numbers for ``frame``'s gemeenten (see :class:`ProgrammeNumbers`).
@@ -381,7 +406,7 @@ def rank(
     # optimum (selection.BUDGET_GAP), and which of the many selections that close it ends on
     # says more about the search than about the gemeenten.
     knapsack = c.budget_eur is not None
-    resolve = min(card.selection.resolve_draws, rd.a.shape[0])
+    resolve = nums.resolved(card)
     kans_draws = 0 if knapsack else resolve
     if knapsack:
         kans = np.full(len(t), np.nan)
@@ -412,17 +437,7 @@ def rank(
     region_j = t.groupby("arbeidsmarktregio_code")["werkzoekend"].transform("sum")
     t["aandeel_regio_nl"] = region_j / j_nl
 
-    x = explain(
-        problem,
-        values,
-        idx,
-        objective,
-        share_draws=rd.values[:resolve],
-        all_draws=rd.values,
-        near=NEAR,
-        near_loss=card.selection.near_loss,
-        near_draws=card.selection.near_draws,
-    )
+    x = nums.explain(problem, idx, objective, card)
     swaps = swap_columns(x, problem)
     for col in SWAP_COLUMNS:
         t[col] = swaps[col].reindex(t.index) if col in swaps.columns else np.nan

@@ -282,7 +282,7 @@ def verkenner_data(result: YearResult) -> dict[str, Any]:
     regios = [{"code": str(r), "naam": str(regio_name[r])} for r in problem.regions]
     cov_values = np.cov(rd.values, rowvar=False, ddof=1)
     cov_j = np.cov(rd.j, rowvar=False, ddof=1)
-    resolve = min(card.selection.resolve_draws, int(rd.a.shape[0]))
+    resolve = nums.resolved(card)
     rho = card.selection.region_reach
     defaults, fixed_flags = _card_defaults(result)
     c = ranking.constraints
@@ -419,9 +419,9 @@ def answer(result: YearResult, settings: Mapping[str, object]) -> dict[str, Any]
     """
     from dataclasses import replace
 
-    from vluchtelingen_in_beeld.explain import explain, reason_facts
+    from vluchtelingen_in_beeld.explain import reason_facts
     from vluchtelingen_in_beeld.method import with_region_reach
-    from vluchtelingen_in_beeld.rank import NEAR, programme_numbers
+    from vluchtelingen_in_beeld.rank import programme_numbers
     from vluchtelingen_in_beeld.selection import try_solve, why_infeasible
 
     ranking, est = result.ranking, result.estimate
@@ -455,19 +455,7 @@ def answer(result: YearResult, settings: Mapping[str, object]) -> dict[str, Any]
             }
         }
     idx, objective = solved
-    rd = nums.draws
-    resolve = min(card.selection.resolve_draws, int(rd.a.shape[0]))
-    x = explain(
-        problem,
-        nums.values,
-        idx,
-        objective,
-        share_draws=rd.values[:resolve],
-        all_draws=rd.values,
-        near=NEAR,
-        near_loss=card.selection.near_loss,
-        near_draws=card.selection.near_draws,
-    )
+    x = nums.explain(problem, idx, objective, card)
     werkzoekend = (
         ranking.table.set_index("gemeentecode").loc[frame.index, "werkzoekend"].to_numpy(float)
     )
