@@ -19,9 +19,7 @@ from vluchtelingen_in_beeld.words import say
 
 def _sensitivity(result: YearResult) -> list[dict[str, Any]]:
     """Each parameter with a range: what it moves at its low and high bound."""
-    sens = result.ranking.sensitivity
-    if sens is None and result.estimate.sensitivity is not None:
-        sens = result.estimate.sensitivity.table
+    sens = result.sensitivity
     if sens is None or not len(sens):
         return []
     card = result.card

@@ -118,6 +118,17 @@ class YearResult:
             self._comparison = compare_reference(self.ranking)
         return self._comparison
 
+    @property
+    def sensitivity(self) -> pd.DataFrame | None:
+        """Each parameter at its bounds, as the outputs show it.
+
+        The ranking's table (with the picks that change), else the estimate's; ``None``
+        without either.
+        """
+        if self.ranking.sensitivity is not None:
+            return self.ranking.sensitivity
+        return self.estimate.sensitivity.table if self.estimate.sensitivity is not None else None
+
     def peers(self) -> pd.DataFrame:
         """Each gemeente among comparable gemeenten, with the reception flag (computed once).
 

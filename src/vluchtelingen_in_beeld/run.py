@@ -197,36 +197,43 @@ LEVELS = ("provincie", "arbeidsmarktregio", "corop")
 WORKBOOK = "vluchtelingen_in_beeld_{year}.xlsx"
 
 
-def workbook(result: YearResult, rec: Mapping[str, JsonValue]) -> bytes:
-    """One workbook of the run's tables (estimate, ranking, regions, peers, sources).
+#: A table of a run: (the step that writes it, its file name in ``tabellen/`` without
+#: ``.csv``, its sheet in the workbook, the frame).
+RunTable = tuple[str, str, str, "pd.DataFrame"]
+
+
+def run_tables(result: YearResult) -> list[RunTable]:
+    """Every table of a run, in the order written: one list for the CSVs and the workbook."""
+    y, est, ranking = result.year, result.estimate, result.ranking
+    optional = [
+        ("rank", f"selectie_{y}", "selectie", ranking.summary),
+        ("rank", f"trajecten_{y}", "trajecten", ranking.funnel),
+        ("rank", f"gevoeligheid_{y}", "gevoeligheid", result.sensitivity),
+        ("rank", f"vergelijking_2009_{y}", "vergelijking_2009", result.comparison_2009()),
+        *[("regions", f"regio_{lv}_{y}", f"regio_{lv}", result.totals(lv)) for lv in LEVELS],
+        ("regions", f"vergelijkbaar_{y}", "vergelijkbaar", result.peers()),
+        ("regions", f"trend_{y}", "trend", result.trend.table if result.trend else None),
+    ]
+    return [
+        ("estimate", f"schatting_{y}", "gemeenten", est.table),
+        ("estimate", f"schatting_{y}_nederland", "nederland", est.national),
+        ("rank", f"rangorde_{y}", "rangorde", ranking.table),
+        ("rank", f"prijzen_beperkingen_{y}", "prijzen", ranking.prices),
+        *[(step, stem, sheet, frame) for step, stem, sheet, frame in optional if frame is not None],
+    ]
+
+
+def workbook(tables: Sequence[RunTable], rec: Mapping[str, JsonValue]) -> bytes:
+    """One workbook of the run's tables (:func:`run_tables`) and their sources.
 
     Each data sheet has the sources (or the snapshot's warning) in its first row, a frozen
     header with a filter, and number formats (:func:`~.output.table_bytes`); ``bronnen``
     lists every source, the card and its parameters.
     """
-    est, ranking = result.estimate, result.ranking
-    sheets: dict[str, pd.DataFrame] = {
-        "nederland": est.national,
-        "rangorde": ranking.table,
-        "prijzen": ranking.prices,
-    }
-    if ranking.summary is not None:
-        sheets["selectie"] = ranking.summary
-    if ranking.funnel is not None:
-        sheets["trajecten"] = ranking.funnel
-    sens = ranking.sensitivity
-    if sens is None and est.sensitivity is not None:
-        sens = est.sensitivity.table
-    if sens is not None:
-        sheets["gevoeligheid"] = sens
-    sheets["vergelijking_2009"] = result.comparison_2009()
-    for level in LEVELS:
-        sheets[f"regio_{level}"] = result.totals(level)
-    sheets["vergelijkbaar"] = result.peers()
-    if result.trend is not None:
-        sheets["trend"] = result.trend.table
+    (_, _, _, first), *rest = tables
+    sheets = {sheet: frame for _, _, sheet, frame in rest}
     sheets["bronnen"] = source_rows(rec)
-    return table_bytes(est.table, ".xlsx", sheets, top_line=top_line(rec))
+    return table_bytes(first, ".xlsx", sheets, top_line=top_line(rec))
 
 
 _PACKAGES = (
@@ -304,28 +311,19 @@ def _build_run(
     y, est, ranking = result.year, result.estimate, result.ranking
     assert result.shapes is not None
 
-    def csv(frame: pd.DataFrame) -> bytes:
-        return table_bytes(frame, ".csv", dialect=dialect)
+    tables = run_tables(result)
+
+    def csvs(step: str) -> None:
+        for of, stem, _, frame in tables:
+            if of == step:
+                _put(root, f"tabellen/{stem}.csv", table_bytes(frame, ".csv", dialect=dialect))
 
     with _maps_in_background(result) as drawn:  # the other core draws the maps meanwhile
-        _put(root, f"tabellen/schatting_{y}.csv", csv(est.table))
-        _put(root, f"tabellen/schatting_{y}_nederland.csv", csv(est.national))
+        csvs("estimate")
         hook("estimate")
 
         progress(2, STEPS[1])
-        _put(root, f"tabellen/rangorde_{y}.csv", csv(ranking.table))
-        _put(root, f"tabellen/prijzen_beperkingen_{y}.csv", csv(ranking.prices))
-        if ranking.summary is not None:
-            _put(root, f"tabellen/selectie_{y}.csv", csv(ranking.summary))
-        if ranking.funnel is not None:
-            _put(root, f"tabellen/trajecten_{y}.csv", csv(ranking.funnel))
-        sens = ranking.sensitivity
-        if sens is None and est.sensitivity is not None:
-            sens = est.sensitivity.table
-        if sens is not None:
-            _put(root, f"tabellen/gevoeligheid_{y}.csv", csv(sens))
-        comparison = result.comparison_2009()
-        _put(root, f"tabellen/vergelijking_2009_{y}.csv", csv(comparison))
+        csvs("rank")
         geo = result.shapes.boundaries.frame.geometry
         base = year_record(result, "run-layer", len(est.table), {})
         for name, frame in ((f"schatting_{y}", est.table), (f"rangorde_{y}", ranking.table)):
@@ -334,12 +332,8 @@ def _build_run(
         hook("rank")
 
         progress(3, STEPS[2])
-        for level in LEVELS:
-            _put(root, f"tabellen/regio_{level}_{y}.csv", csv(result.totals(level)))
-        _put(root, f"tabellen/vergelijkbaar_{y}.csv", csv(result.peers()))
-        if result.trend is not None:
-            _put(root, f"tabellen/trend_{y}.csv", csv(result.trend.table))
-        _put(root, f"tabellen/{WORKBOOK.format(year=y)}", workbook(result, base))
+        csvs("regions")
+        _put(root, f"tabellen/{WORKBOOK.format(year=y)}", workbook(tables, base))
         hook("regions")
 
         progress(4, STEPS[3])
