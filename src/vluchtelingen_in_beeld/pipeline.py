@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,9 @@ from vluchtelingen_in_beeld.regions import Regions, load_regions
 from vluchtelingen_in_beeld.result import Origin, Shapes, YearResult, names_of
 from vluchtelingen_in_beeld.selection import Constraints, SelectionValue
 from vluchtelingen_in_beeld.trend import Trend
+
+if TYPE_CHECKING:
+    from vluchtelingen_in_beeld.geo import Boundaries
 
 
 def prepare_card(
@@ -402,6 +406,7 @@ def year_trend(
     alike: dict[int, Estimate] = {}
     maps: dict[int, np.ndarray] = {}
     before: dict[int, dict[str, list[str]]] = {}
+    now: Boundaries | None = None
     for y in years:
         if y == result.year:
             maps[y] = np.eye(len(codes))
@@ -410,10 +415,9 @@ def year_trend(
         est = estimate(inputs, card, variation=last.variation)
         old = pd.Index(est.table["gemeentecode"])
         cw = None
-        if not set(old) <= set(codes):
-            then = load_boundaries(session, y, list(old))
-            now = load_boundaries(session, result.year, list(codes))
-            cw = crosswalk(then.frame, now.frame)
+        if not set(old) <= set(codes):  # a herindeling since y: today's boundaries, once
+            now = now or load_boundaries(session, result.year, list(codes))
+            cw = crosswalk(load_boundaries(session, y, list(old)).frame, now.frame)
         maps[y] = mapping(old, codes, cw)
         before[y] = predecessors(old, codes, cw)
         estimates[y] = est

@@ -174,18 +174,22 @@ VIB.page = (() => {
     svg.setAttribute("viewBox", `0 0 ${K0.width} ${K0.height}`);
     const areas = document.createElementNS(NS, "g");
     areas.id = "vlakken";
+    // a gemeente's area or hit circle: its code, its name on hover, a click opens its card
+    const lookable = (el, i) => {
+      el.dataset.code = G.code[i];
+      const title = document.createElementNS(NS, "title");
+      title.textContent = G.naam[i];
+      el.append(title);
+      el.addEventListener("click", () => look(i));
+      return el;
+    };
     for (let i = 0; i < M; i++) {
       const p = document.createElementNS(NS, "path");
       pathEls.push(p);
       p.setAttribute("d", K0.paths[i]);
       const cls = K0.klasse[i];
       p.setAttribute("fill", cls >= 0 ? K0.kleuren[cls] : "#bdbdbd");
-      p.dataset.code = G.code[i];
-      const title = document.createElementNS(NS, "title");
-      title.textContent = G.naam[i];
-      p.append(title);
-      p.addEventListener("click", () => look(i));
-      areas.append(p);
+      areas.append(lookable(p, i));
     }
     svg.append(areas);
     // small gemeenten get a larger, invisible hit area (a tap on a phone must land)
@@ -196,12 +200,7 @@ VIB.page = (() => {
       const c = document.createElementNS(NS, "circle");
       c.setAttribute("class", "raak");
       c.setAttribute("cx", K0.labels[i][0]); c.setAttribute("cy", K0.labels[i][1]); c.setAttribute("r", K0.raak);
-      c.dataset.code = G.code[i];
-      const title = document.createElementNS(NS, "title");
-      title.textContent = G.naam[i];
-      c.append(title);
-      c.addEventListener("click", () => look(i));
-      hits.append(c);
+      hits.append(lookable(c, i));
     }
     svg.append(hits);
     const marks = document.createElementNS(NS, "g");
