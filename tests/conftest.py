@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from vluchtelingen_in_beeld._impl.server import ReplayServer
+from tests.replay import FaultyReplay
 from vluchtelingen_in_beeld.cbs import Session
 from vluchtelingen_in_beeld.geo import boundary_files, geo_settings
 from vluchtelingen_in_beeld.settings import Settings
@@ -64,16 +64,16 @@ def geo_folder(shared_data: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def replay(statline: Path, geo_folder: Path) -> Iterator[ReplayServer]:
+def replay(statline: Path, geo_folder: Path) -> Iterator[FaultyReplay]:
     """One replay server of the shared snapshot, and the boundaries at PDOK's paths (no faults)."""
-    with ReplayServer(statline, boundaries=boundary_files(geo_folder)) as server:
+    with FaultyReplay(statline, boundaries=boundary_files(geo_folder)) as server:
         yield server
 
 
 @pytest.fixture
-def fresh_replay(statline: Path) -> Iterator[ReplayServer]:
+def fresh_replay(statline: Path) -> Iterator[FaultyReplay]:
     """A replay server of its own, for tests that make it misbehave."""
-    with ReplayServer(statline) as server:
+    with FaultyReplay(statline) as server:
         yield server
 
 
@@ -111,13 +111,13 @@ def make_settings(url: str, data_dir: Path, **kw: object) -> Settings:
 
 
 @pytest.fixture
-def session(replay: ReplayServer, tmp_path: Path) -> Session:
+def session(replay: FaultyReplay, tmp_path: Path) -> Session:
     return Session(make_settings(replay.url, tmp_path / "store"))
 
 
 @pytest.fixture(scope="session")
 def shared_session(
-    replay: ReplayServer,
+    replay: FaultyReplay,
     statline: Path,
     geo_folder: Path,
     tmp_path_factory: pytest.TempPathFactory,
@@ -228,7 +228,7 @@ def doctored_session(tmp_path: Path):  # type: ignore[no-untyped-def]
     with ExitStack() as stack:
 
         def make(folder: Path, **kw: object) -> Session:
-            server = stack.enter_context(ReplayServer(folder))
+            server = stack.enter_context(FaultyReplay(folder))
             return Session(make_settings(server.url, tmp_path / f"store-{folder.name}", **kw))
 
         yield make

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from vluchtelingen_in_beeld._impl import pdok
-from vluchtelingen_in_beeld._impl.server import Fault, ReplayServer
+from tests.replay import Fault, FaultyReplay
 from vluchtelingen_in_beeld.cbs import Session
 from vluchtelingen_in_beeld.errors import BoundaryError, CrsMismatchError, PdokError
 from vluchtelingen_in_beeld.geo import fetch_boundaries, load_boundaries
@@ -51,11 +51,11 @@ def _stored(store: Path) -> list[Path]:
 
 @pytest.fixture
 def pdok_server(statline: Path, geo_folder: Path):  # type: ignore[no-untyped-def]
-    with ReplayServer(statline, boundaries=boundary_files(geo_folder)) as server:
+    with FaultyReplay(statline, boundaries=boundary_files(geo_folder)) as server:
         yield server
 
 
-def _session(server: ReplayServer, geo_folder: Path, store: Path) -> Session:
+def _session(server: FaultyReplay, geo_folder: Path, store: Path) -> Session:
     settings = make_settings(server.url, store)
     return Session(geo_settings(settings, server.url, geo_folder))
 
@@ -148,7 +148,7 @@ def test_a_bad_ogc_answer_is_never_stored(pdok_server, geo_folder, tmp_path, nam
 def test_an_ogc_next_link_to_another_server_is_not_followed(geo_folder, tmp_path, monkeypatch):
     """A next link must stay on the server asked (and move on): never a loop, never away."""
     monkeypatch.setattr(pdok, "MAX_COUNT", 100)
-    with ReplayServer(tmp_path, boundaries=boundary_files(geo_folder)) as server:
+    with FaultyReplay(tmp_path, boundaries=boundary_files(geo_folder)) as server:
         server.faults.append(Fault("410", match="/wfs/", times=None))
         settings = make_settings(server.url, tmp_path / "store", pdok_url=server.url)
         # the replay's own next links stay on it: the download succeeds

@@ -3,7 +3,7 @@ half-written store entry; the next good run succeeds."""
 
 import pytest
 
-from vluchtelingen_in_beeld._impl.server import Fault
+from tests.replay import Fault
 from vluchtelingen_in_beeld.cbs import Session, fetch
 from vluchtelingen_in_beeld.errors import CbsUnavailableError, UnknownTableError
 from vluchtelingen_in_beeld.store import Store

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from vluchtelingen_in_beeld._impl.server import Fault, ReplayServer
+from tests.replay import Fault, FaultyReplay
 from vluchtelingen_in_beeld.cbs import Query, Session, fetch, get_metadata
 from vluchtelingen_in_beeld.errors import CbsError, CbsUnavailableError, ConfigError
 from vluchtelingen_in_beeld.settings import Settings
@@ -132,7 +132,7 @@ def test_duplicate_rows_are_refused(tmp_path, statline):
     from .conftest import doctored_snapshot
 
     snap = doctored_snapshot(statline, tmp_path / "snap", rows={"85984NED": lambda r: r + r[:3]})
-    with ReplayServer(snap) as server:
+    with FaultyReplay(snap) as server:
         session = Session(make_settings(server.url, tmp_path / "store"))
         with pytest.raises(CbsError, match="duplicate row"):
             fetch(session, Query.make("85984NED", prefixes={"WijkenEnBuurten": ["GM", "NL"]}))
@@ -606,7 +606,7 @@ def test_bad_boundaries_are_refused_and_never_stored(
     from vluchtelingen_in_beeld.geo import boundary_files, fetch_boundaries
     from vluchtelingen_in_beeld.snapshot import geo_settings
 
-    with ReplayServer(statline, boundaries=boundary_files(geo_folder)) as server:
+    with FaultyReplay(statline, boundaries=boundary_files(geo_folder)) as server:
         settings = geo_settings(make_settings(server.url, tmp_path / "store"), server.url,
                                 geo_folder)  # fmt: skip
         server.faults.append(Fault("rewrite", match="gebiedsindelingen", rows=rewrite))
@@ -624,7 +624,7 @@ def test_a_pdok_answer_without_crs_is_read_in_the_crs_it_was_asked_for(
     from vluchtelingen_in_beeld.geo import boundary_files, load_boundaries
     from vluchtelingen_in_beeld.snapshot import geo_settings
 
-    with ReplayServer(statline, boundaries=boundary_files(geo_folder)) as server:
+    with FaultyReplay(statline, boundaries=boundary_files(geo_folder)) as server:
         settings = geo_settings(make_settings(server.url, tmp_path / "store"), server.url,
                                 geo_folder)  # fmt: skip
         server.faults.append(Fault("no_crs", match="gebiedsindelingen", times=None))

@@ -6,13 +6,13 @@ import subprocess
 import sys
 import time
 
-from vluchtelingen_in_beeld._impl.server import Fault, ReplayServer
+from tests.replay import Fault, FaultyReplay
 from vluchtelingen_in_beeld.store import Store
 
 
 def test_kill_mid_fetch(statline, tmp_path):
     store_dir = tmp_path / "store"
-    with ReplayServer(statline) as server:
+    with FaultyReplay(statline) as server:
         server.faults.append(Fault("slow", "TypedDataSet", times=None, seconds=1.5))
         cmd = [
             sys.executable,

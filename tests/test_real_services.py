@@ -29,7 +29,7 @@ import requests
 
 from vluchtelingen_in_beeld import tables as T
 from vluchtelingen_in_beeld._impl import pdok
-from vluchtelingen_in_beeld._impl.server import Fault, ReplayServer
+from tests.replay import Fault, FaultyReplay
 from vluchtelingen_in_beeld.cbs import Query, Session, fetch
 from vluchtelingen_in_beeld.errors import CbsError, MetadataError
 from vluchtelingen_in_beeld.geo import (
@@ -63,7 +63,7 @@ def inside(lon: float, lat: float) -> bool:
 # --- PDOK ------------------------------------------------------------------------------------
 
 
-def wfs(server: ReplayServer, year: int, **params: str) -> requests.Response:
+def wfs(server: FaultyReplay, year: int, **params: str) -> requests.Response:
     url = server.url + pdok.PDOK_PATH.format(year=year)
     return requests.get(url, params={**pdok.PARAMS, **params}, timeout=10)
 
@@ -93,7 +93,7 @@ def test_replay_answers_like_pdok(replay):
 
 def test_client_pages_through_pdok(geo_folder, monkeypatch, tmp_path):
     monkeypatch.setattr(pdok, "MAX_COUNT", 100)
-    with ReplayServer(tmp_path, boundaries=boundary_files(geo_folder)) as server:
+    with FaultyReplay(tmp_path, boundaries=boundary_files(geo_folder)) as server:
         settings = make_settings(server.url, tmp_path / "store", pdok_url=server.url)
         got = pdok.download(settings, 2021)
         assert got is not None and got[1] == "wfs"

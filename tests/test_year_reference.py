@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from vluchtelingen_in_beeld._impl.server import Fault, ReplayServer
+from tests.replay import Fault, FaultyReplay
 from vluchtelingen_in_beeld.store import Store
 
 from .conftest import cli, doctored_snapshot
@@ -52,7 +52,7 @@ def _estimate(url: str, store: Path, out: Path):  # type: ignore[no-untyped-def]
 def clean_table(statline: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     """`vib estimate` for 2025 against a good server: what every repaired run must equal."""
     tmp = tmp_path_factory.mktemp("clean")
-    with ReplayServer(statline) as server:
+    with FaultyReplay(statline) as server:
         r = _estimate(server.url, tmp / "store", tmp / "e.csv")
     assert r.exit_code == 0, r.output
     return pd.read_csv(tmp / "e.csv")
@@ -78,7 +78,7 @@ def clean_table(statline: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.
 def test_a_consistently_bad_answer_is_never_stored(
     statline, tmp_path, clean_table, name, match, rewrite, says
 ):
-    with ReplayServer(statline) as server:
+    with FaultyReplay(statline) as server:
         server.faults.append(Fault("rewrite", match=match, times=None, rows=rewrite))
         r = _estimate(server.url, tmp_path / "store", tmp_path / "e.csv")
         assert r.exit_code == 1, r.output
@@ -105,7 +105,7 @@ def test_an_entry_stored_before_the_check_is_refused_with_the_fix(statline, tmp_
     from .conftest import make_settings
 
     q = Query.make("86059NED", prefixes={"RegioS": ["GM"]}, measures=("Code_1", "Naam_2"))
-    with ReplayServer(statline) as server:
+    with FaultyReplay(statline) as server:
         settings = make_settings(server.url, tmp_path / "store")
         meta = get_metadata(Session(settings), "86059NED")
         codes = tuple(k for k in meta.keys("RegioS") if k.startswith("GM"))
@@ -169,7 +169,7 @@ def test_a_suppressed_bijstand_figure_stays_in_every_output(statline, geo_folder
     from vluchtelingen_in_beeld.snapshot import snapshot_settings
 
     settings = snapshot_settings(Settings(data_dir=tmp_path / "store"), snap)
-    with ReplayServer(snap) as server:
+    with FaultyReplay(snap) as server:
         est = estimate_year(Session(settings.with_(cbs_url=server.url, offline=True)), 2025,
                             "lokaal", draws=100)  # fmt: skip
     t = est.table.set_index("gemeentecode")

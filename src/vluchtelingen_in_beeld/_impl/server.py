@@ -29,20 +29,20 @@ within :data:`IO_TIMEOUT`; at most :data:`MAX_CLIENTS` requests are served at on
 get 503 at once. ``confined`` (``vib serve``) serves only files whose real path lies in the
 snapshot's: a symlink that leads out of it is answered 404.
 
-For tests it can be told to misbehave (:class:`Fault`): answer 500, hang, drop the
-connection, truncate its JSON, or refuse answers over a row limit as CBS's API does.
+It refuses answers over a row limit as CBS's API does (``refuse_over``). A subclass of its
+handler can answer a request itself or change an answer before it is sent
+(:meth:`_Handler.intercept`, :meth:`_Handler.adjust`); the test suite's fault injection is
+such a subclass and lives with the tests.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import logging
 import re
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,10 +60,6 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{0,63}")
 
 FEED = "/ODataFeed/odata/"
 PAGE_SIZE = 10_000
-#: The longest a "hang" fault keeps a request open; bounded so no test can hang for ever.
-MAX_HANG_SECONDS = 10.0
-#: The longest a drip fault keeps sending; bounded for the same reason.
-MAX_DRIP_SECONDS = 60.0
 #: A ``$filter`` longer than this is answered 413 (CBS's own front end refuses long queries;
 #: this tool's longest is about 2 KB), one with more terms 400: the scan stays bounded.
 MAX_FILTER_BYTES = 16_384
@@ -77,51 +73,6 @@ MAX_CLIENTS = 16
 DATASETS = ("TypedDataSet", "UntypedDataSet")
 
 
-@dataclass
-class Fault:
-    """One way to misbehave, applied to requests whose path contains ``match``.
-
-    ``kind`` is one of:
-
-    - ``"500"``, ``"hang"``, ``"drop"``, ``"truncate"``, ``"slow"``;
-    - ``"unfiltered"``: answer as if the ``$filter`` were not there (what CBS does with a
-      clause it does not understand);
-    - ``"drip_headers"``, ``"drip_body"``: send the answer one byte every ``seconds``
-      (for at most :data:`MAX_DRIP_SECONDS`);
-    - ``"next_loop"``: an ``odata.nextLink`` that points to the request itself;
-    - ``"rows_not_objects"`` (``{"value": ["a", "b"]}``), ``"no_value"`` (``{"foo": 1}``),
-      ``"empty_list"`` (``{"value": []}``): answers of the wrong shape;
-    - ``"redirect_loop"``: a 302 to the same URL; ``"redirect"``: one 302 to the same
-      resource (a query parameter added); ``"short_body"``: a Content-Length the body does
-      not reach, then the connection closes;
-    - ``"429"``: HTTP 429 with ``Retry-After: seconds``;
-    - ``"rewrite"``: the normal answer with its page of rows passed through ``rows``
-      (answers of the right shape with bad content: a row missing, a negative count …;
-      for PDOK, its page of features);
-    - ``"no_crs"``: a PDOK answer without its CRS (the ``crs`` member of a WFS answer, the
-      ``Content-Crs`` header of an OGC API one);
-    - ``"404"``, ``"410"``: that status (a service moved or retired).
-
-    ``times`` is how many matching requests it spoils (``None``: every one).
-    ``seconds`` is the delay for ``hang`` and ``slow``, the drip interval, or Retry-After.
-    """
-
-    kind: str
-    match: str = ""
-    times: int | None = 1
-    seconds: float = 5.0
-    hits: int = 0
-    rows: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
-    #: for a ``rewrite`` of PDOK's WFS: its ``numberMatched`` follows the rewritten page (a
-    #: consistently bad answer), instead of still counting what the service holds
-    consistent: bool = False
-
-    def applies(self, path: str) -> bool:
-        if self.match not in path:
-            return False
-        return self.times is None or self.hits < self.times
-
-
 #: A file's version: resolved path, size in bytes, modification time in ns.
 FileKey = tuple[str, int, int]
 
@@ -133,8 +84,8 @@ class _Parsed:
     read again and a symlinked copy of a snapshot shares its original's rows. Parsing
     85458NED's ``TypedDataSet.json`` takes about a second and a ``$filter`` scan of it as
     long; a process that starts many servers (a test suite, ``vib`` calls in a notebook)
-    does each once. The lists are shared: nothing that serves them may change them (faults
-    that rewrite rows work on copies). Both caches are bounded (least recently used out).
+    does each once. The lists are shared: nothing that serves them may change them (an
+    :meth:`_Handler.adjust` that rewrites rows works on copies). Both caches are bounded (least recently used out).
     """
 
     #: At most this many bytes of JSON files kept parsed (in memory about 5 times as many);
@@ -196,7 +147,6 @@ class ServerState:
     root: Path
     page_size: int = PAGE_SIZE
     refuse_over: int | None = None
-    faults: list[Fault] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     #: PDOK stand-in: boundary year -> GeoJSON file (EPSG:28992, as PDOK sends it).
     boundaries: dict[int, Path] = field(default_factory=dict)
@@ -278,14 +228,6 @@ class ServerState:
         data: dict[str, Any] = _PARSED.file(path, read)[1]
         return data
 
-    def fault_for(self, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.applies(path):
-                    fault.hits += 1
-                    return fault
-        return None
-
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "vib-replay/1"
@@ -294,10 +236,6 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = IO_TIMEOUT
     _deadline: threading.Timer | None = None
     state: ServerState  # set on the subclass
-    _ignore_filter = False
-    _rewrite: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
-    _no_crs = False
-    _consistent = False
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         log.debug("replay: " + format, *args)
@@ -312,21 +250,10 @@ class _Handler(BaseHTTPRequestHandler):
         status: int,
         payload: Any,
         *,
-        truncate: bool = False,
         headers: dict[str, str] | None = None,
     ) -> None:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         extra = {"Content-Type": "application/json;charset=utf-8", **(headers or {})}
-        if truncate:
-            body = body[: max(1, len(body) // 2)]
-            self.send_response(status)
-            for k, v in extra.items():
-                self.send_header(k, v)
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(body)
-            self.close_connection = True
-            return
         self.send_response(status)
         for k, v in extra.items():
             self.send_header(k, v)
@@ -365,120 +292,41 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         if self._deadline is not None:
             self._deadline.cancel()  # the request has arrived
-        state = self.state
-        state.requests.append(self.path)
-        fault = state.fault_for(self.path)
-        truncate = False
-        if fault is not None:
-            if fault.kind == "500":
-                self._error(500, "Internal Server Error (injected)")
-                return
-            if fault.kind in ("404", "410"):
-                self._error(int(fault.kind), "Not Found (injected)" if fault.kind == "404"
-                            else "Gone: this service has been retired (injected)")  # fmt: skip
-                return
-            if fault.kind == "drop":
-                self.close_connection = True
-                try:
-                    self.connection.shutdown(2)
-                except OSError:
-                    pass
-                return
-            if fault.kind == "hang":
-                time.sleep(min(fault.seconds, MAX_HANG_SECONDS))
-                self.close_connection = True
-                return
-            if fault.kind == "slow":
-                time.sleep(min(fault.seconds, MAX_HANG_SECONDS))
-            if self._misbehave(fault):
-                return
-            truncate = fault.kind == "truncate"
-        self._ignore_filter = fault is not None and fault.kind == "unfiltered"
-        self._rewrite = fault.rows if fault is not None and fault.kind == "rewrite" else None
-        self._no_crs = fault is not None and fault.kind == "no_crs"
-        self._consistent = fault is not None and fault.consistent
+        self.state.requests.append(self.path)
+        if self.intercept():
+            return
         try:
-            self._route(truncate)
+            self._route()
         except SnapshotFileError as exc:
             log.error("replay: %s", exc)
             self._error(500, f"Snapshot file broken: {exc}")
 
-    def _misbehave(self, fault: Fault) -> bool:
-        """Answer as ``fault`` says; ``False`` if it only changes a normal answer."""
-        kind = fault.kind
-        if kind in ("drip_headers", "drip_body"):
-            body = json.dumps({"value": []}).encode()
-            head = (
-                f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            ).encode()
-            slow, fast = (head + body, b"") if kind == "drip_headers" else (body, head)
-            self.close_connection = True
-            end = time.monotonic() + MAX_DRIP_SECONDS
-            try:
-                self.wfile.write(fast)
-                for i in range(len(slow)):
-                    if time.monotonic() > end:
-                        break
-                    self.wfile.write(slow[i : i + 1])
-                    self.wfile.flush()
-                    time.sleep(fault.seconds)
-            except OSError:
-                pass  # the client gave up: that is the point
-            return True
-        shapes = {
-            "rows_not_objects": {"value": ["a", "b"]},
-            "no_value": {"foo": 1},
-            "empty_list": {"value": []},
-        }
-        if kind in shapes:
-            self._send(200, shapes[kind])
-            return True
-        if kind == "next_loop":
-            self._send(200, {"value": [], "odata.nextLink": self._base() + self.path})
-            return True
-        if kind == "redirect":  # once, to the same resource (as a load balancer may)
-            sep = "&" if "?" in self.path else "?"
-            self.send_response(302)
-            self.send_header("Location", f"{self._base()}{self.path}{sep}via=redirect")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return True
-        if kind == "short_body":  # promises more than it sends, then closes
-            body = json.dumps({"value": []}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body) + 500))
-            self.end_headers()
-            self.wfile.write(body)
-            self.close_connection = True
-            return True
-        if kind == "redirect_loop":
-            self.send_response(302)
-            self.send_header("Location", self._base() + self.path)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return True
-        if kind == "429":
-            body = b'{"odata.error": {"message": {"value": "Too many requests"}}}'
-            self.send_response(429)
-            self.send_header("Retry-After", f"{fault.seconds:g}")
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return True
+    # -- hooks for a subclass (the test suite's faults) ------------------------------------
+    def intercept(self) -> bool:
+        """Answer the request some other way and say so (``True``); here: never."""
         return False
 
-    def _route(self, truncate: bool) -> None:
+    def filter_of(self, query: dict[str, str]) -> str:
+        """The ``$filter`` this answer applies (a subclass may ignore it, as CBS can)."""
+        return query.get("$filter", "")
+
+    def adjust(self, answer: str, payload: dict[str, Any], headers: dict[str, str]) -> None:
+        """Change a normal answer in place before it is sent; here: nothing.
+
+        ``answer`` is ``"wfs"``, ``"ogc"``, ``"listing"`` or the endpoint's name; the rows
+        are ``payload["value"]`` (CBS) or ``payload["features"]`` (PDOK), shared with
+        other answers (replace them, never change them).
+        """
+
+    def _route(self) -> None:
         state = self.state
         parts = urlsplit(self.path)
         path = unquote(parts.path)
         if m := pdok.PATH_RE.match(path):
-            self._wfs(int(m.group(1)), parts.query, truncate)
+            self._wfs(int(m.group(1)), parts.query)
             return
         if path.rstrip("/") == pdok.OGC_PATH:
-            self._ogc(parts.query, truncate)
+            self._ogc(parts.query)
             return
         if not path.startswith(FEED):
             self._error(404, f"No such resource: {path}")
@@ -508,15 +356,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         if not endpoint:
-            self._listing(table, tdir, truncate)
+            self._listing(table, tdir)
             return
         found = state.endpoint_version(tdir, endpoint)
         if found is None:
             self._error(404, f"Resource not found for the segment '{endpoint}'.")
             return
-        self._rows(table, tdir, endpoint, found, query, truncate)
+        self._rows(table, tdir, endpoint, found, query)
 
-    def _wfs(self, year: int, query_text: str, truncate: bool) -> None:
+    def _wfs(self, year: int, query_text: str) -> None:
         """Answer a WFS GetFeature as PDOK does (see :mod:`._impl.pdok`)."""
         data = self.state.features(year)
         if data is None:
@@ -540,25 +388,19 @@ class _Handler(BaseHTTPRequestHandler):
         if epsg == 4326:
             page = _to_latlon(page)
             crs_name = "urn:ogc:def:crs:EPSG::4326"
-        matched = len(features)
-        if self._rewrite is not None:
-            before = len(page)
-            page = self._rewrite(copy.deepcopy(page))  # the served data stays as it is
-            if self._consistent:
-                matched += len(page) - before
         payload: dict[str, Any] = {
             "type": "FeatureCollection",
             "name": data.get("name", "gemeente_gegeneraliseerd"),
             "crs": {"type": "name", "properties": {"name": crs_name}},
-            "numberMatched": matched,
+            "numberMatched": len(features),
             "numberReturned": len(page),
             "features": page,
         }
-        if self._no_crs:
-            del payload["crs"]
-        self._send(200, payload, truncate=truncate)
+        headers: dict[str, str] = {}
+        self.adjust("wfs", payload, headers)
+        self._send(200, payload, headers=headers)
 
-    def _ogc(self, query_text: str, truncate: bool) -> None:
+    def _ogc(self, query_text: str) -> None:
         """Answer OGC API Features items as PDOK's server does (see :mod:`._impl.pdok`)."""
         query = {k: v[-1] for k, v in parse_qs(query_text, keep_blank_values=True).items()}
         problem = ""
@@ -595,8 +437,6 @@ class _Handler(BaseHTTPRequestHandler):
         page = features[offset : offset + limit]
         if crs == pdok.CRS84_URI:
             page = _to_crs84(page)
-        if self._rewrite is not None:
-            page = self._rewrite(copy.deepcopy(page))  # the served data stays as it is
         url = self._base() + pdok.OGC_PATH
         keep = {"f": "json", "limit": str(limit), **filters}
         if "crs" in query:
@@ -615,18 +455,20 @@ class _Handler(BaseHTTPRequestHandler):
             "numberReturned": len(page),
             "features": page,
         }
-        headers = {"Content-Type": "application/geo+json"}
-        if not self._no_crs:
-            headers["Content-Crs"] = f"<{crs}>"
-        self._send(200, payload, truncate=truncate, headers=headers)
+        headers = {"Content-Type": "application/geo+json", "Content-Crs": f"<{crs}>"}
+        self.adjust("ogc", payload, headers)
+        self._send(200, payload, headers=headers)
 
-    def _listing(self, table: str, tdir: Path, truncate: bool) -> None:
+    def _listing(self, table: str, tdir: Path) -> None:
         names = sorted(p.stem for p in tdir.glob("*.json"))
         if "TypedDataSet" in names and "UntypedDataSet" not in names:
             names.append("UntypedDataSet")
         url = f"{self._base()}{FEED}{table}"
         value = [{"name": n, "url": f"{url}/{n}"} for n in names]
-        self._send(200, {"odata.metadata": f"{url}/$metadata", "value": value}, truncate=truncate)
+        payload = {"odata.metadata": f"{url}/$metadata", "value": value}
+        headers: dict[str, str] = {}
+        self.adjust("listing", payload, headers)
+        self._send(200, payload, headers=headers)
 
     def _rows(
         self,
@@ -635,11 +477,10 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint: str,
         found: tuple[FileKey, list[dict[str, Any]]],
         query: dict[str, str],
-        truncate: bool,
     ) -> None:
         """Answer one endpoint: ``found`` is its file's version and rows (read once)."""
         state = self.state
-        flt = "" if self._ignore_filter else query.get("$filter", "")
+        flt = self.filter_of(query)
         if len(flt.encode("utf-8")) > MAX_FILTER_BYTES:
             log.warning("replay: refused a $filter of %d bytes", len(flt.encode("utf-8")))
             self._error(413, f"The $filter is longer than {MAX_FILTER_BYTES} bytes.")
@@ -690,8 +531,6 @@ class _Handler(BaseHTTPRequestHandler):
             page = [{k: r.get(k) for k in select} for r in page]
         if endpoint == "UntypedDataSet":
             page = [{k: (None if v is None else str(v)) for k, v in r.items()} for r in page]
-        if self._rewrite is not None and endpoint in DATASETS:
-            page = self._rewrite([dict(r) for r in page])
         url = f"{self._base()}{FEED}{table}/{endpoint}"
         payload: dict[str, Any] = {"odata.metadata": f"{url}/$metadata", "value": page}
         if page_end < end:
@@ -703,7 +542,9 @@ class _Handler(BaseHTTPRequestHandler):
             if top is not None:
                 nxt["$top"] = str(end - page_end)
             payload["odata.nextLink"] = f"{url}?{urlencode(nxt)}"
-        self._send(200, payload, truncate=truncate)
+        headers: dict[str, str] = {}
+        self.adjust(endpoint, payload, headers)
+        self._send(200, payload, headers=headers)
 
     def _filtered(
         self,
@@ -766,8 +607,11 @@ class _Server(ThreadingHTTPServer):
 class ReplayServer:
     """Serve a snapshot folder on 127.0.0.1 in a background thread.
 
-    Use as a context manager, or call :meth:`start` and :meth:`stop`.
+    Use as a context manager, or call :meth:`start` and :meth:`stop`. A subclass may answer
+    through its own :attr:`handler` (a subclass of ``_Handler``).
     """
+
+    handler: type[_Handler] = _Handler
 
     def __init__(
         self,
@@ -791,7 +635,7 @@ class ReplayServer:
             boundaries=dict(boundaries or {}),
             confined=confined,
         )
-        handler = type("Handler", (_Handler,), {"state": self.state})
+        handler = type("Handler", (self.handler,), {"state": self.state})
         self._httpd = _Server(("127.0.0.1", port), handler, max_clients=max_clients,
                               header_timeout=header_timeout)  # fmt: skip
         self._thread: threading.Thread | None = None
@@ -801,11 +645,6 @@ class ReplayServer:
         """Base URL, e.g. ``http://127.0.0.1:54321``."""
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
-
-    @property
-    def faults(self) -> list[Fault]:
-        """The faults to apply (append to make it misbehave)."""
-        return self.state.faults
 
     @property
     def requests(self) -> list[str]:
