@@ -15,8 +15,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from vluchtelingen_in_beeld.estimate import simulate
-from vluchtelingen_in_beeld.method import load_card
+from vluchtelingen_in_beeld.clean.method import load_card
+from vluchtelingen_in_beeld.estimation.estimate import simulate
 
 
 def main() -> None:

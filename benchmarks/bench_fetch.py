@@ -13,10 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from vluchtelingen_in_beeld._impl.server import ReplayServer
-from vluchtelingen_in_beeld.cbs import Session
-from vluchtelingen_in_beeld.inputs import gather
-from vluchtelingen_in_beeld.method import load_card
+from vluchtelingen_in_beeld.access.cbs import Session
+from vluchtelingen_in_beeld.access.server import ReplayServer
+from vluchtelingen_in_beeld.clean.inputs import gather
+from vluchtelingen_in_beeld.clean.method import load_card
 from vluchtelingen_in_beeld.settings import Settings
 
 

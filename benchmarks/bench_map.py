@@ -14,12 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from vluchtelingen_in_beeld.cbs import Session
-from vluchtelingen_in_beeld.geo import read_boundary_file
-from vluchtelingen_in_beeld.maps import map_for
-from vluchtelingen_in_beeld.pipeline import build_year
+from vluchtelingen_in_beeld.access.cbs import Session
+from vluchtelingen_in_beeld.access.snapshot import serving_snapshot
+from vluchtelingen_in_beeld.geography.geo import read_boundary_file
+from vluchtelingen_in_beeld.render.maps import map_for
 from vluchtelingen_in_beeld.settings import Settings
-from vluchtelingen_in_beeld.snapshot import serving_snapshot
+from vluchtelingen_in_beeld.workflow.pipeline import build_year
 
 
 def plain_folium(boundary_file: Path, values: dict[str, float]) -> str:

@@ -1,7 +1,7 @@
 """The selection of voortrekkersgemeenten on the shared snapshot: time and peak memory.
 
 Builds the 2025 estimate once (from the shared StatLine snapshot through the local replay
-server), then times :func:`vluchtelingen_in_beeld.rank.rank`: the reach draws, the integer
+server), then times :func:`vluchtelingen_in_beeld.ranking.rank.rank`: the reach draws, the integer
 programme, the price of every constraint, the swaps (each pick left out, the 20 best others
 forced in, each re-solved), the picks at every parameter's bounds, and the re-solve per draw
 for ``kans_geselecteerd`` and its two diagnostics (target: under 5 s on this machine).
@@ -27,12 +27,12 @@ from pathlib import Path
 
 
 def main() -> None:
-    from vluchtelingen_in_beeld.cbs import Session
-    from vluchtelingen_in_beeld.pipeline import estimate_inputs, prepare_card
-    from vluchtelingen_in_beeld.rank import rank
-    from vluchtelingen_in_beeld.selection import Constraints
+    from vluchtelingen_in_beeld.access.cbs import Session
+    from vluchtelingen_in_beeld.access.snapshot import serving_snapshot
+    from vluchtelingen_in_beeld.ranking.rank import rank
+    from vluchtelingen_in_beeld.ranking.selection import Constraints
     from vluchtelingen_in_beeld.settings import Settings
-    from vluchtelingen_in_beeld.snapshot import serving_snapshot
+    from vluchtelingen_in_beeld.workflow.pipeline import estimate_inputs, prepare_card
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", type=Path, default=Path("../shared/data"))

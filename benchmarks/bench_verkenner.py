@@ -44,7 +44,7 @@ def main() -> None:
     from click.testing import CliRunner
     from playwright.sync_api import sync_playwright
 
-    from vluchtelingen_in_beeld.cli import main as vib
+    from vluchtelingen_in_beeld.cli.commands import main as vib
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", type=Path, default=Path("../shared/data"))

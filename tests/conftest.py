@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.replay import FaultyReplay
-from vluchtelingen_in_beeld.cbs import Session
-from vluchtelingen_in_beeld.geo import boundary_files, geo_settings
+from vluchtelingen_in_beeld.access.cbs import Session
+from vluchtelingen_in_beeld.geography.geo import boundary_files, geo_settings
 from vluchtelingen_in_beeld.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,7 +92,7 @@ def cli(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyp
     """``vib ARGS`` in this process (click's runner), with ``env`` as its environment."""
     from click.testing import CliRunner
 
-    from vluchtelingen_in_beeld.cli import main
+    from vluchtelingen_in_beeld.cli.commands import main
 
     return CliRunner().invoke(main, list(args), env=env or {}, catch_exceptions=False)
 
@@ -123,7 +123,7 @@ def shared_session(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Session:
     """One session (and store) over the shared snapshot and boundaries, read-only tests."""
-    from vluchtelingen_in_beeld.snapshot import snapshot_settings
+    from vluchtelingen_in_beeld.access.snapshot import snapshot_settings
 
     settings = make_settings(replay.url, tmp_path_factory.mktemp("shared-store"))
     named = snapshot_settings(settings, statline)  # its name, checksum and warning texts
@@ -133,7 +133,7 @@ def shared_session(
 @pytest.fixture(scope="session")
 def est2025(shared_session: Session):  # type: ignore[no-untyped-def]
     """The 2025 estimate on the shared snapshot with the standard card."""
-    from vluchtelingen_in_beeld.pipeline import estimate_year
+    from vluchtelingen_in_beeld.workflow.pipeline import estimate_year
 
     return estimate_year(shared_session, 2025)
 
@@ -141,7 +141,7 @@ def est2025(shared_session: Session):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def rank2025(shared_session: Session, est2025):  # type: ignore[no-untyped-def]
     """The default 2025 year (ranking, regions, shapes) on the shared snapshot."""
-    from vluchtelingen_in_beeld.pipeline import build_year
+    from vluchtelingen_in_beeld.workflow.pipeline import build_year
 
     return build_year(shared_session, estimate=est2025, shapes=True)
 

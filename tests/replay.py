@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from vluchtelingen_in_beeld._impl.server import DATASETS, ReplayServer, _Handler
+from vluchtelingen_in_beeld.access.server import DATASETS, ReplayServer, _Handler
 
 #: The longest a "hang" fault keeps a request open; bounded so no test can hang for ever.
 MAX_HANG_SECONDS = 10.0

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from vluchtelingen_in_beeld._impl import pdok
 from tests.replay import Fault, FaultyReplay
-from vluchtelingen_in_beeld.cbs import Session
+from vluchtelingen_in_beeld.access import pdok
+from vluchtelingen_in_beeld.access.cbs import Session
+from vluchtelingen_in_beeld.access.snapshot import boundary_files, geo_settings
 from vluchtelingen_in_beeld.errors import BoundaryError, CrsMismatchError, PdokError
-from vluchtelingen_in_beeld.geo import fetch_boundaries, load_boundaries
-from vluchtelingen_in_beeld.snapshot import boundary_files, geo_settings
+from vluchtelingen_in_beeld.geography.geo import fetch_boundaries, load_boundaries
 
 from .conftest import make_settings
 

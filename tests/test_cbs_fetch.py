@@ -2,8 +2,8 @@
 
 import pytest
 
-from vluchtelingen_in_beeld import tables as T
-from vluchtelingen_in_beeld.cbs import Query, Session, fetch, get_metadata
+from vluchtelingen_in_beeld.access import tables as T
+from vluchtelingen_in_beeld.access.cbs import Query, Session, fetch, get_metadata
 from vluchtelingen_in_beeld.errors import (
     CbsError,
     MetadataError,
@@ -120,7 +120,7 @@ def test_empty_answer_is_refused_and_never_stored(statline_no_bands_2024, doctor
 
 def test_nulls_stay_missing(session):
     """A CBS null ("geheim", not published) must stay missing, never become 0."""
-    from vluchtelingen_in_beeld.cbs import rows_to_frame
+    from vluchtelingen_in_beeld.access.cbs import rows_to_frame
 
     meta = get_metadata(session, "85984NED")
     rows = [

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from vluchtelingen_in_beeld.cli import main
+from vluchtelingen_in_beeld.cli.commands import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,7 +86,7 @@ def test_estimate_writes_table_national_and_manifest(cli, tmp_path, statline, ex
     assert manifest["local_variation"]["sd_log"] > 0
     assert {r["parameter"] for r in manifest["sensitivity"]} >= {"job_seeking", "ei.syrie"}
     assert "NOT CBS figures" in manifest["snapshot"]["warnings"]["85458NED"]
-    from vluchtelingen_in_beeld.store import sha256_file
+    from vluchtelingen_in_beeld.access.store import sha256_file
 
     for name, digest in manifest["outputs"].items():
         assert sha256_file(tmp_path / name) == digest

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vluchtelingen_in_beeld.estimate import estimate, target_population
+from vluchtelingen_in_beeld.clean.inputs import gather
+from vluchtelingen_in_beeld.clean.method import load_card
+from vluchtelingen_in_beeld.estimation.estimate import estimate, target_population
 from vluchtelingen_in_beeld.fmt import nl_about, nl_pct, nl_prob, round_sig
-from vluchtelingen_in_beeld.inputs import gather
-from vluchtelingen_in_beeld.method import load_card
-from vluchtelingen_in_beeld.pipeline import estimate_inputs
-from vluchtelingen_in_beeld.pitch import render_page
+from vluchtelingen_in_beeld.render.pitch import render_page
+from vluchtelingen_in_beeld.workflow.pipeline import estimate_inputs
 
 from .browser import artifact, offline_page
 

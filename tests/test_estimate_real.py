@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from vluchtelingen_in_beeld.clean.inputs import gather
+from vluchtelingen_in_beeld.clean.method import load_card, parse_card
 from vluchtelingen_in_beeld.errors import DataCoverageError, MetadataError
-from vluchtelingen_in_beeld.estimate import CENTRAL_COLUMNS
-from vluchtelingen_in_beeld.inputs import gather
-from vluchtelingen_in_beeld.method import load_card, parse_card
-from vluchtelingen_in_beeld.pipeline import estimate_year
+from vluchtelingen_in_beeld.estimation.estimate import CENTRAL_COLUMNS
+from vluchtelingen_in_beeld.workflow.pipeline import estimate_year
 
 
 def card_2019():

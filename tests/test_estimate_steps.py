@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vluchtelingen_in_beeld.estimate import (
+from vluchtelingen_in_beeld.clean.inputs import age_bands, age_weights
+from vluchtelingen_in_beeld.clean.method import Rate, load_card
+from vluchtelingen_in_beeld.estimation.estimate import (
     central,
     job_seeking,
     local_factor,
@@ -21,8 +23,6 @@ from vluchtelingen_in_beeld.estimate import (
     simulate,
     target_population,
 )
-from vluchtelingen_in_beeld.inputs import age_bands, age_weights
-from vluchtelingen_in_beeld.method import Rate, load_card
 
 
 def population():
@@ -238,7 +238,7 @@ def test_local_factor_keeps_the_national_total_and_zero_bijstand_is_missing():
     """Three gemeenten, the lokaal card (beta 0.5): the factor moves job-seekers between
     them and leaves the national sum as it is; a gemeente with 0 bijstand keeps factor 1
     before scaling (missing data), not 0 job-seekers."""
-    from vluchtelingen_in_beeld.estimate import LocalData
+    from vluchtelingen_in_beeld.estimation.estimate import LocalData
 
     card = load_card("lokaal")
     w = pd.DataFrame({g.name: [100.0, 100.0, 100.0] for g in card.groups}, index=["A", "B", "C"])
@@ -268,7 +268,7 @@ def test_cost_per_placement_is_one_fact_with_the_placement_rate():
     an independent draw of the cost would break the product (cost x rate = 1,450 a
     conversation) in almost every draw.
     """
-    from vluchtelingen_in_beeld.estimate import funnel_draws
+    from vluchtelingen_in_beeld.estimation.estimate import funnel_draws
 
     card = replace(load_card("standaard"), draws=500)
     funnels = funnel_draws(card, 500)

@@ -4,9 +4,9 @@ half-written store entry; the next good run succeeds."""
 import pytest
 
 from tests.replay import Fault
-from vluchtelingen_in_beeld.cbs import Session, fetch
+from vluchtelingen_in_beeld.access.cbs import Session, fetch
+from vluchtelingen_in_beeld.access.store import Store
 from vluchtelingen_in_beeld.errors import CbsUnavailableError, UnknownTableError
-from vluchtelingen_in_beeld.store import Store
 
 from .conftest import make_settings
 from .test_cbs_fetch import national_population
@@ -68,8 +68,8 @@ def test_row_limit_refusal_splits_the_request(statline, tmp_path):
     """
     import json
 
-    from vluchtelingen_in_beeld._impl.server import ReplayServer
-    from vluchtelingen_in_beeld.cbs import Query
+    from vluchtelingen_in_beeld.access.cbs import Query
+    from vluchtelingen_in_beeld.access.server import ReplayServer
 
     rows = json.loads((statline / "85984NED" / "TypedDataSet.json").read_text("utf-8"))
     codes = sorted(
@@ -90,8 +90,8 @@ def test_row_limit_refusal_splits_a_request_by_prefixes(statline, tmp_path):
     """Without keys to halve, the list of region prefixes is halved (and each half kept)."""
     import json
 
-    from vluchtelingen_in_beeld._impl.server import ReplayServer
-    from vluchtelingen_in_beeld.cbs import Query
+    from vluchtelingen_in_beeld.access.cbs import Query
+    from vluchtelingen_in_beeld.access.server import ReplayServer
 
     rows = json.loads((statline / "85984NED" / "TypedDataSet.json").read_text("utf-8"))
     prefixes = ["GM00", "GM01", "GM02", "GM03"]
@@ -111,7 +111,7 @@ def test_row_limit_refusal_splits_a_request_by_prefixes(statline, tmp_path):
 
 
 def test_unknown_table_id(fresh_replay, tmp_path):
-    from vluchtelingen_in_beeld.cbs import Query
+    from vluchtelingen_in_beeld.access.cbs import Query
 
     with pytest.raises(UnknownTableError, match="'12345XYZ' does not exist"):
         fetch(Session(make_settings(fresh_replay.url, tmp_path)), Query.make("12345XYZ"))

@@ -1,4 +1,4 @@
-"""Work on the second core while the caller goes on (``_impl/forking.forked``)."""
+"""Work on the second core while the caller goes on (``forking.forked``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from vluchtelingen_in_beeld._impl import forking
+from vluchtelingen_in_beeld import forking
 
 CALLS: list[int] = []
 
@@ -51,7 +51,7 @@ def test_without_fork_the_work_waits_for_the_caller(monkeypatch):
 #: A process that starts two workers on slow items and is then killed (SIGKILL).
 KILLED_PARENT = """
 import os, signal, time
-from vluchtelingen_in_beeld._impl import forking
+from vluchtelingen_in_beeld import forking
 
 def slow(x):
     time.sleep(60)

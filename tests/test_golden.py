@@ -5,7 +5,7 @@ words from phrases.j2, and re-solves the programme itself (HiGHS in WebAssembly)
 than thirty settings (the card's, numbers of pilots, caps and floors, forcing, ρ fixed,
 two per region, a minimum pool, a budget, and settings with no selection at all) the page's
 selection, objective, prices, alternatives, every reason and every message must be what
-Python computes (:func:`vluchtelingen_in_beeld.verkenner.answer`): the same characters.
+Python computes (:func:`vluchtelingen_in_beeld.render.verkenner.answer`): the same characters.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vluchtelingen_in_beeld.selection import BUDGET_GAP
-from vluchtelingen_in_beeld.verkenner import answer, render_verkenner
+from vluchtelingen_in_beeld.ranking.selection import BUDGET_GAP
+from vluchtelingen_in_beeld.render.verkenner import answer, render_verkenner
 
 from .browser import offline_page
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.replay import Fault, FaultyReplay
-from vluchtelingen_in_beeld.cbs import Query, Session, fetch, get_metadata
+from vluchtelingen_in_beeld.access.cbs import Query, Session, fetch, get_metadata
 from vluchtelingen_in_beeld.errors import CbsError, CbsUnavailableError, ConfigError
 from vluchtelingen_in_beeld.settings import Settings
 
@@ -313,7 +313,7 @@ def test_missing_population_of_one_gemeente_is_not_a_herindeling(
 
     snap = doctored_snapshot(statline, tmp_path / "snap", rows={"85458NED": drop_total})
     from vluchtelingen_in_beeld.errors import CbsError
-    from vluchtelingen_in_beeld.pipeline import estimate_year
+    from vluchtelingen_in_beeld.workflow.pipeline import estimate_year
 
     session = doctored_session(snap)
     with pytest.raises(CbsError, match=r"no figures for 1 gemeente of 2025 .*GM0363 \(Amsterdam\)"):
@@ -349,7 +349,7 @@ def test_text_that_looks_like_a_formula_stays_text_in_xlsx(tmp_path):
     import openpyxl
     import pandas as pd
 
-    from vluchtelingen_in_beeld.output import table_bytes
+    from vluchtelingen_in_beeld.render.output import table_bytes
 
     frame = pd.DataFrame(
         {"gemeentenaam": ['=HYPERLINK("http://x")', "+1", "Zwolle"], "n": [1, 2, 3]}
@@ -363,7 +363,7 @@ def test_text_that_looks_like_a_formula_stays_text_in_xlsx(tmp_path):
 def test_a_bundle_that_fails_halfway_puts_back_what_was_there(tmp_path, monkeypatch):
     import os
 
-    from vluchtelingen_in_beeld import output
+    from vluchtelingen_in_beeld.render import output
 
     a, b, m = tmp_path / "x.csv", tmp_path / "x_nederland.csv", tmp_path / "x.csv.manifest.json"
     a.write_text("old table")
@@ -393,7 +393,7 @@ def test_estimate_whose_national_file_cannot_be_written_leaves_nothing(tmp_path,
 
 def test_answer_without_a_dimension_is_refused(fresh_replay, tmp_path):
     """Rows that lack a dimension's key (the column comes back all missing) are not stored."""
-    from vluchtelingen_in_beeld.cbs import check_answer, rows_to_frame
+    from vluchtelingen_in_beeld.access.cbs import check_answer, rows_to_frame
 
     session = Session(make_settings(fresh_replay.url, tmp_path / "store"))
     meta = get_metadata(session, "85984NED")
@@ -413,7 +413,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_made_inert():
 
     import pandas as pd
 
-    from vluchtelingen_in_beeld.output import table_bytes
+    from vluchtelingen_in_beeld.render.output import table_bytes
 
     names = ['=HYPERLINK("http://x")', "+1+1", "@SUM(A1)", "\tA", "\rB", "-Zuid", "Zwolle"]
     frame = pd.DataFrame({"gemeentenaam": names, "reden": ["-5", "x", "y", "z", "w", "v", "u"]})
@@ -432,7 +432,7 @@ def test_serve_answers_every_path_outside_the_snapshot_with_404(tmp_path, caplog
     import http.client
     import logging
 
-    from vluchtelingen_in_beeld._impl.server import ReplayServer
+    from vluchtelingen_in_beeld.access.server import ReplayServer
 
     root = tmp_path / "snap"
     table = root / "99999NED"
@@ -451,7 +451,7 @@ def test_serve_answers_every_path_outside_the_snapshot_with_404(tmp_path, caplog
         "/ODataFeed/odata/99999NED/%2f" + str(tmp_path / "secret").lstrip("/").replace("/", "%2f"),
         "/ODataFeed/odata/99999NED/..%5c..%5csecret",
     ]
-    caplog.set_level(logging.WARNING, logger="vluchtelingen_in_beeld._impl.server")
+    caplog.set_level(logging.WARNING, logger="vluchtelingen_in_beeld.access.server")
     with ReplayServer(root) as server:
         host, port = server.url.split("//")[1].split(":")
         for path in attempts:
@@ -602,9 +602,9 @@ def test_bad_boundaries_are_refused_and_never_stored(
 ):
     """PDOK answers of the right shape with bad content: nothing stored, and the next
     call against the good service succeeds without --refresh."""
+    from vluchtelingen_in_beeld.access.snapshot import geo_settings
     from vluchtelingen_in_beeld.errors import VibError
-    from vluchtelingen_in_beeld.geo import boundary_files, fetch_boundaries
-    from vluchtelingen_in_beeld.snapshot import geo_settings
+    from vluchtelingen_in_beeld.geography.geo import boundary_files, fetch_boundaries
 
     with FaultyReplay(statline, boundaries=boundary_files(geo_folder)) as server:
         settings = geo_settings(make_settings(server.url, tmp_path / "store"), server.url,
@@ -621,8 +621,8 @@ def test_bad_boundaries_are_refused_and_never_stored(
 def test_a_pdok_answer_without_crs_is_read_in_the_crs_it_was_asked_for(
     statline, geo_folder, tmp_path
 ):
-    from vluchtelingen_in_beeld.geo import boundary_files, load_boundaries
-    from vluchtelingen_in_beeld.snapshot import geo_settings
+    from vluchtelingen_in_beeld.access.snapshot import geo_settings
+    from vluchtelingen_in_beeld.geography.geo import boundary_files, load_boundaries
 
     with FaultyReplay(statline, boundaries=boundary_files(geo_folder)) as server:
         settings = geo_settings(make_settings(server.url, tmp_path / "store"), server.url,
@@ -786,7 +786,7 @@ def test_a_mismatch_found_later_names_refresh(shared_session, geo_folder):
     import json
 
     from vluchtelingen_in_beeld.errors import BoundaryError
-    from vluchtelingen_in_beeld.geo import load_boundaries
+    from vluchtelingen_in_beeld.geography.geo import load_boundaries
 
     served = json.loads((geo_folder / "gemeente_gegeneraliseerd_2023.geojson").read_text())
     codes = [f["properties"]["statcode"] for f in served["features"]][1:]  # one short

@@ -1,4 +1,4 @@
-"""The HiGHS programme kept between solves (``_impl/highs.py``): every re-solve is the
+"""The HiGHS programme kept between solves (``ranking/highs.py``): every re-solve is the
 optimum a brute force finds, near-ties included; infeasible and integer programmes."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from vluchtelingen_in_beeld._impl.highs import Programme
+from vluchtelingen_in_beeld.ranking.highs import Programme
 
 
 def groups_problem(m: int = 12, n: int = 4, size: int = 3):
@@ -111,7 +111,7 @@ def test_the_solver_is_not_one_whose_presolve_calls_a_worse_point_optimal():
 
 def test_the_page_solver_is_past_that_regression_too():
     """The selectieverkenner's vendored HiGHS (highs-js) is the same solver in the browser."""
-    from vluchtelingen_in_beeld.verkenner import vendored
+    from vluchtelingen_in_beeld.render.verkenner import vendored
 
     solver = str(vendored()["solver"])  # "HiGHS 1.15.1"
     major, minor = (int(v) for v in solver.split()[-1].split(".")[:2])

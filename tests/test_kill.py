@@ -7,7 +7,7 @@ import sys
 import time
 
 from tests.replay import Fault, FaultyReplay
-from vluchtelingen_in_beeld.store import Store
+from vluchtelingen_in_beeld.access.store import Store
 
 
 def test_kill_mid_fetch(statline, tmp_path):

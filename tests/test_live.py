@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from vluchtelingen_in_beeld import tables as T
-from vluchtelingen_in_beeld._impl import pdok
-from vluchtelingen_in_beeld.cbs import Session, get_metadata
-from vluchtelingen_in_beeld.check import FAIL, check_table
-from vluchtelingen_in_beeld.inputs import gather, latest_year
-from vluchtelingen_in_beeld.method import load_card
+from vluchtelingen_in_beeld.access import pdok
+from vluchtelingen_in_beeld.access import tables as T
+from vluchtelingen_in_beeld.access.cbs import Session, get_metadata
+from vluchtelingen_in_beeld.clean.check import FAIL, check_table
+from vluchtelingen_in_beeld.clean.inputs import gather, latest_year
+from vluchtelingen_in_beeld.clean.method import load_card
 from vluchtelingen_in_beeld.settings import Settings
 
 pytestmark = pytest.mark.live
@@ -70,8 +70,8 @@ def _first_vertex(coords):  # type: ignore[no-untyped-def]
 
 
 def test_live_pdok_boundaries_and_regions(live):
-    from vluchtelingen_in_beeld.geo import load_boundaries
-    from vluchtelingen_in_beeld.regions import load_regions
+    from vluchtelingen_in_beeld.clean.regions import load_regions
+    from vluchtelingen_in_beeld.geography.geo import load_boundaries
 
     inputs = gather(live, load_card(), 2025)
     codes = list(inputs.inwoners.index)

@@ -10,17 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vluchtelingen_in_beeld.errors import ConfigError
-from vluchtelingen_in_beeld.estimate import calibrate
-from vluchtelingen_in_beeld.localfiles import (
+from vluchtelingen_in_beeld.clean.localfiles import (
     LocalFigure,
     LocalFiles,
     read_local_figures,
     read_reception,
 )
-from vluchtelingen_in_beeld.method import load_card
-from vluchtelingen_in_beeld.peers import RECEPTION_RATIO, reception_flags, size_class
-from vluchtelingen_in_beeld.pipeline import build_year
+from vluchtelingen_in_beeld.clean.method import load_card
+from vluchtelingen_in_beeld.errors import ConfigError
+from vluchtelingen_in_beeld.estimation.estimate import calibrate
+from vluchtelingen_in_beeld.estimation.peers import RECEPTION_RATIO, reception_flags, size_class
+from vluchtelingen_in_beeld.workflow.pipeline import build_year
 
 from .conftest import cli
 
@@ -125,7 +125,7 @@ def test_opvang_lowers_exactly_that_gemeentes_target_population(shared_session, 
 
 
 def _page(result, code: str) -> str:
-    from vluchtelingen_in_beeld.pitch import render_page
+    from vluchtelingen_in_beeld.render.pitch import render_page
 
     return " ".join(render_page(result, code).split())
 
@@ -344,7 +344,7 @@ def test_out_is_never_the_opvang_file(statline, tmp_path):
 
 
 def test_own_files_are_named_as_such_never_as_cbs(shared_session, tmp_path):
-    from vluchtelingen_in_beeld.provenance import source_lines
+    from vluchtelingen_in_beeld.render.provenance import source_lines
 
     f = tmp_path / "opvang.csv"
     f.write_text("gemeentecode,bewoners,peildatum,bron\nGM1706,10,2025-01-01,COA\n", "utf-8")

@@ -14,9 +14,10 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from vluchtelingen_in_beeld.cbs import Session
+from vluchtelingen_in_beeld.access.cbs import Session
+from vluchtelingen_in_beeld.clean.inputs import apply_crosswalk
 from vluchtelingen_in_beeld.errors import ConfigError
-from vluchtelingen_in_beeld.geo import (
+from vluchtelingen_in_beeld.geography.geo import (
     BoundaryError,
     crosswalk,
     dissolve,
@@ -24,8 +25,7 @@ from vluchtelingen_in_beeld.geo import (
     read_boundary_file,
     simplify,
 )
-from vluchtelingen_in_beeld.inputs import apply_crosswalk
-from vluchtelingen_in_beeld.maps import (
+from vluchtelingen_in_beeld.render.maps import (
     MISSING_COLOUR,
     MapData,
     classify,
@@ -178,7 +178,7 @@ def test_geojson_keeps_holes_and_parts_rounded_and_oriented():
     holes clockwise as RFC 7946 asks, one MultiPolygon per area."""
     from shapely.geometry import shape
 
-    from vluchtelingen_in_beeld.maps import _geojson_geometries
+    from vluchtelingen_in_beeld.render.maps import _geojson_geometries
 
     frame = _donut_and_pair()
     wgs = shapely.transform(frame.geometry.values, lambda xy: xy / 1e5 + [5.1234567, 52.0])
@@ -203,7 +203,7 @@ def test_footer_lines_fit_and_keep_every_character():
     from matplotlib import get_data_path
     from PIL import ImageFont
 
-    from vluchtelingen_in_beeld.maps import _footer_lines
+    from vluchtelingen_in_beeld.render.maps import _footer_lines
 
     font = ImageFont.truetype(str(Path(get_data_path()) / "fonts/ttf/DejaVuSans.ttf"), 12.5)
     text = "Bron: CBS 85458NED en " + "a1b2c3" * 40 + " einde\n\nTweede alinea, kort."
@@ -222,7 +222,7 @@ def test_png_draws_holes_parts_outline_and_footer():
 
     from PIL import Image
 
-    from vluchtelingen_in_beeld.maps import FOOTER_COLOUR, OUTLINE_COLOUR, WARNING_COLOUR
+    from vluchtelingen_in_beeld.render.maps import FOOTER_COLOUR, OUTLINE_COLOUR, WARNING_COLOUR
 
     data, classes = square_map(highlight=["GM0002"])
     data.frame = _donut_and_pair()
@@ -277,7 +277,7 @@ def test_dissolve_squares():
 
 
 def test_boundaries_come_through_pdok_path_and_the_store(replay, geo_folder, tmp_path, est2025):
-    from vluchtelingen_in_beeld.geo import geo_settings
+    from vluchtelingen_in_beeld.geography.geo import geo_settings
 
     session = Session(geo_settings(make_settings(replay.url, tmp_path), replay.url, geo_folder))
     codes = list(est2025.table["gemeentecode"])
@@ -412,7 +412,7 @@ def test_own_fisher_jenks_equals_mapclassify():
 
     import mapclassify
 
-    from vluchtelingen_in_beeld.maps import fisher_jenks_bins
+    from vluchtelingen_in_beeld.render.maps import fisher_jenks_bins
 
     rng = np.random.default_rng(7)
     for _ in range(60):

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
+from vluchtelingen_in_beeld.clean.method import init_card, load_card, shipped_cards
 from vluchtelingen_in_beeld.errors import MethodCardError
-from vluchtelingen_in_beeld.method import init_card, load_card, shipped_cards
 
 GOOD = """
 extends = "standaard"
@@ -180,7 +180,7 @@ def test_bad_cards(tmp_path, text, message):
     # the same through the CLI: exit 1, the message, nothing written
     from click.testing import CliRunner
 
-    from vluchtelingen_in_beeld.cli import main
+    from vluchtelingen_in_beeld.cli.commands import main
 
     before = sorted(tmp_path.iterdir())
     r = CliRunner().invoke(main, ["method", "validate", str(path)])
@@ -243,7 +243,7 @@ def test_init_refuses_to_overwrite(tmp_path):
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from vluchtelingen_in_beeld.method import _resolve, parse_card  # noqa: E402
+from vluchtelingen_in_beeld.clean.method import _resolve, parse_card  # noqa: E402
 
 TOML_SCALARS = st.one_of(
     st.integers(min_value=-(2**63), max_value=2**63 - 1),

@@ -8,16 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vluchtelingen_in_beeld.errors import ConfigError
-from vluchtelingen_in_beeld.names import (
+from vluchtelingen_in_beeld.clean.names import (
     AmbiguousNameError,
     GemeenteNames,
     UnknownNameError,
     normalise,
 )
-from vluchtelingen_in_beeld.pipeline import build_year
-from vluchtelingen_in_beeld.regions import load_regions
-from vluchtelingen_in_beeld.totals import region_totals
+from vluchtelingen_in_beeld.clean.regions import load_regions
+from vluchtelingen_in_beeld.errors import ConfigError
+from vluchtelingen_in_beeld.estimation.totals import region_totals
+from vluchtelingen_in_beeld.workflow.pipeline import build_year
 
 SMALL = GemeenteNames(
     {
@@ -156,7 +156,7 @@ def test_provincie_totals_checked_against_cbs_provincie_rows(shared_session, est
 
 
 def test_unknown_level():
-    from vluchtelingen_in_beeld.regions import level_columns
+    from vluchtelingen_in_beeld.clean.regions import level_columns
 
     with pytest.raises(ConfigError, match="provincie"):
         level_columns("wijk")
@@ -174,8 +174,8 @@ def test_growth_of_a_merged_gemeente_is_over_its_predecessors(shared_session, ge
     Weesp (GM0457) went into Amsterdam (GM0363), which kept its code: without the crosswalk
     Amsterdam's growth would count Weesp's people as growth.
     """
-    from vluchtelingen_in_beeld.inputs import Growth
-    from vluchtelingen_in_beeld.pipeline import growth_across_herindelingen
+    from vluchtelingen_in_beeld.clean.inputs import Growth
+    from vluchtelingen_in_beeld.workflow.pipeline import growth_across_herindelingen
 
     def codes(year: int) -> list[str]:
         path = geo_folder / f"gemeente_gegeneraliseerd_{year}.geojson"
@@ -210,8 +210,8 @@ def test_growth_of_a_merged_gemeente_is_over_its_predecessors(shared_session, ge
 
 
 def test_growth_over_one_indeling_loads_no_boundaries(shared_session):
-    from vluchtelingen_in_beeld.inputs import Growth
-    from vluchtelingen_in_beeld.pipeline import growth_across_herindelingen
+    from vluchtelingen_in_beeld.clean.inputs import Growth
+    from vluchtelingen_in_beeld.workflow.pipeline import growth_across_herindelingen
 
     same = _w(["GM0014", "GM0034"], 3)
     growth = Growth(2025, 2023, same - same / 2, "test", [], now=same, then=same / 2)

@@ -1,6 +1,6 @@
 import pytest
 
-from vluchtelingen_in_beeld._impl.odata_filter import FilterSyntaxError, compile_filter, quote
+from vluchtelingen_in_beeld.access.odata_filter import FilterSyntaxError, compile_filter, quote
 
 ROWS = [
     {"RegioS": "GM0363  ", "Perioden": "2025JJ00", "n": 5},

@@ -1,8 +1,8 @@
 """Outputs of a year built once: GeoPackages QGIS can open, and one source of truth.
 
 The run's tables are the same as the single commands' tables for the same seed and draws:
-each is written from one :class:`~vluchtelingen_in_beeld.result.YearResult`. And they are the
-same as a reference version's, run from git on the same snapshot.
+each is written from one :class:`~vluchtelingen_in_beeld.geography.result.YearResult`. And
+they are the same as a reference version's, run from git on the same snapshot.
 """
 
 from __future__ import annotations
@@ -109,8 +109,8 @@ def _reference_tables(statline: Path, tmp_path: Path, cache: pytest.Cache) -> Pa
     import shutil
     from importlib import metadata
 
+    from vluchtelingen_in_beeld.access.snapshot import snapshot_settings
     from vluchtelingen_in_beeld.settings import Settings
-    from vluchtelingen_in_beeld.snapshot import snapshot_settings
 
     label = snapshot_settings(Settings(data_dir=tmp_path / "x"), statline).snapshot_label
     digest = label.rsplit(" ", 1)[-1].strip(")")
@@ -155,7 +155,7 @@ def _reference_run(statline: Path, tmp_path: Path) -> Path:
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); import vluchtelingen_in_beeld as v; "
         "assert v.__file__.startswith(sys.argv[1]), v.__file__; "
-        "from vluchtelingen_in_beeld.cli import main; "
+        "from vluchtelingen_in_beeld.cli.commands import main; "
         "main(sys.argv[2:], prog_name='vib')"
     )
     args = ["run", "--snapshot", str(statline), "--draws", "300", "--out", str(out)]

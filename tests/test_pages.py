@@ -453,10 +453,10 @@ def test_a_flagged_and_a_calibrated_page_stay_one_a4(made, shared_session, tmp_p
     """With the trend line, the peers line, a reception flag with residents taken out
     (Cranendonck) and a calibration to the gemeente's own figure (Amsterdam, and the longest
     name), at the sender file's longest ask: still one A4 page each."""
-    from vluchtelingen_in_beeld.localfiles import LocalFiles
-    from vluchtelingen_in_beeld.pipeline import build_year, year_trend
-    from vluchtelingen_in_beeld.pitch import render_page
-    from vluchtelingen_in_beeld.sender import load_sender
+    from vluchtelingen_in_beeld.clean.localfiles import LocalFiles
+    from vluchtelingen_in_beeld.render.pitch import render_page
+    from vluchtelingen_in_beeld.render.sender import load_sender
+    from vluchtelingen_in_beeld.workflow.pipeline import build_year, year_trend
 
     opvang = tmp_path / "opvang.csv"
     opvang.write_text("gemeentecode,bewoners,peildatum,bron\nGM1706,100,2025-01-01,COA\n")

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from vluchtelingen_in_beeld._impl.server import ReplayServer
-from vluchtelingen_in_beeld.snapshot import boundary_files
+from vluchtelingen_in_beeld.access.server import ReplayServer
+from vluchtelingen_in_beeld.access.snapshot import boundary_files
 
 from .conftest import cli, doctored_snapshot
 
@@ -184,7 +184,7 @@ def test_two_runs_into_one_folder_one_result_and_a_clear_message(statline, geo_f
         assert any("/wfs/" in r for r in server.requests)  # its boundaries: the local PDOK
     assert not lock.exists()
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
-    from vluchtelingen_in_beeld.store import sha256_file
+    from vluchtelingen_in_beeld.access.store import sha256_file
 
     assert all(sha256_file(out / p) == d for p, d in manifest["outputs"].items())
     for path in out.rglob("*"):
@@ -263,7 +263,7 @@ def test_a_logo_that_is_not_a_regular_file_is_refused_at_once(logo, tmp_path):
     sender = tmp_path / "afzender.toml"
     sender.write_text(SENDER + 'logo = "logo.png"\n', "utf-8")
     code = (
-        "from vluchtelingen_in_beeld.sender import load_sender\n"
+        "from vluchtelingen_in_beeld.render.sender import load_sender\n"
         "from vluchtelingen_in_beeld.errors import ConfigError\n"
         f"try:\n    load_sender({str(sender)!r})\n"
         "except ConfigError as e:\n    print(e)\n"
@@ -344,7 +344,7 @@ def _get(url: str) -> tuple[int, bytes]:
 def test_serve_never_follows_a_link_out_of_the_snapshot(statline, tmp_path):
     import shutil
 
-    from vluchtelingen_in_beeld.snapshot import snapshot_server
+    from vluchtelingen_in_beeld.access.snapshot import snapshot_server
 
     secret = tmp_path / "geheim"  # a table folder outside the snapshot, with a secret in it
     shutil.copytree(statline / "86059NED", secret)
@@ -406,9 +406,9 @@ def test_serve_cuts_off_a_request_that_never_finishes_and_bounds_its_clients(sta
 
 
 def test_a_second_writer_of_the_store_waits_then_says_who_holds_it(tmp_path, monkeypatch):
-    from vluchtelingen_in_beeld import store as store_module
+    from vluchtelingen_in_beeld.access import store as store_module
+    from vluchtelingen_in_beeld.access.store import Store
     from vluchtelingen_in_beeld.errors import StoreError
-    from vluchtelingen_in_beeld.store import Store
 
     monkeypatch.setattr(store_module, "LOCK_WAIT", 0.3)
     store = Store(tmp_path / "data")

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from vluchtelingen_in_beeld.catalogue import LIMITS
 from vluchtelingen_in_beeld.errors import ConfigError, InfeasibleError
 from vluchtelingen_in_beeld.fmt import nl_about
-from vluchtelingen_in_beeld.pipeline import build_year
-from vluchtelingen_in_beeld.rank import region_values
-from vluchtelingen_in_beeld.reference import compare_reference, reference_breaks
-from vluchtelingen_in_beeld.selection import Constraints, Problem, selection_chance
+from vluchtelingen_in_beeld.ranking.rank import region_values
+from vluchtelingen_in_beeld.ranking.reference import compare_reference, reference_breaks
+from vluchtelingen_in_beeld.ranking.selection import Constraints, Problem, selection_chance
 from vluchtelingen_in_beeld.words import say
+from vluchtelingen_in_beeld.workflow.pipeline import build_year
 
 OFF = {
     "max_per_provincie": None,
@@ -161,7 +161,7 @@ def test_at_rho_one_ties_in_a_region_go_to_its_largest_gemeente():
 
 def lp_is_fractional(problem: Problem, values: np.ndarray) -> bool:
     """Whether the LP relaxation's optimum has a fractional pilot (so branch and bound runs)."""
-    from vluchtelingen_in_beeld._impl.highs import Programme
+    from vluchtelingen_in_beeld.ranking.highs import Programme
 
     m = problem.m
     if problem.fold:  # one pilot per region: b folded into a
@@ -216,7 +216,7 @@ def test_some_monotonicity_examples_were_fractional():
 
 
 def test_infeasible_names_the_constraint():
-    from vluchtelingen_in_beeld.selection import why_infeasible
+    from vluchtelingen_in_beeld.ranking.selection import why_infeasible
 
     frame = towns(9, 1)
     c = Constraints(
@@ -237,7 +237,7 @@ def test_why_infeasible_only_asks_whether_a_selection_exists(monkeypatch):
     """Each re-solve that finds the culprit has a constant objective (every value 1): it
     asks only whether a selection exists, so it costs what a check costs, never what the
     best selection would (18 s a check on the snapshot when it solved the full objective)."""
-    from vluchtelingen_in_beeld import selection as sel
+    from vluchtelingen_in_beeld.ranking import selection as sel
 
     asked: list[np.ndarray] = []
     solve = sel.Problem.solve
@@ -264,7 +264,7 @@ def test_why_infeasible_only_asks_whether_a_selection_exists(monkeypatch):
 def test_a_solve_is_limited_in_work_never_in_seconds():
     """No wall-clock limit inside a computation: the same command gives the same answer on
     a busy machine. The limit is HiGHS's node count."""
-    from vluchtelingen_in_beeld._impl.highs import Programme
+    from vluchtelingen_in_beeld.ranking.highs import Programme
 
     p = Programme(np.ones((1, 3)), np.array([1.0]), np.array([2.0]), np.zeros(3), np.ones(3),
                   integer=True, node_limit=1_000)  # fmt: skip
@@ -506,7 +506,7 @@ def test_the_chance_names_the_source_that_moves_it(rank2025):
     """The driver is the source whose fixing barely moves the chance: Hoorn 16% -> 14%
     with ρ fixed, 86% with the counts fixed: the counts (the old rule compared p(1-p),
     which is the same for 14% and 86%, and named ρ)."""
-    from vluchtelingen_in_beeld.rank import chance_driver
+    from vluchtelingen_in_beeld.ranking.rank import chance_driver
 
     assert chance_driver(0.16, 0.14, 0.86) == "aantallen"
     assert chance_driver(0.16, 0.86, 0.14) == "rho"
@@ -559,7 +559,7 @@ def test_selection_funnel_against_the_target(rank2025):
     assert (f["plaatsingen_p10"] < f["plaatsingen_p50"]).all()
     assert (f["plaatsingen_p50"] < f["plaatsingen_p90"]).all()
     idx = np.flatnonzero(r.table.set_index("gemeentecode").loc[r.frame.index, "geselecteerd"])
-    from vluchtelingen_in_beeld.rank import reach_draws
+    from vluchtelingen_in_beeld.ranking.rank import reach_draws
 
     rd = reach_draws(est, r.frame)
     per_draw = r.problem.objective_of(idx, rd.values)

@@ -27,20 +27,20 @@ import cbsodata
 import pytest
 import requests
 
-from vluchtelingen_in_beeld import tables as T
-from vluchtelingen_in_beeld._impl import pdok
 from tests.replay import Fault, FaultyReplay
-from vluchtelingen_in_beeld.cbs import Query, Session, fetch
+from vluchtelingen_in_beeld.access import pdok
+from vluchtelingen_in_beeld.access import tables as T
+from vluchtelingen_in_beeld.access.cbs import Query, Session, fetch
 from vluchtelingen_in_beeld.errors import CbsError, MetadataError
-from vluchtelingen_in_beeld.geo import (
+from vluchtelingen_in_beeld.geography.geo import (
     CrsMismatchError,
     boundary_files,
     geo_settings,
     load_boundaries,
     read_boundary_file,
 )
-from vluchtelingen_in_beeld.pipeline import estimate_year
 from vluchtelingen_in_beeld.settings import Settings
+from vluchtelingen_in_beeld.workflow.pipeline import estimate_year
 
 from .conftest import cli, doctored_snapshot, make_settings
 
@@ -143,7 +143,7 @@ def test_amsterdam_lies_where_it_should_on_the_map(real_map_2025):
 
 @pytest.fixture(scope="module")
 def real_map_2025(shared_session, rank2025):
-    from vluchtelingen_in_beeld.maps import map_for
+    from vluchtelingen_in_beeld.render.maps import map_for
 
     return map_for(rank2025)
 
@@ -178,7 +178,7 @@ def test_pdok_answer_in_wrong_crs_is_not_stored(geo_folder, tmp_path, est2025, m
     """A PDOK answer without a crs member is read in the CRS the request named (RD). One
     whose coordinates are then not in the Netherlands (degrees sent for metres) is refused
     before the store."""
-    from vluchtelingen_in_beeld._impl.server import _to_latlon
+    from vluchtelingen_in_beeld.access.server import _to_latlon
 
     data = json.loads(boundary_files(geo_folder)[2023].read_text("utf-8"))
     data.pop("crs")

@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from vluchtelingen_in_beeld.cli import main
+from vluchtelingen_in_beeld.access.store import sha256_file
+from vluchtelingen_in_beeld.cli.commands import main
 from vluchtelingen_in_beeld.fmt import (
     is_small,
     nl_about,
@@ -25,9 +26,8 @@ from vluchtelingen_in_beeld.fmt import (
     nl_prob,
     nl_share,
 )
-from vluchtelingen_in_beeld.pitch import mini_map_svg, page_name, slug
-from vluchtelingen_in_beeld.run import run_all
-from vluchtelingen_in_beeld.store import sha256_file
+from vluchtelingen_in_beeld.render.pitch import mini_map_svg, page_name, slug
+from vluchtelingen_in_beeld.workflow.run import run_all
 
 from .browser import artifact, offline_page
 from .conftest import cli

@@ -4,7 +4,7 @@ import json
 
 import cbsodata
 
-from vluchtelingen_in_beeld._impl.server import ReplayServer
+from vluchtelingen_in_beeld.access.server import ReplayServer
 
 
 def host(server):
@@ -107,7 +107,7 @@ def test_servers_of_one_process_parse_a_file_once_and_an_edited_file_again(tmp_p
     """The parsed rows and filtered answers are shared across servers (keyed by file version)."""
     import requests
 
-    from vluchtelingen_in_beeld._impl import server as srv
+    from vluchtelingen_in_beeld.access import server as srv
 
     reads = []
     real = srv._read_list

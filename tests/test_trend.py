@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vluchtelingen_in_beeld.geo import crosswalk
-from vluchtelingen_in_beeld.inputs import gather
-from vluchtelingen_in_beeld.maps import label_positions
-from vluchtelingen_in_beeld.pipeline import year_trend
-from vluchtelingen_in_beeld.trend import build_trend, mapping, predecessors
+from vluchtelingen_in_beeld.clean.inputs import gather
+from vluchtelingen_in_beeld.estimation.trend import build_trend, mapping, predecessors
+from vluchtelingen_in_beeld.geography.geo import crosswalk
+from vluchtelingen_in_beeld.render.maps import label_positions
+from vluchtelingen_in_beeld.workflow.pipeline import year_trend
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_a_merged_gemeentes_trend_is_over_its_predecessors(shared_data):
 def test_pitch_page_and_index_say_the_trend(rank2025, trend2025):
     from dataclasses import replace
 
-    from vluchtelingen_in_beeld.pitch import render_page
+    from vluchtelingen_in_beeld.render.pitch import render_page
 
     res = replace(rank2025, trend=trend2025)
     text = " ".join(render_page(res, "GM0363").split())

@@ -24,8 +24,13 @@ import pytest
 from click.testing import CliRunner
 
 from vluchtelingen_in_beeld.catalogue import SETTINGS as CATALOGUE
-from vluchtelingen_in_beeld.cli import main
-from vluchtelingen_in_beeld.verkenner import SETTINGS, _json_for_script, answer, render_verkenner
+from vluchtelingen_in_beeld.cli.commands import main
+from vluchtelingen_in_beeld.render.verkenner import (
+    SETTINGS,
+    _json_for_script,
+    answer,
+    render_verkenner,
+)
 
 from .browser import artifact, offline_page
 from .conftest import cli, doctored_snapshot
@@ -50,7 +55,7 @@ def page_file(rank2025, tmp_path_factory):
      ("vendor/nunjucks", {"nunjucks.min.js", "LICENSE"})],
 )  # fmt: skip
 def test_vendored_packages_match_their_checksums(folder, files):
-    root = resources.files("vluchtelingen_in_beeld") / folder
+    root = resources.files("vluchtelingen_in_beeld.render") / folder
     info = tomllib.loads((root / "VENDOR.toml").read_text("utf-8"))
     assert set(info["sha256"]) == files
     for name, digest in info["sha256"].items():
@@ -68,7 +73,7 @@ def test_settings_are_the_catalogue_and_the_cli_flags():
 def test_the_page_hard_codes_no_setting():
     """The page's script reads the settings from the catalogue it carries: no list of
     setting names, no bounds, no Dutch words of a constraint (those are phrases.j2's)."""
-    folder = resources.files("vluchtelingen_in_beeld") / "templates" / "verkenner"
+    folder = resources.files("vluchtelingen_in_beeld.render") / "templates" / "verkenner"
     script = "".join(
         (folder / name).read_text("utf-8") for name in sorted(p.name for p in folder.iterdir())
     )

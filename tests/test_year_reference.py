@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from tests.replay import Fault, FaultyReplay
-from vluchtelingen_in_beeld.store import Store
+from vluchtelingen_in_beeld.access.store import Store
 
 from .conftest import cli, doctored_snapshot
 
@@ -99,7 +99,7 @@ def test_a_consistently_bad_answer_is_never_stored(
 
 def test_an_entry_stored_before_the_check_is_refused_with_the_fix(statline, tmp_path):
     """A store filled by an earlier version (an answer without GM0014) is not trusted."""
-    from vluchtelingen_in_beeld.cbs import Expected, Query, Session, fetch, get_metadata
+    from vluchtelingen_in_beeld.access.cbs import Expected, Query, Session, fetch, get_metadata
     from vluchtelingen_in_beeld.errors import CbsError
 
     from .conftest import make_settings
@@ -163,10 +163,10 @@ def test_a_suppressed_bijstand_figure_stays_in_every_output(statline, geo_folder
     assert kaart.count(said) == 1 and kaart.count("compleet") == 341
 
     # with the local factor on (card lokaal), the gemeente keeps the national shares
-    from vluchtelingen_in_beeld.cbs import Session
-    from vluchtelingen_in_beeld.pipeline import estimate_year
+    from vluchtelingen_in_beeld.access.cbs import Session
+    from vluchtelingen_in_beeld.access.snapshot import snapshot_settings
     from vluchtelingen_in_beeld.settings import Settings
-    from vluchtelingen_in_beeld.snapshot import snapshot_settings
+    from vluchtelingen_in_beeld.workflow.pipeline import estimate_year
 
     settings = snapshot_settings(Settings(data_dir=tmp_path / "store"), snap)
     with FaultyReplay(snap) as server:

@@ -12,8 +12,6 @@ once (:func:`build_year`, in :mod:`.pipeline`), and writers that take the result
     write_map(year, "kaart.html", highlight_top=11)      # paths: str or Path
 
 Heavy modules load on first use, so ``import vluchtelingen_in_beeld`` stays fast.
-
-Stage: orchestration (the front door).
 """
 
 from __future__ import annotations
@@ -30,27 +28,27 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 #: public name -> module that defines it
 _EXPORTS = {
     "Settings": "settings",
-    "Session": "cbs",
+    "Session": "access.cbs",
     "VibError": "errors",
-    "MethodCard": "method",
-    "load_card": "method",
-    "Estimate": "estimate",
-    "Ranking": "rank",
-    "YearResult": "result",
-    "Origin": "result",
-    "build_year": "pipeline",
-    "estimate_year": "pipeline",
-    "choose_year": "pipeline",
-    "pitch_codes": "pipeline",
-    "serving_snapshot": "snapshot",
-    "snapshot_settings": "snapshot",
-    "write_estimate": "output",
-    "write_ranking": "output",
-    "write_regions": "output",
-    "write_map": "output",
-    "write_pitch": "output",
-    "run_all": "run",
-    "write_run": "run",
+    "MethodCard": "clean.method",
+    "load_card": "clean.method",
+    "Estimate": "estimation.estimate",
+    "Ranking": "ranking.rank",
+    "YearResult": "geography.result",
+    "Origin": "geography.result",
+    "build_year": "workflow.pipeline",
+    "estimate_year": "workflow.pipeline",
+    "choose_year": "workflow.pipeline",
+    "pitch_codes": "workflow.pipeline",
+    "serving_snapshot": "access.snapshot",
+    "snapshot_settings": "access.snapshot",
+    "write_estimate": "render.output",
+    "write_ranking": "render.output",
+    "write_regions": "render.output",
+    "write_map": "render.output",
+    "write_pitch": "render.output",
+    "run_all": "workflow.run",
+    "write_run": "workflow.run",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -1,3 +1,3 @@
-from vluchtelingen_in_beeld.cli import main
+from vluchtelingen_in_beeld.cli.commands import main
 
 main()

@@ -12,8 +12,6 @@ One implementation for the store, the outputs and snapshots:
 Every temporary name has one pattern, ``.<name>.<kind>-<pid>-<8 hex>`` (``kind`` is
 ``tmp``, ``old`` or ``bak``), so a leftover says which process made it and whether that
 process still runs.
-
-Stage: base.
 """
 
 from __future__ import annotations
@@ -22,8 +20,10 @@ import contextlib
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from vluchtelingen_in_beeld.errors import Locked
@@ -242,9 +242,6 @@ def holding(lockfile: Path, *, wait: float = 0.0, poll: float = 0.05) -> Iterato
     a bounded number of times), then :class:`Locked` is raised. Nested use in one process
     is allowed. The file is removed at the end only if it is still this process's.
     """
-    import time
-    from datetime import UTC, datetime
-
     key = lockfile.absolute()
     if key in _HELD:
         _HELD[key] += 1

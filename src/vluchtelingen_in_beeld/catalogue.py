@@ -6,18 +6,17 @@ catalogue: the command line's options and their help (``vib rank``, ``vib verken
 checks of :meth:`~.selection.Constraints.check` and of the method card's ``[selection]``,
 and the selectieverkenner's controls and setting keys (the page receives the catalogue as
 data and hard-codes none of it). What a setting *says* in Dutch (``hoogstens 2 per
-provincie``) is the ``eis`` macro of ``templates/phrases.j2``, the one renderer of words.
+provincie``) is the ``eis`` macro of ``phrases.j2``, the one renderer of words.
 
 Adding a constraint: a :class:`Setting` here, a field in
 :class:`~.selection.Constraints` with the same name, its rows in
 :class:`~.selection.Problem` and in the page's ``programme.js``, and a branch of the ``eis``
 macro; the golden cases of ``tests/test_golden.py`` then hold the two solvers to each other.
-
-Stage: base.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -251,8 +250,6 @@ def check_value(setting: Setting, value: Any) -> str | None:
 
     ``None`` is fine for an optional setting (off). The bounds are the catalogue's.
     """
-    import math
-
     if setting.kind == "gemeenten":
         return None
     if value is None:

@@ -3,8 +3,6 @@
 One place for each: the card loader, the selection's constraints and the command line's
 help read them here. The selection's settings themselves are defined in
 :mod:`.catalogue`.
-
-Stage: base.
 """
 
 from __future__ import annotations

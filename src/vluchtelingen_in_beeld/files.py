@@ -5,8 +5,6 @@ file) goes through :func:`read_regular`: a FIFO, a device (``/dev/zero``), a fol
 larger than the limit is refused with a message before anything is read, and nothing is read
 beyond the limit even if the file grows meanwhile. :func:`load_toml` adds limits on nesting
 (a card nested 100,000 deep would exhaust the parser's recursion).
-
-Stage: base.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The shapes of what outputs record: a CBS source, a manifest, a value in JSON.
 
 These are the typed seams between the stages that make records (CBS access, the estimate,
-the ranking) and the stage that writes them (render). Stage: base.
+the ranking) and the stage that writes them (render).
 """
 
 from __future__ import annotations

@@ -220,17 +220,6 @@ class Settings:
             DEFAULT_PDOK_API_URL if self.pdok_url.rstrip("/") == DEFAULT_PDOK_URL else self.pdok_url
         )
 
-    @property
-    def catalog_url(self) -> str:
-        """Host (and port) as ``cbsodata`` wants it: no scheme."""
-        parts = urlsplit(self.cbs_url)
-        return parts.netloc + parts.path.rstrip("/")
-
-    @property
-    def use_https(self) -> bool:
-        """Whether ``cbsodata`` should speak https."""
-        return urlsplit(self.cbs_url).scheme == "https"
-
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed."""
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -4,8 +4,6 @@ Each part of the simulation draws from its own stream, seeded by the card's seed
 stream's number (``numpy.random.default_rng([seed, number])``), so adding draws to one part
 never shifts the numbers of another. The numbers are part of the method's results: changing
 one changes every output made with that seed.
-
-Stage: base.
 """
 
 from __future__ import annotations

@@ -3,14 +3,12 @@
 Reasons, near-ties, prices, infeasibility and the chance of selection are facts (small
 dicts of names and numbers, made by :mod:`.rank` and :mod:`.selection`, each backed by a
 re-solve). Turning them into Dutch happens only here, through the macros of
-``templates/phrases.j2``: the CSV's ``reden``, the console, the pitch pages, the index and
+``phrases.j2``: the CSV's ``reden``, the console, the pitch pages, the index and
 the selectieverkenner all say what these macros say. The selectieverkenner renders the same
 template in the browser with nunjucks (its filters in ``verkenner/format.js`` are
 :mod:`.fmt`'s twins), and a golden-case test compares the two word for word.
 
 Whitespace in the template is free: a rendered phrase is collapsed to single spaces.
-
-Stage: base.
 """
 
 from __future__ import annotations
@@ -76,12 +74,13 @@ FILTERS = {
 
 def source() -> str:
     """The text of ``phrases.j2`` (the selectieverkenner carries it)."""
-    root = resources.files("vluchtelingen_in_beeld") / "templates" / TEMPLATE
+    root = resources.files("vluchtelingen_in_beeld") / TEMPLATE
     return root.read_text("utf-8")
 
 
 @functools.cache
 def _module() -> Any:
+    # lazy: jinja2: +0.14 s for every command, only rendering needs it
     import jinja2
 
     env = jinja2.Environment(

@@ -1,1 +1,0 @@
-"""Plumbing: HTTP client wrapper, OData filter language, replay server. Not public API."""
