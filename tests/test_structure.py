@@ -24,7 +24,7 @@ FOLDERS = ["access", "clean", "estimation", "ranking", "geography", "render", "w
 ORDER = ["base", *FOLDERS]
 #: The base: small modules every stage may use, at the package's root.
 BASE = {"errors", "fmt", "settings", "records", "atomic", "files", "defaults", "streams",
-        "catalogue", "words", "forking"}  # fmt: skip
+        "catalogue", "words", "forking", "cells"}  # fmt: skip
 FRONT_DOOR = {"__init__", "__main__"}
 
 

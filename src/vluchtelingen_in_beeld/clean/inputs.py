@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import pandas as pd
 
@@ -23,6 +24,7 @@ from vluchtelingen_in_beeld.access.cbs import (
     fetch,
     get_metadata,
 )
+from vluchtelingen_in_beeld.cells import num
 from vluchtelingen_in_beeld.clean.method import MAX_AGE, MethodCard, Rate, check_against_metadata
 from vluchtelingen_in_beeld.clean.regions import year_gemeenten
 from vluchtelingen_in_beeld.errors import (
@@ -291,9 +293,8 @@ def gather(session: Session, card: MethodCard, year: int, *, explain: bool = Tru
     )
     nl = long[long["gemeentecode"].str.startswith(T.NATIONAL_PREFIX)]
     national_groups = {
-        str(r.groep): float(r.bevolking)
-        for r in nl[nl["leeftijd"] == T.LEEFTIJD_TOTAAL].itertuples()
-        if pd.notna(r.bevolking)
+        str(r.groep): num(r.bevolking)
+        for r in nl[(nl["leeftijd"] == T.LEEFTIJD_TOTAAL) & nl["bevolking"].notna()].itertuples()
     }
     long = long[long["gemeentecode"].isin(inwoners.index)]
     all_ages = long[long["leeftijd"] == T.LEEFTIJD_TOTAAL]
@@ -309,7 +310,7 @@ def gather(session: Session, card: MethodCard, year: int, *, explain: bool = Tru
         names=["gemeentecode", "origin", "leeftijd"],
     )
     have = used.dropna(subset=["bevolking"]).set_index(["gemeentecode", "origin", "leeftijd"])
-    missing_idx = full.difference(have.index)
+    missing_idx = full.difference(cast(pd.MultiIndex, have.index))  # three columns set
     if len(missing_idx):
         missing = missing_idx.to_frame(index=False)
         if not explain:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from vluchtelingen_in_beeld.catalogue import BY_FIELD, SETTINGS, Setting
+from vluchtelingen_in_beeld.cells import num, whole
 from vluchtelingen_in_beeld.defaults import PILOTS
 from vluchtelingen_in_beeld.errors import VibError, for_cli
 from vluchtelingen_in_beeld.fmt import nl_about, nl_about_range, nl_int
@@ -438,8 +439,8 @@ def rank_lines(result: YearResult, *, compare: bool = False) -> list[str]:
     ranking = result.ranking
     out = [say("kop", ranking.headline)]
     for r in ranking.selected.itertuples():
-        gone = r.verlies_als_eruit
-        loss = ("" if gone != gone
+        gone = num(r.verlies_als_eruit)
+        loss = ("" if math.isnan(gone)
                 else "  zonder: vrijwel evenveel" if is_small(gone)
                 else f"  zonder: {nl_about(gone)} minder")
         loss += " (uitwisselbaar)" if r.uitwisselbaar else ""
@@ -450,7 +451,7 @@ def rank_lines(result: YearResult, *, compare: bool = False) -> list[str]:
         out.append(f"  {r.uitleg}")
     for f in ranking.funnel.itertuples() if ranking.funnel is not None else ():
         likely = nl_about_range(f.plaatsingen_in_doeljaren_p10, f.plaatsingen_in_doeljaren_p90)
-        out.append(f"  plaatsingen ({f.omschrijving.split(':')[0]}): "
+        out.append(f"  plaatsingen ({str(f.omschrijving).split(':')[0]}): "
                    f"{nl_about(f.plaatsingen_in_doeljaren)} in {f.doel_jaren:g} jaar "
                    f"(waarschijnlijk {likely}); doel {nl_about(f.doel_trajecten)} trajecten "
                    "voor het hele project")
@@ -459,7 +460,7 @@ def rank_lines(result: YearResult, *, compare: bool = False) -> list[str]:
         for c in result.comparison_2009().itertuples():
             if c.soort == "lid":
                 mark = "gekozen" if c.geselecteerd else "niet gekozen"
-                out.append(f"  {c.gemeente_2009:<28} plaats {int(c.rang):>3}  {mark}  "
+                out.append(f"  {c.gemeente_2009:<28} plaats {whole(c.rang):>3}  {mark}  "
                            f"kans gekozen {nl_prob(c.kans_geselecteerd)}")
             else:
                 out.append(f"  {c.gemeente_2009}: {nl_about(c.bereik)}. {c.toelichting}")

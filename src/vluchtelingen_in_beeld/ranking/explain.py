@@ -272,7 +272,7 @@ def _alternatives(
         tie = np.abs(values[:m]) if problem.tie is None else np.asarray(problem.tie, dtype=float)
         gap = max(lp_objective - (objective + TIE * float(tie[chosen].sum())), 0.0)
     slack = gap + 1e-6 * max(objective, 1.0)
-    order = sorted(candidates, key=lambda i: (steady(bound[i]), -steady(reach[i]), i))
+    order = sorted(candidates, key=lambda i: (steady(float(bound[i])), -steady(float(reach[i])), i))
     limit = near_loss * objective
     losses: list[float] = []
     for i in order:
@@ -296,7 +296,8 @@ def _alternatives(
         i for i, s in swaps.items() if s.kind == "erin" and s.loss is not None and i not in base
     ]
     measured.sort(key=lambda i: (steady(swaps[i].loss), -steady(reach[i]), i))
-    shown = set(measured[:near]) | {i for i in measured if swaps[i].loss < limit} | partners
+    cheap = {i for i in measured if (loss := swaps[i].loss) is not None and loss < limit}
+    shown = set(measured[:near]) | cheap | partners
     return [i for i in measured if i in shown]
 
 
@@ -455,7 +456,7 @@ def price_facts(x: Explanation, problem: Problem, names: Mapping[str, str]) -> l
     def who(idx: Sequence[int]) -> list[str]:
         return [label[j] for j in sorted(idx, key=lambda j: codes[j])]
 
-    out = []
+    out: list[Fact] = []
     for p in x.prices:
         if isinstance(p["eis"], dict):  # the number of pilots
             out.append(

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from vluchtelingen_in_beeld import streams
+from vluchtelingen_in_beeld.cells import num
 from vluchtelingen_in_beeld.clean.method import MethodCard
 from vluchtelingen_in_beeld.errors import ConfigError, InfeasibleError, VibError
 from vluchtelingen_in_beeld.estimation.estimate import Estimate, sample_rate
@@ -460,9 +461,9 @@ def rank(
 
     chances = {
         code: {
-            "kans": None if knapsack else float(t.at[code, "kans_geselecteerd"]),
-            "rho_vast": float(t.at[code, "kans_rho_vast"]),
-            "aantallen_vast": float(t.at[code, "kans_aantallen_vast"]),
+            "kans": None if knapsack else num(t.at[code, "kans_geselecteerd"]),
+            "rho_vast": num(t.at[code, "kans_rho_vast"]),
+            "aantallen_vast": num(t.at[code, "kans_aantallen_vast"]),
             "drijver": d,
             "doorrekeningen": kans_draws,
         }
@@ -572,7 +573,7 @@ def _claims(
                 keys = [e["eis"] for e in f["buiten_eisen"]]
                 words = [say("eis", e) for e in f["buiten_eisen"]]
             else:
-                keys, words = [kind], [OUT_WORDS.get(kind, kind)]
+                keys, words = [str(kind)], [OUT_WORDS.get(str(kind), str(kind))]
             out_by[code] = {
                 "buiten_door": NAME_SEP.join(words),
                 "buiten_door_code": NAME_SEP.join(keys),
@@ -766,17 +767,17 @@ def _summary(
         ("uitwisselbaar", float(near), "gekozen gemeenten met een uitwisselbare andere gemeente"),
         (
             "plaatsingen",
-            float(own["plaatsingen"]),
+            num(own["plaatsingen"]),
             f"verwachte plaatsingen van de pilots over {card.period_years:g} jaar "
             f"({card.scenarios[card.scenario].label})",
         ),
         (
             "plaatsingen_in_doeljaren",
-            float(own["plaatsingen_in_doeljaren"]),
+            num(own["plaatsingen_in_doeljaren"]),
             f"verwachte plaatsingen van de pilots in {card.selection.target_years:g} jaar, tegen "
             "het doel in trajecten voor het hele project",
         ),
-        ("doel_trajecten", float(own["doel_trajecten"]), str(own["doel_bron"])),
+        ("doel_trajecten", num(own["doel_trajecten"]), str(own["doel_bron"])),
     ]
     return pd.DataFrame(rows, columns=["onderwerp", "waarde", "toelichting"])
 
@@ -880,7 +881,7 @@ def selection_sensitivity(
             if r.parameter == "region_reach":
                 now = chosen(central, getattr(r, side))
             else:
-                now = chosen(sens.j[(r.parameter, side)], rho_c)
+                now = chosen(sens.j[(str(r.parameter), side)], rho_c)
             changed.append(np.nan if now is None else len(base - now))
         table[f"selectie_wissels_{side}"] = changed
     return table

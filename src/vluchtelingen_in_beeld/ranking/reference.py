@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from vluchtelingen_in_beeld.cells import whole
 from vluchtelingen_in_beeld.errors import VibError
 from vluchtelingen_in_beeld.ranking.rank import Ranking
 from vluchtelingen_in_beeld.ranking.selection import CAPS, Constraints
@@ -182,7 +183,7 @@ def compare_reference(
                     "gemeente_2009": ref.name_2009,
                     "gemeentecode": code,
                     "gemeentenaam": r["gemeentenaam"],
-                    "rang": int(r["rang"]),
+                    "rang": whole(r["rang"]),
                     "bereik": r["bereik"],
                     "kans_geselecteerd": r["kans_geselecteerd"],
                     "geselecteerd": bool(r["geselecteerd"]),
@@ -194,7 +195,7 @@ def compare_reference(
                 }
             )
     c = ranking.constraints
-    own = float(problem.objective_of(frame.index.get_indexer(codes), values))
+    own = float(problem.objective_of(frame.index.get_indexer(pd.Index(codes)), values))
     breaks = break_facts(frame, codes, c)
     loose = satisfied_by(frame, codes, c)
     idx, best = problem.under(loose).solve(values)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from vluchtelingen_in_beeld.cells import num, whole
 from vluchtelingen_in_beeld.geography.result import YearResult
 from vluchtelingen_in_beeld.render.pitch import trend_fact
 from vluchtelingen_in_beeld.render.provenance import parameter_label
@@ -40,7 +41,7 @@ def _sensitivity(result: YearResult) -> list[dict[str, Any]]:
                 "wissels": picks,
                 "p_laag": r.plaatsingen_laag,
                 "p_hoog": r.plaatsingen_hoog,
-                "scenario": card.scenarios[r.scenario].label.split(":")[0]
+                "scenario": card.scenarios[str(r.scenario)].label.split(":")[0]
                 if r.scenario in card.scenarios
                 else r.scenario,
                 "centraal": r.werkzoekend_centraal,
@@ -56,7 +57,7 @@ def _reference(result: YearResult) -> tuple[list[dict[str, Any]], list[dict[str,
         return [], []
     members = comparison[comparison["soort"] == "lid"]
     rest = comparison[comparison["soort"] != "lid"]
-    values = {r.soort: float(r.bereik) for r in rest.itertuples()}
+    values = {r.soort: num(r.bereik) for r in rest.itertuples()}
     summary = [
         {
             "label": r.gemeente_2009,
@@ -70,7 +71,7 @@ def _reference(result: YearResult) -> tuple[list[dict[str, Any]], list[dict[str,
     items = [
         {
             "naam": r.gemeente_2009,
-            "rang": int(r.rang),
+            "rang": whole(r.rang),
             "bereik": r.bereik,
             "kans": r.kans_geselecteerd,
             "gekozen": bool(r.geselecteerd),
@@ -134,7 +135,9 @@ def index_page(
         kaart=card,
         gemaakt=datetime.now(UTC).isoformat(timespec="minutes"),
         waarschuwing=result.origin.warning,
-        selectie=[{**r._asdict(), "href": page_of.get(r.gemeentecode)} for r in sel.itertuples()],
+        selectie=[
+            {**row, "href": page_of.get(str(row["gemeentecode"]))} for row in sel.to_dict("records")
+        ],
         doorrekeningen=ranking.params["kans_draws"],
         kop=say("kop", ranking.headline),
         held=ranking.held,
@@ -171,7 +174,7 @@ def _trend_years(result: YearResult) -> list[dict[str, object]]:
     if result.trend is None:
         return []
     return [
-        {"jaar": int(r.jaar), "j": r.werkzoekend, "laag": r.werkzoekend_p10,
+        {"jaar": whole(r.jaar), "j": r.werkzoekend, "laag": r.werkzoekend_p10,
          "hoog": r.werkzoekend_p90}
         for r in result.trend.of("NL01").itertuples()
     ]  # fmt: skip

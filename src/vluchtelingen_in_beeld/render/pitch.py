@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from markupsafe import Markup
 
+from vluchtelingen_in_beeld.cells import num, whole
 from vluchtelingen_in_beeld.clean.names import normalise
 from vluchtelingen_in_beeld.estimation.estimate import WHAT_WORD
 from vluchtelingen_in_beeld.estimation.peers import GROUPS, RECEPTION_RATIO
@@ -140,11 +141,11 @@ def spread_text(result: YearResult, code: str) -> str:
         return ""
     sh = spread.loc[code]
     parts = [
-        (float(sh["aandeel_lokaal"]), "de lokale afwijking van het landelijke patroon en het "
+        (num(sh["aandeel_lokaal"]), "de lokale afwijking van het landelijke patroon en het "
          "toeval bij kleine aantallen"),
-        (float(sh["aandeel_s"]), "de aanname hoeveel van wie niet economisch zelfstandig is "
+        (num(sh["aandeel_s"]), "de aanname hoeveel van wie niet economisch zelfstandig is "
          "beschikbaar is voor werk"),
-        (float(sh["aandeel_landelijk"]), "de landelijke CBS-aandelen per herkomstgroep"),
+        (num(sh["aandeel_landelijk"]), "de landelijke CBS-aandelen per herkomstgroep"),
     ]  # fmt: skip
     parts.sort(key=lambda p: -p[0])
     said = [f"{nl_pct(share) if share >= 0.01 else 'vrijwel niets'} uit {what}"
@@ -308,9 +309,9 @@ def selection_paragraph(result: YearResult, code: str) -> str:
     rk = ranking.table.set_index("gemeentecode").loc[code]
     fact = {
         **ranking.facts[code],
-        "bereik": float(rk["bereik"]),
-        "bereik_laag": float(rk["bereik_p10"]),
-        "bereik_hoog": float(rk["bereik_p90"]),
+        "bereik": num(rk["bereik"]),
+        "bereik_laag": num(rk["bereik_p10"]),
+        "bereik_hoog": num(rk["bereik_p90"]),
     }
     return say("pitch_selectie", fact, {"n": ranking.constraints.n, "rho": ranking.headline["rho"]})
 
@@ -325,8 +326,8 @@ def peers_text(result: YearResult, code: str) -> str:
         "groepen": [
             {
                 "naam": name,
-                "plaats": int(p[f"plaats_{suffix}"]),
-                "aantal": int(p[f"aantal_{suffix}"]),
+                "plaats": whole(p[f"plaats_{suffix}"]),
+                "aantal": whole(p[f"aantal_{suffix}"]),
                 "mediaan": None
                 if pd.isna(p[f"mediaan_per_1000_{suffix}"])
                 else float(p[f"mediaan_per_1000_{suffix}"]),
@@ -343,10 +344,10 @@ def reception_text(result: YearResult, code: str) -> str:
     taken = result.estimate.reception.get(code) if result.estimate.reception else None
     fact = {
         "vlag": bool(p["mogelijk_opvang"]),
-        "per_1000": float(p["doelgroep_per_1000"]) if pd.notna(p["doelgroep_per_1000"]) else 0.0,
+        "per_1000": num(p["doelgroep_per_1000"]) if pd.notna(p["doelgroep_per_1000"]) else 0.0,
         "keer": RECEPTION_RATIO,
-        "regio": float(p["doelgroep_per_1000_regio_anderen"]),
-        "klasse": float(p["doelgroep_per_1000_klasse_anderen"]),
+        "regio": num(p["doelgroep_per_1000_regio_anderen"]),
+        "klasse": num(p["doelgroep_per_1000_klasse_anderen"]),
         "bewoners": None if taken is None else taken.bewoners,
         "bron": "" if taken is None else taken.bron,
         "peildatum": "" if taken is None else taken.peildatum,
@@ -421,11 +422,11 @@ def trend_svg(result: YearResult, code: str) -> Markup | None:
         return f"{x:.1f},{y:.1f}"
 
     r = list(rows.itertuples())
-    upper = [at(i, float(x.werkzoekend_p90)) for i, x in enumerate(r)]
-    lower = [at(i, float(x.werkzoekend_p10)) for i, x in enumerate(r)][::-1]
-    points = [at(i, float(x.werkzoekend)) for i, x in enumerate(r)]
+    upper = [at(i, num(x.werkzoekend_p90)) for i, x in enumerate(r)]
+    lower = [at(i, num(x.werkzoekend_p10)) for i, x in enumerate(r)][::-1]
+    points = [at(i, num(x.werkzoekend)) for i, x in enumerate(r)]
     dots = [
-        {"x": p.split(",")[0], "y": p.split(",")[1], "jaar": int(x.jaar),
+        {"x": p.split(",")[0], "y": p.split(",")[1], "jaar": whole(x.jaar),
          "anker": "start" if i == 0 else "end" if i == n - 1 else "middle"}
         for i, (p, x) in enumerate(zip(points, r, strict=True))
     ]  # fmt: skip
@@ -468,11 +469,11 @@ def pitch_index(result: YearResult, pages: dict[str, str]) -> str:
             "naam": str(t.at[code, "gemeentenaam"]),
             "href": href,
             "provincie": str(reg.at[code, "provincie"]) if code in reg.index else "",
-            "j": float(t.at[code, "werkzoekend"]),
-            "laag": float(t.at[code, "werkzoekend_p10"]),
-            "hoog": float(t.at[code, "werkzoekend_p90"]),
-            "rang": int(rk.at[code, "rang"]),
-            "bereik": float(rk.at[code, "bereik"]),
+            "j": num(t.at[code, "werkzoekend"]),
+            "laag": num(t.at[code, "werkzoekend_p10"]),
+            "hoog": num(t.at[code, "werkzoekend_p90"]),
+            "rang": whole(rk.at[code, "rang"]),
+            "bereik": num(rk.at[code, "bereik"]),
             "gekozen": bool(rk.at[code, "geselecteerd"]),
         }
         for code, href in pages.items()

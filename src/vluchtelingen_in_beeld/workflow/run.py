@@ -243,7 +243,7 @@ def workbook(tables: Sequence[RunTable], rec: Mapping[str, JsonValue]) -> bytes:
 
 
 _PACKAGES = (
-    "cbsodata",
+    "requests",
     "pandas",
     "numpy",
     "geopandas",
@@ -253,6 +253,8 @@ _PACKAGES = (
     "matplotlib",
     "highspy",
     "XStatic-Leaflet",
+    "XlsxWriter",
+    "Jinja2",
 )
 
 
