@@ -422,3 +422,16 @@ def test_own_fisher_jenks_equals_mapclassify():
             warnings.simplefilter("ignore")
             expected = np.asarray(mapclassify.FisherJenks(x, k=k).bins)
         assert np.allclose(fisher_jenks_bins(x, k), expected), (n, k)
+
+
+@pytest.mark.parametrize("k", range(1, 10))
+def test_the_written_out_palettes_are_matplotlibs(k):
+    """The colours a page uses without importing matplotlib are the ones it would sample."""
+    import matplotlib
+    from matplotlib.colors import to_hex
+
+    from vluchtelingen_in_beeld.render.maps import PALETTE, palette
+
+    cmap = matplotlib.colormaps[PALETTE]
+    stops = [0.6] if k == 1 else [0.12 + 0.83 * i / (k - 1) for i in range(k)]
+    assert palette(k) == [to_hex(cmap(x)) for x in stops]

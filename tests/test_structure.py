@@ -385,5 +385,5 @@ def test_wheel_ships_py_typed(tmp_path):
     # the selectieverkenner's script and the vendored solver, with its licence and sums
     for name in ("page.js", "programme.js", "solver.js", "explain.js", "format.js"):
         assert f"vluchtelingen_in_beeld/render/templates/verkenner/{name}" in names, name
-    for name in ("highs.js", "highs.wasm", "LICENSE", "VENDOR.toml"):
+    for name in ("highs.js", "highs.wasm.gz", "LICENSE", "VENDOR.toml"):
         assert f"vluchtelingen_in_beeld/render/vendor/highs-js/{name}" in names, name

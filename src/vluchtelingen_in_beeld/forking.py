@@ -71,14 +71,15 @@ def forked(
     The function returns the results in order; the caller goes on with other work in the
     meantime. Forked workers start at once and share the parent's memory as it was at the
     fork, ``fn`` included: it may be a closure or a :func:`functools.partial` over large
-    data (only the items and the results are pickled). Where the platform cannot fork, or
+    data (only the items and the results are pickled). ``workers`` may be 1: one worker
+    does the items in turn while this process goes on. Where the platform cannot fork, or
     there is one core or one item, nothing starts: the items are done here, in turn, when
     the results are asked for.
     Leaving the block early (an error, an interrupt) cancels what has not started and waits
     for what has; if this process is killed, the workers end by themselves
     (:func:`_exit_with_parent`).
     """
-    if not can_fork() or len(items) < 2 or workers < 2:
+    if not can_fork() or len(items) < 2 or workers < 1:
         yield lambda: [fn(x) for x in items]
         return
     token = object()

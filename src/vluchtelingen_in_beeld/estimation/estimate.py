@@ -984,6 +984,7 @@ def estimate(
     reception: LocalFile | None = None,
     figures: LocalFile | None = None,
     variation: Variation | None = None,
+    with_sensitivity: bool = True,
 ) -> Estimate:
     """Run the method on gathered inputs; one row per gemeente with data that year.
 
@@ -994,7 +995,8 @@ def estimate(
     which the estimate is calibrated last (:func:`calibrate`). Rows that do not fit the
     year are refused together, naming each line. ``variation``: the local variation to
     draw with instead of this year's own (a trend draws every year with the last year's,
-    so that its draws stay common).
+    so that its draws stay common). ``with_sensitivity=False`` leaves out the table of each
+    parameter at its bounds (a trend's earlier years show none).
     """
     codes = inputs.inwoners.index
     w = target_population(inputs.population, inputs.weights)
@@ -1089,7 +1091,7 @@ def estimate(
         scenarios=scenarios,
         funnels=funnels,
         local=factor.rename("lokale_factor"),
-        sensitivity=sensitivity(w, card, local, variation),
+        sensitivity=sensitivity(w, card, local, variation) if with_sensitivity else None,
         variation=variation,
         reception=taken,
         calibration=calibration,

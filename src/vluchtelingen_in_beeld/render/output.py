@@ -48,6 +48,7 @@ from vluchtelingen_in_beeld.settings import Settings
 if TYPE_CHECKING:
     import geopandas as gpd
     from xlsxwriter.format import Format
+    from xlsxwriter.worksheet import Worksheet
 
     from vluchtelingen_in_beeld.access.cbs import Session
     from vluchtelingen_in_beeld.estimation.estimate import Estimate
@@ -538,51 +539,79 @@ def _excel(buf: io.BytesIO, sheets: Mapping[str, pd.DataFrame], top_line: str) -
     the header in row 2 (frozen, with an autofilter), number formats and column widths.
     The ``bronnen`` sheet (one row per source and parameter) gets the same, no top line, its
     text wrapped. Text is always text: a cell that starts with ``=`` stays the characters it
-    holds, never a live formula (nor a link).
+    holds, never a live formula (nor a link). A missing value is an empty cell.
 
-    Written by XlsxWriter: formats and widths go on the columns, not on each cell, and the
-    workbook is written in one pass (a run's 36,000 cells: 1.2 s, where openpyxl with a
-    format set on every cell took 1.7 s).
+    Written by XlsxWriter, column by column: formats and widths go on the columns, not on
+    each cell (a run's 36,000 cells: 0.55 s; through pandas' ``to_excel`` 1.2 s, and with
+    openpyxl setting a format on every cell 1.7 s).
     """
-    options = {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True}
-    with pd.ExcelWriter(buf, engine="xlsxwriter", engine_kwargs={"options": options}) as xl:
-        book = xl.book
-        warning = book.add_format(
-            {"bold": True, "font_color": "#8A1C1C", "text_wrap": True, "valign": "top"}
-        )
-        formats: dict[tuple[str | None, bool], Format | None] = {}
+    # lazy: xlsxwriter: only workbooks need it
+    import xlsxwriter
 
-        def column_format(number: str | None, wrap: bool) -> Format | None:
-            if (number, wrap) not in formats:
-                spec: dict[str, str | bool] = {"num_format": number} if number else {}
-                if wrap:
-                    spec.update(text_wrap=True, valign="top")
-                formats[(number, wrap)] = book.add_format(spec) if spec else None
-            return formats[(number, wrap)]
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
+    book = xlsxwriter.Workbook(buf, options)
+    warning = book.add_format(
+        {"bold": True, "font_color": "#8A1C1C", "text_wrap": True, "valign": "top"}
+    )
+    heading = book.add_format({"bold": True, "border": 1, "align": "center", "valign": "top"})
+    formats: dict[tuple[str | None, bool], Format | None] = {}
 
-        for name, frame in sheets.items():
-            data = name != "bronnen"
-            start = 1 if top_line else 0
-            frame = for_people(frame)
-            frame.to_excel(xl, sheet_name=name[:31], index=False, startrow=start)
-            sheet = xl.sheets[name[:31]]
-            columns = max(frame.shape[1], 1)
-            if start:
-                span = min(columns, 12)
-                if span > 1:
-                    sheet.merge_range(0, 0, 0, span - 1, top_line, warning)
-                else:
-                    sheet.write_string(0, 0, top_line, warning)
-                sheet.set_row(0, min(15 * (1 + len(top_line) // 120), 150))
-            header = start  # 0-based row of the header
-            sheet.freeze_panes(header + 1, 0)
-            sheet.autofilter(header, 0, header + len(frame), columns - 1)
-            for i, col in enumerate(frame.columns):
-                lengths = frame[col].astype(str).str.len()
-                typical = int(lengths.quantile(0.9)) if len(lengths) else 0
-                width = min(max(max(len(str(col)), typical) + 2, 8), 60)
-                fmt = column_format(_number_format(str(col), frame[col]), not data)
-                sheet.set_column(i, i, width, fmt)
+    def column_format(number: str | None, wrap: bool) -> Format | None:
+        if (number, wrap) not in formats:
+            spec: dict[str, str | bool] = {"num_format": number} if number else {}
+            if wrap:
+                spec.update(text_wrap=True, valign="top")
+            formats[(number, wrap)] = book.add_format(spec) if spec else None
+        return formats[(number, wrap)]
+
+    for name, frame in sheets.items():
+        data = name != "bronnen"
+        start = 1 if top_line else 0
+        frame = for_people(frame)
+        sheet = book.add_worksheet(name[:31])
+        columns = max(frame.shape[1], 1)
+        if start:
+            span = min(columns, 12)
+            if span > 1:
+                sheet.merge_range(0, 0, 0, span - 1, top_line, warning)
+            else:
+                sheet.write_string(0, 0, top_line, warning)
+            sheet.set_row(0, min(15 * (1 + len(top_line) // 120), 150))
+        header = start  # 0-based row of the header
+        sheet.write_row(header, 0, [str(c) for c in frame.columns], heading)
+        sheet.freeze_panes(header + 1, 0)
+        sheet.autofilter(header, 0, header + len(frame), columns - 1)
+        for i, col in enumerate(frame.columns):
+            values = frame[col]
+            _write_column(sheet, header + 1, i, values)
+            lengths = values.astype(str).str.len()
+            typical = int(lengths.quantile(0.9)) if len(lengths) else 0
+            width = min(max(max(len(str(col)), typical) + 2, 8), 60)
+            sheet.set_column(i, i, width, column_format(_number_format(str(col), values), not data))
+    book.close()
+
+
+def _write_column(sheet: Worksheet, first: int, col: int, values: pd.Series) -> None:
+    """One column's cells from row ``first`` down: numbers, true/false or text; none if missing."""
+    kind = values.dtype
+    if pd.api.types.is_bool_dtype(kind):
+        for row, v in enumerate(values.tolist(), start=first):
+            if v is not None and v is not pd.NA:
+                sheet.write_boolean(row, col, bool(v))
+    elif pd.api.types.is_numeric_dtype(kind):
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        for row in np.flatnonzero(np.isfinite(numbers)).tolist():
+            sheet.write_number(first + row, col, float(numbers[row]))
+    else:
+        for row, v in enumerate(values.tolist(), start=first):
+            if v is None or v is pd.NA or (isinstance(v, float) and not np.isfinite(v)):
+                continue
+            if isinstance(v, bool):
+                sheet.write_boolean(row, col, v)
+            elif isinstance(v, (int, float, np.integer, np.floating)):
+                sheet.write_number(row, col, float(v))
+            else:
+                sheet.write_string(row, col, str(v))
 
 
 def write_bundle(

@@ -409,7 +409,7 @@ def year_trend(
             maps[y] = np.eye(len(codes))
             continue
         inputs = gather(session, card, y)
-        est = estimate(inputs, card, variation=last.variation)
+        est = estimate(inputs, card, variation=last.variation, with_sensitivity=False)
         old = pd.Index(est.table["gemeentecode"])
         cw = None
         if not set(old) <= set(codes):  # a herindeling since y: today's boundaries, once
@@ -419,7 +419,10 @@ def year_trend(
         before[y] = predecessors(old, codes, cw)
         estimates[y] = est
         alike[y] = estimate(
-            counterfactual(inputs_last, inputs, maps[y]), card, variation=last.variation
+            counterfactual(inputs_last, inputs, maps[y]),
+            card,
+            variation=last.variation,
+            with_sensitivity=False,
         )
     out = build_trend(estimates, alike, maps, before)
     if own_files:

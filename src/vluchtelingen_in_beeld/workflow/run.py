@@ -281,12 +281,14 @@ def _maps_in_background(
 ) -> Iterator[Callable[[], list[tuple[str, bytes, bytes]]]]:
     """Start drawing the run's maps on the other core; yield a function that waits for them.
 
-    The maps are most of a run's CPU and need nothing the other outputs make, so they are
-    drawn by two forked workers while this process writes the tables and pages (where the
-    platform cannot fork, they are drawn here when asked for). Workers are forked after the
-    year is built, so they share it and start at once.
+    The maps need nothing the other outputs make, so one forked worker draws them, in turn,
+    while this process writes the tables and pages: two processes on the machine's two
+    cores (two map workers beside this process made all three wait for a core, and each
+    worker imported folium and matplotlib). Where the platform cannot fork, they are drawn
+    here when asked for. The worker is forked after the year is built, so it shares it and
+    starts at once.
     """
-    with forked(functools.partial(_one_map, result), range(len(MAPS))) as maps:
+    with forked(functools.partial(_one_map, result), range(len(MAPS)), workers=1) as maps:
         yield maps
 
 
