@@ -130,18 +130,13 @@ def run_all(
             boundary_year=boundary_year,
             local=local,
         )
-        result.trend = year_trend(session, result)
-        outputs = write_run(
-            result,
-            out,
-            settings=session.settings,
-            force=force,
-            progress=progress,
-            hook=hook,
-            sender=sender,
-            inputs=files,
-            csv_dialect=csv_dialect,
-        )
+        # the maps need no trend: the other core draws them while this one makes it
+        with _maps_in_background(result) as drawn:
+            result.trend = year_trend(session, result)
+            outputs = _write_run(
+                result, out, session.settings, force, progress, hook, sender, files,
+                csv_dialect, drawn,
+            )  # fmt: skip
     return RunResult(out, outputs, result)
 
 
@@ -174,11 +169,35 @@ def write_run(
     if result.shapes is None:
         raise ConfigError("A run needs the gemeente boundaries: build the year with shapes.")
     check_dialect(csv_dialect)
+    with _maps_in_background(result) as drawn:
+        return _write_run(
+            result, out, settings or Settings.from_env(), force, progress, hook, sender,
+            inputs, csv_dialect, drawn,
+        )  # fmt: skip
+
+
+#: Waits for the run's maps (:func:`_maps_in_background`): (title, HTML, PNG) of each.
+Drawn = Callable[[], list[tuple[str, bytes, bytes]]]
+
+
+def _write_run(
+    result: YearResult,
+    out: str | Path,
+    settings: Settings,
+    force: bool,
+    progress: Progress,
+    hook: Hook,
+    sender: Sender | None,
+    inputs: Sequence[str | Path],
+    csv_dialect: str,
+    drawn: Drawn,
+) -> dict[str, str]:
+    """:func:`write_run` with the maps already being drawn (``drawn`` waits for them)."""
     out = Path(out)
     with writing_to(out):
-        check_output_folder(out, settings or Settings.from_env(), force=force, inputs=inputs)
+        check_output_folder(out, settings, force=force, inputs=inputs)
         with building(out) as staging:
-            return _build_run(result, staging, progress, hook, sender, csv_dialect)
+            return _build_run(result, staging, progress, hook, drawn, sender, csv_dialect)
 
 
 STEPS = (
@@ -276,9 +295,7 @@ def _one_map(result: YearResult, i: int) -> tuple[str, bytes, bytes]:
 
 
 @contextlib.contextmanager
-def _maps_in_background(
-    result: YearResult,
-) -> Iterator[Callable[[], list[tuple[str, bytes, bytes]]]]:
+def _maps_in_background(result: YearResult) -> Iterator[Drawn]:
     """Start drawing the run's maps on the other core; yield a function that waits for them.
 
     The maps need nothing the other outputs make, so one forked worker draws them, in turn,
@@ -303,6 +320,7 @@ def _build_run(
     root: Path,
     progress: Progress,
     hook: Hook,
+    drawn: Drawn,
     sender: Sender | None = None,
     dialect: str = "en",
 ) -> dict[str, str]:
@@ -317,42 +335,42 @@ def _build_run(
             if of == step:
                 _put(root, f"tabellen/{stem}.csv", table_bytes(frame, ".csv", dialect=dialect))
 
-    with _maps_in_background(result) as drawn:  # the other core draws the maps meanwhile
-        csvs("estimate")
-        hook("estimate")
+    # the other core draws the maps meanwhile (:func:`_maps_in_background`)
+    csvs("estimate")
+    hook("estimate")
 
-        progress(2, STEPS[1])
-        csvs("rank")
-        geo = result.shapes.boundaries.frame.geometry
-        base = year_record(result, "run-layer", len(est.table), {})
-        for name, frame in ((f"schatting_{y}", est.table), (f"rangorde_{y}", ranking.table)):
-            codes = frame["gemeentecode"].to_numpy()
-            _put(root, f"tabellen/{name}.gpkg", gpkg_bytes(frame, geo.reindex(codes), name, base))
-        hook("rank")
+    progress(2, STEPS[1])
+    csvs("rank")
+    geo = result.shapes.boundaries.frame.geometry
+    base = year_record(result, "run-layer", len(est.table), {})
+    for name, frame in ((f"schatting_{y}", est.table), (f"rangorde_{y}", ranking.table)):
+        codes = frame["gemeentecode"].to_numpy()
+        _put(root, f"tabellen/{name}.gpkg", gpkg_bytes(frame, geo.reindex(codes), name, base))
+    hook("rank")
 
-        progress(3, STEPS[2])
-        csvs("regions")
-        _put(root, f"tabellen/{WORKBOOK.format(year=y)}", workbook(tables, base))
-        hook("regions")
+    progress(3, STEPS[2])
+    csvs("regions")
+    _put(root, f"tabellen/{WORKBOOK.format(year=y)}", workbook(tables, base))
+    hook("regions")
 
-        progress(4, STEPS[3])
-        pages = []
-        for code in ranking.selected["gemeentecode"]:
-            name = result.gemeente_name(code)
-            rel = f"pitch/{page_name(code, name)}"
-            page = render_page(result, code, index_href="../index.html", sender=sender)
-            _put(root, rel, page.encode("utf-8"))
-            pages.append((code, name, rel))
-        hook("pitch")
+    progress(4, STEPS[3])
+    pages = []
+    for code in ranking.selected["gemeentecode"]:
+        name = result.gemeente_name(code)
+        rel = f"pitch/{page_name(code, name)}"
+        page = render_page(result, code, index_href="../index.html", sender=sender)
+        _put(root, rel, page.encode("utf-8"))
+        pages.append((code, name, rel))
+    hook("pitch")
 
-        progress(5, STEPS[4])
-        maps = []
-        for (metric, level, _), (title, html_bytes, png_bytes) in zip(MAPS, drawn(), strict=True):
-            stem = f"kaarten/{metric}_{level}_{y}"
-            _put(root, f"{stem}.html", html_bytes)
-            _put(root, f"{stem}.png", png_bytes)
-            maps.append((title, level, f"{stem}.html", f"{stem}.png"))
-        hook("maps")
+    progress(5, STEPS[4])
+    maps = []
+    for (metric, level, _), (title, html_bytes, png_bytes) in zip(MAPS, drawn(), strict=True):
+        stem = f"kaarten/{metric}_{level}_{y}"
+        _put(root, f"{stem}.html", html_bytes)
+        _put(root, f"{stem}.png", png_bytes)
+        maps.append((title, level, f"{stem}.html", f"{stem}.png"))
+    hook("maps")
 
     progress(6, STEPS[5])
     _put(root, VERKENNER, render_verkenner(result).encode("utf-8"))
