@@ -152,11 +152,18 @@ def _reference_run(statline: Path, tmp_path: Path) -> Path:
         tar.extractall(tmp_path / "ref", filter="data")
     src = tmp_path / "ref" / "src"
     out = tmp_path / "ref_run"
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import vluchtelingen_in_beeld as v; "
-        "assert v.__file__.startswith(sys.argv[1]), v.__file__; "
-        "from vluchtelingen_in_beeld.cli.commands import main; "
-        "main(sys.argv[2:], prog_name='vib')"
+    code = "\n".join(
+        [
+            "import sys",
+            "sys.path.insert(0, sys.argv[1])",
+            "import vluchtelingen_in_beeld as v",
+            "assert v.__file__.startswith(sys.argv[1]), v.__file__",
+            "try:  # the command line's module where the reference has it",
+            "    from vluchtelingen_in_beeld.cli.commands import main",
+            "except ModuleNotFoundError:  # before the stage folders: cli.py",
+            "    from vluchtelingen_in_beeld.cli import main",
+            "main(sys.argv[2:], prog_name='vib')",
+        ]
     )
     args = ["run", "--snapshot", str(statline), "--draws", "300", "--out", str(out)]
     env = {**os.environ, "VIB_DATA_DIR": str(tmp_path / "ref_store")}
