@@ -1,4 +1,4 @@
-"""The data layer against the shared snapshot, through the real cbsodata client."""
+"""The data layer against the shared snapshot, through the package's own pager."""
 
 import pytest
 

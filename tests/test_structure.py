@@ -9,6 +9,7 @@ door (``__init__``, ``__main__``) names any stage, lazily.
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 import subprocess
 import sys
@@ -94,6 +95,14 @@ def test_each_folder_says_its_job_and_names_its_modules(folder):
     assert [n for n in tree.body if not isinstance(n, ast.Expr)] == [], "docstring only"
     for mod in sorted(p.stem for p in (PKG / folder).glob("*.py") if p.stem != "__init__"):
         assert f":mod:`.{mod}`" in doc, f"{folder}/__init__.py does not name {mod}"
+    # every public name it gives for a module is that module's (quoted text, a flag or a
+    # folder, is not a name)
+    for bullet in doc.split("\n- ")[1:]:
+        mod = re.match(r":mod:`\.(\w+)`", bullet)
+        assert mod, bullet
+        module = importlib.import_module(f"vluchtelingen_in_beeld.{folder}.{mod.group(1)}")
+        for name in re.findall(r"``([^`]+)``", bullet):
+            assert not name.isidentifier() or hasattr(module, name), f"{mod.group(1)}: {name}"
 
 
 @pytest.mark.parametrize("module", sorted(STAGE_OF))

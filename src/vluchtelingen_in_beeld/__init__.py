@@ -1,8 +1,8 @@
 """vluchtelingen-in-beeld: job-seeking refugees per Dutch gemeente, from CBS open data.
 
 The library in four steps: settings and a session (where the data comes from), a year built
-once (:func:`build_year`, in :mod:`.pipeline`), and writers that take the result (in
-:mod:`.output`; the whole job in :func:`run_all`)::
+once (:func:`build_year`, in :mod:`.workflow.pipeline`), and writers that take the result
+(in :mod:`.render.output`; the whole job in :func:`run_all`)::
 
     from vluchtelingen_in_beeld import Session, Settings, build_year, write_map
 

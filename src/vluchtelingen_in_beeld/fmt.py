@@ -1,9 +1,10 @@
 """Numbers written the Dutch way for what end users read: 12.345 and 3,5 and 12%.
 
-Every function here has a twin in the selectieverkenner's script (``verkenner/format.js``)
-that must write the same characters for the same float: rounding is done here by hand,
-halves away from zero (never by Python's or JavaScript's own formatting, which differ on
-halves), and a test feeds both the same numbers.
+Every function here has a twin in the selectieverkenner's script
+(``render/templates/verkenner/format.js``) that must write the same characters for the same
+float: rounding is done here by hand, halves away from zero (never by Python's or
+JavaScript's own formatting, which differ on halves), and a test feeds both the same
+numbers.
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
 Reasons, near-ties, prices, infeasibility and the chance of selection are facts (small
 dicts of names and numbers, made by :mod:`.rank` and :mod:`.selection`, each backed by a
 re-solve). Turning them into Dutch happens only here, through the macros of
-``phrases.j2``: the CSV's ``reden``, the console, the pitch pages, the index and
-the selectieverkenner all say what these macros say. The selectieverkenner renders the same
-template in the browser with nunjucks (its filters in ``verkenner/format.js`` are
-:mod:`.fmt`'s twins), and a golden-case test compares the two word for word.
+``phrases.j2``: the CSV's ``reden``, the console, the pitch pages, the index and the
+selectieverkenner all say what these macros say. The selectieverkenner renders the same
+template in the browser with nunjucks (its filters in
+``render/templates/verkenner/format.js`` are :mod:`.fmt`'s twins), and a golden-case test
+compares the two word for word.
 
 Whitespace in the template is free: a rendered phrase is collapsed to single spaces.
 """

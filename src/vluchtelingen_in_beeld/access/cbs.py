@@ -2,7 +2,7 @@
 
 The one entry point for rows is :func:`fetch`: give it a :class:`Query` (table, the keys
 wanted per dimension) and it returns an :class:`Extract` from the local store, or fetches
-exactly those rows with a server-side ``$filter`` through ``cbsodata`` and stores them.
+exactly those rows with a server-side ``$filter`` through :mod:`.client` and stores them.
 CBS keys are kept (never swapped for titles) and stripped of their padding; CBS nulls stay
 missing.
 """

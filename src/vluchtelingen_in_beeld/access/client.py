@@ -194,15 +194,14 @@ def _retry_after(response: requests.Response | None) -> float | None:
 
 
 def _http_details(exc: requests.HTTPError) -> tuple[int | None, str, requests.Response | None]:
-    """Status, body text and response of an HTTP error, also when cbsodata re-raised it."""
-    for err in (exc, exc.__cause__):
-        response = getattr(err, "response", None)
-        if response is not None:
-            try:
-                body = response.json()["odata.error"]["message"]["value"]
-            except Exception:  # noqa: BLE001 - any shape of body
-                body = (response.text or "")[:300]
-            return response.status_code, str(body), response
+    """Status, body text (CBS's ``odata.error`` message if it sent one) and response."""
+    response = exc.response
+    if response is not None:
+        try:
+            body = response.json()["odata.error"]["message"]["value"]
+        except Exception:  # noqa: BLE001 - any shape of body
+            body = (response.text or "")[:300]
+        return response.status_code, str(body), response
     return None, str(exc), None
 
 

@@ -164,7 +164,7 @@ n_option = click.option(
 )
 force_option = click.option(
     "--force", is_flag=True,
-    help="Replace what vib wrote before at --out even if you changed it since (a file vib "
+    help="Replace what vib wrote before there even if you changed it since (a file vib "
     "did not write is never replaced).",
 )  # fmt: skip
 csv_option = click.option(
@@ -379,14 +379,14 @@ def year_line(year: int) -> str:
 
 
 #: The loggers of this tool and the libraries it drives; quiet unless -v.
-LOGGERS = ("vluchtelingen_in_beeld", "cbsodata", "urllib3", "requests", "pyogrio", "fiona")
+LOGGERS = ("vluchtelingen_in_beeld", "urllib3", "requests", "pyogrio", "fiona")
 
 
 def quiet_logs(quiet: bool) -> None:
     """Without ``-v`` no logger line reaches the console: the errors say what went wrong.
 
-    With ``-v`` every logger writes at INFO (each OData URL). ``force``: importing
-    cbsodata already gave the root logger a WARNING handler.
+    With ``-v`` every logger writes at INFO (each OData URL). ``force``: a library may
+    have given the root logger a handler of its own already.
     """
     for name in LOGGERS:
         logger = logging.getLogger(name)

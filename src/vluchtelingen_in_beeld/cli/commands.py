@@ -4,7 +4,7 @@ Shared options and plumbing are in :mod:`.clikit`.
 """
 
 # lazy: each command imports the library inside its body. Loading the workflow at the top
-# (pandas, cbsodata and every stage) takes 0.7 s; ``vib --help`` and a mistyped option then
+# (pandas, requests and every stage) takes 0.7 s; ``vib --help`` and a mistyped option then
 # answer in 0.2 s instead of 0.9 s (``python -X importtime -m vluchtelingen_in_beeld --help``).
 
 from __future__ import annotations

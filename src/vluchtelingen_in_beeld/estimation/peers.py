@@ -17,7 +17,7 @@ its arbeidsmarktregio **and** of its size class, and the target group is at leas
 other outlier do not move the reference; both references, so that a region of cities or a
 class of small towns is not flagged as a whole. A flag is a question for the gemeente, not
 a correction: the estimate is changed only by an ``--opvang`` file (residents in reception,
-with their source), see :func:`~.inputs.Reception`.
+with their source), see :mod:`~vluchtelingen_in_beeld.clean.localfiles`.
 """
 
 from __future__ import annotations

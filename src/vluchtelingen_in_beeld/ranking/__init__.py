@@ -5,7 +5,8 @@
 - :mod:`.selection`: the selection programme and its constraints (``Problem``).
 - :mod:`.explain`: prices, swaps and reasons as facts (``explain``).
 - :mod:`.rank`: reach per pilot, the selection and its defence (``Ranking``, ``rank``).
-- :mod:`.reference`: the 2009 voortrekkersgemeenten under today's data.
+- :mod:`.reference`: the 2009 voortrekkersgemeenten under today's data
+  (``compare_reference``).
 
 Imports the base and the stages before it.
 """
