@@ -205,10 +205,9 @@ class _Parser:
             return (lambda row: True), []
         if name == "startswith":
             needs = [frozenset({f'"{lit}'})] if _PLAIN.fullmatch(lit) else []
-            pred: Predicate = lambda row: (  # noqa: E731
-                isinstance(row.get(field), str) and row[field].startswith(lit)
-            )
-            return pred, needs
+            return (
+                lambda row: isinstance(row.get(field), str) and row[field].startswith(lit)
+            ), needs
         if name == "endswith":
             return (lambda row: isinstance(row.get(field), str) and row[field].endswith(lit)), []
         return (lambda row: isinstance(row.get(field), str) and lit in row[field]), []

@@ -85,7 +85,10 @@ FileKey = tuple[str, int, int]
 
 
 class _Parsed:
-    """Parsed snapshot files and filtered row lists, shared by every server in the process.
+    """Snapshot files read once, shared by every server in the process.
+
+    Three caches: files parsed, filtered row lists, and the text of the last row file
+    searched (:meth:`text`, for :func:`_rows_holding`).
 
     A file is known by its resolved path, size and modification time, so an edited file is
     read again and a symlinked copy of a snapshot shares its original's rows. Parsing
@@ -102,9 +105,9 @@ class _Parsed:
     FILTERED = 256
 
     def __init__(self) -> None:
-
         self._files: OrderedDict[FileKey, Any] = OrderedDict()
         self._filtered: OrderedDict[tuple[FileKey, str], Any] = OrderedDict()
+        self._text: dict[FileKey, tuple[bytes, np.ndarray]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -134,6 +137,21 @@ class _Parsed:
                 for k in [k for k in self._filtered if k[0] == gone]:
                     del self._filtered[k]  # its answers go with it
         return key, value
+
+    def text(self, path: Path) -> tuple[bytes, np.ndarray]:
+        """A row file's bytes and where each ``{`` is in them, for its last version searched.
+
+        One file at a time (85458NED's is 76 MB): searching another drops the last.
+        """
+        key = self.key(path)
+        with self._lock:
+            if key in self._text:
+                return self._text[key]
+        raw = path.read_bytes()
+        starts = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == ord("{"))
+        with self._lock:
+            self._text = {key: (raw, starts)}
+        return raw, starts
 
     def filtered(self, key: FileKey, query: str, select: Callable[[], Any]) -> Any:
         """``select()``, once per version of the file (as :meth:`file` gave it) and query."""
@@ -197,18 +215,11 @@ class ServerState:
 
         Raises :class:`SnapshotFileError` for a file that is not a JSON list.
         """
-        found = self.endpoint_version(table_dir, endpoint)
-        return None if found is None else found[1]
-
-    def endpoint_version(
-        self, table_dir: Path, endpoint: str
-    ) -> tuple[FileKey, list[dict[str, Any]]] | None:
-        """The file version and parsed rows of one endpoint (``None``: no such file)."""
         path = self.endpoint_file(table_dir, endpoint)
         if not path.is_file() or not self.inside(path):
             return None
-        key, rows = _PARSED.file(path, _read_list)
-        return key, rows
+        rows: list[dict[str, Any]] = _PARSED.file(path, _read_list)[1]
+        return rows
 
     @staticmethod
     def endpoint_file(table_dir: Path, endpoint: str) -> Path:
@@ -592,22 +603,6 @@ TEXT_SEARCH_BYTES_PER_ROW = 1_000
 #: The search stops when the rows left are at most one in this many bytes (3,800 rows of
 #: 85458NED): the other values are then checked in each row's text.
 TEXT_SEARCH_SETTLED = 20_000
-_TEXT_LOCK = threading.Lock()
-_TEXT: dict[FileKey, tuple[bytes, np.ndarray]] = {}
-
-
-def _text_of(path: Path) -> tuple[bytes, np.ndarray]:
-    """A row file's bytes and where each ``{`` is, for the file's last version searched."""
-    key = _Parsed.key(path)
-    with _TEXT_LOCK:
-        if key in _TEXT:
-            return _TEXT[key]
-    raw = path.read_bytes()
-    starts = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == ord("{"))
-    with _TEXT_LOCK:
-        _TEXT.clear()  # one file at a time: 85458NED's is 76 MB
-        _TEXT[key] = (raw, starts)
-    return raw, starts
 
 
 def _rows_holding(path: Path, needs: Needs) -> list[dict[str, Any]] | None:
@@ -620,19 +615,19 @@ def _rows_holding(path: Path, needs: Needs) -> list[dict[str, Any]] | None:
     text of every other need. ``None`` (parse the file instead) when that leaves too many
     rows, or when the text around an occurrence is not such a row.
     """
-    raw, starts = _text_of(path)
+    raw, starts = _PARSED.text(path)
     cap = len(raw) // TEXT_SEARCH_BYTES_PER_HIT
-    single = [need for need in needs if len(need) == 1]
-    counted = sorted((raw.count(t.encode("ascii")), t) for (t,) in single)
+    coded = [sorted(t.encode("ascii") for t in need) for need in needs]
+    counted = sorted((raw.count(texts[0]), texts[0]) for texts in coded if len(texts) == 1)
     searched = {t for hits, t in counted if hits <= cap}
     if not searched:
         return None
     rows: np.ndarray | None = None  # indices into ``starts`` of the rows left
-    for _, text in (c for c in counted if c[1] in searched):
+    for _, needle in (c for c in counted if c[1] in searched):
         if rows is not None and len(rows) <= len(raw) // TEXT_SEARCH_SETTLED:
-            searched.discard(text)  # few enough: checked in each row's text instead
+            searched.discard(needle)  # few enough: checked in each row's text instead
             continue
-        needle, found = text.encode("ascii"), []
+        found = []
         at = raw.find(needle)
         while at != -1:
             found.append(at)
@@ -643,9 +638,9 @@ def _rows_holding(path: Path, needs: Needs) -> list[dict[str, Any]] | None:
     if len(rows) > len(raw) // TEXT_SEARCH_BYTES_PER_ROW or (len(rows) and rows[0] < 0):
         return None
     checks = [
-        re.compile(b"|".join(re.escape(t.encode("ascii")) for t in sorted(need)))
-        for need in needs
-        if not (len(need) == 1 and next(iter(need)) in searched)
+        re.compile(b"|".join(re.escape(t) for t in texts))
+        for texts in coded
+        if not (len(texts) == 1 and texts[0] in searched)
     ]
     out = []
     for start in starts[rows].tolist():
@@ -699,7 +694,6 @@ class _Server(ThreadingHTTPServer):
             self._slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-
         exc = sys.exc_info()[1]
         if isinstance(exc, (ConnectionError, TimeoutError)):
             log.debug("replay: client went away (%s)", exc)  # a killed or timed-out client
@@ -901,7 +895,6 @@ OGC_DEFAULT_LIMIT = 10
 
 
 def _cursor_tag(filters: dict[str, str]) -> str:
-
     return hashlib.sha256(json.dumps(filters, sort_keys=True).encode()).hexdigest()[:6]
 
 

@@ -72,7 +72,6 @@ def _check_keys(chk: TableCheck, meta: TableMeta, dim: str, keys: set[str], why:
 
 
 def _check_population(chk: TableCheck, spec: T.PopulationSpec, meta: TableMeta) -> None:
-
     _check_keys(chk, meta, spec.sex_dim, {T.GESLACHT_TOTAAL}, "both sexes")
     _check_keys(chk, meta, spec.age_dim, {T.LEEFTIJD_TOTAAL}, "all ages")
     _check_keys(chk, meta, spec.origin_dim, {T.HERKOMST_TOTAAL}, "all origins")

@@ -82,7 +82,6 @@ class Programme:
         node_limit: int | None = None,
         gap: float = 0.0,
     ) -> None:
-
         rows = np.atleast_2d(np.asarray(rows, dtype=float))
         n_rows, n_cols = rows.shape
         self.n = n_cols

@@ -12,25 +12,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from vluchtelingen_in_beeld.fmt import (
-    is_small,
-    nl_about,
-    nl_about_between,
-    nl_about_diff,
-    nl_about_eur,
-    nl_about_range,
-    nl_int,
-    nl_pct,
-    nl_prob,
-    nl_rate,
-    nl_share,
-)
+from vluchtelingen_in_beeld.fmt import is_small, nl_rate
 from vluchtelingen_in_beeld.ranking.rank import said
-from vluchtelingen_in_beeld.words import TEMPLATE, source
-
-
-def _about_dec(x: Any) -> str:
-    return nl_about(x, count=False)
+from vluchtelingen_in_beeld.words import FILTERS
 
 
 @functools.cache
@@ -40,32 +24,16 @@ def environment() -> Any:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [
-                jinja2.PackageLoader("vluchtelingen_in_beeld.render", "templates"),
-                # the phrases live beside their one renderer (words.py, in the base)
-                jinja2.FunctionLoader(lambda name: source() if name == TEMPLATE else None),
-            ]
-        ),
+        loader=jinja2.PackageLoader("vluchtelingen_in_beeld.render", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,  # a misspelt name fails, never renders as ""
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(
-        about=nl_about,
-        about_dec=_about_dec,
-        range=nl_about_range,
-        between=nl_about_between,
-        diff=nl_about_diff,
-        pct=nl_pct,
-        share=nl_share,
-        prob=nl_prob,
-        eur=nl_about_eur,
-        rate=nl_rate,
-        whole=nl_int,
-    )
+    # the phrases' filters: one name for each way a number is said (format.js has them
+    # too), and the pages' own rate
+    env.filters.update(FILTERS, rate=nl_rate)
     env.tests["small"] = is_small
     env.filters["names"] = said
     return env

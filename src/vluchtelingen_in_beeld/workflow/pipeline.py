@@ -398,7 +398,7 @@ def year_trend(
     inputs_last = result.inputs or gather(session, card, result.year)
     own_files = bool(last.reception) or last.calibration is not None
     if own_files:
-        last = estimate(inputs_last, card, amr=amr)
+        last = estimate(inputs_last, card, amr=amr, with_sensitivity=False)
     estimates: dict[int, Estimate] = {result.year: last}
     alike: dict[int, Estimate] = {}
     maps: dict[int, np.ndarray] = {}

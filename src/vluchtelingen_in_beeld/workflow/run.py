@@ -278,7 +278,6 @@ _PACKAGES = (
 
 
 def _versions() -> dict[str, str]:
-
     out = {"vluchtelingen-in-beeld": __version__, "python": platform.python_version()}
     for name in _PACKAGES:
         with contextlib.suppress(metadata.PackageNotFoundError):
@@ -324,7 +323,6 @@ def _build_run(
     sender: Sender | None = None,
     dialect: str = "en",
 ) -> dict[str, str]:
-
     y, est, ranking = result.year, result.estimate, result.ranking
     assert result.shapes is not None
 
