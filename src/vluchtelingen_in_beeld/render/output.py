@@ -534,11 +534,11 @@ def _number_format(column: str, values: pd.Series) -> str | None:
 
 
 def _excel(buf: io.BytesIO, sheets: Mapping[str, pd.DataFrame], top_line: str) -> None:
-    """A workbook people can open and filter: per data sheet the ``top_line`` in row 1.
+    """A workbook people can open and filter: on every sheet the ``top_line`` in row 1.
 
     the header in row 2 (frozen, with an autofilter), number formats and column widths.
-    The ``bronnen`` sheet (one row per source and parameter) gets the same, no top line, its
-    text wrapped. Text is always text: a cell that starts with ``=`` stays the characters it
+    The ``bronnen`` sheet (one row per source and parameter) gets the same, its text
+    wrapped. Text is always text: a cell that starts with ``=`` stays the characters it
     holds, never a live formula (nor a link). A missing value is an empty cell.
 
     Written by XlsxWriter, column by column: formats and widths go on the columns, not on
