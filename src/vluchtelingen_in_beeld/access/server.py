@@ -576,8 +576,8 @@ def _selected(path: Path, flt: str, known: frozenset[str] | None) -> list[dict[s
 
     A file not parsed yet is first searched as text for the rows that hold the filter's
     rarest plain value (``Herkomstland eq 'H008859'``: :func:`_rows_holding`), which takes
-    a tenth of the second that parsing 85458NED's 76 MB takes; a filter without a rare value
-    parses the file and scans it. Either way each row is checked by the filter's predicate,
+    a fraction of the second that parsing 85458NED's 76 MB takes; a filter without a rare
+    value parses the file and scans it. Either way each row is checked by the filter's predicate,
     so both give the same rows.
     """
     if not flt:
@@ -595,72 +595,56 @@ def _selected(path: Path, flt: str, known: frozenset[str] | None) -> list[dict[s
     return selected
 
 
-#: A plain value is searched for only if it occurs at most once in this many bytes of the
-#: file (for 85458NED's 76 MB, 300,000 times); if the rows holding every value searched are
-#: more than one in :data:`TEXT_SEARCH_BYTES_PER_ROW` bytes, the file is parsed instead.
-TEXT_SEARCH_BYTES_PER_HIT = 250
-TEXT_SEARCH_BYTES_PER_ROW = 1_000
-#: The search stops when the rows left are at most one in this many bytes (3,800 rows of
-#: 85458NED): the other values are then checked in each row's text.
-TEXT_SEARCH_SETTLED = 20_000
+#: The text search is used when the filter's rarest plain value occurs at most once in this
+#: many bytes of the file (for 85458NED's 76 MB, 190,000 times); else the file is parsed.
+TEXT_SEARCH_BYTES_PER_HIT = 400
 
 
 def _rows_holding(path: Path, needs: Needs) -> list[dict[str, Any]] | None:
-    """The rows of a row file whose text holds a text of every one of ``needs``.
+    """The rows of a row file whose text holds the filter's rarest plain value, parsed.
 
-    ``needs`` are the filter's alternatives (:class:`~.odata_filter.Plan`). A row is the
-    flat JSON object an occurrence lies in, an element of the file's top-level list. The
-    rows holding each need of one text (``"2025JJ00"``) that is rare enough are found by
-    searching the file and intersected; a row left is parsed only if its text also holds a
-    text of every other need. ``None`` (parse the file instead) when that leaves too many
-    rows, or when the text around an occurrence is not such a row.
+    ``needs`` are the filter's alternatives (:class:`~.odata_filter.Plan`); of those with
+    one text (``"2025JJ00"``), the one that occurs least is searched. A row is the JSON
+    object an occurrence lies in, an element of the file's top-level list, and every one
+    found is parsed: a passing row holds the text, so none is missed; the caller checks
+    each with the filter. ``None`` (parse the file instead) when no value is rare enough,
+    or when the text around an occurrence is not such a row: a ``{`` or ``}`` inside a
+    text makes the object around it fail to parse (or parse empty), never a row skipped.
     """
     raw, starts = _PARSED.text(path)
-    cap = len(raw) // TEXT_SEARCH_BYTES_PER_HIT
-    coded = [sorted(t.encode("ascii") for t in need) for need in needs]
-    counted = sorted((raw.count(texts[0]), texts[0]) for texts in coded if len(texts) == 1)
-    searched = {t for hits, t in counted if hits <= cap}
-    if not searched:
+    single = [next(iter(need)).encode("ascii") for need in needs if len(need) == 1]
+    if not single:
         return None
-    rows: np.ndarray | None = None  # indices into ``starts`` of the rows left
-    for _, needle in (c for c in counted if c[1] in searched):
-        if rows is not None and len(rows) <= len(raw) // TEXT_SEARCH_SETTLED:
-            searched.discard(needle)  # few enough: checked in each row's text instead
-            continue
-        found = []
-        at = raw.find(needle)
-        while at != -1:
-            found.append(at)
-            at = raw.find(needle, at + len(needle))
-        held = np.unique(np.searchsorted(starts, np.asarray(found), side="right") - 1)
-        rows = held if rows is None else np.intersect1d(rows, held, assume_unique=True)
-    assert rows is not None
-    if len(rows) > len(raw) // TEXT_SEARCH_BYTES_PER_ROW or (len(rows) and rows[0] < 0):
+    hits, needle = min((raw.count(text), text) for text in single)
+    if hits > len(raw) // TEXT_SEARCH_BYTES_PER_HIT:
         return None
-    checks = [
-        re.compile(b"|".join(re.escape(t) for t in texts))
-        for texts in coded
-        if not (len(texts) == 1 and texts[0] in searched)
-    ]
-    out = []
+    found = []
+    at = raw.find(needle)
+    while at != -1:
+        found.append(at)
+        at = raw.find(needle, at + len(needle))
+    rows = np.unique(np.searchsorted(starts, np.asarray(found), side="right") - 1)
+    if len(rows) and rows[0] < 0:
+        return None  # an occurrence before any object
+    chunks = []
     for start in starts[rows].tolist():
         end = raw.find(b"}", start) + 1
-        chunk = raw[start:end]
-        if not end or not all(check.search(chunk) for check in checks):
-            continue  # it lacks what the filter needs: it cannot pass
         before = start - 1
         while before >= 0 and raw[before] in b" \t\r\n":
             before -= 1
-        if before < 0 or raw[before] not in b"[,":
+        if not end or before < 0 or raw[before] not in b"[,":
             return None  # not an element of the top-level list
-        try:
-            row = json.loads(chunk)
-        except ValueError:
-            return None  # a brace inside a text: not a flat row
-        if not isinstance(row, dict) or any(isinstance(v, (dict, list)) for v in row.values()):
-            return None
-        out.append(row)
-    return out
+        chunks.append(raw[start:end])
+    try:  # one parse for them all: a cut object breaks it, or changes the count
+        out = json.loads(b"[" + b",".join(chunks) + b"]")
+    except ValueError:
+        return None  # cut by a brace inside a text: not a flat row
+    if len(out) != len(chunks) or not all(isinstance(row, dict) and row for row in out):
+        return None  # a "{}" inside a text
+    if any(isinstance(v, (dict, list)) for row in out for v in row.values()):
+        return None
+    rows_found: list[dict[str, Any]] = out
+    return rows_found
 
 
 class _Server(ThreadingHTTPServer):
